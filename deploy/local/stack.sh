@@ -24,6 +24,7 @@ KAFKA_PORT=${ECHOCUE_LOCAL_KAFKA_PORT:-19092}
 KAFKA_CONTROLLER_PORT=${ECHOCUE_LOCAL_KAFKA_CONTROLLER_PORT:-19093}
 FERRETDB_PORT=${ECHOCUE_LOCAL_FERRETDB_PORT:-27027}
 REGISTRY_PORT=${ECHOCUE_LOCAL_REGISTRY_PORT:-18081}
+REGISTRY_MGMT_PORT=${ECHOCUE_LOCAL_REGISTRY_MGMT_PORT:-18082}
 
 KAFKA_LIBS="$CACHE/kafka/libs"
 APICURIO_VERSION=3.3.3
@@ -48,7 +49,7 @@ deps_kafka() {
   need mvn "Maven fetches the Kafka jars from Maven Central"
   say "fetching Kafka broker jars from Maven Central (first run only)"
   rm -rf "$KAFKA_LIBS"; mkdir -p "$KAFKA_LIBS"
-  mvn -q -B -f "$HERE/kafka-pom.xml" dependency:copy-dependencies \
+  mvn -q -B -Dstyle.color=never -f "$HERE/kafka-pom.xml" dependency:copy-dependencies \
     -DincludeScope=runtime -DoutputDirectory="$KAFKA_LIBS" >&2
   touch "$KAFKA_LIBS/.complete"
 }
@@ -59,7 +60,7 @@ deps_registry() {
   say "fetching Apicurio Registry $APICURIO_VERSION from Maven Central (first run only)"
   local tmp="$CACHE/apicurio/download"
   rm -rf "$tmp" "$APICURIO_DIR"; mkdir -p "$tmp" "$APICURIO_DIR"
-  mvn -q -B dependency:copy -Dartifact="io.apicurio:apicurio-registry-app:$APICURIO_VERSION:tar.gz:all" \
+  mvn -q -B -Dstyle.color=never dependency:copy -Dartifact="io.apicurio:apicurio-registry-app:$APICURIO_VERSION:tar.gz:all" \
     -DoutputDirectory="$tmp" >&2
   tar -xzf "$tmp/apicurio-registry-app-$APICURIO_VERSION-all.tar.gz" -C "$APICURIO_DIR"
   rm -rf "$tmp"
@@ -172,7 +173,7 @@ start_registry() {
   # Schemas are kept in an H2 file so ids stay valid for the records already on the Kafka topics.
   (cd "$APICURIO_DIR" && spawn registry "$java" -Xms128m -Xmx384m \
     -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$REGISTRY_PORT" \
-    -Dquarkus.management.enabled=false \
+    -Dquarkus.management.host=127.0.0.1 -Dquarkus.management.port="$REGISTRY_MGMT_PORT" \
     -Dapicurio.datasource.url="jdbc:h2:file:$DATA/registry/registry" \
     -jar quarkus-run.jar)
 }

@@ -1,0 +1,58 @@
+// Generates src/events/generated/event-types.ts from schemas/*.avsc (STYLE rule 13).
+// `node scripts/gen-event-types.ts` writes the file; `--check` fails when the committed file is stale.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { EVENT_CATALOG, EVENT_TYPES } from '../src/events/topics.ts';
+
+type AvroSchema = string | AvroSchema[] | { type: string | AvroSchema; name?: string; fields?: { name: string; type: AvroSchema; doc?: string }[]; items?: AvroSchema; values?: AvroSchema; symbols?: string[]; logicalType?: string; doc?: string };
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const out = `${root}src/events/generated/event-types.ts`;
+
+const pascal = (s: string) => s.replace(/(^|[._-])(\w)/g, (_, __, c: string) => c.toUpperCase());
+
+function tsType(s: AvroSchema, named: Map<string, string>): string {
+  if (typeof s === 'string') {
+    switch (s) {
+      case 'null': return 'null';
+      case 'string': return 'string';
+      case 'boolean': return 'boolean';
+      case 'int': case 'long': case 'float': case 'double': return 'number';
+      case 'bytes': return 'Buffer';
+      default: return named.get(s) ?? 'unknown';
+    }
+  }
+  if (Array.isArray(s)) return s.map((x) => tsType(x, named)).join(' | ');
+  if (typeof s.type !== 'string') return tsType(s.type, named);
+  switch (s.type) {
+    case 'record': {
+      const body = (s.fields ?? []).map((f) => `${f.doc ? `  /** ${f.doc} */\n` : ''}  ${f.name}: ${tsType(f.type, named).replace(/\n/g, "\n  ")};`).join('\n');
+      const t = `{\n${body}\n}`;
+      if (s.name) named.set(s.name, t);
+      return t;
+    }
+    case 'array': return `(${tsType(s.items!, named)})[]`;
+    case 'map': return `Record<string, ${tsType(s.values!, named)}>`;
+    case 'enum': return (s.symbols ?? []).map((x) => JSON.stringify(x)).join(' | ');
+    default: return tsType(s.type, named);
+  }
+}
+
+let text = '// Generated from schemas/*.avsc by scripts/gen-event-types.ts. Do not edit: run `make gen`.\n';
+for (const t of EVENT_TYPES) {
+  const schema = JSON.parse(readFileSync(`${root}schemas/${EVENT_CATALOG[t].schema}`, 'utf8')) as AvroSchema;
+  const name = `${pascal(t)}Event`;
+  text += `\n/** ${t}: topic ${EVENT_CATALOG[t].topic}, schema schemas/${EVENT_CATALOG[t].schema} */\nexport type ${name} = ${tsType(schema, new Map())};\n`;
+}
+text += `\nexport type EventValue = {\n${EVENT_TYPES.map((t) => `  '${t}': ${pascal(t)}Event;`).join('\n')}\n};\n`;
+
+if (process.argv.includes('--check')) {
+  let current = '';
+  try { current = readFileSync(out, 'utf8'); } catch { /* missing counts as stale */ }
+  if (current !== text) {
+    process.stderr.write('src/events/generated/event-types.ts is stale: run `make gen` and commit the result\n');
+    process.exit(1);
+  }
+} else {
+  writeFileSync(out, text);
+}

@@ -1,0 +1,142 @@
+// The composition root: the only place that creates MongoDB, Kafka, registry and HTTP clients and wires modules.
+import { createServer, type Server } from 'node:http';
+import { type AddressInfo } from 'node:net';
+import { MongoClient } from 'mongodb';
+import { SchemaRegistryClient } from '@confluentinc/schemaregistry';
+import { type Config } from '../config/index.ts';
+import { systemClock, type Clock } from '../core/clock.ts';
+import { AppError } from '../core/errors.ts';
+import { type Logger } from '../core/log.ts';
+import { createMetrics } from '../core/metrics.ts';
+import { loadSchema } from '../events/avro-schemas.ts';
+import { createEventProducer, createKafka, ensureTopics, type RunningConsumer } from '../events/kafka.ts';
+import { createEventSerde } from '../events/serde.ts';
+import { EVENT_TYPES, topicNames } from '../events/topics.ts';
+import { createIngestApp } from '../ingest/app.ts';
+import { createApiApp } from '../api/app.ts';
+import { startThreadActor } from '../actors/thread/consumer.ts';
+import { createThreadHandler } from '../actors/thread/handle.ts';
+import { createAccountStore } from '../store/accounts.ts';
+import { ensureIndexes } from '../store/collections.ts';
+import { createMessageStore } from '../store/messages.ts';
+import { createThreadStore } from '../store/threads.ts';
+import { startOwnerCache } from './owner-cache.ts';
+
+export const ROLES = ['ingest', 'actors', 'api'] as const;
+export type Role = (typeof ROLES)[number];
+
+export type RunningSystem = Readonly<{ url: string; port: number; stop(): Promise<void> }>;
+
+async function step<T>(what: string, hint: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    throw new AppError('EC_CONFIG_INVALID', `${what}: ${(err as Error).message}. ${hint}`, { cause: err });
+  }
+}
+
+/** Starts the given roles in this process. Tests call this with their own Config; `echocue serve` with the env's. */
+export async function startSystem(opts: { config: Config; roles: readonly Role[]; log: Logger; clock?: Clock }): Promise<RunningSystem> {
+  const { config, roles, log } = opts;
+  const clock = opts.clock ?? systemClock;
+  const has = (r: Role) => roles.includes(r);
+  const stops: (() => Promise<unknown>)[] = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch((err: unknown) => log.warn({ err }, 'error while stopping'));
+  };
+  const localHint = 'Is the local stack up? Run `make up` (or set the variable to a reachable service).';
+
+  try {
+    const mongo = new MongoClient(config.mongo.uri, { serverSelectionTimeoutMS: 10000 });
+    await step(`cannot connect to MongoDB (MONGODB_URI)`, localHint, () => mongo.connect());
+    stops.push(() => mongo.close());
+    const db = mongo.db();
+    await step('cannot create MongoDB indexes', localHint, () => ensureIndexes(db));
+    const accounts = createAccountStore(db);
+    const metrics = createMetrics();
+    const topics = topicNames(config.kafka.topicPrefix);
+    const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, log });
+    await step(`cannot reach Kafka at ${config.kafka.brokers.join(',')} (KAFKA_BROKERS)`, localHint, () =>
+      ensureTopics(kafka, topics.all, { partitions: config.kafka.partitions, replicationFactor: config.kafka.replicationFactor }),
+    );
+    const registry = new SchemaRegistryClient({ baseURLs: [config.registry.url], maxRetries: 2, retriesWaitMs: 200 });
+    const serde = await step(`cannot register schemas at ${config.registry.url} (SCHEMA_REGISTRY_URL)`, localHint, () =>
+      createEventSerde(registry, new Map(EVENT_TYPES.map((t) => [topics.events[t], loadSchema(t)]))),
+    );
+
+    const apps: { prefix: string; handler: ReturnType<ReturnType<typeof createIngestApp>['callback']> }[] = [];
+    if (has('ingest')) {
+      const owners = await startOwnerCache(() => accounts.allWabaOwners(), 5000, log);
+      stops.push(async () => owners.stop());
+      const producer = await step('cannot start the Kafka producer', localHint, () => createEventProducer(kafka));
+      stops.push(() => producer.disconnect());
+      const ingest = createIngestApp({
+        appSecrets: config.meta.appSecrets,
+        verifyToken: config.meta.verifyToken,
+        ackTimeoutMs: config.ingest.ackTimeoutMs,
+        producer,
+        serde,
+        topics,
+        accountOf: owners.get,
+        log,
+        metrics,
+        clock,
+      });
+      apps.push({ prefix: '/v1/whatsapp/', handler: ingest.callback() });
+    }
+    if (has('actors')) {
+      const actor: RunningConsumer = await startThreadActor({
+        kafka,
+        serde,
+        groupId: `${config.kafka.topicPrefix}echocue.actor.thread`,
+        topic: topics.events['message.inbound'],
+        apply: createThreadHandler({ threads: createThreadStore(db), messages: createMessageStore(db), clock, log }),
+        log,
+        metrics,
+      });
+      stops.push(() => actor.stop());
+    }
+    if (has('api')) {
+      const threads = createThreadStore(db);
+      const api = createApiApp({
+        accountForKey: (k) => accounts.accountForKey(k),
+        wabasOf: (a) => accounts.wabasOf(a),
+        listThreads: (w, l) => threads.listForWabas(w, l),
+        log,
+      });
+      apps.push({ prefix: '/api/', handler: api.callback() });
+    }
+
+    const server: Server = createServer((req, res) => {
+      const path = (req.url ?? '/').split('?')[0]!;
+      if (path === '/healthz') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', roles }));
+        return;
+      }
+      if (path === '/metrics') {
+        metrics.registry.metrics().then(
+          (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+          () => res.writeHead(500).end(),
+        );
+        return;
+      }
+      const app = apps.find((a) => path.startsWith(a.prefix) || path === a.prefix.slice(0, -1));
+      if (app) return void app.handler(req, res);
+      res.writeHead(404, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: { code: 'EC_NOT_FOUND', message: `no route for ${req.method} ${path}` } }));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err) => reject(new AppError('EC_CONFIG_INVALID', `cannot listen on ${config.http.host}:${config.http.port} (HOST/PORT): ${err.message}`)));
+      server.listen(config.http.port, config.http.host, resolve);
+    });
+    stops.push(() => new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); }));
+    const port = (server.address() as AddressInfo).port;
+    const url = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${port}`;
+    log.info({ url, roles }, 'EchoCue is running');
+    return { url, port, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,138 @@
+// Reads the environment once, validates it, and returns a frozen Config. Nothing else reads process.env.
+import { z } from 'zod';
+
+/** Local defaults: the stack started by deploy/local/stack.sh, and the fixture app secret of shared/fixtures/meta. */
+export const LOCAL_DEFAULTS = {
+  META_APP_SECRET: 'echocue-fixture-app-secret',
+  META_VERIFY_TOKEN: 'echocue-local-verify-token',
+  KAFKA_BROKERS: '127.0.0.1:19092',
+  MONGODB_URI: 'mongodb://127.0.0.1:27027/echocue?retryWrites=false',
+  SCHEMA_REGISTRY_URL: 'http://127.0.0.1:18081/apis/ccompat/v7',
+} as const;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const intIn = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, `must be a whole number from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+const brokerList = z
+  .string()
+  .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean))
+  .pipe(
+    z
+      .array(z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'each broker must be host:port'))
+      .min(1, 'must name at least one broker (host:port, comma-separated)'),
+  );
+
+const secretList = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+  .pipe(z.array(z.string().min(8, 'each secret must be at least 8 characters')).min(1, 'must hold at least one secret'));
+
+const EnvSchema = z.object({
+  NODE_ENV: z.string().optional(),
+  META_APP_SECRET: secretList.optional(),
+  META_VERIFY_TOKEN: z.string().min(8, 'must be at least 8 characters').optional(),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: intIn(1, 65535).default(8080),
+  KAFKA_BROKERS: brokerList.optional(),
+  KAFKA_CLIENT_ID: z.string().min(1).default('echocue'),
+  KAFKA_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]*$/, 'may hold only letters, digits, ".", "_" and "-"')
+    .default(''),
+  KAFKA_PARTITIONS: intIn(1, 1000).default(6),
+  KAFKA_REPLICATION_FACTOR: intIn(1, 10).default(1),
+  MONGODB_URI: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://')
+    .optional(),
+  SCHEMA_REGISTRY_URL: z.url({ message: 'must be an http(s) URL' }).optional(),
+  INGEST_ACK_TIMEOUT_MS: intIn(100, 60000).default(5000),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+});
+
+export type Config = Readonly<{
+  /** True when NODE_ENV=production: real secrets and endpoints are then required. */
+  production: boolean;
+  meta: Readonly<{ appSecrets: readonly string[]; verifyToken: string }>;
+  http: Readonly<{ host: string; port: number }>;
+  kafka: Readonly<{
+    brokers: readonly string[];
+    clientId: string;
+    topicPrefix: string;
+    partitions: number;
+    replicationFactor: number;
+  }>;
+  mongo: Readonly<{ uri: string }>;
+  registry: Readonly<{ url: string }>;
+  ingest: Readonly<{ ackTimeoutMs: number }>;
+  log: Readonly<{ level: (typeof LOG_LEVELS)[number] }>;
+  /** Names of the variables that fell back to a local default (said once at start-up). */
+  defaultsUsed: readonly string[];
+}>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+/** Parses an environment (process.env in production, a plain object in tests). Throws ConfigError naming the variable. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  // Empty strings count as unset, so `PORT= make run` behaves like no PORT at all.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0] ?? 'environment');
+    const got = cleaned[name];
+    const shown = name === 'META_APP_SECRET' || name === 'META_VERIFY_TOKEN' || got === undefined ? '' : ` (got "${got}")`;
+    throw new ConfigError(`${name} ${issue.message}${shown}`);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  const defaultsUsed: string[] = [];
+  const orDefault = <K extends keyof typeof LOCAL_DEFAULTS, V>(name: K, value: V | undefined, fallback: V): V => {
+    if (value !== undefined) return value;
+    if (production) throw new ConfigError(`${name} must be set when NODE_ENV=production (no local default is used in production)`);
+    defaultsUsed.push(name);
+    return fallback;
+  };
+  const appSecrets = orDefault('META_APP_SECRET', e.META_APP_SECRET, [LOCAL_DEFAULTS.META_APP_SECRET]);
+  if (production && appSecrets.includes(LOCAL_DEFAULTS.META_APP_SECRET)) {
+    throw new ConfigError('META_APP_SECRET is the public fixture secret; set the real app secret in production');
+  }
+  const verifyToken = orDefault('META_VERIFY_TOKEN', e.META_VERIFY_TOKEN, LOCAL_DEFAULTS.META_VERIFY_TOKEN);
+  if (production && verifyToken === LOCAL_DEFAULTS.META_VERIFY_TOKEN) {
+    throw new ConfigError('META_VERIFY_TOKEN is the local default; set a real verify token in production');
+  }
+  return deepFreeze({
+    production,
+    meta: { appSecrets, verifyToken },
+    http: { host: e.HOST, port: e.PORT },
+    kafka: {
+      brokers: orDefault('KAFKA_BROKERS', e.KAFKA_BROKERS, LOCAL_DEFAULTS.KAFKA_BROKERS.split(',')),
+      clientId: e.KAFKA_CLIENT_ID,
+      topicPrefix: e.KAFKA_TOPIC_PREFIX,
+      partitions: e.KAFKA_PARTITIONS,
+      replicationFactor: e.KAFKA_REPLICATION_FACTOR,
+    },
+    mongo: { uri: orDefault('MONGODB_URI', e.MONGODB_URI, LOCAL_DEFAULTS.MONGODB_URI) },
+    registry: { url: orDefault('SCHEMA_REGISTRY_URL', e.SCHEMA_REGISTRY_URL, LOCAL_DEFAULTS.SCHEMA_REGISTRY_URL) },
+    ingest: { ackTimeoutMs: e.INGEST_ACK_TIMEOUT_MS },
+    log: { level: e.LOG_LEVEL },
+    defaultsUsed,
+  });
+}

@@ -1,0 +1,31 @@
+// The one error middleware of each Koa app: maps AppError to its status and a stable JSON shape.
+// Messages are shown for 4xx only; 5xx bodies name the code, never internals.
+import { type Context, type Next } from 'koa';
+import { AppError, isAppError } from './errors.ts';
+import { type Logger } from './log.ts';
+
+export function errorMiddleware(log: Logger) {
+  return async (ctx: Context, next: Next): Promise<void> => {
+    try {
+      await next();
+    } catch (err) {
+      const e: AppError = isAppError(err)
+        ? err
+        : new AppError('EC_INTERNAL', 'internal error', { cause: err });
+      const expose = e.status < 500;
+      ctx.status = e.status;
+      ctx.set('Cache-Control', 'no-store');
+      if (e.status === 503) ctx.set('Retry-After', '5');
+      ctx.body = {
+        error: {
+          code: e.code,
+          message: expose ? e.message : e.status === 503 ? `${e.message}; retry later` : 'internal error',
+          ...(expose && e.details ? { details: e.details } : {}),
+        },
+      };
+      const fields = { code: e.code, status: e.status, method: ctx.method, path: ctx.path, err: e.status >= 500 ? (isAppError(err) ? err.cause ?? err : err) : undefined };
+      if (e.status >= 500) log.error(fields, e.message);
+      else log.info(fields, e.message);
+    }
+  };
+}

@@ -1,0 +1,175 @@
+// The only module that touches kafkajs. Everything else uses the EventProducer / batch-consumer ports below,
+// so the client can be swapped here alone (docs/decisions/0001-kafka-client.md).
+import { Kafka, Partitioners, logLevel, type Consumer, type LogEntry, type Producer } from 'kafkajs';
+import { AppError } from '../core/errors.ts';
+import { type Logger } from '../core/log.ts';
+
+export type KafkaOptions = Readonly<{ brokers: readonly string[]; clientId: string; log: Logger }>;
+
+const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+export function createKafka({ brokers, clientId, log }: KafkaOptions): Kafka {
+  const klog = log.child({ component: 'kafkajs' });
+  return new Kafka({
+    clientId,
+    brokers: [...brokers],
+    connectionTimeout: 3000,
+    requestTimeout: 10000,
+    retry: { initialRetryTime: 100, maxRetryTime: 2000, retries: 5 },
+    logLevel: logLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, log: entry }: LogEntry) => {
+        const { message, ...rest } = entry;
+        // kafkajs logs a routine "coordinator is loading" at ERROR while a fresh broker starts; it retries itself.
+        klog[LEVELS[level] ?? 'info'](rest, message);
+      },
+  });
+}
+
+export type EventRecord = Readonly<{
+  topic: string;
+  key: string;
+  value: Buffer;
+  headers?: Readonly<Record<string, string>>;
+}>;
+
+/** Writes records durably: resolves only when every record is acknowledged by all in-sync replicas. */
+export interface EventProducer {
+  send(records: readonly EventRecord[], opts: { timeoutMs: number }): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+export async function createEventProducer(kafka: Kafka): Promise<EventProducer> {
+  const producer: Producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 5,
+    // The default (murmur2, Java-compatible) partitioner, named so kafkajs does not warn about its v2 change.
+    createPartitioner: Partitioners.DefaultPartitioner,
+    allowAutoTopicCreation: false,
+    // Bounded retries: past the ingest deadline the caller answers 503 and Meta redelivers (same event ids),
+    // so an endless in-process retry would only pile up pending sends during an outage.
+    retry: { initialRetryTime: 100, maxRetryTime: 1000, retries: 4 },
+  });
+  await producer.connect();
+  return {
+    async send(records, { timeoutMs }) {
+      if (records.length === 0) return;
+      const byTopic = new Map<string, { key: string; value: Buffer; headers?: Record<string, string> }[]>();
+      for (const r of records) {
+        const list = byTopic.get(r.topic) ?? [];
+        list.push({ key: r.key, value: r.value, ...(r.headers ? { headers: { ...r.headers } } : {}) });
+        byTopic.set(r.topic, list);
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new AppError('EC_KAFKA_UNAVAILABLE', `Kafka did not acknowledge ${records.length} record(s) within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      });
+      const write = producer.sendBatch({
+        acks: -1,
+        timeout: timeoutMs,
+        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+      });
+      write.catch(() => undefined); // a late failure after the deadline is already answered with 503
+      try {
+        await Promise.race([write, deadline]);
+      } catch (err) {
+        if (err instanceof AppError) throw err;
+        throw new AppError('EC_KAFKA_UNAVAILABLE', `Kafka rejected the write: ${(err as Error).message}`, { cause: err });
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    disconnect: () => producer.disconnect(),
+  };
+}
+
+export type ConsumedRecord = Readonly<{
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: Buffer | null;
+  headers: Readonly<Record<string, string>>;
+}>;
+
+export type BatchConsumerOptions = Readonly<{
+  kafka: Kafka;
+  groupId: string;
+  topics: readonly string[];
+  log: Logger;
+  /** Applies a whole partition batch. Offsets are committed only after it resolves (at-least-once). */
+  handleBatch(records: readonly ConsumedRecord[], heartbeat: () => Promise<void>): Promise<void>;
+  /** Start from the earliest offset when the group has none (default true: no event is skipped). */
+  fromBeginning?: boolean;
+}>;
+
+export type RunningConsumer = Readonly<{ stop(): Promise<void> }>;
+
+/** Runs a consumer group whose handler applies each partition batch before its offsets are committed. */
+export async function runBatchConsumer(opts: BatchConsumerOptions): Promise<RunningConsumer> {
+  const consumer: Consumer = opts.kafka.consumer({
+    groupId: opts.groupId,
+    allowAutoTopicCreation: false,
+    sessionTimeout: 30000,
+    heartbeatInterval: 3000,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [...opts.topics], fromBeginning: opts.fromBeginning ?? true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+      if (!isRunning() || isStale() || batch.messages.length === 0) return;
+      const records: ConsumedRecord[] = batch.messages.map((m) => ({
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: m.offset,
+        key: m.key ? m.key.toString('utf8') : null,
+        value: m.value,
+        headers: Object.fromEntries(
+          Object.entries(m.headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? String(v[0]) : v === undefined ? '' : String(v)]),
+        ),
+      }));
+      await opts.handleBatch(records, heartbeat);
+      const last = batch.messages[batch.messages.length - 1]!;
+      // Never offset-before-apply: the commit names the next offset to read, after the whole batch is stored.
+      await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
+    },
+  });
+  return { stop: () => consumer.disconnect() };
+}
+
+/** Creates the topics that do not exist yet. Idempotent. */
+export async function ensureTopics(
+  kafka: Kafka,
+  topics: readonly string[],
+  settings: Readonly<{ partitions: number; replicationFactor: number }>,
+): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t));
+    if (missing.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((topic) => ({
+          topic,
+          numPartitions: settings.partitions,
+          replicationFactor: settings.replicationFactor,
+        })),
+      });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}

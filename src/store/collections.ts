@@ -1,0 +1,37 @@
+// Collection names and every index, declared in one place and created at start-up (ensureIndexes).
+// Indexes stay within what FerretDB v1 and MongoDB both support: plain and unique compound keys only
+// (no TTL, sparse or partial indexes: docs/decisions/0002-local-stack.md).
+import { type Db, type IndexDescription } from 'mongodb';
+
+export const COLLECTIONS = {
+  account: 'ec_account',
+  waba: 'ec_waba',
+  apiKey: 'ec_api_key',
+  thread: 'ec_thread',
+  message: 'ec_message',
+} as const;
+
+export const INDEXES: Readonly<Record<keyof typeof COLLECTIONS, readonly IndexDescription[]>> = {
+  account: [],
+  waba: [{ key: { account_id: 1 }, name: 'by_account' }],
+  apiKey: [
+    { key: { key_hash: 1 }, name: 'by_hash', unique: true },
+    { key: { account_id: 1 }, name: 'by_account' },
+  ],
+  thread: [{ key: { waba_id: 1, last_message_at: -1 }, name: 'by_waba_recent' }],
+  message: [
+    { key: { waba_id: 1, wamid: 1 }, name: 'by_wamid', unique: true },
+    { key: { thread_id: 1, timestamp: 1 }, name: 'by_thread_time' },
+  ],
+};
+
+export async function ensureIndexes(db: Db): Promise<void> {
+  for (const [name, indexes] of Object.entries(INDEXES) as [keyof typeof COLLECTIONS, IndexDescription[]][]) {
+    // One index per command: FerretDB v1.24 crashes the connection on a multi-index createIndexes whose
+    // indexes already exist (docs/ferretdb-gaps.md). MongoDB accepts both forms.
+    for (const index of indexes) await db.collection(COLLECTIONS[name]).createIndexes([index]);
+  }
+}
+
+/** MongoDB's duplicate-key error: a unique index already holds the key. */
+export const isDuplicateKey = (err: unknown): boolean => (err as { code?: number }).code === 11000;
