@@ -7,7 +7,7 @@ import { AppError } from '../core/errors.ts';
 import { createLogger } from '../core/log.ts';
 import { systemClock } from '../core/clock.ts';
 import { signBody } from '../ingest/verify-signature.ts';
-import { createKafka, ensureTopics } from '../events/kafka.ts';
+import { createKafka, ensureTopics, silenceKafkajsTimeoutWarning } from '../events/kafka.ts';
 import { topicNames } from '../events/topics.ts';
 import { createAccountStore } from '../store/accounts.ts';
 import { ensureIndexes } from '../store/collections.ts';
@@ -131,12 +131,7 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-// kafkajs 2.2.4 arms a timer with a negative delay on Node >= 23 (requestQueue throttle check), which Node reports as
-// TimeoutNegativeWarning on every connection; the timer then fires after 1 ms, as kafkajs meant. Other warnings stay visible.
-process.removeAllListeners('warning');
-process.on('warning', (w) => {
-  if (w.name !== 'TimeoutNegativeWarning') process.stderr.write(`${w.name}: ${w.message}\n`);
-});
+silenceKafkajsTimeoutWarning();
 
 main(process.argv.slice(2)).catch((err: unknown) => {
   // One line, no stack trace: what failed and what to do.

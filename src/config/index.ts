@@ -39,7 +39,7 @@ const EnvSchema = z.object({
   META_APP_SECRET: secretList.optional(),
   META_VERIFY_TOKEN: z.string().min(8, 'must be at least 8 characters').optional(),
   HOST: z.string().min(1).default('127.0.0.1'),
-  PORT: intIn(1, 65535).default(8080),
+  PORT: intIn(0, 65535).default(8080), // 0: any free port (tests)
   KAFKA_BROKERS: brokerList.optional(),
   KAFKA_CLIENT_ID: z.string().min(1).default('echocue'),
   KAFKA_TOPIC_PREFIX: z

@@ -173,3 +173,15 @@ export async function ensureTopics(
     await admin.disconnect();
   }
 }
+
+/**
+ * kafkajs 2.2.4 arms a timer with a negative delay on Node >= 23 (requestQueue throttle check, `throttledUntil`
+ * starts at -1), which Node reports as TimeoutNegativeWarning on every connection; the timer then fires after 1 ms,
+ * as kafkajs meant. Called once by process entry points; every other warning is still printed.
+ */
+export function silenceKafkajsTimeoutWarning(): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (w) => {
+    if (w.name !== 'TimeoutNegativeWarning') process.stderr.write(`${w.name}: ${w.message}\n`);
+  });
+}

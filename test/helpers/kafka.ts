@@ -1,0 +1,55 @@
+// Reads what is really on a topic: every record from the beginning, decoded through the schema registry.
+import { Kafka, logLevel } from 'kafkajs';
+import { SchemaRegistryClient } from '@confluentinc/schemaregistry';
+import { type Config } from '../../src/config/index.ts';
+import { loadSchema } from '../../src/events/avro-schemas.ts';
+import { createEventSerde } from '../../src/events/serde.ts';
+import { EVENT_TYPES, topicNames } from '../../src/events/topics.ts';
+
+export type TopicRecord = { partition: number; offset: string; key: string | null; value: Buffer; headers: Record<string, string> };
+
+/** All records currently on a topic (reads each partition up to its high watermark). */
+export async function readTopic(config: Config, topic: string): Promise<TopicRecord[]> {
+  const kafka = new Kafka({ brokers: [...config.kafka.brokers], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const want = new Map(ends.map((p) => [p.partition, BigInt(p.high)]));
+  const total = [...want.values()].reduce((a, b) => a + b, 0n);
+  const out: TopicRecord[] = [];
+  if (total === 0n) return out;
+  const consumer = kafka.consumer({ groupId: `reader-${Date.now()}-${Math.random()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`read only ${out.length} of ${total} records from ${topic}`)), 30_000);
+    consumer
+      .run({
+        eachMessage: async ({ partition, message }) => {
+          out.push({
+            partition,
+            offset: message.offset,
+            key: message.key?.toString() ?? null,
+            value: message.value!,
+            headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])),
+          });
+          if (BigInt(out.length) >= total) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      })
+      .catch(reject);
+  });
+  await consumer.disconnect();
+  return out;
+}
+
+/** A decoder for every event topic of a config, through the same registry the system uses. */
+export async function eventDecoder(config: Config) {
+  const topics = topicNames(config.kafka.topicPrefix);
+  const registry = new SchemaRegistryClient({ baseURLs: [config.registry.url] });
+  const serde = await createEventSerde(registry, new Map(EVENT_TYPES.map((t) => [topics.events[t], loadSchema(t)])));
+  return { topics, serde, registry };
+}

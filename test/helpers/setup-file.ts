@@ -1,0 +1,4 @@
+// Runs in every test worker before the tests.
+import { silenceKafkajsTimeoutWarning } from '../../src/events/kafka.ts';
+
+silenceKafkajsTimeoutWarning();
