@@ -127,7 +127,7 @@ export async function runBatchConsumer(opts: BatchConsumerOptions): Promise<Runn
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
-    eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+    eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
       if (!isRunning() || isStale() || batch.messages.length === 0) return;
       const records: ConsumedRecord[] = batch.messages.map((m) => ({
         topic: batch.topic,
@@ -141,6 +141,8 @@ export async function runBatchConsumer(opts: BatchConsumerOptions): Promise<Runn
       }));
       await opts.handleBatch(records, heartbeat);
       const last = batch.messages[batch.messages.length - 1]!;
+      // Resolving moves kafkajs's fetch position past the batch; without it the same batch is fetched again.
+      resolveOffset(last.offset);
       // Never offset-before-apply: the commit names the next offset to read, after the whole batch is stored.
       await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
     },

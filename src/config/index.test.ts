@@ -1,0 +1,71 @@
+import { describe, expect, test } from 'vitest';
+import { ConfigError, LOCAL_DEFAULTS, loadConfig } from './index.ts';
+
+describe('config > loadConfig', () => {
+  test('runs on local defaults with nothing set, and says which defaults it used', () => {
+    const c = loadConfig({});
+    expect(c.http.port).toBe(8080);
+    expect(c.kafka.brokers).toEqual([LOCAL_DEFAULTS.KAFKA_BROKERS]);
+    expect(c.mongo.uri).toBe(LOCAL_DEFAULTS.MONGODB_URI);
+    expect(c.registry.url).toBe(LOCAL_DEFAULTS.SCHEMA_REGISTRY_URL);
+    expect(c.defaultsUsed).toEqual(['META_APP_SECRET', 'META_VERIFY_TOKEN', 'KAFKA_BROKERS', 'MONGODB_URI', 'SCHEMA_REGISTRY_URL']);
+    expect(Object.isFrozen(c) && Object.isFrozen(c.kafka) && Object.isFrozen(c.kafka.brokers)).toBe(true);
+  });
+
+  test('splits comma-separated app secrets (rotation) and brokers', () => {
+    const c = loadConfig({ META_APP_SECRET: 'new-secret-1, old-secret-2', KAFKA_BROKERS: 'k1:9092,k2:9092' });
+    expect(c.meta.appSecrets).toEqual(['new-secret-1', 'old-secret-2']);
+    expect(c.kafka.brokers).toEqual(['k1:9092', 'k2:9092']);
+  });
+
+  test.each([
+    [{ PORT: 'abc' }, /^PORT must be a whole number from 0 to 65535 \(got "abc"\)$/],
+    [{ PORT: '70000' }, /^PORT must be at most 65535/],
+    [{ KAFKA_BROKERS: 'localhost' }, /^KAFKA_BROKERS each broker must be host:port/],
+    [{ MONGODB_URI: 'postgres://x' }, /^MONGODB_URI must start with mongodb:\/\//],
+    [{ SCHEMA_REGISTRY_URL: 'not a url' }, /^SCHEMA_REGISTRY_URL must be an http\(s\) URL/],
+    [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL /],
+    [{ KAFKA_TOPIC_PREFIX: 'bad prefix' }, /^KAFKA_TOPIC_PREFIX may hold only/],
+  ])('rejects %o with a message naming the variable', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  test('never echoes a secret in its error', () => {
+    let err: unknown;
+    try {
+      loadConfig({ META_APP_SECRET: 'short' });
+    } catch (e) {
+      err = e;
+    }
+    expect((err as Error).message).toMatch(/^META_APP_SECRET each secret must be at least 8 characters$/);
+    expect((err as Error).message).not.toContain('short');
+  });
+
+  describe('with NODE_ENV=production', () => {
+    const real = {
+      NODE_ENV: 'production',
+      META_APP_SECRET: 'a-real-app-secret',
+      META_VERIFY_TOKEN: 'a-real-verify-token',
+      KAFKA_BROKERS: 'kafka:9092',
+      MONGODB_URI: 'mongodb://mongo/echocue',
+      SCHEMA_REGISTRY_URL: 'http://registry:8081',
+    };
+
+    test('starts with real settings', () => {
+      expect(loadConfig(real).production).toBe(true);
+    });
+
+    test.each(['META_APP_SECRET', 'META_VERIFY_TOKEN', 'KAFKA_BROKERS', 'MONGODB_URI', 'SCHEMA_REGISTRY_URL'])(
+      'refuses to start without %s',
+      (name) => {
+        expect(() => loadConfig({ ...real, [name]: undefined })).toThrow(new RegExp(`^${name} must be set when NODE_ENV=production`));
+      },
+    );
+
+    test('refuses the public fixture secret and the local verify token', () => {
+      expect(() => loadConfig({ ...real, META_APP_SECRET: LOCAL_DEFAULTS.META_APP_SECRET })).toThrow(/fixture secret/);
+      expect(() => loadConfig({ ...real, META_VERIFY_TOKEN: LOCAL_DEFAULTS.META_VERIFY_TOKEN })).toThrow(/local default/);
+    });
+  });
+});
