@@ -14,7 +14,7 @@ STACK := deploy/local/stack.sh
 # Run every node/npm/npx below with the project's Node 24, not the machine's older one.
 export PATH := $(NODE_BIN):$(ROOT)/node_modules/.bin:$(PATH)
 
-.PHONY: help deps node up down status run test check typecheck lint clean
+.PHONY: help deps node up down status run test check typecheck lint gen clean
 
 help:
 	@echo "make run     start the local stack and EchoCue (ingest, actors, api) on http://127.0.0.1:8080"
@@ -52,12 +52,11 @@ status:
 run: up
 	node src/cli/main.ts --role all
 
-# Starts only the services that are not already running, and stops exactly those afterwards.
+# The whole suite. Its global setup uses KAFKA_BROKERS/MONGODB_URI/SCHEMA_REGISTRY_URL when all are set, else
+# testcontainers when a Docker engine answers, else the local stack: it starts only the services that are not
+# running yet and stops exactly those afterwards (test/helpers/services.ts).
 test: deps
-	@rm -f $(CACHE)/run/test-started
-	@$(STACK) up --record $(CACHE)/run/test-started >/dev/null
-	@status=0; node node_modules/vitest/vitest.mjs run || status=$$?; \
-	  $(STACK) down --only $(CACHE)/run/test-started; exit $$status
+	node node_modules/vitest/vitest.mjs run
 
 typecheck: deps
 	tsc --noEmit
@@ -65,7 +64,12 @@ typecheck: deps
 lint: deps
 	node scripts/check-imports.ts
 
+# TS types of the Avro schemas (src/events/generated) are generated and committed; check fails on a stale copy.
+gen: deps
+	node scripts/gen-event-types.ts
+
 check: typecheck lint
+	node scripts/gen-event-types.ts --check
 
 clean: down
 	rm -rf $(CACHE) node_modules
