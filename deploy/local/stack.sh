@@ -40,6 +40,12 @@ SERVICES=(kafka ferretdb registry)
 say() { printf 'stack: %s\n' "$*" >&2; }
 die() { printf 'stack: error: %s\n' "$*" >&2; exit 1; }
 
+# Maven's output goes to a log, shown only when it fails.
+mvn_quiet() {
+  mkdir -p "$CACHE"
+  mvn -B -q "$@" >"$CACHE/mvn.log" 2>&1 || { tail -n 40 "$CACHE/mvn.log" >&2; die "mvn $* failed (log: $CACHE/mvn.log)"; }
+}
+
 need() { command -v "$1" >/dev/null 2>&1 || die "'$1' is required ($2) but not on PATH"; }
 
 # ---------- install ----------
@@ -49,8 +55,7 @@ deps_kafka() {
   need mvn "Maven fetches the Kafka jars from Maven Central"
   say "fetching Kafka broker jars from Maven Central (first run only)"
   rm -rf "$KAFKA_LIBS"; mkdir -p "$KAFKA_LIBS"
-  mvn -q -B -Dstyle.color=never -f "$HERE/kafka-pom.xml" dependency:copy-dependencies \
-    -DincludeScope=runtime -DoutputDirectory="$KAFKA_LIBS" >&2
+  mvn_quiet -f "$HERE/kafka-pom.xml" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$KAFKA_LIBS"
   touch "$KAFKA_LIBS/.complete"
 }
 
@@ -60,8 +65,7 @@ deps_registry() {
   say "fetching Apicurio Registry $APICURIO_VERSION from Maven Central (first run only)"
   local tmp="$CACHE/apicurio/download"
   rm -rf "$tmp" "$APICURIO_DIR"; mkdir -p "$tmp" "$APICURIO_DIR"
-  mvn -q -B -Dstyle.color=never dependency:copy -Dartifact="io.apicurio:apicurio-registry-app:$APICURIO_VERSION:tar.gz:all" \
-    -DoutputDirectory="$tmp" >&2
+  mvn_quiet dependency:copy -Dartifact="io.apicurio:apicurio-registry-app:$APICURIO_VERSION:tar.gz:all" -DoutputDirectory="$tmp"
   tar -xzf "$tmp/apicurio-registry-app-$APICURIO_VERSION-all.tar.gz" -C "$APICURIO_DIR"
   rm -rf "$tmp"
 }

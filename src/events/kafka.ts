@@ -6,8 +6,10 @@ import { type Logger } from '../core/log.ts';
 
 export type KafkaOptions = Readonly<{ brokers: readonly string[]; clientId: string; log: Logger }>;
 
-const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
-  [logLevel.ERROR]: 'error',
+// kafkajs logs every retriable protocol error (a broker still loading, a rebalance) at ERROR and then retries
+// by itself; what really fails reaches our code as a rejected promise and is logged there. So ERROR -> warn.
+const LEVELS: Record<number, 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'warn',
   [logLevel.WARN]: 'warn',
   [logLevel.INFO]: 'info',
   [logLevel.DEBUG]: 'debug',
@@ -26,7 +28,6 @@ export function createKafka({ brokers, clientId, log }: KafkaOptions): Kafka {
       () =>
       ({ level, log: entry }: LogEntry) => {
         const { message, ...rest } = entry;
-        // kafkajs logs a routine "coordinator is loading" at ERROR while a fresh broker starts; it retries itself.
         klog[LEVELS[level] ?? 'info'](rest, message);
       },
   });
