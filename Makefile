@@ -64,12 +64,15 @@ typecheck: deps
 lint: deps
 	node scripts/check-imports.ts
 
-# TS types of the Avro schemas (src/events/generated) are generated and committed; check fails on a stale copy.
+# TS types of the Avro schemas (src/events/generated) and docs/topics.md are generated and committed;
+# check fails on a stale copy.
 gen: deps
 	node scripts/gen-event-types.ts
+	node scripts/gen-topic-catalog.ts
 
 check: typecheck lint
 	node scripts/gen-event-types.ts --check
+	node scripts/gen-topic-catalog.ts --check
 
 clean: down
 	rm -rf $(CACHE) node_modules

@@ -1,24 +1,108 @@
 // Topic names and the event-type catalog. Names are versioned; a prefix isolates environments and tests.
+// docs/topics.md is generated from this catalog (`make gen`) for data teams.
+
+type CatalogEntry = Readonly<{
+  topic: string;
+  schema: string;
+  /** What the events are, for the topic catalog. */
+  description: string;
+  /** Who reads the topic (documentation; actors arrive with their issues). */
+  consumers: readonly string[];
+}>;
 
 /** Every event type EchoCue writes, with its topic base name and Avro schema file in schemas/. */
 export const EVENT_CATALOG = {
-  'message.inbound': { topic: 'whatsapp.message.inbound.v1', schema: 'message.inbound.avsc' },
-} as const;
+  'message.inbound': {
+    topic: 'whatsapp.message.inbound.v1',
+    schema: 'message.inbound.avsc',
+    description: 'Each inbound message (value.messages[] of a `messages` change), every type including unknown ones',
+    consumers: ['thread actor (ec_thread, ec_message)'],
+  },
+  'message.status': {
+    topic: 'whatsapp.message.status.v1',
+    schema: 'message.status.avsc',
+    description: 'Each delivery status of an outbound message (value.statuses[]): sent, delivered, read, played, failed, ...',
+    consumers: ['message actor (planned)'],
+  },
+  'template.status': {
+    topic: 'whatsapp.template.status.v1',
+    schema: 'template.status.avsc',
+    description: 'Template review and lifecycle events (message_template_status_update), every Meta event value',
+    consumers: ['template actor (planned)'],
+  },
+  'template.quality': {
+    topic: 'whatsapp.template.quality.v1',
+    schema: 'template.quality.avsc',
+    description: 'Template quality changes (message_template_quality_update): GREEN, YELLOW, RED, UNKNOWN',
+    consumers: ['template actor (planned)'],
+  },
+  'template.category': {
+    topic: 'whatsapp.template.category.v1',
+    schema: 'template.category.avsc',
+    description: 'Template category changes, completed or impending (template_category_update)',
+    consumers: ['template actor (planned)'],
+  },
+  'template.components': {
+    topic: 'whatsapp.template.components.v1',
+    schema: 'template.components.avsc',
+    description: 'Edited template content (message_template_components_update)',
+    consumers: ['template actor (planned)'],
+  },
+  'consent.event': {
+    topic: 'whatsapp.consent.event.v1',
+    schema: 'consent.event.avsc',
+    description: "Meta's marketing stop/resume preferences (value.user_preferences[])",
+    consumers: ['contact actor (planned)'],
+  },
+  'identity.change': {
+    topic: 'whatsapp.identity.change.v1',
+    schema: 'identity.change.avsc',
+    description: 'User identity changes: user_id_update items and system messages user_changed_number / user_changed_user_id',
+    consumers: ['contact actor (planned)'],
+  },
+  'account.update': {
+    topic: 'whatsapp.account.update.v1',
+    schema: 'account.update.avsc',
+    description: 'WABA and phone-number changes: account_update, phone_number_quality_update, business_capability_update',
+    consumers: ['account actor (planned)'],
+  },
+  'webhook.error': {
+    topic: 'whatsapp.webhook.error.v1',
+    schema: 'webhook.error.avsc',
+    description: 'Value-level errors (value.errors[] without messages or statuses): system, app or account problems',
+    consumers: ['alerting (planned)'],
+  },
+  unknown: {
+    topic: 'whatsapp.unknown.v1',
+    schema: 'unknown.avsc',
+    description: 'Changes whose field EchoCue does not know yet, kept intact (the whole changes[] element)',
+    consumers: ['data teams; replay once a handler exists'],
+  },
+} as const satisfies Record<string, CatalogEntry>;
 
 export type EventType = keyof typeof EVENT_CATALOG;
 
 export const EVENT_TYPES = Object.keys(EVENT_CATALOG) as EventType[];
 
+/** The audit topic: each accepted POST's exact bytes (not Avro) with its HTTP headers as Kafka headers. */
+export const RAW_TOPIC = {
+  topic: 'whatsapp.raw.v1',
+  description: "Each signed POST's exact request bytes (application/json, not Avro); headers: content-type, x-hub-signature-256, user-agent, received-at, event-count",
+  consumers: ['audit and replay'],
+} as const;
+
 export type Topics = Readonly<{
   /** Topic of each event type. */
   events: Readonly<Record<EventType, string>>;
+  raw: string;
   /** Every topic EchoCue creates. */
   all: readonly string[];
 }>;
 
 export function topicNames(prefix: string): Topics {
   const events = Object.fromEntries(EVENT_TYPES.map((t) => [t, prefix + EVENT_CATALOG[t].topic])) as Record<EventType, string>;
-  return Object.freeze({ events: Object.freeze(events), all: Object.freeze(Object.values(events)) });
+  const raw = prefix + RAW_TOPIC.topic;
+  return Object.freeze({ events: Object.freeze(events), raw, all: Object.freeze([...Object.values(events), raw]) });
 }
 
 /** Confluent TopicNameStrategy: the value schema of topic T is registered under subject "T-value". */

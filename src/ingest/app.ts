@@ -11,6 +11,7 @@ import { type Clock } from '../core/clock.ts';
 import { type EventRecord, type EventProducer } from '../events/kafka.ts';
 import { type EventSerde } from '../events/serde.ts';
 import { type Topics } from '../events/topics.ts';
+import { parseJsonLossless } from './parse-json.ts';
 import { splitPayload } from './split/split-payload.ts';
 import { checkHandshake } from './verify-token.ts';
 import { verifySignature } from './verify-signature.ts';
@@ -78,13 +79,36 @@ export function createIngestApp(deps: IngestDeps): Koa {
 
     let body: unknown;
     try {
-      body = JSON.parse(raw.toString('utf8'));
+      body = parseJsonLossless(raw.toString('utf8'));
     } catch (err) {
       throw new AppError('EC_BODY_NOT_JSON', `body is not valid JSON: ${(err as Error).message}`);
     }
 
     const receivedAt = deps.clock.now().getTime();
     const outcome = splitPayload(body, { receivedAt, accountOf: deps.accountOf });
+    const events = outcome.kind === 'events' ? outcome.events : [];
+    // Encode everything before writing anything: a value that does not fit its schema fails the whole POST.
+    const records: EventRecord[] = events.map((e) => ({
+      topic: deps.topics.events[e.eventType],
+      key: e.key,
+      value: deps.serde.encode(deps.topics.events[e.eventType], e.value),
+      headers: { event_type: e.eventType, event_id: String(e.value['event_id']) },
+    }));
+    // The exact bytes of every signed JSON POST go to the raw topic too, for audit and replay.
+    records.push({
+      topic: deps.topics.raw,
+      key: (outcome.kind === 'events' ? outcome.wabaIds[0] : undefined) ?? 'none',
+      value: raw,
+      headers: {
+        'content-type': ctx.get('content-type'),
+        'x-hub-signature-256': ctx.get('x-hub-signature-256'),
+        'user-agent': ctx.get('user-agent'),
+        'received-at': new Date(receivedAt).toISOString(),
+        'event-count': String(events.length),
+      },
+    });
+    await deps.producer.send(records, { timeoutMs: deps.ackTimeoutMs });
+
     if (outcome.kind === 'ignored') {
       // A signed body that is not a WhatsApp Business Account payload: 200, or Meta would retry it for 7 days.
       deps.metrics.webhookIgnored.inc();
@@ -92,20 +116,11 @@ export function createIngestApp(deps: IngestDeps): Koa {
       ctx.body = { status: 'ignored', reason: outcome.reason };
       return;
     }
-
-    const records: EventRecord[] = outcome.events.map((e) => ({
-      topic: deps.topics.events[e.eventType],
-      key: e.key,
-      value: deps.serde.encode(deps.topics.events[e.eventType], e.value),
-      headers: { event_type: e.eventType, event_id: String(e.value['event_id']) },
-    }));
-    await deps.producer.send(records, { timeoutMs: deps.ackTimeoutMs });
-
-    for (const e of outcome.events) {
+    for (const e of events) {
       deps.metrics.eventsProduced.inc({ event_type: e.eventType });
       if (e.value['account_id'] === null) deps.metrics.unownedWabaEvents.inc();
     }
-    ctx.body = { status: 'accepted', events: outcome.events.length };
+    ctx.body = { status: 'accepted', events: events.length };
   }
 
   const app = new Koa();

@@ -1,6 +1,29 @@
 // One Meta POST -> one event per item: entry (WABA) x change (field) x element (docs/meta-webhooks.md §0.1, §2).
-import { inboundMessageEvents } from './message-inbound.ts';
-import { isObject, str, type SplitContext, type SplitEvent, type SplitOutcome } from './types.ts';
+// Every change lands somewhere: a field without a splitter, or a known field none of whose items could be read,
+// goes whole to the unknown topic.
+import { accountUpdate, unknownChange } from './account.ts';
+import { inboundMessages, statuses, valueErrors } from './messages.ts';
+import { templateCategory, templateComponents, templateQuality, templateStatus } from './templates.ts';
+import { userIdUpdates, userPreferences } from './users.ts';
+import {
+  isObject, metaTime, str,
+  type ChangeScope, type JsonObject, type SplitContext, type SplitEvent, type SplitOutcome,
+} from './types.ts';
+
+type Splitter = (scope: ChangeScope, ctx: SplitContext) => SplitEvent[];
+
+const SPLITTERS: Readonly<Record<string, readonly Splitter[]>> = {
+  messages: [inboundMessages, statuses, valueErrors],
+  user_preferences: [userPreferences],
+  user_id_update: [userIdUpdates],
+  message_template_status_update: [templateStatus],
+  message_template_quality_update: [templateQuality],
+  template_category_update: [templateCategory],
+  message_template_components_update: [templateComponents],
+  account_update: [accountUpdate],
+  phone_number_quality_update: [accountUpdate],
+  business_capability_update: [accountUpdate],
+};
 
 export function splitPayload(body: unknown, ctx: SplitContext): SplitOutcome {
   if (!isObject(body)) return { kind: 'ignored', reason: 'body is not a JSON object' };
@@ -9,15 +32,26 @@ export function splitPayload(body: unknown, ctx: SplitContext): SplitOutcome {
   }
   if (!Array.isArray(body['entry'])) return { kind: 'ignored', reason: 'entry is not an array' };
   const events: SplitEvent[] = [];
+  const wabaIds = new Set<string>();
   for (const entry of body['entry']) {
     if (!isObject(entry)) continue;
     const wabaId = str(entry['id']);
-    if (wabaId === null || !Array.isArray(entry['changes'])) continue;
-    for (const change of entry['changes']) {
-      if (!isObject(change) || !isObject(change['value'])) continue;
-      const field = str(change['field']);
-      if (field === 'messages') events.push(...inboundMessageEvents({ wabaId, value: change['value'] }, ctx));
+    if (wabaId === null || wabaId === '') continue;
+    wabaIds.add(wabaId);
+    const changes = Array.isArray(entry['changes']) ? entry['changes'] : [];
+    for (const change of changes) {
+      if (!isObject(change)) continue;
+      const scope: ChangeScope = {
+        wabaId,
+        field: str(change['field']) ?? '',
+        value: isObject(change['value']) ? change['value'] : ({} as JsonObject),
+        entryTime: metaTime(entry['time']),
+        change,
+      };
+      const splitters = isObject(change['value']) ? SPLITTERS[scope.field] : undefined;
+      const produced = splitters ? splitters.flatMap((split) => split(scope, ctx)) : [];
+      events.push(...(produced.length > 0 ? produced : unknownChange(scope, ctx)));
     }
   }
-  return { kind: 'events', events };
+  return { kind: 'events', events, wabaIds: [...wabaIds] };
 }

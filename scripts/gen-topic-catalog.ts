@@ -1,0 +1,53 @@
+// Generates docs/topics.md, the topic catalog for data teams, from src/events/topics.ts and schemas/*.avsc.
+// `node scripts/gen-topic-catalog.ts` writes it; `--check` fails when the committed file is stale.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { EVENT_CATALOG, EVENT_TYPES, RAW_TOPIC } from '../src/events/topics.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const out = `${root}docs/topics.md`;
+
+type Field = { name: string; type: unknown; doc?: string };
+const typeText = (t: unknown): string =>
+  typeof t === 'string' ? t
+  : Array.isArray(t) ? t.map(typeText).join(' | ')
+  : (t as { type: string; name?: string; items?: unknown; logicalType?: string }).type === 'array' ? `array<${typeText((t as { items: unknown }).items)}>`
+  : (t as { logicalType?: string }).logicalType ?? (t as { name?: string }).name ?? (t as { type: string }).type;
+
+let md = `# Kafka topics
+
+Generated from \`src/events/topics.ts\` and \`schemas/*.avsc\` by \`make gen\`; do not edit by hand.
+
+Every event topic holds Avro records in the Confluent wire format (magic byte 0, 4-byte schema id, Avro body);
+the value schema is registered under the subject \`<topic>-value\` with BACKWARD compatibility. Every record is
+keyed by the WhatsApp Business Account id, so one WABA's events keep their order on one partition. Topic names
+are versioned (\`.v1\`): an incompatible change would go to a new topic, never into an old one. Deployments may
+add a prefix (\`KAFKA_TOPIC_PREFIX\`). Every record also carries the Kafka headers \`event_type\` and \`event_id\`.
+The producer of every topic is EchoCue ingest (\`POST /v1/whatsapp/webhook\`).
+
+| topic | key | value | what | consumers |
+|---|---|---|---|---|
+`;
+for (const t of EVENT_TYPES) {
+  const c = EVENT_CATALOG[t];
+  md += `| \`${c.topic}\` | WABA id | Avro \`schemas/${c.schema}\` | ${c.description} | ${c.consumers.join('; ')} |\n`;
+}
+md += `| \`${RAW_TOPIC.topic}\` | first WABA id of the POST (\`none\` when it has none) | raw bytes | ${RAW_TOPIC.description} | ${RAW_TOPIC.consumers.join('; ')} |\n`;
+
+for (const t of EVENT_TYPES) {
+  const c = EVENT_CATALOG[t];
+  const schema = JSON.parse(readFileSync(`${root}schemas/${c.schema}`, 'utf8')) as { doc?: string; fields: Field[] };
+  md += `\n## \`${c.topic}\` (event type \`${t}\`)\n\n${schema.doc ?? ''}\n\n| field | type | meaning |\n|---|---|---|\n`;
+  for (const f of schema.fields) md += `| \`${f.name}\` | ${typeText(f.type)} | ${f.doc ?? ''} |\n`;
+}
+
+if (process.argv.includes('--check')) {
+  let current = '';
+  try { current = readFileSync(out, 'utf8'); } catch { /* missing counts as stale */ }
+  if (current !== md) {
+    process.stderr.write('docs/topics.md is stale: run `make gen` and commit the result\n');
+    process.exit(1);
+  }
+} else {
+  writeFileSync(out, md);
+}
