@@ -4,11 +4,14 @@
 #   ferretdb  FerretDB v1 (MongoDB wire protocol) on SQLite, built from the Go module proxy
 #   registry  Apicurio Registry 3 (Confluent-compatible API at /apis/ccompat/v7) from Maven Central
 #
-# Usage: deploy/local/stack.sh deps | up [--record FILE] | down [--only FILE] | status | env
+# Usage: deploy/local/stack.sh deps | up [--record FILE] [SERVICE...] | down [--only FILE] [SERVICE...] | status | env
 #   deps     download/build everything into the cache folder (idempotent, fast when cached)
 #   up       start what is not running, wait until each answers; with --record, append the names
 #            of the services this call started to FILE (so `make test` stops only what it started)
 #   down     stop every service (or only those named in FILE), wait until the processes are gone
+#   SERVICE  kafka, ferretdb or registry: act on those only (default: all three)
+# ECHOCUE_STACK_STATE moves pid files, logs and data (default: the cache folder), so a test can run a private
+# broker beside the shared stack (with other ECHOCUE_LOCAL_*_PORT values).
 #   status   one line per service
 #   env      print the KAFKA_BROKERS / MONGODB_URI / SCHEMA_REGISTRY_URL of this stack
 # Recipes and the reasons behind them: docs/decisions/0002-local-stack.md
@@ -17,8 +20,9 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HERE="$ROOT/deploy/local"
 CACHE=${ECHOCUE_CACHE:-$ROOT/.cache}
-RUN="$CACHE/run"
-DATA="$CACHE/data"
+STATE=${ECHOCUE_STACK_STATE:-$CACHE}
+RUN="$STATE/run"
+DATA="$STATE/data"
 
 KAFKA_PORT=${ECHOCUE_LOCAL_KAFKA_PORT:-19092}
 KAFKA_CONTROLLER_PORT=${ECHOCUE_LOCAL_KAFKA_CONTROLLER_PORT:-19093}
@@ -182,13 +186,24 @@ start_registry() {
     -jar quarkus-run.jar)
 }
 
+# The services named on the command line (checked), or all of them.
+pick_services() {
+  if [ $# -eq 0 ]; then printf '%s\n' "${SERVICES[@]}"; return; fi
+  local s
+  for s in "$@"; do
+    printf '%s\n' "${SERVICES[@]}" | grep -qx "$s" || die "unknown service '$s' (kafka, ferretdb, registry)"
+    echo "$s"
+  done
+}
+
 cmd_up() {
   local record=""
-  [ "${1:-}" = "--record" ] && record=${2:?--record needs a file}
+  if [ "${1:-}" = "--record" ]; then record=${2:?--record needs a file}; shift 2; fi
+  local wanted; mapfile -t wanted < <(pick_services "$@")
   cmd_deps
   mkdir -p "$RUN" "$DATA"
   local svc started=()
-  for svc in "${SERVICES[@]}"; do
+  for svc in "${wanted[@]}"; do
     if running "$svc"; then continue; fi
     if port_open "$(port_of "$svc")"; then
       die "port $(port_of "$svc") for $svc is taken by another process; stop it or set ECHOCUE_LOCAL_$(echo "$svc" | tr a-z A-Z)_PORT"
@@ -222,7 +237,7 @@ cmd_down() {
     [ -f "${2:?--only needs a file}" ] && mapfile -t only <"$2"
     rm -f "$2"
   else
-    only=("${SERVICES[@]}")
+    mapfile -t only < <(pick_services "$@")
   fi
   local i
   # Stop in reverse start order.

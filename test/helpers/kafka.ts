@@ -6,28 +6,33 @@ import { loadSchema } from '../../src/events/avro-schemas.ts';
 import { createEventSerde } from '../../src/events/serde.ts';
 import { EVENT_TYPES, topicNames } from '../../src/events/topics.ts';
 
-export type TopicRecord = { partition: number; offset: string; key: string | null; value: Buffer; headers: Record<string, string> };
+export type TopicRecord = { topic: string; partition: number; offset: string; key: string | null; value: Buffer; headers: Record<string, string> };
 
-/** All records currently on a topic (reads each partition up to its high watermark). */
-export async function readTopic(config: Config, topic: string): Promise<TopicRecord[]> {
+/** All records currently on the given topics (each partition read up to its high watermark), one consumer for all. */
+export async function readTopics(config: Config, topics: readonly string[]): Promise<TopicRecord[]> {
   const kafka = new Kafka({ brokers: [...config.kafka.brokers], logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
+  let total = 0n;
+  const nonEmpty: string[] = [];
+  for (const topic of topics) {
+    const n = (await admin.fetchTopicOffsets(topic)).reduce((a, p) => a + BigInt(p.high), 0n);
+    if (n > 0n) nonEmpty.push(topic);
+    total += n;
+  }
   await admin.disconnect();
-  const want = new Map(ends.map((p) => [p.partition, BigInt(p.high)]));
-  const total = [...want.values()].reduce((a, b) => a + b, 0n);
   const out: TopicRecord[] = [];
   if (total === 0n) return out;
   const consumer = kafka.consumer({ groupId: `reader-${Date.now()}-${Math.random()}` });
   await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.subscribe({ topics: nonEmpty, fromBeginning: true });
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`read only ${out.length} of ${total} records from ${topic}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`read only ${out.length} of ${total} records from ${nonEmpty.join(', ')}`)), 60_000);
     consumer
       .run({
-        eachMessage: async ({ partition, message }) => {
+        eachMessage: async ({ topic, partition, message }) => {
           out.push({
+            topic,
             partition,
             offset: message.offset,
             key: message.key?.toString() ?? null,
@@ -43,8 +48,10 @@ export async function readTopic(config: Config, topic: string): Promise<TopicRec
       .catch(reject);
   });
   await consumer.disconnect();
-  return out;
+  return out.sort((x, y) => (x.topic === y.topic ? x.partition - y.partition || Number(BigInt(x.offset) - BigInt(y.offset)) : x.topic < y.topic ? -1 : 1));
 }
+
+export const readTopic = (config: Config, topic: string): Promise<TopicRecord[]> => readTopics(config, [topic]);
 
 /** A decoder for every event topic of a config, through the same registry the system uses. */
 export async function eventDecoder(config: Config) {

@@ -26,9 +26,11 @@ describe('events > schema registry and Avro serde', () => {
     subjects.push(valueSubject(topic));
     const serde = await createEventSerde(registry, new Map([[topic, loadSchema('message.inbound')]]));
     const value = {
-      event_id: 'evt_1', event_type: 'message.inbound', waba_id: '1', account_id: null, phone_number_id: '2', display_phone_number: null,
-      meta_timestamp: 1781514060, received_at: 1781514061000, wamid: 'wamid.X', message_type: 'text', from: null, from_user_id: 'US.1',
-      contact: { wa_id: null, user_id: 'US.1', parent_user_id: null, name: 'Zoë ✓', username: '@z' }, text_body: 'héllo \u{1F600}', context_id: null, raw: '{}',
+      event_id: 'evt_1', event_type: 'message.inbound', waba_id: '1', account_id: null, field: 'messages', phone_number_id: '2', display_phone_number: null,
+      meta_timestamp: 1781514060, entry_time: null, received_at: 1781514061000, wamid: 'wamid.X', message_type: 'unsupported', from: null, from_user_id: 'US.1',
+      from_parent_user_id: null, group_id: null, contact: { wa_id: null, user_id: 'US.1', parent_user_id: null, name: 'Zoë ✓', username: '@z' },
+      text_body: 'héllo \u{1F600}', context_id: null, system_type: null,
+      errors: [{ code: 131051, title: 'Message type unknown', message: 'Message type unknown', details: null, href: null }], raw: '{}',
     };
     const buf = serde.encode(topic, value);
     expect(buf[0]).toBe(0);

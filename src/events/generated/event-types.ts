@@ -9,7 +9,7 @@ export type MessageInboundEvent = {
   waba_id: string;
   /** EchoCue account owning the WABA; null when no account owns it yet (the event is still written). */
   account_id: null | string;
-  /** changes[].field the item came from. */
+  /** changes[].field the item came from (always messages). */
   field: string;
   /** value.metadata.phone_number_id: the business number, when Meta sent one. */
   phone_number_id: null | string;
