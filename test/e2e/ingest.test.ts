@@ -115,6 +115,30 @@ describe('ingest > end to end', () => {
       expect(bodies).toEqual(['Olá 👋 Ñandú — “quoted”', 'Olá 👋 Ñandú — “quoted”']);
     });
 
+    test('a field nobody knows yet goes whole to the unknown topic', async () => {
+      const change = { field: 'smb_message_echoes', value: { messaging_product: 'whatsapp', message_echoes: [{ id: 'echo-1', novel: { nested: [1, 'two'] } }] } };
+      const body = JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: '555000333', time: 1781514000, changes: [change] }] });
+      const res = await postWebhook(system.url, body, sign(body));
+      expect(res).toMatchObject({ status: 200, json: { status: 'accepted', events: 1 } });
+      const { topics, serde } = await eventDecoder(env.config);
+      const [rec] = (await readTopic(env.config, topics.events.unknown)).filter((r) => r.key === '555000333');
+      const ev = await serde.decode(rec!.topic, rec!.value);
+      expect(ev).toMatchObject({ event_type: 'unknown', field: 'smb_message_echoes', entry_time: 1781514000, waba_id: '555000333' });
+      expect(JSON.parse(ev['raw'] as string)).toEqual(change);
+    });
+
+    test('numbers where Meta usually sends strings are accepted and kept as text', async () => {
+      const body = '{"object":"whatsapp_business_account","entry":[{"id":555000444,"changes":[{"field":"messages","value":{"metadata":{"phone_number_id":112356789045671},' +
+        '"contacts":[{"wa_id":15550199001,"profile":{"name":"Maya"}}],"messages":[{"id":"wamid.n1","from":15550199001,"timestamp":1781514060,"type":"text","text":{"body":"hi"}}]}}]}]}';
+      const res = await postWebhook(system.url, body, sign(body));
+      expect(res.status).toBe(200);
+      const { topics, serde } = await eventDecoder(env.config);
+      const [rec] = (await readTopic(env.config, topics.events['message.inbound'])).filter((r) => r.key === '555000444');
+      expect(await serde.decode(rec!.topic, rec!.value)).toMatchObject({
+        waba_id: '555000444', phone_number_id: '112356789045671', from: '15550199001', meta_timestamp: 1781514060, contact: { wa_id: '15550199001', name: 'Maya' },
+      });
+    });
+
     test('1000 statuses in one POST: 200 once all 1000 are on Kafka', async () => {
       const statuses = Array.from({ length: 1000 }, (_, i) => ({ id: `wamid.bulk${i}`, status: 'delivered', timestamp: String(1781514000 + i), recipient_id: '15550199001' }));
       const body = JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: '555000222', changes: [{ field: 'messages', value: { metadata: { phone_number_id: '1' }, statuses } }] }] });
