@@ -2,7 +2,7 @@
 // `node scripts/gen-topic-catalog.ts` writes it; `--check` fails when the committed file is stale.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { EVENT_CATALOG, EVENT_TYPES, RAW_TOPIC } from '../src/events/topics.ts';
+import { DEAD_LETTER_TOPIC, EVENT_CATALOG, EVENT_TYPES, RAW_TOPIC } from '../src/events/topics.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const out = `${root}docs/topics.md`;
@@ -23,7 +23,8 @@ the value schema is registered under the subject \`<topic>-value\` with BACKWARD
 keyed by the WhatsApp Business Account id, so one WABA's events keep their order on one partition. Topic names
 are versioned (\`.v1\`): an incompatible change would go to a new topic, never into an old one. Deployments may
 add a prefix (\`KAFKA_TOPIC_PREFIX\`). Every record also carries the Kafka headers \`event_type\` and \`event_id\`.
-The producer of every topic is EchoCue ingest (\`POST /v1/whatsapp/webhook\`).
+The producer of every topic is EchoCue ingest (\`POST /v1/whatsapp/webhook\`), except the dead-letter topic,
+which the actors write.
 
 | topic | key | value | what | consumers |
 |---|---|---|---|---|
@@ -33,6 +34,7 @@ for (const t of EVENT_TYPES) {
   md += `| \`${c.topic}\` | WABA id | Avro \`schemas/${c.schema}\` | ${c.description} | ${c.consumers.join('; ')} |\n`;
 }
 md += `| \`${RAW_TOPIC.topic}\` | first WABA id of the POST (\`none\` when it has none) | raw bytes | ${RAW_TOPIC.description} | ${RAW_TOPIC.consumers.join('; ')} |\n`;
+md += `| \`${DEAD_LETTER_TOPIC.topic}\` | as on the source topic | as on the source topic | ${DEAD_LETTER_TOPIC.description} | ${DEAD_LETTER_TOPIC.consumers.join('; ')} |\n`;
 
 for (const t of EVENT_TYPES) {
   const c = EVENT_CATALOG[t];

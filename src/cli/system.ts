@@ -9,17 +9,17 @@ import { AppError } from '../core/errors.ts';
 import { type Logger } from '../core/log.ts';
 import { createMetrics } from '../core/metrics.ts';
 import { loadSchema } from '../events/avro-schemas.ts';
-import { createEventProducer, createKafka, ensureTopics, type RunningConsumer } from '../events/kafka.ts';
+import { assertSamePartitionCount, createEventProducer, createKafka, ensureTopics, type RunningConsumer } from '../events/kafka.ts';
 import { createEventSerde } from '../events/serde.ts';
 import { EVENT_TYPES, topicNames } from '../events/topics.ts';
 import { createIngestApp } from '../ingest/app.ts';
 import { createApiApp } from '../api/app.ts';
-import { startThreadActor } from '../actors/thread/consumer.ts';
-import { createThreadHandler } from '../actors/thread/handle.ts';
+import { ACTOR_EVENT_TYPES } from '../actors/apply.ts';
+import { startActors } from '../actors/consumer.ts';
+import { createActorStore } from '../store/actor-store.ts';
 import { createAccountStore } from '../store/accounts.ts';
 import { ensureIndexes } from '../store/collections.ts';
-import { createMessageStore } from '../store/messages.ts';
-import { createThreadStore } from '../store/threads.ts';
+import { createThreadReads } from '../store/threads.ts';
 import { startOwnerCache } from './owner-cache.ts';
 
 export const ROLES = ['ingest', 'actors', 'api'] as const;
@@ -86,19 +86,25 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
       apps.push({ prefix: '/v1/whatsapp/', handler: ingest.callback() });
     }
     if (has('actors')) {
-      const actor: RunningConsumer = await startThreadActor({
+      await step('the actor topics are not co-partitioned', 'Give every topic the same partition count.', () =>
+        assertSamePartitionCount(kafka, ACTOR_EVENT_TYPES.map((t) => topics.events[t])),
+      );
+      const dlqProducer = await step('cannot start the Kafka producer', localHint, () => createEventProducer(kafka));
+      stops.push(() => dlqProducer.disconnect());
+      const actors: RunningConsumer = await startActors({
         kafka,
         serde,
-        groupId: `${config.kafka.topicPrefix}echocue.actor.thread`,
-        topic: topics.events['message.inbound'],
-        apply: createThreadHandler({ threads: createThreadStore(db), messages: createMessageStore(db), clock, log }),
+        topics,
+        groupId: `${config.kafka.topicPrefix}echocue.actors`,
+        store: createActorStore(db),
+        producer: dlqProducer,
         log,
         metrics,
       });
-      stops.push(() => actor.stop());
+      stops.push(() => actors.stop());
     }
     if (has('api')) {
-      const threads = createThreadStore(db);
+      const threads = createThreadReads(db);
       const api = createApiApp({
         accountForKey: (k) => accounts.accountForKey(k),
         wabasOf: (a) => accounts.wabasOf(a),

@@ -1,6 +1,6 @@
 // The only module that touches kafkajs. Everything else uses the EventProducer / batch-consumer ports below,
 // so the client can be swapped here alone (docs/decisions/0001-kafka-client.md).
-import { Kafka, Partitioners, logLevel, type Consumer, type LogEntry, type Producer } from 'kafkajs';
+import { AssignerProtocol, Kafka, Partitioners, logLevel, type Consumer, type EachBatchPayload, type LogEntry, type PartitionAssigner, type Producer } from 'kafkajs';
 import { AppError } from '../core/errors.ts';
 import { type Logger } from '../core/log.ts';
 
@@ -111,6 +111,14 @@ export type BatchConsumerOptions = Readonly<{
   handleBatch(records: readonly ConsumedRecord[], heartbeat: () => Promise<void>): Promise<void>;
   /** Start from the earliest offset when the group has none (default true: no event is skipped). */
   fromBeginning?: boolean;
+  /**
+   * Co-partitioned: partition p of every subscribed topic goes to the same member, and batches of the same
+   * partition number never run at the same time. With equal partition counts and the same key (the WABA id),
+   * all events of one WABA, whatever their topic, then have exactly one writer.
+   */
+  copartitioned?: boolean;
+  /** Partitions processed at once by this member (default 1). */
+  concurrency?: number;
 }>;
 
 export type RunningConsumer = Readonly<{ stop(): Promise<void> }>;
@@ -122,33 +130,92 @@ export async function runBatchConsumer(opts: BatchConsumerOptions): Promise<Runn
     allowAutoTopicCreation: false,
     sessionTimeout: 30000,
     heartbeatInterval: 3000,
+    ...(opts.copartitioned ? { partitionAssigners: [CoPartitionedAssigner] } : {}),
   });
+  const lock = keyedLock();
   await consumer.connect();
   await consumer.subscribe({ topics: [...opts.topics], fromBeginning: opts.fromBeginning ?? true });
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
-    eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
-      if (!isRunning() || isStale() || batch.messages.length === 0) return;
-      const records: ConsumedRecord[] = batch.messages.map((m) => ({
-        topic: batch.topic,
-        partition: batch.partition,
-        offset: m.offset,
-        key: m.key ? m.key.toString('utf8') : null,
-        value: m.value,
-        headers: Object.fromEntries(
-          Object.entries(m.headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? String(v[0]) : v === undefined ? '' : String(v)]),
-        ),
-      }));
-      await opts.handleBatch(records, heartbeat);
-      const last = batch.messages[batch.messages.length - 1]!;
-      // Resolving moves kafkajs's fetch position past the batch; without it the same batch is fetched again.
-      resolveOffset(last.offset);
-      // Never offset-before-apply: the commit names the next offset to read, after the whole batch is stored.
-      await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
-    },
+    partitionsConsumedConcurrently: opts.concurrency ?? 1,
+    eachBatch: ({ batch, ...rest }) =>
+      opts.copartitioned ? lock(String(batch.partition), () => eachBatch({ batch, ...rest })) : eachBatch({ batch, ...rest }),
   });
   return { stop: () => consumer.disconnect() };
+
+  async function eachBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
+    if (!isRunning() || isStale() || batch.messages.length === 0) return;
+    const records: ConsumedRecord[] = batch.messages.map((m) => ({
+      topic: batch.topic,
+      partition: batch.partition,
+      offset: m.offset,
+      key: m.key ? m.key.toString('utf8') : null,
+      value: m.value,
+      headers: Object.fromEntries(
+        Object.entries(m.headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? String(v[0]) : v === undefined ? '' : String(v)]),
+      ),
+    }));
+    await opts.handleBatch(records, heartbeat);
+    const last = batch.messages[batch.messages.length - 1]!;
+    // Resolving moves kafkajs's fetch position past the batch; without it the same batch is fetched again.
+    resolveOffset(last.offset);
+    // Never offset-before-apply: the commit names the next offset to read, after the whole batch is stored.
+    await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
+  }
+}
+
+/** Runs tasks of one key one after another; tasks of different keys run concurrently. */
+function keyedLock() {
+  const tails = new Map<string, Promise<unknown>>();
+  return <T>(key: string, task: () => Promise<T>): Promise<T> => {
+    const prev = tails.get(key) ?? Promise.resolve();
+    const run = prev.then(task, task);
+    const tail = run.catch(() => undefined);
+    tails.set(key, tail);
+    void tail.then(() => {
+      if (tails.get(key) === tail) tails.delete(key);
+    });
+    return run;
+  };
+}
+
+/** Assigns partition p of every topic to the same member (members sorted by id, p round-robin). */
+const CoPartitionedAssigner: PartitionAssigner = ({ cluster }) => ({
+  name: 'EchoCueCoPartitioned',
+  version: 0,
+  async assign({ members, topics }) {
+    const ids = members.map((m) => m.memberId).sort();
+    const assignment = new Map<string, Record<string, number[]>>(ids.map((id) => [id, {}]));
+    for (const topic of topics) {
+      for (const { partitionId } of cluster.findTopicPartitionMetadata(topic)) {
+        const owner = assignment.get(ids[partitionId % ids.length]!)!;
+        (owner[topic] ??= []).push(partitionId);
+      }
+    }
+    return ids.map((memberId) => ({
+      memberId,
+      memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 0, assignment: assignment.get(memberId)!, userData: Buffer.alloc(0) }),
+    }));
+  },
+  protocol({ topics }) {
+    return { name: 'EchoCueCoPartitioned', metadata: AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.alloc(0) }) };
+  },
+});
+
+/** Co-partitioning needs one partition count for all the topics; fails naming the odd ones out. */
+export async function assertSamePartitionCount(kafka: Kafka, topics: readonly string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const meta = await admin.fetchTopicMetadata({ topics: [...topics] });
+    const counts = new Map(meta.topics.map((t) => [t.name, t.partitions.length]));
+    if (new Set(counts.values()).size > 1) {
+      throw new AppError('EC_CONFIG_INVALID', `the actor topics must have one partition count, found ${[...counts].map(([t, n]) => `${t}=${n}`).join(', ')}`);
+    }
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** Creates the topics that do not exist yet. Idempotent. */

@@ -99,6 +99,9 @@ export async function createEventSerde(
 
 function registryError(err: unknown, doing: string): AppError {
   const status = (err as { status?: number; response?: { status?: number } }).response?.status ?? (err as { status?: number }).status;
+  if (status === 404) {
+    return new AppError('EC_EVENT_DECODING', `schema registry does not know it while ${doing}: ${(err as Error).message}`, { cause: err });
+  }
   if (status === 409) {
     return new AppError('EC_EVENT_ENCODING', `schema registry rejected an incompatible schema while ${doing}: ${(err as Error).message}`, { cause: err });
   }

@@ -91,10 +91,18 @@ export const RAW_TOPIC = {
   consumers: ['audit and replay'],
 } as const;
 
+/** Events the actors could not apply (undecodable, impossible data): the original record, the reason in headers. */
+export const DEAD_LETTER_TOPIC = {
+  topic: 'echocue.actors.dead-letter.v1',
+  description: 'Events the actors could not apply, byte for byte as on their topic; headers: dlq-reason, dlq-code, dlq-source-topic, dlq-source-partition, dlq-source-offset',
+  consumers: ['operators (inspect, fix, replay)'],
+} as const;
+
 export type Topics = Readonly<{
   /** Topic of each event type. */
   events: Readonly<Record<EventType, string>>;
   raw: string;
+  deadLetter: string;
   /** Every topic EchoCue creates. */
   all: readonly string[];
 }>;
@@ -102,7 +110,8 @@ export type Topics = Readonly<{
 export function topicNames(prefix: string): Topics {
   const events = Object.fromEntries(EVENT_TYPES.map((t) => [t, prefix + EVENT_CATALOG[t].topic])) as Record<EventType, string>;
   const raw = prefix + RAW_TOPIC.topic;
-  return Object.freeze({ events: Object.freeze(events), raw, all: Object.freeze([...Object.values(events), raw]) });
+  const deadLetter = prefix + DEAD_LETTER_TOPIC.topic;
+  return Object.freeze({ events: Object.freeze(events), raw, deadLetter, all: Object.freeze([...Object.values(events), raw, deadLetter]) });
 }
 
 /** Confluent TopicNameStrategy: the value schema of topic T is registered under subject "T-value". */

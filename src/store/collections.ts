@@ -9,6 +9,10 @@ export const COLLECTIONS = {
   apiKey: 'ec_api_key',
   thread: 'ec_thread',
   message: 'ec_message',
+  contact: 'ec_contact',
+  template: 'ec_template',
+  wabaState: 'ec_waba_state',
+  broadcastRecipient: 'ec_broadcast_recipient',
 } as const;
 
 export const INDEXES: Readonly<Record<keyof typeof COLLECTIONS, readonly IndexDescription[]>> = {
@@ -18,11 +22,18 @@ export const INDEXES: Readonly<Record<keyof typeof COLLECTIONS, readonly IndexDe
     { key: { key_hash: 1 }, name: 'by_hash', unique: true },
     { key: { account_id: 1 }, name: 'by_account' },
   ],
-  thread: [{ key: { waba_id: 1, last_message_at: -1 }, name: 'by_waba_recent' }],
+  thread: [
+    { key: { waba_id: 1, last_message_at: -1 }, name: 'by_waba_recent' },
+    { key: { contact_id: 1 }, name: 'by_contact' },
+  ],
   message: [
     { key: { waba_id: 1, wamid: 1 }, name: 'by_wamid', unique: true },
     { key: { thread_id: 1, timestamp: 1 }, name: 'by_thread_time' },
   ],
+  contact: [{ key: { waba_id: 1, aliases: 1 }, name: 'by_alias' }],
+  template: [{ key: { waba_id: 1, template_id: 1 }, name: 'by_template_id' }],
+  wabaState: [],
+  broadcastRecipient: [{ key: { waba_id: 1, status: 1 }, name: 'by_waba_status' }],
 };
 
 export async function ensureIndexes(db: Db): Promise<void> {

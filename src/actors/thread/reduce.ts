@@ -1,80 +1,73 @@
-// Pure state transitions of a thread. No I/O: handle.ts loads, calls these, and saves.
+// Threads: one conversation between a business phone number and a contact. Pure functions; every field is a
+// max, a recount or a snapshot, so duplicates and reordering cannot change the result.
 import { deterministicId } from '../../core/ids.ts';
-import { type MessageInboundEvent } from '../../events/generated/event-types.ts';
-import { type ThreadDoc } from '../../store/threads.ts';
+import { type ContactDoc, type ThreadDoc } from '../../store/docs.ts';
+import { maxDate, maxDateOr } from '../stamp.ts';
 
 export const WINDOW_MS = 24 * 60 * 60 * 1000;
 
-/** Message types that are not a user writing to the business, so they never open the 24-hour window
- *  (docs/meta-webhooks.md §10: system notices do not count). */
-const NOT_USER_INITIATED = new Set(['system']);
+/** Message types that are not the user writing to the business, so they never open the 24-hour window.
+ *  docs/meta-webhooks.md §10: system notices do not count; reactions, media, interactive replies, orders,
+ *  unsupported and request_welcome do (Meta: "when a WhatsApp user messages you"). */
+const NOT_USER_INITIATED: ReadonlySet<string> = new Set(['system']);
 
-/** The stable side of a contact's identity: the BSUID when Meta sent one, else the phone-based wa_id. */
-export function contactKeyOf(e: MessageInboundEvent): string | null {
-  return e.contact?.user_id ?? e.from_user_id ?? e.contact?.wa_id ?? e.from ?? null;
-}
+export const opensWindow = (messageType: string): boolean => !NOT_USER_INITIATED.has(messageType);
 
-export function threadIdOf(e: MessageInboundEvent): string | null {
-  const contactKey = contactKeyOf(e);
-  return contactKey === null ? null : deterministicId('thr', e.waba_id, e.phone_number_id ?? '', contactKey);
-}
+export const threadIdOf = (wabaId: string, phoneNumberId: string | null, contactId: string): string =>
+  deterministicId('thr', wabaId, phoneNumberId ?? '', contactId);
 
-/** Meta's timestamp (Unix seconds as string or number) as a Date, or null when absent or unreadable. */
-export function metaTimeToDate(t: string | number | null): Date | null {
-  if (t === null) return null;
-  const n = typeof t === 'number' ? t : /^\d+$/.test(t) ? Number(t) : NaN;
-  return Number.isSafeInteger(n) && n > 0 ? new Date(n * 1000) : null;
-}
-
-const later = (a: Date | null, b: Date | null): Date | null => (a === null ? b : b === null ? a : a >= b ? a : b);
-
-export type ThreadReduceResult = { kind: 'applied'; thread: ThreadDoc } | { kind: 'skipped'; reason: string };
-
-/** Applies one inbound message to its thread. Idempotent and order-free: every field is a max or a newest-wins. */
-export function applyInbound(doc: ThreadDoc | null, e: MessageInboundEvent, now: Date): ThreadReduceResult {
-  const id = threadIdOf(e);
-  const contactKey = contactKeyOf(e);
-  if (id === null || contactKey === null) return { kind: 'skipped', reason: 'message has neither a wa_id nor a user_id' };
-  const at = metaTimeToDate(e.meta_timestamp) ?? new Date(e.received_at);
-  const base: ThreadDoc = doc ?? {
-    _id: id,
-    waba_id: e.waba_id,
-    phone_number_id: e.phone_number_id,
-    contact_key: contactKey,
-    contact: { wa_id: null, user_id: null, name: null, username: null },
-    contact_seen_at: null,
-    last_message_at: null,
-    last_inbound_at: null,
-    window_expires_at: null,
-    unread_count: 0,
-    created_at: now,
-    updated_at: now,
-  };
-  const newestForContact = base.contact_seen_at === null || at >= base.contact_seen_at;
-  const contact = e.contact && newestForContact
-    ? {
-        wa_id: e.contact.wa_id ?? base.contact.wa_id,
-        user_id: e.contact.user_id ?? base.contact.user_id,
-        name: e.contact.name ?? base.contact.name,
-        username: e.contact.username ?? base.contact.username,
-      }
-    : {
-        wa_id: base.contact.wa_id ?? e.contact?.wa_id ?? e.from,
-        user_id: base.contact.user_id ?? e.contact?.user_id ?? e.from_user_id,
-        name: base.contact.name ?? e.contact?.name ?? null,
-        username: base.contact.username ?? e.contact?.username ?? null,
-      };
-  const opensWindow = !NOT_USER_INITIATED.has(e.message_type);
-  return {
-    kind: 'applied',
-    thread: {
-      ...base,
-      contact,
-      contact_seen_at: e.contact ? later(base.contact_seen_at, at) : base.contact_seen_at,
-      last_message_at: later(base.last_message_at, at),
-      last_inbound_at: later(base.last_inbound_at, at),
-      window_expires_at: opensWindow ? later(base.window_expires_at, new Date(at.getTime() + WINDOW_MS)) : base.window_expires_at,
-      updated_at: now,
+export function emptyThread(id: string, wabaId: string, phoneNumberId: string | null, contact: ContactDoc, at: Date): ThreadDoc {
+  return withContact(
+    {
+      _id: id,
+      waba_id: wabaId,
+      phone_number_id: phoneNumberId,
+      contact_id: contact._id,
+      contact: { wa_id: null, user_id: null, name: null, username: null, opted_out_at: null },
+      last_message_at: null,
+      last_inbound_at: null,
+      window_expires_at: null,
+      unread_count: 0,
+      updated_at: at,
     },
+    contact,
+  );
+}
+
+/** The thread's copy of its contact (what pollers see in /api/thread/list). */
+export function withContact(t: ThreadDoc, c: ContactDoc): ThreadDoc {
+  return {
+    ...t,
+    contact_id: c._id,
+    contact: { wa_id: c.wa_id, user_id: c.user_id, name: c.name, username: c.username, opted_out_at: c.opted_out_at },
+    updated_at: maxDateOr(t.updated_at, c.updated_at),
   };
+}
+
+/** An inbound message of this thread: newest times are maxima; the window is the newest user message + 24 h. */
+export function applyInbound(t: ThreadDoc, m: { at: Date; type: string; receivedAt: Date }): ThreadDoc {
+  return {
+    ...t,
+    last_message_at: maxDate(t.last_message_at, m.at),
+    last_inbound_at: maxDate(t.last_inbound_at, m.at),
+    window_expires_at: opensWindow(m.type) ? maxDate(t.window_expires_at, new Date(m.at.getTime() + WINDOW_MS)) : t.window_expires_at,
+    updated_at: maxDateOr(t.updated_at, m.receivedAt),
+  };
+}
+
+/** Threads that turned out to belong to one contact become one thread (history kept, unread recounted later). */
+export function mergeThreads(id: string, threads: readonly ThreadDoc[], contact: ContactDoc): ThreadDoc {
+  const base = threads[0]!;
+  let merged: ThreadDoc = { ...base, _id: id };
+  for (const t of threads.slice(1)) {
+    merged = {
+      ...merged,
+      last_message_at: maxDate(merged.last_message_at, t.last_message_at),
+      last_inbound_at: maxDate(merged.last_inbound_at, t.last_inbound_at),
+      window_expires_at: maxDate(merged.window_expires_at, t.window_expires_at),
+      unread_count: merged.unread_count + t.unread_count,
+      updated_at: maxDateOr(merged.updated_at, t.updated_at),
+    };
+  }
+  return withContact(merged, contact);
 }

@@ -1,7 +1,7 @@
 // GET /api/thread/list: the caller's threads, newest activity first.
 import type Router from '@koa/router';
 import { AppError } from '../../core/errors.ts';
-import { type ThreadDoc } from '../../store/threads.ts';
+import { type ThreadDoc } from '../../store/docs.ts';
 import { type AuthState } from '../auth.ts';
 
 export type ThreadRouteDeps = Readonly<{

@@ -1,0 +1,94 @@
+import { describe, expect, test } from 'vitest';
+import fc from 'fast-check';
+import { fixtures } from '../../test/helpers/env.ts';
+import { MemoryActorStore } from '../../test/helpers/memory-actor-store.ts';
+import { parseJsonLossless } from '../ingest/parse-json.ts';
+import { splitPayload } from '../ingest/split/split-payload.ts';
+import { ACTOR_EVENT_TYPES, applyBatch, type DecodedEvent } from './apply.ts';
+import { Session } from './session.ts';
+
+/** Every fixture's actor events, as ingest produces them (each POST received one second after the previous). */
+function fixtureEvents(): DecodedEvent[] {
+  const events: DecodedEvent[] = [];
+  fixtures().forEach((f, i) => {
+    const out = splitPayload(parseJsonLossless(f.body.toString('utf8')), { receivedAt: 1_781_600_000_000 + i * 1000, accountOf: () => null });
+    if (out.kind !== 'events') return;
+    for (const e of out.events) {
+      if ((ACTOR_EVENT_TYPES as readonly string[]).includes(e.eventType)) events.push({ type: e.eventType, event: e.value } as DecodedEvent);
+    }
+  });
+  return events;
+}
+
+/** Applies events in batches of the given sizes (each batch a Session, as the consumer does per partition batch). */
+async function run(events: readonly DecodedEvent[], batchSizes: readonly number[] = []): Promise<MemoryActorStore> {
+  const store = new MemoryActorStore();
+  let i = 0;
+  let b = 0;
+  while (i < events.length) {
+    const size = Math.max(1, batchSizes[b++] ?? events.length);
+    const rejected = await applyBatch(new Session(store), events.slice(i, i + size));
+    expect(rejected).toEqual([]);
+    i += size;
+  }
+  return store;
+}
+
+describe('actors > apply batch', () => {
+  const events = fixtureEvents();
+
+  test('the fixtures feed every actor', () => {
+    expect(new Set(events.map((e) => e.type))).toEqual(new Set(ACTOR_EVENT_TYPES));
+  });
+
+  test('duplicated, shuffled and re-batched, the fixtures end in the same documents as in order', async () => {
+    const expected = (await run(events)).snapshot();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.shuffledSubarray(events, { minLength: events.length, maxLength: events.length }),
+        fc.array(fc.nat(events.length - 1), { maxLength: 30 }),
+        fc.array(fc.integer({ min: 1, max: 12 }), { maxLength: 40 }),
+        async (shuffled, dupIdx, batchSizes) => {
+          const withDups = [...shuffled];
+          for (const [k, i] of dupIdx.entries()) withDups.splice((i * 7 + k) % (withDups.length + 1), 0, events[i]!);
+          expect((await run(withDups, batchSizes)).snapshot()).toEqual(expected);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  test('the in-order result is what the reference says', async () => {
+    const s = (await run(events)).snapshot();
+    const contacts = s['contact'] as any[];
+    // Diego: four identities (old and new number, old and new BSUID) are one contact. The current ones follow the
+    // newest sighting: in the fixtures he still writes from the old number (batched, T 1781525002) after the
+    // change (T 1781519000), so the old pair is current again; all four stay aliases.
+    const diego = contacts.find((c) => c.aliases.includes('wa:15550199002'));
+    expect(diego.aliases).toEqual(['uid:US.71529384061728390082', 'uid:US.71529384061728394056', 'wa:15550199002', 'wa:15550199082']);
+    expect(diego).toMatchObject({ wa_id: '15550199002', user_id: 'US.71529384061728394056', name: 'Diego Ramírez' });
+    expect(contacts.filter((c) => c.aliases.some((a: string) => a.includes('5550199082') || a.includes('71529384061728390082')))).toHaveLength(1);
+    // Every thread with Diego is one thread, holding the messages of both numbers.
+    const diegoThreads = (s['thread'] as any[]).filter((t) => t.contact_id === diego._id);
+    expect(diegoThreads).toHaveLength(1);
+    const inThread = (s['message'] as any[]).filter((m) => m.thread_id === diegoThreads[0]._id && m.direction === 'inbound').map((m) => m.type);
+    expect(inThread).toEqual(expect.arrayContaining(['system', 'audio', 'image', 'text', 'document', 'location', 'interactive', 'button']));
+    // user_preferences stop (T0+9000s) then resume (T0+96000s): resumed, both in the history.
+    expect(diego.opted_out_at).toBeNull();
+    expect(diego.consent.map((c: any) => c.value)).toEqual(['stop', 'resume']);
+    // Tom has only a BSUID and a username.
+    expect(contacts.find((c) => c.aliases.includes('uid:US.93741506283940516278'))).toMatchObject({ wa_id: null, username: '@tom.v', name: 'Tom V.' });
+    const sent = (s['message'] as any[]).find((m) => m.wamid === 'wamid.HBgLMTU1NTAxOTkwMDEVAgARGBJBMTU2MUQ5QzlGMDc1OUY3REQA');
+    expect(sent).toMatchObject({ direction: 'outbound', placeholder: true, delivery_status: 'read', whatsapp_status: 'read' });
+    expect(sent.status_history.map((h: any) => h.status)).toEqual(['sent', 'delivered', 'read']);
+    const failed = (s['message'] as any[]).find((m) => m.wamid === 'wamid.HBgLMTU1NTAxOTkwNzEVAgARGBIwMUQ2REIyM0Q3NkZDOEVFMkUA');
+    expect(failed).toMatchObject({ delivery_status: 'failed', error: { code: 131026, title: 'Message undeliverable', details: 'Message Undeliverable.' } });
+    const promo = (s['template'] as any[]).find((t) => t.template_id === '1513749260318847');
+    // PAUSED at 1781521400, DISABLED at 1781521500; quality RED.
+    expect(promo).toMatchObject({ whatsapp_status: 'disabled', broadcastable: false, whatsapp_quality_rating: 'RED', previous_quality_rating: 'YELLOW' });
+    const approved = (s['template'] as any[]).find((t) => t.template_id === '1480293746152038');
+    expect(approved).toMatchObject({ whatsapp_status: 'approved', broadcastable: true, components: { footer: 'Lumen Dental Studio' } });
+    expect((s['template'] as any[]).find((t) => t.template_id === '1277304958812665')).toMatchObject({ whatsapp_status: 'pending_deletion', status_reason: null });
+    expect((s['waba_state'] as any[]).find((w) => w._id === '120554298871346').restrictions).toEqual([{ type: 'RESTRICTED_BIZ_INITIATED_MESSAGING', expires_at: new Date(1782128800 * 1000) }]);
+  });
+});

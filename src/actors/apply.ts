@@ -1,0 +1,227 @@
+// Applies one batch of decoded events, in order, through a Session: load -> pure reducers -> one write at the end.
+// An event that cannot be applied (impossible data) is returned as rejected, for the dead-letter topic; the rest
+// of the batch still applies.
+import { AppError } from '../core/errors.ts';
+import { deterministicId } from '../core/ids.ts';
+import {
+  type AccountUpdateEvent, type ConsentEventEvent, type IdentityChangeEvent, type MessageInboundEvent, type MessageStatusEvent,
+  type TemplateCategoryEvent, type TemplateComponentsEvent, type TemplateQualityEvent, type TemplateStatusEvent,
+} from '../events/generated/event-types.ts';
+import { type EventType } from '../events/topics.ts';
+import { type ConsentEntry, type ContactDoc, type MessageDoc, type ThreadDoc } from '../store/docs.ts';
+import { applyAccountUpdate, emptyWabaState } from './account/reduce.ts';
+import { aliasesOf, applyConsent, applySighting, keywordConsent, mergeContacts, type Identity } from './contact/reduce.ts';
+import { applyStatus, emptyMessage, messageIdOf } from './message/reduce.ts';
+import { type Session } from './session.ts';
+import { maxDateOr, metaTimeToDate } from './stamp.ts';
+import {
+  applyTemplateCategory, applyTemplateComponents, applyTemplateQuality, applyTemplateStatus, emptyTemplate, templateDocId,
+} from './template/reduce.ts';
+import { applyInbound, emptyThread, mergeThreads, threadIdOf } from './thread/reduce.ts';
+
+/** The event types the actors consume (webhook.error and unknown are for people and data teams). */
+export const ACTOR_EVENT_TYPES = [
+  'message.inbound', 'message.status', 'template.status', 'template.quality', 'template.category', 'template.components',
+  'consent.event', 'identity.change', 'account.update',
+] as const satisfies readonly EventType[];
+export type ActorEventType = (typeof ACTOR_EVENT_TYPES)[number];
+
+export type DecodedEvent =
+  | { type: 'message.inbound'; event: MessageInboundEvent }
+  | { type: 'message.status'; event: MessageStatusEvent }
+  | { type: 'template.status'; event: TemplateStatusEvent }
+  | { type: 'template.quality'; event: TemplateQualityEvent }
+  | { type: 'template.category'; event: TemplateCategoryEvent }
+  | { type: 'template.components'; event: TemplateComponentsEvent }
+  | { type: 'consent.event'; event: ConsentEventEvent }
+  | { type: 'identity.change'; event: IdentityChangeEvent }
+  | { type: 'account.update'; event: AccountUpdateEvent };
+
+const unapplicable = (reason: string) => new AppError('EC_EVENT_UNAPPLICABLE', reason);
+const at = (t: string | number | null, receivedAt: number) => metaTimeToDate(t) ?? new Date(receivedAt);
+
+/** Finds every contact holding any of the aliases and makes them one contact (merging, re-keying their threads). */
+async function resolveContact(s: Session, wabaId: string, aliases: string[], receivedAt: Date): Promise<ContactDoc> {
+  const docs = await s.contactsByAliases(wabaId, aliases);
+  if (docs.length === 1 && aliases.every((a) => docs[0]!.aliases.includes(a))) return docs[0]!;
+  const merged = mergeContacts(wabaId, docs, aliases, receivedAt);
+  for (const old of docs.filter((d) => d._id !== merged._id)) {
+    s.delete('contact', old._id);
+    for (const t of await s.threadsByContacts([old._id])) {
+      const id = threadIdOf(t.waba_id, t.phone_number_id, merged._id);
+      const target = await s.get('thread', id);
+      s.put('thread', mergeThreads(id, target ? [target, t] : [t], merged));
+      s.delete('thread', t._id);
+      s.repointMessages(t._id, id);
+    }
+  }
+  s.put('contact', merged);
+  return merged;
+}
+
+async function threadFor(s: Session, wabaId: string, phoneNumberId: string | null, contact: ContactDoc, receivedAt: Date): Promise<ThreadDoc> {
+  const id = threadIdOf(wabaId, phoneNumberId, contact._id);
+  return (await s.get('thread', id)) ?? emptyThread(id, wabaId, phoneNumberId, contact, receivedAt);
+}
+
+/** Records a consent change on the contact and, as a system entry, on its thread; skips pending broadcasts. */
+async function recordConsent(
+  s: Session, contact: ContactDoc, entry: ConsentEntry, where: { wabaId: string; phoneNumberId: string | null; receivedAt: Date; detail: string | null },
+): Promise<void> {
+  const updated = applyConsent(contact, entry, where.receivedAt);
+  s.put('contact', updated);
+  const thread = await threadFor(s, where.wabaId, where.phoneNumberId, updated, where.receivedAt);
+  s.put('thread', thread);
+  const id = deterministicId('msg', where.wabaId, 'consent', entry.event_id);
+  const existing = await s.get('message', id);
+  if (existing && existing.thread_id === thread._id) {
+    if (existing.updated_at < where.receivedAt) s.put('message', { ...existing, updated_at: where.receivedAt });
+  } else {
+    s.put('message', {
+      ...(existing ?? emptyMessage(id, where.wabaId, `consent:${entry.event_id}`, 'system', where.receivedAt)),
+      thread_id: thread._id,
+      phone_number_id: where.phoneNumberId,
+      type: `consent.${entry.value}`,
+      text: where.detail ?? `${entry.value === 'stop' ? 'Opted out' : 'Opted back in'} (${entry.source})`,
+      timestamp: entry.at,
+      event_id: entry.event_id,
+      updated_at: maxDateOr(existing?.updated_at ?? where.receivedAt, where.receivedAt),
+    });
+  }
+  if (updated.opted_out_at !== null) {
+    s.skipRecipients({ wabaId: where.wabaId, aliases: updated.aliases, reason: `opted_out:${entry.source}`, at: updated.opted_out_at });
+  }
+}
+
+async function inbound(s: Session, e: MessageInboundEvent): Promise<void> {
+  const isSystem = e.message_type === 'system';
+  const aliases = aliasesOf(
+    { wa_id: e.from, user_id: e.from_user_id, parent_user_id: e.from_parent_user_id },
+    isSystem ? {} : { wa_id: e.contact?.wa_id, user_id: e.contact?.user_id, parent_user_id: e.contact?.parent_user_id },
+  );
+  if (e.wamid === '') throw unapplicable('inbound message without an id (wamid)');
+  if (aliases.length === 0) throw unapplicable('inbound message without a sender (no from, from_user_id or contact)');
+  const receivedAt = new Date(e.received_at);
+  const sentAt = at(e.meta_timestamp, e.received_at);
+  let contact = await resolveContact(s, e.waba_id, aliases, receivedAt);
+  if (!isSystem) {
+    // A system notice speaks about the old identity; the identity.change event carries the new one.
+    contact = applySighting(contact, {
+      stamp: { at: sentAt, event_id: e.event_id },
+      receivedAt,
+      wa_id: e.contact?.wa_id ?? e.from,
+      user_id: e.contact?.user_id ?? e.from_user_id,
+      name: e.contact?.name ?? null,
+      username: e.contact?.username ?? null,
+    });
+    s.put('contact', contact);
+  }
+  const thread = await threadFor(s, e.waba_id, e.phone_number_id, contact, receivedAt);
+  s.put('thread', applyInbound(thread, { at: sentAt, type: e.message_type, receivedAt }));
+  const id = messageIdOf(e.waba_id, e.wamid);
+  const existing = await s.get('message', id);
+  if (!existing || existing.thread_id !== thread._id || existing.updated_at < receivedAt) {
+    const doc: MessageDoc = existing ?? {
+      ...emptyMessage(id, e.waba_id, e.wamid, 'inbound', receivedAt),
+      phone_number_id: e.phone_number_id,
+      type: e.message_type,
+      text: e.text_body,
+      context_id: e.context_id,
+      timestamp: sentAt,
+      from: e.from,
+      from_user_id: e.from_user_id,
+      event_id: e.event_id,
+      raw: e.raw,
+      errors: e.errors,
+    };
+    // A redelivery changes nothing but the newest time EchoCue received the message.
+    s.put('message', { ...doc, thread_id: thread._id, updated_at: maxDateOr(doc.updated_at, receivedAt) });
+  }
+  const keyword = e.message_type === 'text' ? keywordConsent(e.text_body) : null;
+  if (keyword) {
+    await recordConsent(
+      s, contact,
+      { event_id: `${e.event_id}:keyword`, at: sentAt, value: keyword, source: 'keyword', category: null },
+      { wabaId: e.waba_id, phoneNumberId: e.phone_number_id, receivedAt, detail: `"${e.text_body?.trim()}" typed in the chat` },
+    );
+  }
+}
+
+async function status(s: Session, e: MessageStatusEvent): Promise<void> {
+  if (e.wamid === '') throw unapplicable('status without a message id (wamid)');
+  // A status for a message not stored yet creates a placeholder that the status history keeps current;
+  // the sending side fills in the content later (docs/decisions/0005-actors.md).
+  const id = messageIdOf(e.waba_id, e.wamid);
+  const doc = (await s.get('message', id)) ?? emptyMessage(id, e.waba_id, e.wamid, 'outbound', new Date(e.received_at));
+  s.put('message', applyStatus(doc, e));
+}
+
+async function consent(s: Session, e: ConsentEventEvent): Promise<void> {
+  if (e.value !== 'stop' && e.value !== 'resume') throw unapplicable(`consent value "${e.value}" is neither stop nor resume`);
+  const aliases = aliasesOf({ wa_id: e.wa_id, user_id: e.user_id, parent_user_id: e.parent_user_id });
+  if (aliases.length === 0) throw unapplicable('consent event without a user (no wa_id or user_id)');
+  const receivedAt = new Date(e.received_at);
+  const contact = await resolveContact(s, e.waba_id, aliases, receivedAt);
+  await recordConsent(
+    s, contact,
+    { event_id: e.event_id, at: at(e.meta_timestamp, e.received_at), value: e.value, source: 'user_preferences', category: e.category },
+    { wabaId: e.waba_id, phoneNumberId: e.phone_number_id, receivedAt, detail: e.detail },
+  );
+}
+
+async function identity(s: Session, e: IdentityChangeEvent): Promise<void> {
+  const before: Identity = { wa_id: e.wa_id, user_id: e.previous_user_id, parent_user_id: e.previous_parent_user_id };
+  const after: Identity = { wa_id: e.new_wa_id ?? e.wa_id, user_id: e.current_user_id, parent_user_id: e.current_parent_user_id };
+  const aliases = aliasesOf(before, after);
+  if (aliases.length < 2) throw unapplicable(`identity change (${e.kind}) names fewer than two identities`);
+  const receivedAt = new Date(e.received_at);
+  const contact = await resolveContact(s, e.waba_id, aliases, receivedAt);
+  s.put('contact', applySighting(contact, { stamp: { at: at(e.meta_timestamp, e.received_at), event_id: e.event_id }, receivedAt, wa_id: after.wa_id, user_id: after.user_id }));
+}
+
+async function template(s: Session, d: Extract<DecodedEvent, { type: `template.${string}` }>): Promise<void> {
+  if (d.event.template_id === '') throw unapplicable('template event without message_template_id');
+  const doc = (await s.get('template', templateDocId(d.event.waba_id, d.event.template_id))) ?? emptyTemplate(d.event);
+  switch (d.type) {
+    case 'template.status': return s.put('template', applyTemplateStatus(doc, d.event));
+    case 'template.quality': return s.put('template', applyTemplateQuality(doc, d.event));
+    case 'template.category': return s.put('template', applyTemplateCategory(doc, d.event));
+    case 'template.components': return s.put('template', applyTemplateComponents(doc, d.event));
+  }
+}
+
+async function account(s: Session, e: AccountUpdateEvent): Promise<void> {
+  const doc = (await s.get('waba_state', e.waba_id)) ?? emptyWabaState(e.waba_id, new Date(e.received_at));
+  s.put('waba_state', applyAccountUpdate(doc, e));
+}
+
+export async function applyEvent(s: Session, d: DecodedEvent): Promise<void> {
+  switch (d.type) {
+    case 'message.inbound': return inbound(s, d.event);
+    case 'message.status': return status(s, d.event);
+    case 'consent.event': return consent(s, d.event);
+    case 'identity.change': return identity(s, d.event);
+    case 'account.update': return account(s, d.event);
+    default: return template(s, d);
+  }
+}
+
+export type Rejected = { index: number; error: AppError };
+
+/** Applies the events in order; returns those that could not be applied (for the dead-letter topic). */
+export async function applyBatch(s: Session, events: readonly DecodedEvent[]): Promise<Rejected[]> {
+  // One query per collection for the documents whose ids the events name directly.
+  await s.preload('message', events.flatMap((d) => (d.type === 'message.status' || d.type === 'message.inbound') && d.event.wamid ? [messageIdOf(d.event.waba_id, d.event.wamid)] : []));
+  await s.preload('template', events.flatMap((d) => (d.type.startsWith('template.') ? [templateDocId(d.event.waba_id, (d.event as TemplateStatusEvent).template_id)] : [])));
+  const rejected: Rejected[] = [];
+  for (const [index, d] of events.entries()) {
+    try {
+      await applyEvent(s, d);
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'EC_EVENT_UNAPPLICABLE') rejected.push({ index, error: err });
+      else throw err;
+    }
+  }
+  await s.flush();
+  return rejected;
+}

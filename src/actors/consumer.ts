@@ -1,0 +1,81 @@
+// Wires the actors to Kafka: one co-partitioned consumer group over every topic they read, so all events of a
+// WABA have one writer. Each partition batch is decoded, applied through a Session, then committed; an event that
+// cannot be decoded or applied goes to the dead-letter topic with the reason, and the partition keeps moving.
+import { type Kafka } from 'kafkajs';
+import { AppError } from '../core/errors.ts';
+import { type Logger } from '../core/log.ts';
+import { type Metrics } from '../core/metrics.ts';
+import { runBatchConsumer, type ConsumedRecord, type EventProducer, type RunningConsumer } from '../events/kafka.ts';
+import { type EventSerde } from '../events/serde.ts';
+import { type EventType, type Topics } from '../events/topics.ts';
+import { ACTOR_EVENT_TYPES, applyBatch, type DecodedEvent } from './apply.ts';
+import { type ActorStore } from './ports.ts';
+import { Session } from './session.ts';
+
+export type ActorsDeps = Readonly<{
+  kafka: Kafka;
+  serde: EventSerde;
+  topics: Topics;
+  groupId: string;
+  store: ActorStore;
+  /** Writes dead letters. */
+  producer: EventProducer;
+  log: Logger;
+  metrics: Metrics;
+  /** Partitions applied at once by this process (default 2). */
+  concurrency?: number;
+}>;
+
+export async function startActors(deps: ActorsDeps): Promise<RunningConsumer> {
+  const log = deps.log.child({ component: 'actors' });
+  const typeOfTopic = new Map<string, EventType>(ACTOR_EVENT_TYPES.map((t) => [deps.topics.events[t], t]));
+
+  async function deadLetter(r: ConsumedRecord, error: AppError): Promise<void> {
+    deps.metrics.actorDeadLettered.inc({ code: error.code });
+    log.warn({ topic: r.topic, partition: r.partition, offset: r.offset, eventId: r.headers['event_id'], code: error.code }, `dead-lettered: ${error.message}`);
+    await deps.producer.send(
+      [{
+        topic: deps.topics.deadLetter,
+        key: r.key ?? '',
+        value: r.value ?? Buffer.alloc(0),
+        headers: {
+          ...r.headers,
+          'dlq-reason': error.message,
+          'dlq-code': error.code,
+          'dlq-source-topic': r.topic,
+          'dlq-source-partition': String(r.partition),
+          'dlq-source-offset': r.offset,
+        },
+      }],
+      { timeoutMs: 10_000 },
+    );
+  }
+
+  return runBatchConsumer({
+    kafka: deps.kafka,
+    groupId: deps.groupId,
+    topics: [...typeOfTopic.keys()],
+    log,
+    copartitioned: true,
+    concurrency: deps.concurrency ?? 2,
+    async handleBatch(records) {
+      const decoded: { record: ConsumedRecord; event: DecodedEvent }[] = [];
+      for (const r of records) {
+        const type = typeOfTopic.get(r.topic)!;
+        try {
+          if (r.value === null) throw new AppError('EC_EVENT_DECODING', 'record has no value (tombstone)');
+          const event = await deps.serde.decode(r.topic, r.value);
+          decoded.push({ record: r, event: { type, event } as DecodedEvent });
+        } catch (err) {
+          if (err instanceof AppError && err.code === 'EC_EVENT_DECODING') await deadLetter(r, err);
+          else throw err; // the registry is down, say: retry the batch
+        }
+      }
+      const rejected = await applyBatch(new Session(deps.store), decoded.map((d) => d.event));
+      for (const { index, error } of rejected) await deadLetter(decoded[index]!.record, error);
+      const failed = new Set(rejected.map((r) => r.index));
+      decoded.forEach((d, i) => failed.has(i) || deps.metrics.actorEventsApplied.inc({ event_type: d.event.type }));
+      log.debug({ topic: records[0]?.topic, partition: records[0]?.partition, count: records.length }, 'applied batch');
+    },
+  });
+}

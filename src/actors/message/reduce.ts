@@ -1,0 +1,82 @@
+// Messages: inbound ones are stored once; outbound ones are known from their statuses, whose history is a set
+// (one entry per distinct status) from which the delivery state is derived. Pure functions.
+import { deterministicId } from '../../core/ids.ts';
+import { type MessageStatusEvent } from '../../events/generated/event-types.ts';
+import { type MessageDoc, type StatusEntry } from '../../store/docs.ts';
+import { maxDateOr, metaTimeToDate } from '../stamp.ts';
+
+export const messageIdOf = (wabaId: string, wamid: string): string => deterministicId('msg', wabaId, wamid);
+
+/** Rank of each status on the way to the user (docs/meta-webhooks.md §5.2). `failed` stands outside the order;
+ *  values Meta may add later rank 0: kept in the history, never moving the state. */
+export const STATUS_RANK: Readonly<Record<string, number>> = { sent: 1, delivered: 2, read: 3, played: 4 };
+
+const rank = (s: string) => STATUS_RANK[s] ?? 0;
+
+export function emptyMessage(id: string, wabaId: string, wamid: string, direction: MessageDoc['direction'], receivedAt: Date): MessageDoc {
+  return {
+    _id: id,
+    waba_id: wabaId,
+    wamid,
+    direction,
+    thread_id: null,
+    phone_number_id: null,
+    type: 'unknown',
+    text: null,
+    context_id: null,
+    timestamp: null,
+    from: null,
+    from_user_id: null,
+    read_at: null,
+    event_id: '',
+    raw: null,
+    errors: [],
+    placeholder: direction === 'outbound',
+    status_history: [],
+    delivery_status: null,
+    whatsapp_status: null,
+    error: null,
+    pricing: null,
+    recipient_id: null,
+    recipient_user_id: null,
+    biz_opaque_callback_data: null,
+    updated_at: receivedAt,
+  };
+}
+
+const earlier = (a: StatusEntry, b: StatusEntry) => a.at.getTime() - b.at.getTime() || (a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0);
+
+/** Derived delivery state: the highest-ranked status reached; `failed` wins only when nothing after `sent`
+ *  (delivered, read, played) was ever reported. A read or played without delivered implies delivered. */
+export function deriveDelivery(history: readonly StatusEntry[]) {
+  const ranked = history.filter((h) => rank(h.status) > 0).sort((a, b) => rank(a.status) - rank(b.status) || earlier(a, b));
+  const top = ranked[ranked.length - 1] ?? null;
+  const failed = history.filter((h) => h.status === 'failed').sort(earlier)[0] ?? null;
+  const failedWins = failed !== null && (top === null || rank(top.status) <= STATUS_RANK['sent']!);
+  const state = failedWins ? failed : top;
+  const withPricing = [...history].filter((h) => h.pricing !== null).sort((a, b) => rank(a.status) - rank(b.status) || earlier(a, b));
+  return {
+    delivery_status: state?.status ?? (history.length > 0 ? 'unknown' : null),
+    whatsapp_status: state?.status ?? history.slice().sort(earlier)[history.length - 1]?.status ?? null,
+    error: failedWins ? failed.errors[0] ?? null : null,
+    pricing: withPricing[withPricing.length - 1]?.pricing ?? null,
+  };
+}
+
+/** One status of an outbound message. Idempotent: the history keeps one entry per distinct status (the earliest). */
+export function applyStatus(doc: MessageDoc, e: MessageStatusEvent): MessageDoc {
+  const at = metaTimeToDate(e.meta_timestamp) ?? new Date(e.received_at);
+  const entry: StatusEntry = { status: e.status, at, event_id: e.event_id, errors: e.errors, pricing: e.pricing };
+  const existing = doc.status_history.find((h) => h.status === e.status);
+  const history = existing && earlier(existing, entry) <= 0 ? doc.status_history : [...doc.status_history.filter((h) => h.status !== e.status), entry].sort(earlier);
+  return {
+    ...doc,
+    phone_number_id: doc.phone_number_id ?? e.phone_number_id,
+    recipient_id: doc.recipient_id ?? e.recipient_id,
+    recipient_user_id: doc.recipient_user_id ?? e.recipient_user_id,
+    biz_opaque_callback_data: doc.biz_opaque_callback_data ?? e.biz_opaque_callback_data,
+    status_history: history,
+    ...deriveDelivery(history),
+    updated_at: maxDateOr(doc.updated_at, new Date(e.received_at)),
+  };
+}

@@ -1,0 +1,117 @@
+// A unit of work for one batch: documents are loaded once, changed in memory by the pure reducers, and written
+// together at the end (one bulk write per collection). Reads see the batch's own changes first.
+import { ACTOR_COLLECTIONS, type ActorCollection, type ActorDocs, type ActorStore, type WriteSet } from './ports.ts';
+import { type ContactDoc, type ThreadDoc } from '../store/docs.ts';
+import { withContact } from './thread/reduce.ts';
+
+type Cache = { [C in ActorCollection]: Map<string, ActorDocs[C] | null> };
+
+export class Session {
+  private readonly cache: Cache = { message: new Map(), contact: new Map(), thread: new Map(), template: new Map(), waba_state: new Map() };
+  private readonly dirty: { [C in ActorCollection]: Set<string> } = { message: new Set(), contact: new Set(), thread: new Set(), template: new Set(), waba_state: new Set() };
+  private readonly deleted: { [C in ActorCollection]: Set<string> } = { message: new Set(), contact: new Set(), thread: new Set(), template: new Set(), waba_state: new Set() };
+  private readonly repoints: { from: string; to: string }[] = [];
+  private readonly skips: WriteSet['skipRecipients'] = [];
+
+  private readonly store: ActorStore;
+
+  constructor(store: ActorStore) {
+    this.store = store;
+  }
+
+  /** Loads documents not cached yet in one query (used to prefetch a batch). */
+  async preload<C extends ActorCollection>(c: C, ids: readonly string[]): Promise<void> {
+    const cache = this.cache[c] as Map<string, ActorDocs[C] | null>;
+    const missing = [...new Set(ids)].filter((id) => !cache.has(id));
+    if (missing.length === 0) return;
+    const found = new Map((await this.store.load(c, missing)).map((d) => [d._id, d]));
+    for (const id of missing) cache.set(id, found.get(id) ?? null);
+  }
+
+  async get<C extends ActorCollection>(c: C, id: string): Promise<ActorDocs[C] | null> {
+    await this.preload(c, [id]);
+    return (this.cache[c] as Map<string, ActorDocs[C] | null>).get(id) ?? null;
+  }
+
+  put<C extends ActorCollection>(c: C, doc: ActorDocs[C]): void {
+    (this.cache[c] as Map<string, ActorDocs[C] | null>).set(doc._id, doc);
+    this.dirty[c].add(doc._id);
+    this.deleted[c].delete(doc._id);
+  }
+
+  delete(c: ActorCollection, id: string): void {
+    this.cache[c].set(id, null);
+    this.dirty[c].delete(id);
+    this.deleted[c].add(id);
+  }
+
+  private adopt<C extends ActorCollection>(c: C, docs: ActorDocs[C][]): ActorDocs[C][] {
+    const cache = this.cache[c] as Map<string, ActorDocs[C] | null>;
+    for (const d of docs) if (!cache.has(d._id)) cache.set(d._id, d);
+    return docs.map((d) => cache.get(d._id)).filter((d): d is ActorDocs[C] => d !== null && d !== undefined);
+  }
+
+  /** Contacts holding any of the aliases: the store's, as changed by this batch, plus the batch's new ones. */
+  async contactsByAliases(wabaId: string, aliases: readonly string[]): Promise<ContactDoc[]> {
+    const fromStore = this.adopt('contact', await this.store.contactsByAliases(wabaId, aliases));
+    const want = new Set(aliases);
+    const fromBatch = [...this.cache.contact.values()].filter(
+      (d): d is ContactDoc => d !== null && d.waba_id === wabaId && d.aliases.some((a) => want.has(a)),
+    );
+    return [...new Map([...fromStore, ...fromBatch].filter((d) => d.aliases.some((a) => want.has(a))).map((d) => [d._id, d])).values()];
+  }
+
+  async threadsByContacts(contactIds: readonly string[]): Promise<ThreadDoc[]> {
+    const fromStore = this.adopt('thread', await this.store.threadsByContacts(contactIds));
+    const want = new Set(contactIds);
+    const fromBatch = [...this.cache.thread.values()].filter((d): d is ThreadDoc => d !== null && want.has(d.contact_id));
+    return [...new Map([...fromStore, ...fromBatch].filter((d) => want.has(d.contact_id)).map((d) => [d._id, d])).values()];
+  }
+
+  repointMessages(from: string, to: string): void {
+    this.repoints.push({ from, to });
+    for (const [id, m] of this.cache.message) if (m && m.thread_id === from) this.put('message', { ...m, thread_id: to, _id: id });
+  }
+
+  skipRecipients(s: WriteSet['skipRecipients'][number]): void {
+    this.skips.push(s);
+  }
+
+  /** Writes everything, then refreshes what depends on it: contact snapshots on threads, and unread counts. */
+  async flush(): Promise<void> {
+    // Every thread of a changed contact shows the contact as it is now, whatever order the batch ran in.
+    const changedContacts = [...this.dirty.contact].map((id) => this.cache.contact.get(id)).filter((c): c is ContactDoc => !!c);
+    if (changedContacts.length > 0) {
+      const byId = new Map(changedContacts.map((c) => [c._id, c]));
+      for (const t of await this.threadsByContacts([...byId.keys()])) this.put('thread', withContact(t, byId.get(t.contact_id)!));
+    }
+    await this.store.commit(this.writeSet());
+    // Unread counts read the messages just written.
+    const threads = [...this.dirty.thread].map((id) => this.cache.thread.get(id)).filter((t): t is ThreadDoc => !!t);
+    if (threads.length > 0) {
+      const counts = await this.store.countUnread(threads.map((t) => t._id));
+      const changed = threads.filter((t) => (counts.get(t._id) ?? 0) !== t.unread_count).map((t) => ({ ...t, unread_count: counts.get(t._id) ?? 0 }));
+      if (changed.length > 0) await this.store.commit({ ...emptyWriteSet(), upserts: { ...emptyWriteSet().upserts, thread: changed } });
+    }
+  }
+
+  private writeSet(): WriteSet {
+    const ws = emptyWriteSet();
+    for (const c of ACTOR_COLLECTIONS) {
+      (ws.upserts[c] as ActorDocs[typeof c][]) = [...this.dirty[c]].map((id) => this.cache[c].get(id)!).filter(Boolean) as ActorDocs[typeof c][];
+      ws.deletes[c] = [...this.deleted[c]];
+    }
+    ws.repointMessages = this.repoints;
+    ws.skipRecipients = this.skips;
+    return ws;
+  }
+}
+
+export function emptyWriteSet(): WriteSet {
+  return {
+    upserts: { message: [], contact: [], thread: [], template: [], waba_state: [] },
+    deletes: { message: [], contact: [], thread: [], template: [], waba_state: [] },
+    repointMessages: [],
+    skipRecipients: [],
+  };
+}

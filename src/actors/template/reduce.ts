@@ -1,0 +1,154 @@
+// Templates: mirror Meta's state, ordered by Meta's event time (entry.time) so an older event never overwrites a
+// newer one. The status is derived from the whole (deduplicated, time-sorted) event list, which is what makes
+// UNARCHIVED ("back to the status before ARCHIVED") and LOCKED/UNLOCKED order-free. Pure functions.
+import { deterministicId } from '../../core/ids.ts';
+import {
+  type TemplateCategoryEvent, type TemplateComponentsEvent, type TemplateQualityEvent, type TemplateStatusEvent,
+} from '../../events/generated/event-types.ts';
+import { type Stamp, type TemplateDoc, type TemplateEventEntry } from '../../store/docs.ts';
+import { isNewer, maxDateOr, metaTimeToDate } from '../stamp.ts';
+
+export const templateDocId = (wabaId: string, templateId: string): string => deterministicId('tpl', wabaId, templateId);
+
+/** Meta's `event` -> EchoCue's mirrored status (docs/meta-webhooks.md §6.1). null: the status does not change. */
+const STATUS_OF_EVENT: Readonly<Record<string, string | null>> = {
+  PENDING: 'pending',
+  APPROVED: 'approved',
+  REJECTED: 'rejected',
+  IN_APPEAL: 'in_appeal',
+  FLAGGED: 'flagged',
+  PAUSED: 'paused',
+  DISABLED: 'disabled',
+  REINSTATED: 'approved',
+  LIMIT_EXCEEDED: 'limit_exceeded',
+  ARCHIVED: 'archived',
+  PENDING_DELETION: 'pending_deletion',
+  DELETED: 'deleted',
+  LOCKED: null,
+  UNLOCKED: null,
+};
+
+/** Statuses in which Meta still sends the template, so broadcasts may use it. */
+const SENDABLE: ReadonlySet<string> = new Set(['approved', 'flagged']);
+
+type AnyTemplateEvent = TemplateStatusEvent | TemplateQualityEvent | TemplateCategoryEvent | TemplateComponentsEvent;
+
+const stampOf = (e: AnyTemplateEvent): Stamp => ({ at: metaTimeToDate(e.entry_time) ?? new Date(e.received_at), event_id: e.event_id });
+
+export function emptyTemplate(e: AnyTemplateEvent): TemplateDoc {
+  return {
+    _id: templateDocId(e.waba_id, e.template_id),
+    waba_id: e.waba_id,
+    template_id: e.template_id,
+    name: e.template_name,
+    language: e.template_language,
+    category: null,
+    category_stamp: null,
+    pending_category: null,
+    // A template EchoCue knows only from events starts as a draft until Meta reports a state.
+    whatsapp_status: 'draft',
+    status_reason: null,
+    last_event: null,
+    locked: false,
+    status_events: [],
+    broadcastable: false,
+    whatsapp_quality_rating: null,
+    previous_quality_rating: null,
+    quality_stamp: null,
+    components: null,
+    components_stamp: null,
+    details: null,
+    updated_at: new Date(e.received_at),
+  };
+}
+
+const byTime = (a: TemplateEventEntry, b: TemplateEventEntry) => a.at.getTime() - b.at.getTime() || (a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0);
+
+/** Replays the sorted event list: the status, its reason, the lock flag and the last event. */
+export function deriveStatus(events: readonly TemplateEventEntry[]) {
+  let status = 'draft';
+  let reason: string | null = null;
+  let locked = false;
+  let beforeArchive: { status: string; reason: string | null } | null = null;
+  for (const e of events) {
+    if (e.event === 'LOCKED') locked = true;
+    else if (e.event === 'UNLOCKED') locked = false;
+    else if (e.event === 'ARCHIVED') {
+      beforeArchive = { status, reason };
+      status = 'archived';
+      reason = e.reason;
+    } else if (e.event === 'UNARCHIVED') {
+      if (beforeArchive) ({ status, reason } = beforeArchive);
+      beforeArchive = null;
+    } else {
+      const s = STATUS_OF_EVENT[e.event];
+      if (s) {
+        status = s;
+        reason = e.reason;
+      }
+    }
+  }
+  return { whatsapp_status: status, status_reason: reason, locked, last_event: events[events.length - 1]?.event ?? null, broadcastable: SENDABLE.has(status) };
+}
+
+/** Name and language never change for a Meta template id; whichever event names them first fills them. */
+function touched(doc: TemplateDoc, e: AnyTemplateEvent): TemplateDoc {
+  return {
+    ...doc,
+    name: doc.name ?? e.template_name,
+    language: doc.language ?? e.template_language,
+    updated_at: maxDateOr(doc.updated_at, new Date(e.received_at)),
+  };
+}
+
+export function applyTemplateStatus(doc: TemplateDoc, e: TemplateStatusEvent): TemplateDoc {
+  const s = stampOf(e);
+  const events = doc.status_events.some((x) => x.event_id === e.event_id)
+    ? doc.status_events
+    : [...doc.status_events, { event_id: e.event_id, at: s.at, event: e.event, reason: e.reason }].sort(byTime);
+  const newestEvent = events[events.length - 1]!.event_id === e.event_id;
+  return {
+    ...touched(doc, e),
+    status_events: events,
+    ...deriveStatus(events),
+    category: e.category && isNewer(s, doc.category_stamp) ? e.category : doc.category,
+    category_stamp: e.category && isNewer(s, doc.category_stamp) ? s : doc.category_stamp,
+    details: newestEvent
+      ? {
+          disable_date: e.disable_date,
+          other_info_title: e.other_info_title,
+          other_info_description: e.other_info_description,
+          rejection_reason: e.rejection_reason,
+          rejection_recommendation: e.rejection_recommendation,
+        }
+      : doc.details,
+  };
+}
+
+export function applyTemplateQuality(doc: TemplateDoc, e: TemplateQualityEvent): TemplateDoc {
+  const s = stampOf(e);
+  if (!isNewer(s, doc.quality_stamp)) return touched(doc, e);
+  return { ...touched(doc, e), whatsapp_quality_rating: e.new_quality_score, previous_quality_rating: e.previous_quality_score, quality_stamp: s };
+}
+
+/** A completed change sets the category; an impending one (it names `correct_category`) is only recorded:
+ *  Meta then puts the CURRENT category in `new_category` (docs/meta-webhooks.md §6.3). */
+export function applyTemplateCategory(doc: TemplateDoc, e: TemplateCategoryEvent): TemplateDoc {
+  const s = stampOf(e);
+  if (!isNewer(s, doc.category_stamp)) return touched(doc, e);
+  if (e.correct_category !== null) {
+    return {
+      ...touched(doc, e),
+      category: e.new_category ?? doc.category,
+      category_stamp: s,
+      pending_category: { category: e.correct_category, effective_at: metaTimeToDate(e.category_update_timestamp) },
+    };
+  }
+  return { ...touched(doc, e), category: e.new_category ?? doc.category, category_stamp: s, pending_category: null };
+}
+
+export function applyTemplateComponents(doc: TemplateDoc, e: TemplateComponentsEvent): TemplateDoc {
+  const s = stampOf(e);
+  if (!isNewer(s, doc.components_stamp)) return touched(doc, e);
+  return { ...touched(doc, e), components: { title: e.title, element: e.element, footer: e.footer, buttons: e.buttons }, components_stamp: s };
+}

@@ -1,0 +1,148 @@
+// The documents the actors own. Every field is derived from events (never from the wall clock), so replaying
+// the same events in any order, any number of times, gives the same documents (docs/decisions/0005-actors.md).
+
+/** "Newest wins" bookkeeping: the Meta time of the value and the event that set it (ties break on event id). */
+export type Stamp = { at: Date; event_id: string };
+
+export type ContactDoc = {
+  _id: string;
+  waba_id: string;
+  /** Every identity ever seen for this person in this WABA: "wa:<wa_id>", "uid:<BSUID>", "puid:<parent BSUID>". */
+  aliases: string[];
+  wa_id: string | null;
+  wa_id_stamp: Stamp | null;
+  user_id: string | null;
+  user_id_stamp: Stamp | null;
+  name: string | null;
+  username: string | null;
+  profile_stamp: Stamp | null;
+  consent: ConsentEntry[];
+  /** Set while the newest consent entry is a stop (either source); null otherwise. */
+  opted_out_at: Date | null;
+  updated_at: Date;
+};
+
+export type ConsentEntry = {
+  event_id: string;
+  at: Date;
+  value: 'stop' | 'resume';
+  source: 'user_preferences' | 'keyword';
+  category: string | null;
+};
+
+export type ThreadDoc = {
+  _id: string;
+  waba_id: string;
+  phone_number_id: string | null;
+  contact_id: string;
+  contact: { wa_id: string | null; user_id: string | null; name: string | null; username: string | null; opted_out_at: Date | null };
+  last_message_at: Date | null;
+  last_inbound_at: Date | null;
+  /** 24-hour customer service window: newest user-initiated message + 24 h. */
+  window_expires_at: Date | null;
+  unread_count: number;
+  updated_at: Date;
+};
+
+export type MetaErrorDoc = { code: number | string | null; title: string | null; message: string | null; details: string | null; href: string | null };
+export type PricingDoc = { billable: boolean | null; pricing_model: string | null; type: string | null; category: string | null };
+
+export type StatusEntry = {
+  status: string;
+  at: Date;
+  event_id: string;
+  errors: MetaErrorDoc[];
+  pricing: PricingDoc | null;
+};
+
+export type MessageDoc = {
+  _id: string;
+  waba_id: string;
+  wamid: string;
+  /** inbound (from a user), outbound (sent by the business; known here from its statuses), system (EchoCue's own entries). */
+  direction: 'inbound' | 'outbound' | 'system';
+  thread_id: string | null;
+  phone_number_id: string | null;
+  type: string;
+  text: string | null;
+  context_id: string | null;
+  timestamp: Date | null;
+  from: string | null;
+  from_user_id: string | null;
+  read_at: Date | null;
+  event_id: string;
+  raw: string | null;
+  errors: MetaErrorDoc[];
+  // Outbound delivery state, derived from status_history.
+  /** True while EchoCue knows the message only from its statuses (the sending side fills the content later). */
+  placeholder: boolean;
+  status_history: StatusEntry[];
+  delivery_status: string | null;
+  whatsapp_status: string | null;
+  error: MetaErrorDoc | null;
+  pricing: PricingDoc | null;
+  recipient_id: string | null;
+  recipient_user_id: string | null;
+  biz_opaque_callback_data: string | null;
+  updated_at: Date;
+};
+
+export type TemplateEventEntry = { event_id: string; at: Date; event: string; reason: string | null };
+
+export type TemplateDoc = {
+  _id: string;
+  waba_id: string;
+  template_id: string;
+  name: string | null;
+  language: string | null;
+  category: string | null;
+  category_stamp: Stamp | null;
+  pending_category: { category: string | null; effective_at: Date | null } | null;
+  /** Mirrors Meta: approved, pending, rejected, paused, flagged, in_appeal, pending_deletion, limit_exceeded, disabled, deleted, archived, draft. */
+  whatsapp_status: string;
+  status_reason: string | null;
+  last_event: string | null;
+  locked: boolean;
+  status_events: TemplateEventEntry[];
+  /** Usable for broadcasts: approved (or flagged, which Meta still sends). */
+  broadcastable: boolean;
+  whatsapp_quality_rating: string | null;
+  previous_quality_rating: string | null;
+  quality_stamp: Stamp | null;
+  components: { title: string | null; element: string | null; footer: string | null; buttons: { type: string | null; text: string | null; url: string | null; phone_number: string | null }[] } | null;
+  components_stamp: Stamp | null;
+  details: { disable_date: string | number | null; other_info_title: string | null; other_info_description: string | null; rejection_reason: string | null; rejection_recommendation: string | null } | null;
+  updated_at: Date;
+};
+
+export type WabaStateDoc = {
+  _id: string;
+  /** Newest value of each account-level field, with its stamp and raw JSON. */
+  fields: { field: string; event: string | null; value: string; stamp: Stamp }[];
+  messaging_limit: string | number | null;
+  max_phone_numbers: string | number | null;
+  /** From the newest ACCOUNT_RESTRICTION: what is restricted and until when. */
+  restrictions: { type: string | null; expires_at: Date | null }[];
+  updated_at: Date;
+};
+
+export type BroadcastRecipientDoc = {
+  _id: string;
+  broadcast_id: string;
+  waba_id: string;
+  wa_id: string | null;
+  user_id: string | null;
+  /** pending, sent, delivered, read, failed, skipped. */
+  status: string;
+  skip_reason: string | null;
+  skipped_at: Date | null;
+};
+
+/** The documents written by the actors, by collection. */
+export type ActorDocs = {
+  contact: ContactDoc;
+  thread: ThreadDoc;
+  message: MessageDoc;
+  template: TemplateDoc;
+  waba_state: WabaStateDoc;
+};
