@@ -11,6 +11,9 @@ export class Session {
   private readonly dirty: { [C in ActorCollection]: Set<string> } = { message: new Set(), contact: new Set(), thread: new Set(), template: new Set(), waba_state: new Set() };
   private readonly deleted: { [C in ActorCollection]: Set<string> } = { message: new Set(), contact: new Set(), thread: new Set(), template: new Set(), waba_state: new Set() };
   private readonly repoints: { from: string; to: string }[] = [];
+  /** Aliases already looked up in the store: every contact holding one of them is in the cache since. */
+  private readonly aliasesQueried = new Set<string>();
+  private readonly contactsQueried = new Set<string>();
   private readonly skips: WriteSet['skipRecipients'] = [];
 
   private readonly store: ActorStore;
@@ -53,7 +56,9 @@ export class Session {
 
   /** Contacts holding any of the aliases: the store's, as changed by this batch, plus the batch's new ones. */
   async contactsByAliases(wabaId: string, aliases: readonly string[]): Promise<ContactDoc[]> {
-    const fromStore = this.adopt('contact', await this.store.contactsByAliases(wabaId, aliases));
+    const unqueried = aliases.filter((a) => !this.aliasesQueried.has(`${wabaId}|${a}`));
+    for (const a of unqueried) this.aliasesQueried.add(`${wabaId}|${a}`);
+    const fromStore = unqueried.length > 0 ? this.adopt('contact', await this.store.contactsByAliases(wabaId, unqueried)) : [];
     const want = new Set(aliases);
     const fromBatch = [...this.cache.contact.values()].filter(
       (d): d is ContactDoc => d !== null && d.waba_id === wabaId && d.aliases.some((a) => want.has(a)),
@@ -62,7 +67,9 @@ export class Session {
   }
 
   async threadsByContacts(contactIds: readonly string[]): Promise<ThreadDoc[]> {
-    const fromStore = this.adopt('thread', await this.store.threadsByContacts(contactIds));
+    const unqueried = contactIds.filter((id) => !this.contactsQueried.has(id));
+    for (const id of unqueried) this.contactsQueried.add(id);
+    const fromStore = unqueried.length > 0 ? this.adopt('thread', await this.store.threadsByContacts(unqueried)) : [];
     const want = new Set(contactIds);
     const fromBatch = [...this.cache.thread.values()].filter((d): d is ThreadDoc => d !== null && want.has(d.contact_id));
     return [...new Map([...fromStore, ...fromBatch].filter((d) => want.has(d.contact_id)).map((d) => [d._id, d])).values()];

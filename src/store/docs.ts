@@ -53,6 +53,9 @@ export type StatusEntry = {
   event_id: string;
   errors: MetaErrorDoc[];
   pricing: PricingDoc | null;
+  /** Which report of this status the pricing and errors came from (several reports merge into one entry). */
+  pricing_from: Stamp | null;
+  errors_from: Stamp | null;
 };
 
 export type MessageDoc = {

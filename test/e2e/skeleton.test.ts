@@ -9,6 +9,7 @@ import { valueSubject } from '../../src/events/topics.ts';
 import { fixture, testEnv, waitFor, type TestEnv } from '../helpers/env.ts';
 import { getJson, postFixture } from '../helpers/http.ts';
 import { eventDecoder, readTopic } from '../helpers/kafka.ts';
+import { waitForActors } from '../helpers/topics.ts';
 import { ROOT } from '../helpers/services.ts';
 
 const run = promisify(execFile);
@@ -107,19 +108,8 @@ describe('foundation > walking skeleton', () => {
       return r.length === 2 ? r : undefined;
     }, 20_000, 'the second record');
     expect(records[0]!.headers['event_id']).toBe(records[1]!.headers['event_id']);
-    // ...and once the actor has applied it (its group's lag is 0), the state is unchanged.
-    await waitFor(async () => {
-      const { Kafka, logLevel } = await import('kafkajs');
-      const admin = new Kafka({ brokers: [...env.config.kafka.brokers], logLevel: logLevel.NOTHING }).admin();
-      await admin.connect();
-      try {
-        const offsets = await admin.fetchOffsets({ groupId: `${env.config.kafka.topicPrefix}echocue.actor.thread`, topics: [topics.events['message.inbound']] });
-        const committed = offsets[0]!.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
-        return committed === 2 ? true : undefined;
-      } finally {
-        await admin.disconnect();
-      }
-    }, 30_000, 'the actor to commit both records');
+    // ...and once the actors have applied it (their group's lag is 0), the state is unchanged.
+    await waitForActors(env.config);
     const r = await getJson(`${system.url}/api/thread/list`, apiKey);
     expect(r.json['data']).toHaveLength(1);
     expect(r.json['data'][0].unread_count).toBe(1);

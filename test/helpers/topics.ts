@@ -30,3 +30,29 @@ export async function readAllEvents(config: Config): Promise<DecodedRecord[]> {
   }
   return out;
 }
+
+/** Waits until the actors' consumer group has committed every record on every actor topic (lag 0). */
+export async function waitForActors(config: Config, timeoutMs = 60_000): Promise<void> {
+  const { ACTOR_EVENT_TYPES } = await import('../../src/actors/apply.ts');
+  const { topicNames } = await import('../../src/events/topics.ts');
+  const names = topicNames(config.kafka.topicPrefix);
+  const topics = ACTOR_EVENT_TYPES.map((t) => names.events[t]);
+  const admin = new Kafka({ brokers: [...config.kafka.brokers], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      let lag = 0;
+      const committed = await admin.fetchOffsets({ groupId: `${config.kafka.topicPrefix}echocue.actors`, topics });
+      for (const t of committed) {
+        const high = new Map((await admin.fetchTopicOffsets(t.topic)).map((p) => [p.partition, Number(p.high)]));
+        for (const p of t.partitions) lag += (high.get(p.partition) ?? 0) - Math.max(0, Number(p.offset));
+      }
+      if (lag === 0) return;
+      if (Date.now() > deadline) throw new Error(`the actors still lag ${lag} records after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -63,12 +63,35 @@ export function deriveDelivery(history: readonly StatusEntry[]) {
   };
 }
 
-/** One status of an outbound message. Idempotent: the history keeps one entry per distinct status (the earliest). */
+/** Two reports of the same status become one entry: the earliest report's time, and the pricing and errors of
+ *  the earliest report that has them (each keeps the stamp it came from, so any merge order gives one result). */
+function mergeEntries(a: StatusEntry, b: StatusEntry): StatusEntry {
+  const [first, second] = earlier(a, b) <= 0 ? [a, b] : [b, a];
+  const pick = <K extends 'pricing' | 'errors'>(key: K, has: (e: StatusEntry) => boolean, stampKey: 'pricing_from' | 'errors_from') => {
+    const candidates = [first, second].filter(has).map((e) => ({ value: e[key], from: e[stampKey] ?? { at: e.at, event_id: e.event_id } }));
+    candidates.sort((x, y) => x.from.at.getTime() - y.from.at.getTime() || (x.from.event_id < y.from.event_id ? -1 : 1));
+    return candidates[0];
+  };
+  const pricing = pick('pricing', (e) => e.pricing !== null, 'pricing_from');
+  const errors = pick('errors', (e) => e.errors.length > 0, 'errors_from');
+  return {
+    status: first.status,
+    at: first.at,
+    event_id: first.event_id,
+    pricing: (pricing?.value as StatusEntry['pricing']) ?? null,
+    pricing_from: pricing?.from ?? null,
+    errors: (errors?.value as StatusEntry['errors']) ?? [],
+    errors_from: errors?.from ?? null,
+  };
+}
+
+/** One status of an outbound message. Idempotent: the history keeps one entry per distinct status. */
 export function applyStatus(doc: MessageDoc, e: MessageStatusEvent): MessageDoc {
   const at = metaTimeToDate(e.meta_timestamp) ?? new Date(e.received_at);
-  const entry: StatusEntry = { status: e.status, at, event_id: e.event_id, errors: e.errors, pricing: e.pricing };
+  const reported: StatusEntry = { status: e.status, at, event_id: e.event_id, errors: e.errors, pricing: e.pricing, pricing_from: null, errors_from: null };
   const existing = doc.status_history.find((h) => h.status === e.status);
-  const history = existing && earlier(existing, entry) <= 0 ? doc.status_history : [...doc.status_history.filter((h) => h.status !== e.status), entry].sort(earlier);
+  const entry = existing ? mergeEntries(existing, reported) : mergeEntries(reported, reported);
+  const history = [...doc.status_history.filter((h) => h.status !== e.status), entry].sort(earlier);
   return {
     ...doc,
     phone_number_id: doc.phone_number_id ?? e.phone_number_id,
