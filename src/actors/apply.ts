@@ -10,7 +10,9 @@ import {
 import { type EventType } from '../events/topics.ts';
 import { type ConsentEntry, type ContactDoc, type MessageDoc, type ThreadDoc } from '../store/docs.ts';
 import { applyAccountUpdate, emptyWabaState } from './account/reduce.ts';
-import { aliasesOf, applyConsent, applySighting, keywordConsent, mergeContacts, type Identity } from './contact/reduce.ts';
+import {
+  aliasesOf, applyConsent, applySighting, keywordConsent, mergeContacts, withThread, withThreadsRenamed, type Identity,
+} from './contact/reduce.ts';
 import { applyStatus, emptyMessage, messageIdOf } from './message/reduce.ts';
 import { type Session } from './session.ts';
 import { maxDateOr, metaTimeToDate } from './stamp.ts';
@@ -44,33 +46,42 @@ const at = (t: string | number | null, receivedAt: number) => metaTimeToDate(t) 
 async function resolveContact(s: Session, wabaId: string, aliases: string[], receivedAt: Date): Promise<ContactDoc> {
   const docs = await s.contactsByAliases(wabaId, aliases);
   if (docs.length === 1 && aliases.every((a) => docs[0]!.aliases.includes(a))) return docs[0]!;
-  const merged = mergeContacts(wabaId, docs, aliases, receivedAt);
-  for (const old of docs.filter((d) => d._id !== merged._id)) {
-    s.delete('contact', old._id);
-    for (const t of await s.threadsByContacts([old._id])) {
+  let merged = mergeContacts(wabaId, docs, aliases, receivedAt);
+  // Threads follow their contact: those of a contact whose id changed move to the merged contact's thread id
+  // (per phone number), joining any thread already there.
+  const renamed = new Map<string, string>();
+  for (const d of docs) {
+    for (const t of await s.threadsOf(d)) {
       const id = threadIdOf(t.waba_id, t.phone_number_id, merged._id);
+      if (id === t._id) continue;
       const target = await s.get('thread', id);
       s.put('thread', mergeThreads(id, target ? [target, t] : [t], merged));
       s.delete('thread', t._id);
       s.repointMessages(t._id, id);
+      renamed.set(t._id, id);
     }
   }
+  for (const d of docs) if (d._id !== merged._id) s.delete('contact', d._id);
+  merged = withThreadsRenamed(merged, renamed);
   s.put('contact', merged);
   return merged;
 }
 
-async function threadFor(s: Session, wabaId: string, phoneNumberId: string | null, contact: ContactDoc, receivedAt: Date): Promise<ThreadDoc> {
+/** The contact's thread on a phone number (created when new, and noted on the contact). */
+async function threadFor(s: Session, wabaId: string, phoneNumberId: string | null, contact: ContactDoc, receivedAt: Date): Promise<{ thread: ThreadDoc; contact: ContactDoc }> {
   const id = threadIdOf(wabaId, phoneNumberId, contact._id);
-  return (await s.get('thread', id)) ?? emptyThread(id, wabaId, phoneNumberId, contact, receivedAt);
+  const thread = (await s.get('thread', id)) ?? emptyThread(id, wabaId, phoneNumberId, contact, receivedAt);
+  const noted = withThread(contact, id);
+  if (noted !== contact) s.put('contact', noted);
+  return { thread, contact: noted };
 }
 
 /** Records a consent change on the contact and, as a system entry, on its thread; skips pending broadcasts. */
 async function recordConsent(
   s: Session, contact: ContactDoc, entry: ConsentEntry, where: { wabaId: string; phoneNumberId: string | null; receivedAt: Date; detail: string | null },
 ): Promise<void> {
-  const updated = applyConsent(contact, entry, where.receivedAt);
+  const { thread, contact: updated } = await threadFor(s, where.wabaId, where.phoneNumberId, applyConsent(contact, entry, where.receivedAt), where.receivedAt);
   s.put('contact', updated);
-  const thread = await threadFor(s, where.wabaId, where.phoneNumberId, updated, where.receivedAt);
   s.put('thread', thread);
   const id = deterministicId('msg', where.wabaId, 'consent', entry.event_id);
   const existing = await s.get('message', id);
@@ -116,9 +127,10 @@ async function inbound(s: Session, e: MessageInboundEvent): Promise<void> {
     });
     s.put('contact', contact);
   }
-  const thread = await threadFor(s, e.waba_id, e.phone_number_id, contact, receivedAt);
-  s.put('thread', applyInbound(thread, { at: sentAt, type: e.message_type, receivedAt }));
   const id = messageIdOf(e.waba_id, e.wamid);
+  let thread: ThreadDoc;
+  ({ thread, contact } = await threadFor(s, e.waba_id, e.phone_number_id, contact, receivedAt));
+  s.put('thread', applyInbound(thread, { id, at: sentAt, type: e.message_type, receivedAt }));
   const existing = await s.get('message', id);
   if (!existing || existing.thread_id !== thread._id || existing.updated_at < receivedAt) {
     const doc: MessageDoc = existing ?? {

@@ -1,6 +1,6 @@
 // What the actors need from the store. src/store/actor-store.ts implements it on MongoDB; unit and property
 // tests use a small in-memory implementation (test/helpers/memory-actor-store.ts).
-import { type ActorDocs, type ContactDoc, type ThreadDoc } from '../store/docs.ts';
+import { type ActorDocs, type ContactDoc } from '../store/docs.ts';
 
 export type { ActorDocs };
 export type ActorCollection = keyof ActorDocs;
@@ -8,8 +8,11 @@ export const ACTOR_COLLECTIONS: readonly ActorCollection[] = ['message', 'contac
 
 /** Everything one batch changes, written together at its end. */
 export type WriteSet = {
-  /** Whole documents (each has one writer: its WABA's actor), in collection order above. */
-  upserts: { [C in ActorCollection]: ActorDocs[C][] };
+  /** Whole documents (each has one writer: its WABA's actor), in collection order above: those the batch
+   *  created (inserted; one that exists after all, from a crashed earlier attempt, is replaced) and those it
+   *  loaded and changed (replaced). */
+  inserts: { [C in ActorCollection]: ActorDocs[C][] };
+  replaces: { [C in ActorCollection]: ActorDocs[C][] };
   deletes: { [C in ActorCollection]: string[] };
   /** Messages moved from one thread to another (contacts that turned out to be one person). */
   repointMessages: { from: string; to: string }[];
@@ -19,9 +22,7 @@ export type WriteSet = {
 
 export interface ActorStore {
   load<C extends ActorCollection>(c: C, ids: readonly string[]): Promise<ActorDocs[C][]>;
+  /** Contacts of a WABA holding any of the aliases. */
   contactsByAliases(wabaId: string, aliases: readonly string[]): Promise<ContactDoc[]>;
-  threadsByContacts(contactIds: readonly string[]): Promise<ThreadDoc[]>;
-  /** Unread inbound messages per thread (recounted, so a crash between writes never leaves a wrong count). */
-  countUnread(threadIds: readonly string[]): Promise<Map<string, number>>;
   commit(w: WriteSet): Promise<void>;
 }

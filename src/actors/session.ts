@@ -10,10 +10,11 @@ export class Session {
   private readonly cache: Cache = { message: new Map(), contact: new Map(), thread: new Map(), template: new Map(), waba_state: new Map() };
   private readonly dirty: { [C in ActorCollection]: Set<string> } = { message: new Set(), contact: new Set(), thread: new Set(), template: new Set(), waba_state: new Set() };
   private readonly deleted: { [C in ActorCollection]: Set<string> } = { message: new Set(), contact: new Set(), thread: new Set(), template: new Set(), waba_state: new Set() };
+  /** Ids the store held when the batch read them: written back by replace; the others by insert. */
+  private readonly stored: { [C in ActorCollection]: Set<string> } = { message: new Set(), contact: new Set(), thread: new Set(), template: new Set(), waba_state: new Set() };
   private readonly repoints: { from: string; to: string }[] = [];
   /** Aliases already looked up in the store: every contact holding one of them is in the cache since. */
   private readonly aliasesQueried = new Set<string>();
-  private readonly contactsQueried = new Set<string>();
   private readonly skips: WriteSet['skipRecipients'] = [];
 
   private readonly store: ActorStore;
@@ -28,7 +29,10 @@ export class Session {
     const missing = [...new Set(ids)].filter((id) => !cache.has(id));
     if (missing.length === 0) return;
     const found = new Map((await this.store.load(c, missing)).map((d) => [d._id, d]));
-    for (const id of missing) cache.set(id, found.get(id) ?? null);
+    for (const id of missing) {
+      cache.set(id, found.get(id) ?? null);
+      if (found.has(id)) this.stored[c].add(id);
+    }
   }
 
   async get<C extends ActorCollection>(c: C, id: string): Promise<ActorDocs[C] | null> {
@@ -50,7 +54,11 @@ export class Session {
 
   private adopt<C extends ActorCollection>(c: C, docs: ActorDocs[C][]): ActorDocs[C][] {
     const cache = this.cache[c] as Map<string, ActorDocs[C] | null>;
-    for (const d of docs) if (!cache.has(d._id)) cache.set(d._id, d);
+    for (const d of docs) {
+      if (cache.has(d._id)) continue;
+      cache.set(d._id, d);
+      this.stored[c].add(d._id);
+    }
     return docs.map((d) => cache.get(d._id)).filter((d): d is ActorDocs[C] => d !== null && d !== undefined);
   }
 
@@ -66,13 +74,10 @@ export class Session {
     return [...new Map([...fromStore, ...fromBatch].filter((d) => d.aliases.some((a) => want.has(a))).map((d) => [d._id, d])).values()];
   }
 
-  async threadsByContacts(contactIds: readonly string[]): Promise<ThreadDoc[]> {
-    const unqueried = contactIds.filter((id) => !this.contactsQueried.has(id));
-    for (const id of unqueried) this.contactsQueried.add(id);
-    const fromStore = unqueried.length > 0 ? this.adopt('thread', await this.store.threadsByContacts(unqueried)) : [];
-    const want = new Set(contactIds);
-    const fromBatch = [...this.cache.thread.values()].filter((d): d is ThreadDoc => d !== null && want.has(d.contact_id));
-    return [...new Map([...fromStore, ...fromBatch].filter((d) => want.has(d.contact_id)).map((d) => [d._id, d])).values()];
+  /** The threads of a contact, by the ids the contact keeps. */
+  async threadsOf(contact: ContactDoc): Promise<ThreadDoc[]> {
+    await this.preload('thread', contact.thread_ids);
+    return contact.thread_ids.map((id) => this.cache.thread.get(id)).filter((t): t is ThreadDoc => !!t && t.contact_id === contact._id);
   }
 
   repointMessages(from: string, to: string): void {
@@ -84,29 +89,20 @@ export class Session {
     this.skips.push(s);
   }
 
-  /** Writes everything, then refreshes what depends on it: contact snapshots on threads, and unread counts. */
+  /** Writes everything; first every thread of a changed contact takes the contact as it is now. */
   async flush(): Promise<void> {
-    // Every thread of a changed contact shows the contact as it is now, whatever order the batch ran in.
-    const changedContacts = [...this.dirty.contact].map((id) => this.cache.contact.get(id)).filter((c): c is ContactDoc => !!c);
-    if (changedContacts.length > 0) {
-      const byId = new Map(changedContacts.map((c) => [c._id, c]));
-      for (const t of await this.threadsByContacts([...byId.keys()])) this.put('thread', withContact(t, byId.get(t.contact_id)!));
-    }
+    const changed = [...this.dirty.contact].map((id) => this.cache.contact.get(id)).filter((c): c is ContactDoc => !!c);
+    for (const c of changed) for (const t of await this.threadsOf(c)) this.put('thread', withContact(t, c));
     await this.store.commit(this.writeSet());
-    // Unread counts read the messages just written.
-    const threads = [...this.dirty.thread].map((id) => this.cache.thread.get(id)).filter((t): t is ThreadDoc => !!t);
-    if (threads.length > 0) {
-      const counts = await this.store.countUnread(threads.map((t) => t._id));
-      const changed = threads.filter((t) => (counts.get(t._id) ?? 0) !== t.unread_count).map((t) => ({ ...t, unread_count: counts.get(t._id) ?? 0 }));
-      if (changed.length > 0) await this.store.commit({ ...emptyWriteSet(), upserts: { ...emptyWriteSet().upserts, thread: changed } });
-    }
   }
 
   private writeSet(): WriteSet {
     const ws = emptyWriteSet();
     for (const c of ACTOR_COLLECTIONS) {
-      (ws.upserts[c] as ActorDocs[typeof c][]) = [...this.dirty[c]].map((id) => this.cache[c].get(id)!).filter(Boolean) as ActorDocs[typeof c][];
-      ws.deletes[c] = [...this.deleted[c]];
+      const docs = [...this.dirty[c]].map((id) => this.cache[c].get(id)).filter(Boolean) as ActorDocs[typeof c][];
+      (ws.inserts[c] as ActorDocs[typeof c][]) = docs.filter((d) => !this.stored[c].has(d._id));
+      (ws.replaces[c] as ActorDocs[typeof c][]) = docs.filter((d) => this.stored[c].has(d._id));
+      ws.deletes[c] = [...this.deleted[c]].filter((id) => this.stored[c].has(id));
     }
     ws.repointMessages = this.repoints;
     ws.skipRecipients = this.skips;
@@ -116,7 +112,8 @@ export class Session {
 
 export function emptyWriteSet(): WriteSet {
   return {
-    upserts: { message: [], contact: [], thread: [], template: [], waba_state: [] },
+    inserts: { message: [], contact: [], thread: [], template: [], waba_state: [] },
+    replaces: { message: [], contact: [], thread: [], template: [], waba_state: [] },
     deletes: { message: [], contact: [], thread: [], template: [], waba_state: [] },
     repointMessages: [],
     skipRecipients: [],

@@ -10,6 +10,7 @@ export const COLLECTIONS = {
   thread: 'ec_thread',
   message: 'ec_message',
   contact: 'ec_contact',
+  contactAlias: 'ec_contact_alias',
   template: 'ec_template',
   wabaState: 'ec_waba_state',
   broadcastRecipient: 'ec_broadcast_recipient',
@@ -26,11 +27,11 @@ export const INDEXES: Readonly<Record<keyof typeof COLLECTIONS, readonly IndexDe
     { key: { waba_id: 1, last_message_at: -1 }, name: 'by_waba_recent' },
     { key: { contact_id: 1 }, name: 'by_contact' },
   ],
-  message: [
-    { key: { waba_id: 1, wamid: 1 }, name: 'by_wamid', unique: true },
-    { key: { thread_id: 1, timestamp: 1 }, name: 'by_thread_time' },
-  ],
+  // Unique per WABA + wamid through _id itself (msg_ + hash of both): a second unique index would only cost
+  // writes, which FerretDB v1 makes expensive per secondary index.
+  message: [{ key: { thread_id: 1, timestamp: 1 }, name: 'by_thread_time' }],
   contact: [{ key: { waba_id: 1, aliases: 1 }, name: 'by_alias' }],
+  contactAlias: [],
   template: [{ key: { waba_id: 1, template_id: 1 }, name: 'by_template_id' }],
   wabaState: [],
   broadcastRecipient: [{ key: { waba_id: 1, status: 1 }, name: 'by_waba_status' }],

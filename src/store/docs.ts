@@ -17,6 +17,8 @@ export type ContactDoc = {
   username: string | null;
   profile_stamp: Stamp | null;
   consent: ConsentEntry[];
+  /** The contact's threads (one per business phone number): the actors find them from here, by id. */
+  thread_ids: string[];
   /** Set while the newest consent entry is a stop (either source); null otherwise. */
   opted_out_at: Date | null;
   updated_at: Date;
@@ -40,6 +42,8 @@ export type ThreadDoc = {
   last_inbound_at: Date | null;
   /** 24-hour customer service window: newest user-initiated message + 24 h. */
   window_expires_at: Date | null;
+  /** Ids of the inbound messages not read yet: a set, so a redelivered message never counts twice. */
+  unread_ids: string[];
   unread_count: number;
   updated_at: Date;
 };

@@ -1,7 +1,7 @@
 // A small in-memory ActorStore for unit and property tests of the actors' logic (never for end-to-end tests).
 // It follows src/store/actor-store.ts: whole-document replaces, repoints, deletes, recipient skips.
 import { type ActorCollection, type ActorDocs, type ActorStore, type WriteSet } from '../../src/actors/ports.ts';
-import { type BroadcastRecipientDoc, type ContactDoc, type ThreadDoc } from '../../src/store/docs.ts';
+import { type BroadcastRecipientDoc, type ContactDoc } from '../../src/store/docs.ts';
 
 export class MemoryActorStore implements ActorStore {
   readonly data: { [C in ActorCollection]: Map<string, ActorDocs[C]> } = {
@@ -16,18 +16,11 @@ export class MemoryActorStore implements ActorStore {
   async contactsByAliases(wabaId: string, aliases: readonly string[]): Promise<ContactDoc[]> {
     return [...this.data.contact.values()].filter((c) => c.waba_id === wabaId && c.aliases.some((a) => aliases.includes(a))).map((c) => structuredClone(c));
   }
-  async threadsByContacts(contactIds: readonly string[]): Promise<ThreadDoc[]> {
-    return [...this.data.thread.values()].filter((t) => contactIds.includes(t.contact_id)).map((t) => structuredClone(t));
-  }
-  async countUnread(threadIds: readonly string[]): Promise<Map<string, number>> {
-    const msgs = [...this.data.message.values()];
-    return new Map(threadIds.map((id) => [id, msgs.filter((m) => m.thread_id === id && m.direction === 'inbound' && m.read_at === null).length]));
-  }
   async commit(w: WriteSet): Promise<void> {
-    for (const m of w.upserts.message) this.data.message.set(m._id, structuredClone(m));
+    for (const m of [...w.inserts.message, ...w.replaces.message]) this.data.message.set(m._id, structuredClone(m));
     for (const r of w.repointMessages) for (const m of this.data.message.values()) if (m.thread_id === r.from) m.thread_id = r.to;
     for (const c of ['contact', 'thread', 'template', 'waba_state'] as const) {
-      for (const d of w.upserts[c]) (this.data[c] as Map<string, unknown>).set(d._id, structuredClone(d));
+      for (const d of [...w.inserts[c], ...w.replaces[c]]) (this.data[c] as Map<string, unknown>).set(d._id, structuredClone(d));
     }
     for (const c of Object.keys(w.deletes) as ActorCollection[]) for (const id of w.deletes[c]) this.data[c].delete(id);
     for (const s of w.skipRecipients) {

@@ -49,6 +49,7 @@ export function mergeContacts(wabaId: string, docs: readonly ContactDoc[], newAl
     username: null,
     profile_stamp: null,
     consent: [],
+    thread_ids: [],
     opted_out_at: null,
     updated_at: updatedAt,
   };
@@ -66,6 +67,7 @@ export function mergeContacts(wabaId: string, docs: readonly ContactDoc[], newAl
         name: prof.v[0],
         username: prof.v[1],
         profile_stamp: prof.s,
+        thread_ids: [...new Set([...merged.thread_ids, ...d.thread_ids])].sort(),
         updated_at: maxDateOr(merged.updated_at, d.updated_at),
       },
       d.consent,
@@ -106,4 +108,14 @@ export function keywordConsent(text: string | null): 'stop' | 'resume' | null {
   if (text === null) return null;
   const t = text.normalize('NFKC').trim().toLowerCase().replace(/[\s.!?¡¿,;:]+$/u, '').trim();
   return STOP_KEYWORDS.has(t) ? 'stop' : RESUME_KEYWORDS.has(t) ? 'resume' : null;
+}
+
+/** Notes a thread of the contact (idempotent). */
+export function withThread(doc: ContactDoc, threadId: string): ContactDoc {
+  return doc.thread_ids.includes(threadId) ? doc : { ...doc, thread_ids: [...doc.thread_ids, threadId].sort() };
+}
+
+/** Replaces thread ids after threads were merged into one. */
+export function withThreadsRenamed(doc: ContactDoc, renamed: ReadonlyMap<string, string>): ContactDoc {
+  return { ...doc, thread_ids: [...new Set(doc.thread_ids.map((id) => renamed.get(id) ?? id))].sort() };
 }

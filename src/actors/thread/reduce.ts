@@ -27,6 +27,7 @@ export function emptyThread(id: string, wabaId: string, phoneNumberId: string | 
       last_message_at: null,
       last_inbound_at: null,
       window_expires_at: null,
+      unread_ids: [],
       unread_count: 0,
       updated_at: at,
     },
@@ -44,10 +45,16 @@ export function withContact(t: ThreadDoc, c: ContactDoc): ThreadDoc {
   };
 }
 
-/** An inbound message of this thread: newest times are maxima; the window is the newest user message + 24 h. */
-export function applyInbound(t: ThreadDoc, m: { at: Date; type: string; receivedAt: Date }): ThreadDoc {
+const withUnread = (t: ThreadDoc, ids: readonly string[]): ThreadDoc => {
+  const unread_ids = [...new Set([...t.unread_ids, ...ids])].sort();
+  return { ...t, unread_ids, unread_count: unread_ids.length };
+};
+
+/** An inbound message of this thread: newest times are maxima; the window is the newest user message + 24 h;
+ *  a user message is unread until read (a set of ids, so duplicates count once). */
+export function applyInbound(t: ThreadDoc, m: { id: string; at: Date; type: string; receivedAt: Date }): ThreadDoc {
   return {
-    ...t,
+    ...withUnread(t, opensWindow(m.type) ? [m.id] : []),
     last_message_at: maxDate(t.last_message_at, m.at),
     last_inbound_at: maxDate(t.last_inbound_at, m.at),
     window_expires_at: opensWindow(m.type) ? maxDate(t.window_expires_at, new Date(m.at.getTime() + WINDOW_MS)) : t.window_expires_at,
@@ -55,17 +62,16 @@ export function applyInbound(t: ThreadDoc, m: { at: Date; type: string; received
   };
 }
 
-/** Threads that turned out to belong to one contact become one thread (history kept, unread recounted later). */
+/** Threads that turned out to belong to one contact become one thread (history and unread messages kept). */
 export function mergeThreads(id: string, threads: readonly ThreadDoc[], contact: ContactDoc): ThreadDoc {
   const base = threads[0]!;
   let merged: ThreadDoc = { ...base, _id: id };
   for (const t of threads.slice(1)) {
     merged = {
-      ...merged,
+      ...withUnread(merged, t.unread_ids),
       last_message_at: maxDate(merged.last_message_at, t.last_message_at),
       last_inbound_at: maxDate(merged.last_inbound_at, t.last_inbound_at),
       window_expires_at: maxDate(merged.window_expires_at, t.window_expires_at),
-      unread_count: merged.unread_count + t.unread_count,
       updated_at: maxDateOr(merged.updated_at, t.updated_at),
     };
   }

@@ -99,12 +99,14 @@ export function metaError(e: JsonObject) {
   };
 }
 
-/** The value.contacts[] entry matching an identity; a lone contact is taken as the one meant. */
+/** The value.contacts[] entry matching an identity (by wa_id or BSUID). A lone contact is taken as the one
+ *  meant only when the item names no identity of its own, so one contact block never lends its profile to
+ *  messages of other senders in the same change. */
 export function contactFor(value: JsonObject, waId: string | null, userId: string | null) {
   const contacts = objects(value['contacts']);
   const c =
     contacts.find((x) => (waId !== null && str(x['wa_id']) === waId) || (userId !== null && str(x['user_id']) === userId)) ??
-    (contacts.length === 1 ? contacts[0]! : null);
+    (contacts.length === 1 && waId === null && userId === null ? contacts[0]! : null);
   if (!c) return null;
   const profile = obj(c['profile']);
   return {
