@@ -218,7 +218,9 @@ export async function assertSamePartitionCount(kafka: Kafka, topics: readonly st
   }
 }
 
-/** Creates the topics that do not exist yet. Idempotent. */
+/** Creates the topics that do not exist yet and waits until every partition has a leader. Idempotent.
+ *  A broker that has just started (or is creating other topics) answers "does not host this topic-partition"
+ *  for a moment: such retriable answers are retried a few times before giving up. */
 export async function ensureTopics(
   kafka: Kafka,
   topics: readonly string[],
@@ -227,17 +229,23 @@ export async function ensureTopics(
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const existing = new Set(await admin.listTopics());
-    const missing = topics.filter((t) => !existing.has(t));
-    if (missing.length > 0) {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((topic) => ({
-          topic,
-          numPartitions: settings.partitions,
-          replicationFactor: settings.replicationFactor,
-        })),
-      });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const existing = new Set(await admin.listTopics());
+        const missing = topics.filter((t) => !existing.has(t));
+        if (missing.length > 0) {
+          await admin.createTopics({
+            waitForLeaders: true,
+            topics: missing.map((topic) => ({ topic, numPartitions: settings.partitions, replicationFactor: settings.replicationFactor })),
+          });
+        }
+        await admin.fetchTopicMetadata({ topics: [...topics] });
+        return;
+      } catch (err) {
+        const retriable = (err as { retriable?: boolean }).retriable === true || (err as Error).name === 'KafkaJSTopicMetadataNotLoaded';
+        if (!retriable || attempt >= 6) throw err;
+        await new Promise((r) => setTimeout(r, 250 * attempt));
+      }
     }
   } finally {
     await admin.disconnect();
