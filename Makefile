@@ -56,7 +56,9 @@ run: up
 # testcontainers when a Docker engine answers, else the local stack: it starts only the services that are not
 # running yet and stops exactly those afterwards (test/helpers/services.ts).
 test: deps
-	node node_modules/vitest/vitest.mjs run
+	@rm -f $(CACHE)/test-results.json
+	@status=0; node node_modules/vitest/vitest.mjs run --reporter=default --reporter=json --outputFile=$(CACHE)/test-results.json || status=$$?; \
+	  node scripts/test-summary.ts $(CACHE)/test-results.json; exit $$status
 
 typecheck: deps
 	tsc --noEmit

@@ -1,7 +1,8 @@
 // Generates src/events/generated/event-types.ts from schemas/*.avsc (STYLE rule 13).
 // `node scripts/gen-event-types.ts` writes the file; `--check` fails when the committed file is stale.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { writeGenerated } from './write-generated.ts';
 import { EVENT_CATALOG, EVENT_TYPES } from '../src/events/topics.ts';
 
 type AvroSchema = string | AvroSchema[] | { type: string | AvroSchema; name?: string; fields?: { name: string; type: AvroSchema; doc?: string }[]; items?: AvroSchema; values?: AvroSchema; symbols?: string[]; logicalType?: string; doc?: string };
@@ -46,13 +47,4 @@ for (const t of EVENT_TYPES) {
 }
 text += `\nexport type EventValue = {\n${EVENT_TYPES.map((t) => `  '${t}': ${pascal(t)}Event;`).join('\n')}\n};\n`;
 
-if (process.argv.includes('--check')) {
-  let current = '';
-  try { current = readFileSync(out, 'utf8'); } catch { /* missing counts as stale */ }
-  if (current !== text) {
-    process.stderr.write('src/events/generated/event-types.ts is stale: run `make gen` and commit the result\n');
-    process.exit(1);
-  }
-} else {
-  writeFileSync(out, text);
-}
+writeGenerated(out, 'src/events/generated/event-types.ts', text);

@@ -1,7 +1,8 @@
 // Generates docs/topics.md, the topic catalog for data teams, from src/events/topics.ts and schemas/*.avsc.
 // `node scripts/gen-topic-catalog.ts` writes it; `--check` fails when the committed file is stale.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { writeGenerated } from './write-generated.ts';
 import { DEAD_LETTER_TOPIC, EVENT_CATALOG, EVENT_TYPES, RAW_TOPIC } from '../src/events/topics.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -43,13 +44,4 @@ for (const t of EVENT_TYPES) {
   for (const f of schema.fields) md += `| \`${f.name}\` | ${typeText(f.type)} | ${f.doc ?? ''} |\n`;
 }
 
-if (process.argv.includes('--check')) {
-  let current = '';
-  try { current = readFileSync(out, 'utf8'); } catch { /* missing counts as stale */ }
-  if (current !== md) {
-    process.stderr.write('docs/topics.md is stale: run `make gen` and commit the result\n');
-    process.exit(1);
-  }
-} else {
-  writeFileSync(out, md);
-}
+writeGenerated(out, 'docs/topics.md', md);
