@@ -1,4 +1,5 @@
-// GET /api/thread/list: the caller's threads, newest activity first.
+// GET /api/thread/list: the caller's threads, newest activity first. (Pagination, updated_since, ETags and the
+// other read endpoints belong to the REST API issue; this is the walking skeleton's read.)
 import type Router from '@koa/router';
 import { AppError } from '../../core/errors.ts';
 import { type ThreadDoc } from '../../store/docs.ts';
@@ -16,7 +17,7 @@ export function threadView(t: ThreadDoc) {
     id: t._id,
     waba_id: t.waba_id,
     phone_number_id: t.phone_number_id,
-    contact: { wa_id: t.contact.wa_id, user_id: t.contact.user_id, name: t.contact.name, username: t.contact.username },
+    contact: { wa_id: t.contact.wa_id, user_id: t.contact.user_id, name: t.contact.name, username: t.contact.username, opted_out_at: iso(t.contact.opted_out_at) },
     last_message_at: iso(t.last_message_at),
     unread_count: t.unread_count,
     window_expires_at: iso(t.window_expires_at),
