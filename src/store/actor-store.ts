@@ -22,8 +22,11 @@ export type ActorWriteSet = {
   skipRecipients: { wabaId: string; aliases: string[]; reason: string; at: Date }[];
 };
 
-/** Write order: messages before the threads that count them; deletes last, so a crash never loses a document. */
-const ORDER: readonly Name[] = ['message', 'contact', 'thread', 'template', 'waba_state'];
+/** Write order, chosen so that a crash between any two steps replays into the same documents:
+ *  messages (and their moves) first; merged threads and contacts before the documents they replace are deleted;
+ *  the alias index last. A crash after the deletes leaves alias entries naming deleted contacts: lookups then
+ *  find the merged contact by scanning for the alias (that rare recovery path is the only scan). */
+const ORDER: readonly Name[] = ['message', 'thread', 'contact', 'template', 'waba_state'];
 
 /** FerretDB v1 answers equality on _id from its primary key and scans the whole collection for anything else
  *  ($in on _id included: ~100 ms at 2,000 documents), so every read of the actors is a lookup by _id: documents
@@ -73,8 +76,13 @@ export function createActorStore(db: Db) {
       return byIds<ActorDocs[C]>(NAMES[n], ids);
     },
     async contactsByAliases(wabaId: string, wanted: readonly string[]): Promise<ContactDoc[]> {
-      const links = await byIds<{ contact_id: string }>(COLLECTIONS.contactAlias, wanted.map((a) => `${wabaId}|${a}`));
-      return byIds<ContactDoc>(COLLECTIONS.contact, links.map((l) => l.contact_id));
+      const links = await byIds<{ _id: string; contact_id: string }>(COLLECTIONS.contactAlias, wanted.map((a) => `${wabaId}|${a}`));
+      const found = await byIds<ContactDoc>(COLLECTIONS.contact, links.map((l) => l.contact_id));
+      const live = new Set(found.map((c) => c._id));
+      const dangling = links.filter((l) => !live.has(l.contact_id)).map((l) => l._id.slice(wabaId.length + 1));
+      if (dangling.length === 0) return found;
+      const recovered = await db.collection<ContactDoc>(COLLECTIONS.contact).find({ waba_id: wabaId, aliases: { $in: dangling } }).toArray();
+      return [...new Map([...found, ...recovered].map((c) => [c._id, c])).values()];
     },
     async commit(w: ActorWriteSet): Promise<void> {
       await write(NAMES.message, w.inserts.message, w.replaces.message);
@@ -83,15 +91,15 @@ export function createActorStore(db: Db) {
         await db.collection<MessageDoc>(COLLECTIONS.message).updateMany({ thread_id: r.from }, { $set: { thread_id: r.to } });
       }
       for (const n of ORDER.slice(1)) await write(NAMES[n], w.inserts[n], w.replaces[n]);
+      for (const n of ORDER) {
+        for (const id of w.deletes[n]) await col(n).deleteOne({ _id: id });
+      }
       // The alias index follows the contacts (a merged contact holds every alias of the ones it replaced).
       // Contacts are few next to messages, so these upserts stay cheap.
       await replaceAll(
         COLLECTIONS.contactAlias,
         [...w.inserts.contact, ...w.replaces.contact].flatMap((c) => c.aliases.map((a) => ({ _id: `${c.waba_id}|${a}`, contact_id: c._id }))),
       );
-      for (const n of ORDER) {
-        for (const id of w.deletes[n]) await col(n).deleteOne({ _id: id });
-      }
       const recipients = db.collection<BroadcastRecipientDoc>(COLLECTIONS.broadcastRecipient);
       for (const s of w.skipRecipients) {
         const waIds = s.aliases.filter((a) => a.startsWith('wa:')).map((a) => a.slice(3));
