@@ -221,10 +221,26 @@ export async function applyEvent(s: Session, d: DecodedEvent): Promise<void> {
 export type Rejected = { index: number; error: AppError };
 
 /** Applies the events in order; returns those that could not be applied (for the dead-letter topic). */
+/** The aliases an event will look contacts up by (to fetch all of a batch's contacts at once). */
+function aliasesNamed(d: DecodedEvent): string[] {
+  switch (d.type) {
+    case 'message.inbound': return aliasesOf({ wa_id: d.event.from, user_id: d.event.from_user_id }, { wa_id: d.event.contact?.wa_id, user_id: d.event.contact?.user_id });
+    case 'consent.event': return aliasesOf({ wa_id: d.event.wa_id, user_id: d.event.user_id });
+    case 'identity.change': return aliasesOf({ wa_id: d.event.wa_id, user_id: d.event.previous_user_id }, { wa_id: d.event.new_wa_id, user_id: d.event.current_user_id });
+    default: return [];
+  }
+}
+
 export async function applyBatch(s: Session, events: readonly DecodedEvent[]): Promise<Rejected[]> {
-  // One query per collection for the documents whose ids the events name directly.
-  await s.preload('message', events.flatMap((d) => (d.type === 'message.status' || d.type === 'message.inbound') && d.event.wamid ? [messageIdOf(d.event.waba_id, d.event.wamid)] : []));
-  await s.preload('template', events.flatMap((d) => (d.type.startsWith('template.') ? [templateDocId(d.event.waba_id, (d.event as TemplateStatusEvent).template_id)] : [])));
+  // The batch's reads happen up front and together (each store lookup of a batch runs concurrently): documents
+  // the events name by id, and contacts by alias. The reducers then run in memory, in order per entity.
+  const byWaba = new Map<string, string[]>();
+  for (const d of events) byWaba.set(d.event.waba_id, [...(byWaba.get(d.event.waba_id) ?? []), ...aliasesNamed(d)]);
+  await Promise.all([
+    s.preload('message', events.flatMap((d) => (d.type === 'message.status' || d.type === 'message.inbound') && d.event.wamid ? [messageIdOf(d.event.waba_id, d.event.wamid)] : [])),
+    s.preload('template', events.flatMap((d) => (d.type.startsWith('template.') ? [templateDocId(d.event.waba_id, (d.event as TemplateStatusEvent).template_id)] : []))),
+    ...[...byWaba].map(([wabaId, aliases]) => s.contactsByAliases(wabaId, [...new Set(aliases)])),
+  ]);
   const rejected: Rejected[] = [];
   for (const [index, d] of events.entries()) {
     try {

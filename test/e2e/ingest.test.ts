@@ -198,3 +198,24 @@ describe('ingest > end to end', () => {
     });
   });
 });
+
+describe('ingest > app secret rotation', () => {
+  let env: TestEnv;
+  let system: RunningSystem;
+  beforeAll(async () => {
+    // The new secret first, the fixture (old) secret second, as during a rotation.
+    env = testEnv({ META_APP_SECRET: `a-brand-new-app-secret,${FIXTURE_SECRET}` });
+    system = await startSystem({ config: env.config, roles: ['ingest'], log: env.log });
+  });
+  afterAll(async () => {
+    await system?.stop();
+    await env?.cleanup();
+  });
+
+  test('bodies signed with either secret are accepted; any other secret is refused', async () => {
+    const body = fixture('messages.text.json').body;
+    expect((await postWebhook(system.url, body, { 'x-hub-signature-256': signBody(body, FIXTURE_SECRET) })).status).toBe(200);
+    expect((await postWebhook(system.url, body, { 'x-hub-signature-256': signBody(body, 'a-brand-new-app-secret') })).status).toBe(200);
+    expect((await postWebhook(system.url, body, { 'x-hub-signature-256': signBody(body, 'a-retired-app-secret') })).status).toBe(401);
+  });
+});
