@@ -39,11 +39,32 @@ function tsType(s: AvroSchema, named: Map<string, string>): string {
   }
 }
 
+type Field = { name: string; type: AvroSchema; doc?: string };
+type RecordSchema = { fields: Field[] };
+
+const schemas = EVENT_TYPES.map((t) => ({ t, schema: JSON.parse(readFileSync(`${root}schemas/${EVENT_CATALOG[t].schema}`, 'utf8')) as RecordSchema }));
+const fieldLine = (f: Field) => `${f.doc ? `  /** ${f.doc} */\n` : ''}  ${f.name}: ${tsType(f.type, new Map()).replace(/\n/g, '\n  ')};`;
+
+// The fields every event carries with the same type (schemas share them) become one EventHeader type.
+const same = (f: Field, g: Field) => f.name === g.name && JSON.stringify(f.type) === JSON.stringify(g.type);
+const header = schemas[0]!.schema.fields
+  .filter((f) => schemas.every(({ schema }) => schema.fields.some((g) => same(f, g))))
+  .map((f) => {
+    // The wording most schemas use (a few say more about their own case: see each schema).
+    const counts = new Map<string | undefined, number>();
+    for (const { schema } of schemas) {
+      const doc = schema.fields.find((g) => g.name === f.name)!.doc;
+      counts.set(doc, (counts.get(doc) ?? 0) + 1);
+    }
+    return { ...f, doc: [...counts].sort((a, b) => b[1] - a[1])[0]![0] };
+  });
+const inHeader = new Set(header.map((f) => f.name));
+
 let text = '// Generated from schemas/*.avsc by scripts/gen-event-types.ts. Do not edit: run `make gen`.\n';
-for (const t of EVENT_TYPES) {
-  const schema = JSON.parse(readFileSync(`${root}schemas/${EVENT_CATALOG[t].schema}`, 'utf8')) as AvroSchema;
-  const name = `${pascal(t)}Event`;
-  text += `\n/** ${t}: topic ${EVENT_CATALOG[t].topic}, schema schemas/${EVENT_CATALOG[t].schema} */\nexport type ${name} = ${tsType(schema, new Map())};\n`;
+text += `\n/** The fields every event carries. */\nexport type EventHeader = {\n${header.map(fieldLine).join('\n')}\n};\n`;
+for (const { t, schema } of schemas) {
+  const own = schema.fields.filter((f) => !inHeader.has(f.name));
+  text += `\n/** ${t}: topic ${EVENT_CATALOG[t].topic}, schema schemas/${EVENT_CATALOG[t].schema} */\nexport type ${pascal(t)}Event = EventHeader & {\n${own.map(fieldLine).join('\n')}\n};\n`;
 }
 text += `\nexport type EventValue = {\n${EVENT_TYPES.map((t) => `  '${t}': ${pascal(t)}Event;`).join('\n')}\n};\n`;
 

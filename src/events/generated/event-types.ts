@@ -1,7 +1,7 @@
 // Generated from schemas/*.avsc by scripts/gen-event-types.ts. Do not edit: run `make gen`.
 
-/** message.inbound: topic whatsapp.message.inbound.v1, schema schemas/message.inbound.avsc */
-export type MessageInboundEvent = {
+/** The fields every event carries. */
+export type EventHeader = {
   /** Deterministic: the same Meta item delivered again (any POST, any batching) has the same id. */
   event_id: string;
   event_type: string;
@@ -9,17 +9,23 @@ export type MessageInboundEvent = {
   waba_id: string;
   /** EchoCue account owning the WABA; null when no account owns it yet (the event is still written). */
   account_id: null | string;
-  /** changes[].field the item came from (always messages). */
+  /** changes[].field the item came from. */
   field: string;
   /** value.metadata.phone_number_id: the business number, when Meta sent one. */
   phone_number_id: null | string;
   display_phone_number: null | string;
-  /** messages[].timestamp exactly as Meta sent it. */
+  /** The item's timestamp exactly as Meta sent it (string or integer Unix seconds). */
   meta_timestamp: null | string | number;
   /** entry[].time exactly as Meta sent it (template and account fields). */
   entry_time: null | string | number;
   /** When EchoCue accepted the POST. */
   received_at: number;
+  /** The JSON of the item as received (integers beyond 2^53 kept as strings). */
+  raw: string;
+};
+
+/** message.inbound: topic whatsapp.message.inbound.v1, schema schemas/message.inbound.avsc */
+export type MessageInboundEvent = EventHeader & {
   /** messages[].id */
   wamid: string;
   /** messages[].type as sent; unknown types are kept as they come. */
@@ -52,30 +58,10 @@ export type MessageInboundEvent = {
     details: null | string;
     href: null | string;
   })[];
-  /** The JSON of the item as received (integers beyond 2^53 kept as strings). */
-  raw: string;
 };
 
 /** message.status: topic whatsapp.message.status.v1, schema schemas/message.status.avsc */
-export type MessageStatusEvent = {
-  /** Deterministic: the same Meta item delivered again (any POST, any batching) has the same id. */
-  event_id: string;
-  event_type: string;
-  /** entry[].id: the WhatsApp Business Account. Also the Kafka key. */
-  waba_id: string;
-  /** EchoCue account owning the WABA; null when no account owns it yet (the event is still written). */
-  account_id: null | string;
-  /** changes[].field the item came from. */
-  field: string;
-  /** value.metadata.phone_number_id: the business number, when Meta sent one. */
-  phone_number_id: null | string;
-  display_phone_number: null | string;
-  /** statuses[].timestamp exactly as Meta sent it. */
-  meta_timestamp: null | string | number;
-  /** entry[].time exactly as Meta sent it (template and account fields). */
-  entry_time: null | string | number;
-  /** When EchoCue accepted the POST. */
-  received_at: number;
+export type MessageStatusEvent = EventHeader & {
   /** statuses[].id: the outbound message. */
   wamid: string;
   /** sent, delivered, read, played, failed, or any value Meta adds (kept as sent). */
@@ -111,30 +97,10 @@ export type MessageStatusEvent = {
     name: null | string;
     username: null | string;
   };
-  /** The JSON of the item as received (integers beyond 2^53 kept as strings). */
-  raw: string;
 };
 
 /** template.status: topic whatsapp.template.status.v1, schema schemas/template.status.avsc */
-export type TemplateStatusEvent = {
-  /** Deterministic: the same Meta item delivered again (any POST, any batching) has the same id. */
-  event_id: string;
-  event_type: string;
-  /** entry[].id: the WhatsApp Business Account. Also the Kafka key. */
-  waba_id: string;
-  /** EchoCue account owning the WABA; null when no account owns it yet (the event is still written). */
-  account_id: null | string;
-  /** changes[].field the item came from. */
-  field: string;
-  /** value.metadata.phone_number_id: the business number, when Meta sent one. */
-  phone_number_id: null | string;
-  display_phone_number: null | string;
-  /** The item's timestamp exactly as Meta sent it (string or integer Unix seconds). */
-  meta_timestamp: null | string | number;
-  /** entry[].time exactly as Meta sent it (template and account fields). */
-  entry_time: null | string | number;
-  /** When EchoCue accepted the POST. */
-  received_at: number;
+export type TemplateStatusEvent = EventHeader & {
   /** message_template_id as decimal text (Meta sends a JSON number; kept lossless). */
   template_id: string;
   template_name: null | string;
@@ -149,30 +115,10 @@ export type TemplateStatusEvent = {
   other_info_description: null | string;
   rejection_reason: null | string;
   rejection_recommendation: null | string;
-  /** The JSON of the item as received (integers beyond 2^53 kept as strings). */
-  raw: string;
 };
 
 /** template.quality: topic whatsapp.template.quality.v1, schema schemas/template.quality.avsc */
-export type TemplateQualityEvent = {
-  /** Deterministic: the same Meta item delivered again (any POST, any batching) has the same id. */
-  event_id: string;
-  event_type: string;
-  /** entry[].id: the WhatsApp Business Account. Also the Kafka key. */
-  waba_id: string;
-  /** EchoCue account owning the WABA; null when no account owns it yet (the event is still written). */
-  account_id: null | string;
-  /** changes[].field the item came from. */
-  field: string;
-  /** value.metadata.phone_number_id: the business number, when Meta sent one. */
-  phone_number_id: null | string;
-  display_phone_number: null | string;
-  /** The item's timestamp exactly as Meta sent it (string or integer Unix seconds). */
-  meta_timestamp: null | string | number;
-  /** entry[].time exactly as Meta sent it (template and account fields). */
-  entry_time: null | string | number;
-  /** When EchoCue accepted the POST. */
-  received_at: number;
+export type TemplateQualityEvent = EventHeader & {
   /** message_template_id as decimal text (Meta sends a JSON number; kept lossless). */
   template_id: string;
   template_name: null | string;
@@ -180,30 +126,10 @@ export type TemplateQualityEvent = {
   previous_quality_score: null | string;
   /** GREEN, YELLOW, RED or UNKNOWN as sent. */
   new_quality_score: string;
-  /** The JSON of the item as received (integers beyond 2^53 kept as strings). */
-  raw: string;
 };
 
 /** template.category: topic whatsapp.template.category.v1, schema schemas/template.category.avsc */
-export type TemplateCategoryEvent = {
-  /** Deterministic: the same Meta item delivered again (any POST, any batching) has the same id. */
-  event_id: string;
-  event_type: string;
-  /** entry[].id: the WhatsApp Business Account. Also the Kafka key. */
-  waba_id: string;
-  /** EchoCue account owning the WABA; null when no account owns it yet (the event is still written). */
-  account_id: null | string;
-  /** changes[].field the item came from. */
-  field: string;
-  /** value.metadata.phone_number_id: the business number, when Meta sent one. */
-  phone_number_id: null | string;
-  display_phone_number: null | string;
-  /** The item's timestamp exactly as Meta sent it (string or integer Unix seconds). */
-  meta_timestamp: null | string | number;
-  /** entry[].time exactly as Meta sent it (template and account fields). */
-  entry_time: null | string | number;
-  /** When EchoCue accepted the POST. */
-  received_at: number;
+export type TemplateCategoryEvent = EventHeader & {
   /** message_template_id as decimal text (Meta sends a JSON number; kept lossless). */
   template_id: string;
   template_name: null | string;
@@ -214,30 +140,10 @@ export type TemplateCategoryEvent = {
   /** Impending change: the category it will become. */
   correct_category: null | string;
   category_update_timestamp: null | string | number;
-  /** The JSON of the item as received (integers beyond 2^53 kept as strings). */
-  raw: string;
 };
 
 /** template.components: topic whatsapp.template.components.v1, schema schemas/template.components.avsc */
-export type TemplateComponentsEvent = {
-  /** Deterministic: the same Meta item delivered again (any POST, any batching) has the same id. */
-  event_id: string;
-  event_type: string;
-  /** entry[].id: the WhatsApp Business Account. Also the Kafka key. */
-  waba_id: string;
-  /** EchoCue account owning the WABA; null when no account owns it yet (the event is still written). */
-  account_id: null | string;
-  /** changes[].field the item came from. */
-  field: string;
-  /** value.metadata.phone_number_id: the business number, when Meta sent one. */
-  phone_number_id: null | string;
-  display_phone_number: null | string;
-  /** The item's timestamp exactly as Meta sent it (string or integer Unix seconds). */
-  meta_timestamp: null | string | number;
-  /** entry[].time exactly as Meta sent it (template and account fields). */
-  entry_time: null | string | number;
-  /** When EchoCue accepted the POST. */
-  received_at: number;
+export type TemplateComponentsEvent = EventHeader & {
   /** message_template_id as decimal text (Meta sends a JSON number; kept lossless). */
   template_id: string;
   template_name: null | string;
@@ -252,30 +158,10 @@ export type TemplateComponentsEvent = {
     url: null | string;
     phone_number: null | string;
   })[];
-  /** The JSON of the item as received (integers beyond 2^53 kept as strings). */
-  raw: string;
 };
 
 /** consent.event: topic whatsapp.consent.event.v1, schema schemas/consent.event.avsc */
-export type ConsentEventEvent = {
-  /** Deterministic: the same Meta item delivered again (any POST, any batching) has the same id. */
-  event_id: string;
-  event_type: string;
-  /** entry[].id: the WhatsApp Business Account. Also the Kafka key. */
-  waba_id: string;
-  /** EchoCue account owning the WABA; null when no account owns it yet (the event is still written). */
-  account_id: null | string;
-  /** changes[].field the item came from. */
-  field: string;
-  /** value.metadata.phone_number_id: the business number, when Meta sent one. */
-  phone_number_id: null | string;
-  display_phone_number: null | string;
-  /** user_preferences[].timestamp exactly as Meta sent it (an integer). */
-  meta_timestamp: null | string | number;
-  /** entry[].time exactly as Meta sent it (template and account fields). */
-  entry_time: null | string | number;
-  /** When EchoCue accepted the POST. */
-  received_at: number;
+export type ConsentEventEvent = EventHeader & {
   source: string;
   wa_id: null | string;
   user_id: null | string;
@@ -284,30 +170,10 @@ export type ConsentEventEvent = {
   /** stop or resume (kept as sent). */
   value: string;
   detail: null | string;
-  /** The JSON of the item as received (integers beyond 2^53 kept as strings). */
-  raw: string;
 };
 
 /** identity.change: topic whatsapp.identity.change.v1, schema schemas/identity.change.avsc */
-export type IdentityChangeEvent = {
-  /** Deterministic: the same Meta item delivered again (any POST, any batching) has the same id. */
-  event_id: string;
-  event_type: string;
-  /** entry[].id: the WhatsApp Business Account. Also the Kafka key. */
-  waba_id: string;
-  /** EchoCue account owning the WABA; null when no account owns it yet (the event is still written). */
-  account_id: null | string;
-  /** changes[].field the item came from. */
-  field: string;
-  /** value.metadata.phone_number_id: the business number, when Meta sent one. */
-  phone_number_id: null | string;
-  display_phone_number: null | string;
-  /** The item's timestamp exactly as Meta sent it (string or integer Unix seconds). */
-  meta_timestamp: null | string | number;
-  /** entry[].time exactly as Meta sent it (template and account fields). */
-  entry_time: null | string | number;
-  /** When EchoCue accepted the POST. */
-  received_at: number;
+export type IdentityChangeEvent = EventHeader & {
   /** user_id_update, user_changed_number or user_changed_user_id. */
   kind: string;
   /** The system message's id, for system-message changes. */
@@ -322,89 +188,28 @@ export type IdentityChangeEvent = {
   current_parent_user_id: null | string;
   /** Meta's human text (never parsed). */
   detail: null | string;
-  /** The JSON of the item as received (integers beyond 2^53 kept as strings). */
-  raw: string;
 };
 
 /** account.update: topic whatsapp.account.update.v1, schema schemas/account.update.avsc */
-export type AccountUpdateEvent = {
-  /** Deterministic: the same Meta item delivered again (any POST, any batching) has the same id. */
-  event_id: string;
-  event_type: string;
-  /** entry[].id: the WhatsApp Business Account. Also the Kafka key. */
-  waba_id: string;
-  /** EchoCue account owning the WABA; null when no account owns it yet (the event is still written). */
-  account_id: null | string;
-  /** changes[].field the item came from. */
-  field: string;
-  /** value.metadata.phone_number_id: the business number, when Meta sent one. */
-  phone_number_id: null | string;
-  display_phone_number: null | string;
-  /** The item's timestamp exactly as Meta sent it (string or integer Unix seconds). */
-  meta_timestamp: null | string | number;
-  /** entry[].time exactly as Meta sent it (template and account fields). */
-  entry_time: null | string | number;
-  /** When EchoCue accepted the POST. */
-  received_at: number;
+export type AccountUpdateEvent = EventHeader & {
   /** value.event as sent, when the field has one. */
   event: null | string;
   max_daily_conversations_per_business: null | string | number;
   max_phone_numbers: null | string | number;
-  /** The JSON of the item as received (integers beyond 2^53 kept as strings). */
-  raw: string;
 };
 
 /** webhook.error: topic whatsapp.webhook.error.v1, schema schemas/webhook.error.avsc */
-export type WebhookErrorEvent = {
-  /** Deterministic: the same Meta item delivered again (any POST, any batching) has the same id. */
-  event_id: string;
-  event_type: string;
-  /** entry[].id: the WhatsApp Business Account. Also the Kafka key. */
-  waba_id: string;
-  /** EchoCue account owning the WABA; null when no account owns it yet (the event is still written). */
-  account_id: null | string;
-  /** changes[].field the item came from. */
-  field: string;
-  /** value.metadata.phone_number_id: the business number, when Meta sent one. */
-  phone_number_id: null | string;
-  display_phone_number: null | string;
-  /** The item's timestamp exactly as Meta sent it (string or integer Unix seconds). */
-  meta_timestamp: null | string | number;
-  /** entry[].time exactly as Meta sent it (template and account fields). */
-  entry_time: null | string | number;
-  /** When EchoCue accepted the POST. */
-  received_at: number;
+export type WebhookErrorEvent = EventHeader & {
   code: null | number | string;
   title: null | string;
   message: null | string;
   details: null | string;
   href: null | string;
-  /** The JSON of the item as received (integers beyond 2^53 kept as strings). */
-  raw: string;
 };
 
 /** unknown: topic whatsapp.unknown.v1, schema schemas/unknown.avsc */
-export type UnknownEvent = {
-  /** Deterministic: the same Meta item delivered again (any POST, any batching) has the same id. */
-  event_id: string;
-  event_type: string;
-  /** entry[].id: the WhatsApp Business Account. Also the Kafka key. */
-  waba_id: string;
-  /** EchoCue account owning the WABA; null when no account owns it yet (the event is still written). */
-  account_id: null | string;
-  /** changes[].field the item came from. */
-  field: string;
-  /** value.metadata.phone_number_id: the business number, when Meta sent one. */
-  phone_number_id: null | string;
-  display_phone_number: null | string;
-  /** The item's timestamp exactly as Meta sent it (string or integer Unix seconds). */
-  meta_timestamp: null | string | number;
-  /** entry[].time exactly as Meta sent it (template and account fields). */
-  entry_time: null | string | number;
-  /** When EchoCue accepted the POST. */
-  received_at: number;
-  /** The whole changes[] element as received. */
-  raw: string;
+export type UnknownEvent = EventHeader & {
+
 };
 
 export type EventValue = {
