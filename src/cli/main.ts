@@ -19,6 +19,8 @@ const USAGE = `usage: echocue [command] [options]
   accounts create --name NAME [--json]     create an account (tenant)
   wabas link --account ID --waba WABA_ID   link a WhatsApp Business Account to an account
   keys create --account ID [--json]        create an API key (printed once, stored only as a hash)
+  keys list --account ID [--json]          list an account's keys (ids, prefixes, revocation)
+  keys revoke --account ID --key KEY_ID    revoke a key (refused from the next request on)
   sign FILE                                print the X-Hub-Signature-256 of FILE under META_APP_SECRET's first secret
 Environment variables: see README.md ("Configuration").`;
 
@@ -60,6 +62,7 @@ async function main(argv: string[]): Promise<void> {
       name: { type: 'string' },
       account: { type: 'string' },
       waba: { type: 'string' },
+      key: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -80,6 +83,7 @@ async function main(argv: string[]): Promise<void> {
         log.warn({ defaults: config.defaultsUsed }, `using local defaults for ${config.defaultsUsed.join(', ')} (fine for the local stack; never in production)`);
       }
       const system = await startSystem({ config, roles: parseRoles(values.role), log });
+      log.info(`try it: README.md "Trying it by hand" (npx echocue accounts create --name NAME, wabas link, keys create, then POST to ${system.url}/v1/whatsapp/webhook)`);
       const shutdown = (signal: string) => {
         log.info({ signal }, 'stopping');
         system.stop().then(() => process.exit(0), () => process.exit(1));
@@ -120,6 +124,24 @@ async function main(argv: string[]): Promise<void> {
         return s.createApiKey(accountId, now);
       });
       print(`API key ${key.id} for account ${accountId} (shown once, store it now):\n${key.key}`, { id: key.id, account_id: accountId, key: key.key });
+      return;
+    }
+    case 'keys list': {
+      const accountId = required(values.account, 'account');
+      const list = await withStore(config, async (s) => {
+        if (!(await s.getAccount(accountId))) throw new UsageError(`no account ${accountId}`);
+        return s.listApiKeys(accountId);
+      });
+      const rows = list.map((k) => ({ id: k._id, prefix: k.prefix, created_at: k.created_at.toISOString(), revoked_at: k.revoked_at?.toISOString() ?? null }));
+      print(rows.map((r) => `${r.id}  ${r.prefix}…  created ${r.created_at}${r.revoked_at ? `  revoked ${r.revoked_at}` : ''}`).join('\n') || 'no keys', { keys: rows });
+      return;
+    }
+    case 'keys revoke': {
+      const accountId = required(values.account, 'account');
+      const keyId = required(values.key, 'key');
+      const done = await withStore(config, (s) => s.revokeApiKey(accountId, keyId, now));
+      if (!done) throw new UsageError(`account ${accountId} has no key ${keyId}`);
+      print(`revoked key ${keyId}`, { id: keyId, revoked: true });
       return;
     }
     default:

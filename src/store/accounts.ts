@@ -42,7 +42,16 @@ export function createAccountStore(db: Db) {
       await keys.insertOne({ _id: id, account_id: accountId, key_hash: hashKey(key), prefix: key.slice(0, 8), created_at: now, revoked_at: null });
       return { id, key };
     },
-    /** The account a live key belongs to, or null for an unknown or revoked key. */
+    /** The account's keys, newest first (hashes and prefixes only; a key is never shown again). */
+    async listApiKeys(accountId: string): Promise<ApiKeyDoc[]> {
+      return keys.find({ account_id: accountId }).sort({ created_at: -1, _id: 1 }).toArray();
+    },
+    /** Revokes a key of the account; false when the account has no such key. Takes effect on the next request. */
+    async revokeApiKey(accountId: string, keyId: string, now: Date): Promise<boolean> {
+      const res = await keys.updateOne({ _id: keyId, account_id: accountId, revoked_at: null }, { $set: { revoked_at: now } });
+      return res.matchedCount === 1 || (await keys.countDocuments({ _id: keyId, account_id: accountId })) === 1;
+    },
+    /** The account a live key belongs to, or null for an unknown or revoked key (read on every request, no cache). */
     async accountForKey(key: string): Promise<string | null> {
       const doc = await keys.findOne({ key_hash: hashKey(key) });
       return doc && doc.revoked_at === null ? doc.account_id : null;

@@ -26,13 +26,15 @@ describe('foundation > walking skeleton', () => {
   let env: TestEnv;
   let system: RunningSystem;
   let apiKey: string;
+  let accountId: string;
 
   beforeAll(async () => {
     env = testEnv();
     system = await startSystem({ config: env.config, roles: [...ROLES], log: env.log });
     const account = await echocue(env, 'accounts', 'create', '--name', 'Dental clinic');
-    await echocue(env, 'wabas', 'link', '--account', account['id']!, '--waba', '104719385562013');
-    apiKey = (await echocue(env, 'keys', 'create', '--account', account['id']!))['key']!;
+    accountId = account['id']!;
+    await echocue(env, 'wabas', 'link', '--account', accountId, '--waba', '104719385562013');
+    apiKey = (await echocue(env, 'keys', 'create', '--account', accountId))['key']!;
   });
 
   afterAll(async () => {
@@ -120,5 +122,15 @@ describe('foundation > walking skeleton', () => {
     const r = await getJson(`${system.url}/api/thread/list`, 'eck_not-a-real-key');
     expect(r.status).toBe(401);
     expect(r.json).toEqual({ error: { code: 'EC_UNAUTHENTICATED', message: 'API key is unknown or revoked' } });
+  });
+
+  test('keys are listed without their secret, and a revoked key is refused on the very next request', async () => {
+    const listed = (await echocue(env, 'keys', 'list', '--account', accountId)) as unknown as { keys: { id: string; prefix: string; revoked_at: string | null }[] };
+    expect(listed.keys).toHaveLength(1);
+    expect(JSON.stringify(listed)).not.toContain(apiKey);
+    expect(apiKey.startsWith(listed.keys[0]!.prefix)).toBe(true);
+    expect((await getJson(`${system.url}/api/thread/list`, apiKey)).status).toBe(200);
+    await echocue(env, 'keys', 'revoke', '--account', accountId, '--key', listed.keys[0]!.id);
+    expect((await getJson(`${system.url}/api/thread/list`, apiKey)).status).toBe(401);
   });
 });
