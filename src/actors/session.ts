@@ -5,13 +5,16 @@ import { type ContactDoc, type ThreadDoc } from '../store/docs.ts';
 import { withContact } from './thread/reduce.ts';
 
 type Cache = { [C in ActorCollection]: Map<string, ActorDocs[C] | null> };
+type IdSets = { [C in ActorCollection]: Set<string> };
+
+const idSets = (): IdSets => ({ message: new Set(), contact: new Set(), thread: new Set(), template: new Set(), waba_state: new Set() });
 
 export class Session {
   private readonly cache: Cache = { message: new Map(), contact: new Map(), thread: new Map(), template: new Map(), waba_state: new Map() };
-  private readonly dirty: { [C in ActorCollection]: Set<string> } = { message: new Set(), contact: new Set(), thread: new Set(), template: new Set(), waba_state: new Set() };
-  private readonly deleted: { [C in ActorCollection]: Set<string> } = { message: new Set(), contact: new Set(), thread: new Set(), template: new Set(), waba_state: new Set() };
+  private readonly dirty = idSets();
+  private readonly deleted = idSets();
   /** Ids the store held when the batch read them: written back by replace; the others by insert. */
-  private readonly stored: { [C in ActorCollection]: Set<string> } = { message: new Set(), contact: new Set(), thread: new Set(), template: new Set(), waba_state: new Set() };
+  private readonly stored = idSets();
   private readonly repoints: { from: string; to: string }[] = [];
   /** Aliases already looked up in the store: every contact holding one of them is in the cache since. */
   private readonly aliasesQueried = new Set<string>();

@@ -8,10 +8,10 @@ import { systemClock, type Clock } from '../core/clock.ts';
 import { AppError } from '../core/errors.ts';
 import { type Logger } from '../core/log.ts';
 import { createMetrics } from '../core/metrics.ts';
-import { loadSchema } from '../events/avro-schemas.ts';
+import { schemasByTopic } from '../events/avro-schemas.ts';
 import { assertSamePartitionCount, createEventProducer, createKafka, ensureTopics, type RunningConsumer } from '../events/kafka.ts';
 import { createEventSerde } from '../events/serde.ts';
-import { EVENT_TYPES, topicNames } from '../events/topics.ts';
+import { topicNames } from '../events/topics.ts';
 import { createIngestApp } from '../ingest/app.ts';
 import { createApiApp } from '../api/app.ts';
 import { ACTOR_EVENT_TYPES } from '../actors/apply.ts';
@@ -62,7 +62,7 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
     );
     const registry = new SchemaRegistryClient({ baseURLs: [config.registry.url], maxRetries: 2, retriesWaitMs: 200 });
     const serde = await step(`cannot register schemas at ${config.registry.url} (SCHEMA_REGISTRY_URL)`, localHint, () =>
-      createEventSerde(registry, new Map(EVENT_TYPES.map((t) => [topics.events[t], loadSchema(t)]))),
+      createEventSerde(registry, schemasByTopic(topics)),
     );
 
     const apps: { prefix: string; handler: ReturnType<ReturnType<typeof createIngestApp>['callback']> }[] = [];

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import avro from 'avsc';
-import { EVENT_CATALOG, type EventType } from './topics.ts';
+import { EVENT_CATALOG, EVENT_TYPES, type EventType, type Topics } from './topics.ts';
 
 export const SCHEMAS_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
 
@@ -14,3 +14,7 @@ export function loadSchema(eventType: EventType, dir = SCHEMAS_DIR): LoadedSchem
   const type = avro.Type.forSchema(JSON.parse(text) as avro.Schema);
   return Object.freeze({ eventType, text: JSON.stringify(JSON.parse(text)), type });
 }
+
+/** Every event topic of a deployment with its schema, as `createEventSerde` takes them. */
+export const schemasByTopic = (topics: Topics): Map<string, LoadedSchema> =>
+  new Map(EVENT_TYPES.map((t) => [topics.events[t], loadSchema(t)]));

@@ -98,7 +98,8 @@ export async function createEventSerde(
 }
 
 function registryError(err: unknown, doing: string): AppError {
-  const status = (err as { status?: number; response?: { status?: number } }).response?.status ?? (err as { status?: number }).status;
+  // The registry client throws a RestError carrying the HTTP status.
+  const status = (err as { status?: number }).status;
   if (status === 404) {
     return new AppError('EC_EVENT_DECODING', `schema registry does not know it while ${doing}: ${(err as Error).message}`, { cause: err });
   }

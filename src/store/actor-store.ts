@@ -54,10 +54,9 @@ export function createActorStore(db: Db) {
       // consumer that lost the partition and was still flushing. Those documents are replaced instead.
       const writeErrors = (err as { writeErrors?: { code?: number; index: number }[] | { code?: number; index: number } }).writeErrors;
       const errors = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
-      if (errors.length === 0 || !errors.every((e) => e.code === 11000)) {
-        if (!isDuplicateKey(err)) throw err;
-      }
-      await replaceAll(n, errors.length > 0 ? errors.map((e) => docs[e.index]!) : docs);
+      if (errors.length > 0 && errors.every((e) => e.code === 11000)) await replaceAll(n, errors.map((e) => docs[e.index]!));
+      else if (errors.length === 0 && isDuplicateKey(err)) await replaceAll(n, docs);
+      else throw err;
     }
   }
 

@@ -2,9 +2,9 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { SchemaRegistryClient } from '@confluentinc/schemaregistry';
 import { type Config } from '../../src/config/index.ts';
-import { loadSchema } from '../../src/events/avro-schemas.ts';
+import { schemasByTopic } from '../../src/events/avro-schemas.ts';
 import { createEventSerde } from '../../src/events/serde.ts';
-import { EVENT_TYPES, topicNames } from '../../src/events/topics.ts';
+import { topicNames } from '../../src/events/topics.ts';
 
 export type TopicRecord = { topic: string; partition: number; offset: string; key: string | null; value: Buffer; headers: Record<string, string> };
 
@@ -57,6 +57,6 @@ export const readTopic = (config: Config, topic: string): Promise<TopicRecord[]>
 export async function eventDecoder(config: Config) {
   const topics = topicNames(config.kafka.topicPrefix);
   const registry = new SchemaRegistryClient({ baseURLs: [config.registry.url] });
-  const serde = await createEventSerde(registry, new Map(EVENT_TYPES.map((t) => [topics.events[t], loadSchema(t)])));
+  const serde = await createEventSerde(registry, schemasByTopic(topics));
   return { topics, serde, registry };
 }

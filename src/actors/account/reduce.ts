@@ -2,7 +2,7 @@
 // the newest value of each field wins (by entry.time, ties on event id). Pure.
 import { type AccountUpdateEvent } from '../../events/generated/event-types.ts';
 import { type WabaStateDoc } from '../../store/docs.ts';
-import { isNewer, maxDateOr, metaTimeToDate } from '../stamp.ts';
+import { compareStamps, isNewer, maxDateOr, metaTimeToDate } from '../stamp.ts';
 
 export function emptyWabaState(wabaId: string, at: Date): WabaStateDoc {
   return { _id: wabaId, fields: [], messaging_limit: null, max_phone_numbers: null, restrictions: [], updated_at: at };
@@ -20,7 +20,7 @@ export function applyAccountUpdate(doc: WabaStateDoc, e: AccountUpdateEvent): Wa
   );
   const newestLimit = fields
     .filter((f) => f.field !== 'account_update')
-    .sort((a, b) => a.stamp.at.getTime() - b.stamp.at.getTime() || a.stamp.event_id.localeCompare(b.stamp.event_id))
+    .sort((a, b) => compareStamps(a.stamp, b.stamp))
     .map((f) => JSON.parse(f.value) as Record<string, unknown>)
     .reverse();
   const limit = newestLimit.find((v) => v['max_daily_conversations_per_business'] !== undefined)?.['max_daily_conversations_per_business'];

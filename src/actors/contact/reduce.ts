@@ -3,7 +3,7 @@
 // links the same aliases ends in the same document (docs/decisions/0005-actors.md).
 import { deterministicId } from '../../core/ids.ts';
 import { type ConsentEntry, type ContactDoc, type Stamp } from '../../store/docs.ts';
-import { isNewer, maxDateOr } from '../stamp.ts';
+import { compareStamps, isNewer, maxDateOr } from '../stamp.ts';
 
 export type Identity = { wa_id?: string | null; user_id?: string | null; parent_user_id?: string | null };
 
@@ -20,12 +20,10 @@ export function aliasesOf(...ids: Identity[]): string[] {
 /** The contact id of an alias set: derived from its smallest alias, so merges converge whatever their order. */
 export const contactIdOf = (wabaId: string, aliases: readonly string[]): string => deterministicId('con', wabaId, [...aliases].sort()[0]!);
 
-const byStampAsc = (a: ConsentEntry, b: ConsentEntry) => a.at.getTime() - b.at.getTime() || (a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0);
-
 function withConsent(doc: ContactDoc, entries: readonly ConsentEntry[]): ContactDoc {
   const byId = new Map(doc.consent.map((e) => [e.event_id, e]));
   for (const e of entries) byId.set(e.event_id, e);
-  const consent = [...byId.values()].sort(byStampAsc);
+  const consent = [...byId.values()].sort(compareStamps);
   const newest = consent[consent.length - 1];
   return { ...doc, consent, opted_out_at: newest && newest.value === 'stop' ? newest.at : null };
 }

@@ -3,7 +3,7 @@
 import { deterministicId } from '../../core/ids.ts';
 import { type MessageStatusEvent } from '../../events/generated/event-types.ts';
 import { type MessageDoc, type StatusEntry } from '../../store/docs.ts';
-import { maxDateOr, metaTimeToDate } from '../stamp.ts';
+import { compareStamps, maxDateOr, metaTimeToDate } from '../stamp.ts';
 
 export const messageIdOf = (wabaId: string, wamid: string): string => deterministicId('msg', wabaId, wamid);
 
@@ -44,20 +44,19 @@ export function emptyMessage(id: string, wabaId: string, wamid: string, directio
   };
 }
 
-const earlier = (a: StatusEntry, b: StatusEntry) => a.at.getTime() - b.at.getTime() || (a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0);
 
 /** Derived delivery state: the highest-ranked status reached; `failed` wins only when nothing after `sent`
  *  (delivered, read, played) was ever reported. A read or played without delivered implies delivered. */
 export function deriveDelivery(history: readonly StatusEntry[]) {
-  const ranked = history.filter((h) => rank(h.status) > 0).sort((a, b) => rank(a.status) - rank(b.status) || earlier(a, b));
+  const ranked = history.filter((h) => rank(h.status) > 0).sort((a, b) => rank(a.status) - rank(b.status) || compareStamps(a, b));
   const top = ranked[ranked.length - 1] ?? null;
-  const failed = history.filter((h) => h.status === 'failed').sort(earlier)[0] ?? null;
+  const failed = history.filter((h) => h.status === 'failed').sort(compareStamps)[0] ?? null;
   const failedWins = failed !== null && (top === null || rank(top.status) <= STATUS_RANK['sent']!);
   const state = failedWins ? failed : top;
-  const withPricing = [...history].filter((h) => h.pricing !== null).sort((a, b) => rank(a.status) - rank(b.status) || earlier(a, b));
+  const withPricing = [...history].filter((h) => h.pricing !== null).sort((a, b) => rank(a.status) - rank(b.status) || compareStamps(a, b));
   return {
     delivery_status: state?.status ?? (history.length > 0 ? 'unknown' : null),
-    whatsapp_status: state?.status ?? history.slice().sort(earlier)[history.length - 1]?.status ?? null,
+    whatsapp_status: state?.status ?? history.slice().sort(compareStamps)[history.length - 1]?.status ?? null,
     error: failedWins ? failed.errors[0] ?? null : null,
     pricing: withPricing[withPricing.length - 1]?.pricing ?? null,
   };
@@ -66,10 +65,10 @@ export function deriveDelivery(history: readonly StatusEntry[]) {
 /** Two reports of the same status become one entry: the earliest report's time, and the pricing and errors of
  *  the earliest report that has them (each keeps the stamp it came from, so any merge order gives one result). */
 function mergeEntries(a: StatusEntry, b: StatusEntry): StatusEntry {
-  const [first, second] = earlier(a, b) <= 0 ? [a, b] : [b, a];
+  const [first, second] = compareStamps(a, b) <= 0 ? [a, b] : [b, a];
   const pick = <K extends 'pricing' | 'errors'>(key: K, has: (e: StatusEntry) => boolean, stampKey: 'pricing_from' | 'errors_from') => {
     const candidates = [first, second].filter(has).map((e) => ({ value: e[key], from: e[stampKey] ?? { at: e.at, event_id: e.event_id } }));
-    candidates.sort((x, y) => x.from.at.getTime() - y.from.at.getTime() || (x.from.event_id < y.from.event_id ? -1 : 1));
+    candidates.sort((x, y) => compareStamps(x.from, y.from));
     return candidates[0];
   };
   const pricing = pick('pricing', (e) => e.pricing !== null, 'pricing_from');
@@ -91,7 +90,7 @@ export function applyStatus(doc: MessageDoc, e: MessageStatusEvent): MessageDoc 
   const reported: StatusEntry = { status: e.status, at, event_id: e.event_id, errors: e.errors, pricing: e.pricing, pricing_from: null, errors_from: null };
   const existing = doc.status_history.find((h) => h.status === e.status);
   const entry = existing ? mergeEntries(existing, reported) : mergeEntries(reported, reported);
-  const history = [...doc.status_history.filter((h) => h.status !== e.status), entry].sort(earlier);
+  const history = [...doc.status_history.filter((h) => h.status !== e.status), entry].sort(compareStamps);
   return {
     ...doc,
     phone_number_id: doc.phone_number_id ?? e.phone_number_id,

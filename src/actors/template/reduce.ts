@@ -6,7 +6,7 @@ import {
   type TemplateCategoryEvent, type TemplateComponentsEvent, type TemplateQualityEvent, type TemplateStatusEvent,
 } from '../../events/generated/event-types.ts';
 import { type Stamp, type TemplateDoc, type TemplateEventEntry } from '../../store/docs.ts';
-import { isNewer, maxDateOr, metaTimeToDate } from '../stamp.ts';
+import { compareStamps, isNewer, maxDateOr, metaTimeToDate } from '../stamp.ts';
 
 export const templateDocId = (wabaId: string, templateId: string): string => deterministicId('tpl', wabaId, templateId);
 
@@ -62,8 +62,6 @@ export function emptyTemplate(e: AnyTemplateEvent): TemplateDoc {
   };
 }
 
-const byTime = (a: TemplateEventEntry, b: TemplateEventEntry) => a.at.getTime() - b.at.getTime() || (a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0);
-
 /** Replays the sorted event list: the status, its reason, the lock flag and the last event. */
 export function deriveStatus(events: readonly TemplateEventEntry[]) {
   let status = 'draft';
@@ -105,7 +103,7 @@ export function applyTemplateStatus(doc: TemplateDoc, e: TemplateStatusEvent): T
   const s = stampOf(e);
   const events = doc.status_events.some((x) => x.event_id === e.event_id)
     ? doc.status_events
-    : [...doc.status_events, { event_id: e.event_id, at: s.at, event: e.event, reason: e.reason }].sort(byTime);
+    : [...doc.status_events, { event_id: e.event_id, at: s.at, event: e.event, reason: e.reason }].sort(compareStamps);
   const newestEvent = events[events.length - 1]!.event_id === e.event_id;
   return {
     ...touched(doc, e),
