@@ -23,10 +23,8 @@ export const INDEXES: Readonly<Record<keyof typeof COLLECTIONS, readonly IndexDe
     { key: { key_hash: 1 }, name: 'by_hash', unique: true },
     { key: { account_id: 1 }, name: 'by_account' },
   ],
-  thread: [
-    { key: { waba_id: 1, last_message_at: -1 }, name: 'by_waba_recent' },
-    { key: { contact_id: 1 }, name: 'by_contact' },
-  ],
+  // A contact's threads are found through the ids the contact keeps (ec_contact.thread_ids), not by query.
+  thread: [{ key: { waba_id: 1, last_message_at: -1 }, name: 'by_waba_recent' }],
   // Unique per WABA + wamid through _id itself (msg_ + hash of both): a second unique index would only cost
   // writes, which FerretDB v1 makes expensive per secondary index.
   message: [{ key: { thread_id: 1, timestamp: 1 }, name: 'by_thread_time' }],
