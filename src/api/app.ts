@@ -1,28 +1,82 @@
-// Koa + @koa/router REST reads for pollers. One error middleware; handlers throw AppError.
+// Koa + @koa/router REST API: customers' reads (API key, rate limited, ETag/304) and the operator's admin routes.
+// Every route is declared once (src/api/route.ts) and listed here; the OpenAPI document is built from that list.
 import Koa from 'koa';
 import Router from '@koa/router';
+import { type Clock } from '../core/clock.ts';
 import { errorMiddleware } from '../core/http-errors.ts';
 import { AppError } from '../core/errors.ts';
 import { type Logger } from '../core/log.ts';
-import { bearerAuth } from './auth.ts';
-import { threadRoutes, type ThreadRouteDeps } from './routes/threads.ts';
+import { type AccountStore } from '../store/accounts.ts';
+import { type BroadcastStore } from '../store/broadcasts.ts';
+import { type ContactReads } from '../store/contacts.ts';
+import { type MessageReads } from '../store/messages.ts';
+import { type TemplateReads } from '../store/templates.ts';
+import { type ThreadReads } from '../store/threads.ts';
+import { adminAuth, apiKeyAuth } from './auth.ts';
+import { conditionalGet } from './conditional.ts';
+import { jsonBody } from './json-body.ts';
+import { buildOpenApi, OpenApiDocument } from './openapi.ts';
+import { rateLimitPerKey, type RateLimitConfig } from './rate-limit.ts';
+import { defineRoute, mountRoutes, type Route } from './route.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { broadcastRoutes } from './routes/broadcasts.ts';
+import { lookupRoutes } from './routes/lookups.ts';
+import { templateRoutes } from './routes/templates.ts';
+import { threadRoutes } from './routes/threads.ts';
 
-export type ApiDeps = ThreadRouteDeps &
-  Readonly<{
-    accountForKey: (key: string) => Promise<string | null>;
-    log: Logger;
-  }>;
+export type ApiDeps = Readonly<{
+  accounts: AccountStore;
+  threads: ThreadReads;
+  messages: MessageReads;
+  templates: TemplateReads;
+  contacts: ContactReads;
+  broadcasts: BroadcastStore;
+  adminToken: string | null;
+  rateLimit: RateLimitConfig;
+  version: string;
+  clock: Clock;
+  log: Logger;
+}>;
+
+/** Every route of the API, in the order of the OpenAPI document. */
+export function apiRoutes(deps: ApiDeps): Route[] {
+  const routes = [
+    ...threadRoutes(deps),
+    ...lookupRoutes(deps),
+    ...templateRoutes(deps),
+    ...broadcastRoutes(deps),
+    ...adminRoutes(deps),
+  ];
+  const doc = buildOpenApi(routes, deps.version);
+  return [
+    ...routes,
+    defineRoute({
+      method: 'get',
+      path: '/api/openapi.json',
+      operationId: 'getOpenApi',
+      tag: 'meta',
+      summary: 'This OpenAPI 3.1 document',
+      access: 'public',
+      response: OpenApiDocument,
+      handle: async () => doc as unknown as Record<string, unknown>,
+    }),
+  ];
+}
 
 export function createApiApp(deps: ApiDeps): Koa {
   const log = deps.log.child({ component: 'api' });
   const router = new Router();
-  router.use(bearerAuth(deps.accountForKey));
-  threadRoutes(router, deps);
+  mountRoutes(router, apiRoutes(deps), {
+    api_key: [apiKeyAuth((k) => deps.accounts.resolveKey(k), (a) => deps.accounts.wabasOf(a)), rateLimitPerKey(deps.rateLimit)],
+    admin: [adminAuth(deps.adminToken), jsonBody()],
+    public: [],
+  });
 
   const app = new Koa();
   app.use(errorMiddleware(log));
+  app.use(conditionalGet());
   app.use(router.routes());
-  app.use(router.allowedMethods());
+  app.use(router.allowedMethods({ throw: true, methodNotAllowed: () => new AppError('EC_METHOD_NOT_ALLOWED', 'method not allowed on this route') }));
   app.use((ctx) => {
     throw new AppError('EC_NOT_FOUND', `no route for ${ctx.method} ${ctx.path}`);
   });

@@ -9,7 +9,9 @@ import { systemClock } from '../core/clock.ts';
 import { signBody } from '../ingest/verify-signature.ts';
 import { createKafka, ensureTopics, silenceKafkajsTimeoutWarning } from '../events/kafka.ts';
 import { topicNames } from '../events/topics.ts';
-import { createAccountStore } from '../store/accounts.ts';
+import { createAccountStore, WABA_ID } from '../store/accounts.ts';
+import { createSecretBox } from '../core/secret-box.ts';
+import { keySummary, newKeyView, wabaLinkView } from '../api/views/admin.ts';
 import { ensureIndexes } from '../store/collections.ts';
 import { ROLES, startSystem, type Role } from './system.ts';
 
@@ -42,7 +44,7 @@ async function withStore<T>(config: Config, fn: (store: ReturnType<typeof create
   }
   try {
     await ensureIndexes(client.db());
-    return await fn(createAccountStore(client.db()));
+    return await fn(createAccountStore(client.db(), createSecretBox(config.secrets.masterKeys)));
   } finally {
     await client.close();
   }
@@ -109,39 +111,31 @@ async function main(argv: string[]): Promise<void> {
     case 'wabas link': {
       const accountId = required(values.account, 'account');
       const wabaId = required(values.waba, 'waba');
-      if (!/^\d{5,20}$/.test(wabaId)) throw new UsageError('--waba must be a WhatsApp Business Account id (digits)');
-      await withStore(config, async (s) => {
-        if (!(await s.getAccount(accountId))) throw new UsageError(`no account ${accountId}`);
-        await s.linkWaba(wabaId, accountId, now);
-      });
-      print(`linked WABA ${wabaId} to account ${accountId}`, { waba_id: wabaId, account_id: accountId });
+      if (!WABA_ID.test(wabaId)) throw new UsageError('--waba must be a WhatsApp Business Account id (5 to 20 digits)');
+      const link = await withStore(config, (s) => s.linkWaba(wabaId, accountId, now));
+      print(`linked WABA ${wabaId} to account ${accountId}`, wabaLinkView(link));
       return;
     }
     case 'keys create': {
       const accountId = required(values.account, 'account');
-      const key = await withStore(config, async (s) => {
-        if (!(await s.getAccount(accountId))) throw new UsageError(`no account ${accountId}`);
-        return s.createApiKey(accountId, now);
-      });
-      print(`API key ${key.id} for account ${accountId} (shown once, store it now):\n${key.key}`, { id: key.id, account_id: accountId, key: key.key });
+      const key = await withStore(config, (s) => s.createApiKey(accountId, now));
+      print(
+        `API key ${key.id} for account ${accountId} (shown once, store it now):\n${key.key}\nsigning secret for outbound webhooks (X-EchoCue-Signature):\n${key.signing_secret}`,
+        newKeyView(key),
+      );
       return;
     }
     case 'keys list': {
       const accountId = required(values.account, 'account');
-      const list = await withStore(config, async (s) => {
-        if (!(await s.getAccount(accountId))) throw new UsageError(`no account ${accountId}`);
-        return s.listApiKeys(accountId);
-      });
-      const rows = list.map((k) => ({ id: k._id, prefix: k.prefix, created_at: k.created_at.toISOString(), revoked_at: k.revoked_at?.toISOString() ?? null }));
+      const rows = (await withStore(config, (s) => s.listApiKeys(accountId))).map(keySummary);
       print(rows.map((r) => `${r.id}  ${r.prefix}…  created ${r.created_at}${r.revoked_at ? `  revoked ${r.revoked_at}` : ''}`).join('\n') || 'no keys', { keys: rows });
       return;
     }
     case 'keys revoke': {
       const accountId = required(values.account, 'account');
       const keyId = required(values.key, 'key');
-      const done = await withStore(config, (s) => s.revokeApiKey(accountId, keyId, now));
-      if (!done) throw new UsageError(`account ${accountId} has no key ${keyId}`);
-      print(`revoked key ${keyId}`, { id: keyId, revoked: true });
+      const key = await withStore(config, (s) => s.revokeApiKey(accountId, keyId, now));
+      print(`revoked key ${keyId}`, { ...keySummary(key), revoked: true });
       return;
     }
     default:

@@ -20,7 +20,15 @@ import { createActorStore } from '../store/actor-store.ts';
 import { createAccountStore } from '../store/accounts.ts';
 import { ensureIndexes } from '../store/collections.ts';
 import { createThreadReads } from '../store/threads.ts';
+import { createMessageReads } from '../store/messages.ts';
+import { createTemplateReads } from '../store/templates.ts';
+import { createContactReads } from '../store/contacts.ts';
+import { createBroadcastStore } from '../store/broadcasts.ts';
+import { createSecretBox } from '../core/secret-box.ts';
+import { readFileSync } from 'node:fs';
 import { startOwnerCache } from './owner-cache.ts';
+
+const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export const ROLES = ['ingest', 'actors', 'api'] as const;
 export type Role = (typeof ROLES)[number];
@@ -53,7 +61,7 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
     stops.push(() => mongo.close());
     const db = mongo.db();
     await step('cannot create MongoDB indexes', localHint, () => ensureIndexes(db));
-    const accounts = createAccountStore(db);
+    const accounts = createAccountStore(db, createSecretBox(config.secrets.masterKeys));
     const metrics = createMetrics();
     const topics = topicNames(config.kafka.topicPrefix);
     const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, log });
@@ -96,7 +104,7 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
         serde,
         topics,
         groupId: `${config.kafka.topicPrefix}echocue.actors`,
-        store: createActorStore(db),
+        store: createActorStore(db, clock),
         producer: dlqProducer,
         log,
         metrics,
@@ -104,11 +112,17 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
       stops.push(() => actors.stop());
     }
     if (has('api')) {
-      const threads = createThreadReads(db);
       const api = createApiApp({
-        accountForKey: (k) => accounts.accountForKey(k),
-        wabasOf: (a) => accounts.wabasOf(a),
-        listThreads: (w, l) => threads.listForWabas(w, l),
+        accounts,
+        threads: createThreadReads(db),
+        messages: createMessageReads(db),
+        templates: createTemplateReads(db),
+        contacts: createContactReads(db),
+        broadcasts: createBroadcastStore(db),
+        adminToken: config.api.adminToken,
+        rateLimit: config.api.rateLimit,
+        version: PACKAGE_VERSION,
+        clock,
         log,
       });
       apps.push({ prefix: '/api/', handler: api.callback() });

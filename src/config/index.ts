@@ -8,6 +8,8 @@ export const LOCAL_DEFAULTS = {
   KAFKA_BROKERS: '127.0.0.1:19092',
   MONGODB_URI: 'mongodb://127.0.0.1:27027/echocue?retryWrites=false',
   SCHEMA_REGISTRY_URL: 'http://127.0.0.1:18081/apis/ccompat/v7',
+  /** A fixed, public development key: local data only. */
+  MASTER_KEY: 'ZWNob2N1ZS1sb2NhbC1kZXZlbG9wbWVudC1rZXktMzI=',
 } as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -34,6 +36,21 @@ const secretList = z
   .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
   .pipe(z.array(z.string().min(8, 'each secret must be at least 8 characters')).min(1, 'must hold at least one secret'));
 
+const masterKeyList = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+  .pipe(
+    z
+      .array(
+        z
+          .string()
+          .regex(/^[A-Za-z0-9+/_-]+={0,2}$/, 'each key must be base64')
+          .transform((k) => Buffer.from(k, 'base64'))
+          .refine((b) => b.length === 32, 'each key must be 32 bytes, base64 encoded (openssl rand -base64 32)'),
+      )
+      .min(1, 'must hold at least one key'),
+  );
+
 const EnvSchema = z.object({
   NODE_ENV: z.string().optional(),
   META_APP_SECRET: secretList.optional(),
@@ -55,6 +72,10 @@ const EnvSchema = z.object({
   SCHEMA_REGISTRY_URL: z.url({ message: 'must be an http(s) URL' }).optional(),
   INGEST_ACK_TIMEOUT_MS: intIn(100, 60000).default(5000),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  MASTER_KEY: masterKeyList.optional(),
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  API_RATE_LIMIT: intIn(1, 1_000_000).default(600),
+  API_RATE_WINDOW_SECONDS: intIn(1, 86400).default(60),
 });
 
 export type Config = Readonly<{
@@ -73,16 +94,22 @@ export type Config = Readonly<{
   registry: Readonly<{ url: string }>;
   ingest: Readonly<{ ackTimeoutMs: number }>;
   log: Readonly<{ level: (typeof LOG_LEVELS)[number] }>;
+  /** Keys that encrypt stored secrets (the first encrypts; all decrypt, for rotation). */
+  secrets: Readonly<{ masterKeys: readonly Buffer[] }>;
+  api: Readonly<{ adminToken: string | null; rateLimit: Readonly<{ points: number; windowSeconds: number }> }>;
   /** Names of the variables that fell back to a local default (said once at start-up). */
   defaultsUsed: readonly string[];
 }>;
+
+/** Never echoed back in an error message. */
+const SECRET_VARS: ReadonlySet<string> = new Set(['META_APP_SECRET', 'META_VERIFY_TOKEN', 'MASTER_KEY', 'ADMIN_TOKEN']);
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
 function deepFreeze<T>(o: T): T {
-  if (o && typeof o === 'object') {
+  if (o && typeof o === 'object' && !ArrayBuffer.isView(o)) {
     for (const v of Object.values(o)) deepFreeze(v);
     Object.freeze(o);
   }
@@ -98,7 +125,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0] ?? 'environment');
     const got = cleaned[name];
-    const shown = name === 'META_APP_SECRET' || name === 'META_VERIFY_TOKEN' || got === undefined ? '' : ` (got "${got}")`;
+    const shown = SECRET_VARS.has(name) || got === undefined ? '' : ` (got "${got}")`;
     throw new ConfigError(`${name} ${issue.message}${shown}`);
   }
   const e = parsed.data;
@@ -118,6 +145,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (production && verifyToken === LOCAL_DEFAULTS.META_VERIFY_TOKEN) {
     throw new ConfigError('META_VERIFY_TOKEN is the local default; set a real verify token in production');
   }
+  const masterKeys = orDefault('MASTER_KEY', e.MASTER_KEY, [Buffer.from(LOCAL_DEFAULTS.MASTER_KEY, 'base64')]);
+  if (production && masterKeys.some((k) => k.equals(Buffer.from(LOCAL_DEFAULTS.MASTER_KEY, 'base64')))) {
+    throw new ConfigError('MASTER_KEY is the public development key; set a real key in production (openssl rand -base64 32)');
+  }
   return deepFreeze({
     production,
     meta: { appSecrets, verifyToken },
@@ -133,6 +164,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     registry: { url: orDefault('SCHEMA_REGISTRY_URL', e.SCHEMA_REGISTRY_URL, LOCAL_DEFAULTS.SCHEMA_REGISTRY_URL) },
     ingest: { ackTimeoutMs: e.INGEST_ACK_TIMEOUT_MS },
     log: { level: e.LOG_LEVEL },
+    secrets: { masterKeys },
+    api: { adminToken: e.ADMIN_TOKEN ?? null, rateLimit: { points: e.API_RATE_LIMIT, windowSeconds: e.API_RATE_WINDOW_SECONDS } },
     defaultsUsed,
   });
 }

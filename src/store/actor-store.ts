@@ -1,6 +1,8 @@
 // The actors' store on MongoDB (and FerretDB): loads by id and alias, and one bulk write per collection.
 import { type Db, type Document } from 'mongodb';
+import { systemClock, type Clock } from '../core/clock.ts';
 import { COLLECTIONS, isDuplicateKey } from './collections.ts';
+import { aliasDocId } from './doc-ids.ts';
 import { type ActorDocs, type BroadcastRecipientDoc, type ContactDoc, type MessageDoc } from './docs.ts';
 
 const NAMES = {
@@ -31,7 +33,7 @@ const ORDER: readonly Name[] = ['message', 'thread', 'contact', 'template', 'wab
 /** FerretDB v1 answers equality on _id from its primary key and scans the whole collection for anything else
  *  ($in on _id included: ~100 ms at 2,000 documents), so every read of the actors is a lookup by _id: documents
  *  one by one, and contacts by alias through ec_contact_alias ({_id: "<waba>|<alias>", contact_id}). */
-export function createActorStore(db: Db) {
+export function createActorStore(db: Db, clock: Clock = systemClock) {
   const col = (n: Name) => db.collection<WithId>(NAMES[n]);
 
   // FerretDB v1 costs: insertMany is cheap; a replace of an existing document is cheap; an upsert that
@@ -60,9 +62,10 @@ export function createActorStore(db: Db) {
     }
   }
 
-  async function write(n: string, inserts: readonly unknown[], replaces: readonly unknown[]): Promise<void> {
-    await insertAll(n, inserts as WithId[]);
-    await replaceAll(n, replaces as WithId[]);
+  async function writeStamped(n: string, inserts: readonly unknown[], replaces: readonly unknown[], changedAt: Date): Promise<void> {
+    const stamp = (docs: readonly unknown[]) => (docs as WithId[]).map((d) => ({ ...d, changed_at: changedAt }));
+    await insertAll(n, stamp(inserts));
+    await replaceAll(n, stamp(replaces));
   }
 
   async function byIds<T>(n: string, ids: readonly string[]): Promise<T[]> {
@@ -75,7 +78,7 @@ export function createActorStore(db: Db) {
       return byIds<ActorDocs[C]>(NAMES[n], ids);
     },
     async contactsByAliases(wabaId: string, wanted: readonly string[]): Promise<ContactDoc[]> {
-      const links = await byIds<{ _id: string; contact_id: string }>(COLLECTIONS.contactAlias, wanted.map((a) => `${wabaId}|${a}`));
+      const links = await byIds<{ _id: string; contact_id: string }>(COLLECTIONS.contactAlias, wanted.map((a) => aliasDocId(wabaId, a)));
       const found = await byIds<ContactDoc>(COLLECTIONS.contact, links.map((l) => l.contact_id));
       const live = new Set(found.map((c) => c._id));
       const dangling = links.filter((l) => !live.has(l.contact_id)).map((l) => l._id.slice(wabaId.length + 1));
@@ -84,12 +87,16 @@ export function createActorStore(db: Db) {
       return [...new Map([...found, ...recovered].map((c) => [c._id, c])).values()];
     },
     async commit(w: ActorWriteSet): Promise<void> {
-      await write(NAMES.message, w.inserts.message, w.replaces.message);
+      // changed_at: when the store took the change (the one field not derived from events). REST pollers filter
+      // on it (updated_since); docs/decisions/0007-rest-api.md says why it is taken before the writes.
+      const changedAt = clock.now();
+      const write = (n: Name) => writeStamped(NAMES[n], w.inserts[n], w.replaces[n], changedAt);
+      await write('message');
       for (const r of w.repointMessages) {
         // Only when two contacts turn out to be one person: rare, so a scan is acceptable here.
         await db.collection<MessageDoc>(COLLECTIONS.message).updateMany({ thread_id: r.from }, { $set: { thread_id: r.to } });
       }
-      for (const n of ORDER.slice(1)) await write(NAMES[n], w.inserts[n], w.replaces[n]);
+      for (const n of ORDER.slice(1)) await write(n);
       for (const n of ORDER) {
         for (const id of w.deletes[n]) await col(n).deleteOne({ _id: id });
       }
@@ -97,7 +104,7 @@ export function createActorStore(db: Db) {
       // Contacts are few next to messages, so these upserts stay cheap.
       await replaceAll(
         COLLECTIONS.contactAlias,
-        [...w.inserts.contact, ...w.replaces.contact].flatMap((c) => c.aliases.map((a) => ({ _id: `${c.waba_id}|${a}`, contact_id: c._id }))),
+        [...w.inserts.contact, ...w.replaces.contact].flatMap((c) => c.aliases.map((a) => ({ _id: aliasDocId(c.waba_id, a), contact_id: c._id }))),
       );
       const recipients = db.collection<BroadcastRecipientDoc>(COLLECTIONS.broadcastRecipient);
       for (const s of w.skipRecipients) {
@@ -105,7 +112,7 @@ export function createActorStore(db: Db) {
         const userIds = s.aliases.filter((a) => a.startsWith('uid:')).map((a) => a.slice(4));
         await recipients.updateMany(
           { waba_id: s.wabaId, status: 'pending', $or: [{ wa_id: { $in: waIds } }, { user_id: { $in: userIds } }] },
-          { $set: { status: 'skipped', skip_reason: s.reason, skipped_at: s.at } },
+          { $set: { status: 'skipped', skip_reason: s.reason, skipped_at: s.at, changed_at: changedAt } },
         );
       }
     },

@@ -32,7 +32,10 @@ export const INDEXES: Readonly<Record<keyof typeof COLLECTIONS, readonly IndexDe
   contactAlias: [],
   template: [{ key: { waba_id: 1, template_id: 1 }, name: 'by_template_id' }],
   wabaState: [],
-  broadcastRecipient: [{ key: { waba_id: 1, status: 1 }, name: 'by_waba_status' }],
+  broadcastRecipient: [
+    { key: { waba_id: 1, status: 1 }, name: 'by_waba_status' },
+    { key: { broadcast_id: 1 }, name: 'by_broadcast' },
+  ],
 };
 
 export async function ensureIndexes(db: Db): Promise<void> {

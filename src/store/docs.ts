@@ -1,10 +1,14 @@
 // The documents the actors own. Every field is derived from events (never from the wall clock), so replaying
 // the same events in any order, any number of times, gives the same documents (docs/decisions/0005-actors.md).
 
+/** Set by the store at each write (src/store/actor-store.ts), never by the reducers: the time EchoCue took the
+ *  change, which REST pollers filter on (updated_since). Absent on a document a reducer has just created. */
+export type StoreStamped = { changed_at?: Date };
+
 /** "Newest wins" bookkeeping: the Meta time of the value and the event that set it (ties break on event id). */
 export type Stamp = { at: Date; event_id: string };
 
-export type ContactDoc = {
+export type ContactDoc = StoreStamped & {
   _id: string;
   waba_id: string;
   /** Every identity ever seen for this person in this WABA: "wa:<wa_id>", "uid:<BSUID>", "puid:<parent BSUID>". */
@@ -32,7 +36,7 @@ export type ConsentEntry = {
   category: string | null;
 };
 
-export type ThreadDoc = {
+export type ThreadDoc = StoreStamped & {
   _id: string;
   waba_id: string;
   phone_number_id: string | null;
@@ -62,7 +66,7 @@ export type StatusEntry = {
   errors_from: Stamp | null;
 };
 
-export type MessageDoc = {
+export type MessageDoc = StoreStamped & {
   _id: string;
   waba_id: string;
   wamid: string;
@@ -96,7 +100,7 @@ export type MessageDoc = {
 
 export type TemplateEventEntry = { event_id: string; at: Date; event: string; reason: string | null };
 
-export type TemplateDoc = {
+export type TemplateDoc = StoreStamped & {
   _id: string;
   waba_id: string;
   template_id: string;
@@ -122,7 +126,7 @@ export type TemplateDoc = {
   updated_at: Date;
 };
 
-export type WabaStateDoc = {
+export type WabaStateDoc = StoreStamped & {
   _id: string;
   /** Newest value of each account-level field, with its stamp and raw JSON. */
   fields: { field: string; event: string | null; value: string; stamp: Stamp }[];
@@ -133,13 +137,15 @@ export type WabaStateDoc = {
   updated_at: Date;
 };
 
-export type BroadcastRecipientDoc = {
+export type BroadcastRecipientDoc = StoreStamped & {
   _id: string;
   broadcast_id: string;
   waba_id: string;
   wa_id: string | null;
   user_id: string | null;
-  /** pending, sent, delivered, read, failed, skipped. */
+  /** Set by the sending side once Meta accepted the message: its delivery state then comes from ec_message. */
+  wamid: string | null;
+  /** Written by the sending side (pending, or failed when Meta refused the send) and by the actors (skipped). */
   status: string;
   skip_reason: string | null;
   skipped_at: Date | null;

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { MongoClient } from 'mongodb';
 import { startSystem, type RunningSystem } from '../../src/cli/system.ts';
 import { createAccountStore } from '../../src/store/accounts.ts';
+import { createSecretBox } from '../../src/core/secret-box.ts';
 import { signBody } from '../../src/ingest/verify-signature.ts';
 import { EXPECTED_EVENTS } from '../fixtures/expected-events.ts';
 import { FIXTURE_SECRET, fixture, fixtures, testEnv, type TestEnv } from '../helpers/env.ts';
@@ -30,7 +31,7 @@ describe('ingest > end to end', () => {
     // WABA A belongs to an account; WABA B belongs to nobody yet.
     const mongo = new MongoClient(env.config.mongo.uri);
     await mongo.connect();
-    const accounts = createAccountStore(mongo.db());
+    const accounts = createAccountStore(mongo.db(), createSecretBox(env.config.secrets.masterKeys));
     const acc = await accounts.createAccount('Dental clinic', new Date());
     await accounts.linkWaba(WABA_A, acc._id, new Date());
     await mongo.close();

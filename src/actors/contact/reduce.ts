@@ -1,7 +1,7 @@
 // Contacts: one person in one WABA, known by any of several identities (phone-based wa_id, BSUID, parent BSUID).
 // Pure functions; the identity of a contact is a function of its alias set alone, so any order of events that
 // links the same aliases ends in the same document (docs/decisions/0005-actors.md).
-import { deterministicId } from '../../core/ids.ts';
+import { contactIdOf, parentUserAlias, userAlias, waAlias } from '../../store/doc-ids.ts';
 import { type ConsentEntry, type ContactDoc, type Stamp } from '../../store/docs.ts';
 import { compareStamps, isNewer, maxDateOr } from '../stamp.ts';
 
@@ -10,15 +10,14 @@ export type Identity = { wa_id?: string | null; user_id?: string | null; parent_
 export function aliasesOf(...ids: Identity[]): string[] {
   const out = new Set<string>();
   for (const i of ids) {
-    if (i.wa_id) out.add(`wa:${i.wa_id}`);
-    if (i.user_id) out.add(`uid:${i.user_id}`);
-    if (i.parent_user_id) out.add(`puid:${i.parent_user_id}`);
+    if (i.wa_id) out.add(waAlias(i.wa_id));
+    if (i.user_id) out.add(userAlias(i.user_id));
+    if (i.parent_user_id) out.add(parentUserAlias(i.parent_user_id));
   }
   return [...out].sort();
 }
 
-/** The contact id of an alias set: derived from its smallest alias, so merges converge whatever their order. */
-export const contactIdOf = (wabaId: string, aliases: readonly string[]): string => deterministicId('con', wabaId, [...aliases].sort()[0]!);
+export { contactIdOf };
 
 function withConsent(doc: ContactDoc, entries: readonly ConsentEntry[]): ContactDoc {
   const byId = new Map(doc.consent.map((e) => [e.event_id, e]));

@@ -1,11 +1,10 @@
 // Messages: inbound ones are stored once; outbound ones are known from their statuses, whose history is a set
 // (one entry per distinct status) from which the delivery state is derived. Pure functions.
-import { deterministicId } from '../../core/ids.ts';
 import { type MessageStatusEvent } from '../../events/generated/event-types.ts';
 import { type MessageDoc, type StatusEntry } from '../../store/docs.ts';
 import { compareStamps, maxDateOr, metaTimeToDate } from '../stamp.ts';
 
-export const messageIdOf = (wabaId: string, wamid: string): string => deterministicId('msg', wabaId, wamid);
+export { messageIdOf } from '../../store/doc-ids.ts';
 
 /** Rank of each status on the way to the user (docs/meta-webhooks.md §5.2). `failed` stands outside the order;
  *  values Meta may add later rank 0: kept in the history, never moving the state. */

@@ -1,14 +1,14 @@
 // Templates: mirror Meta's state, ordered by Meta's event time (entry.time) so an older event never overwrites a
 // newer one. The status is derived from the whole (deduplicated, time-sorted) event list, which is what makes
 // UNARCHIVED ("back to the status before ARCHIVED") and LOCKED/UNLOCKED order-free. Pure functions.
-import { deterministicId } from '../../core/ids.ts';
+import { templateDocId } from '../../store/doc-ids.ts';
 import {
   type TemplateCategoryEvent, type TemplateComponentsEvent, type TemplateQualityEvent, type TemplateStatusEvent,
 } from '../../events/generated/event-types.ts';
 import { type Stamp, type TemplateDoc, type TemplateEventEntry } from '../../store/docs.ts';
 import { compareStamps, isNewer, maxDateOr, metaTimeToDate } from '../stamp.ts';
 
-export const templateDocId = (wabaId: string, templateId: string): string => deterministicId('tpl', wabaId, templateId);
+export { templateDocId };
 
 /** Meta's `event` -> EchoCue's mirrored status (docs/meta-webhooks.md §6.1). null: the status does not change. */
 const STATUS_OF_EVENT: Readonly<Record<string, string | null>> = {

@@ -1,6 +1,5 @@
 // Threads: one conversation between a business phone number and a contact. Pure functions; every field is a
 // max, a recount or a snapshot, so duplicates and reordering cannot change the result.
-import { deterministicId } from '../../core/ids.ts';
 import { type ContactDoc, type ThreadDoc } from '../../store/docs.ts';
 import { maxDate, maxDateOr } from '../stamp.ts';
 
@@ -13,8 +12,7 @@ const NOT_USER_INITIATED: ReadonlySet<string> = new Set(['system']);
 
 export const opensWindow = (messageType: string): boolean => !NOT_USER_INITIATED.has(messageType);
 
-export const threadIdOf = (wabaId: string, phoneNumberId: string | null, contactId: string): string =>
-  deterministicId('thr', wabaId, phoneNumberId ?? '', contactId);
+export { threadIdOf } from '../../store/doc-ids.ts';
 
 export function emptyThread(id: string, wabaId: string, phoneNumberId: string | null, contact: ContactDoc, at: Date): ThreadDoc {
   return withContact(

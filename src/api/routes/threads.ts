@@ -1,39 +1,83 @@
-// GET /api/thread/list: the caller's threads, newest activity first. (Pagination, updated_since, ETags and the
-// other read endpoints belong to the REST API issue; this is the walking skeleton's read.)
-import type Router from '@koa/router';
+// Threads and their messages.
+import { z } from 'zod';
 import { AppError } from '../../core/errors.ts';
-import { type ThreadDoc } from '../../store/docs.ts';
-import { type AuthState } from '../auth.ts';
+import { type Clock } from '../../core/clock.ts';
+import { type MessageReads } from '../../store/messages.ts';
+import { type MessageDoc, type ThreadDoc } from '../../store/docs.ts';
+import { sortKeyOf } from '../../store/page.ts';
+import { THREAD_ORDERS, type ThreadReads } from '../../store/threads.ts';
+import { MESSAGE_ORDERS } from '../../store/messages.ts';
+import { listOf, listPage, pageQuery } from '../list.ts';
+import { defineRoute, type Route } from '../route.ts';
+import { Message, messageView } from '../views/message.ts';
+import { Thread, threadView } from '../views/thread.ts';
 
-export type ThreadRouteDeps = Readonly<{
-  wabasOf: (accountId: string) => Promise<string[]>;
-  listThreads: (wabaIds: readonly string[], limit: number) => Promise<ThreadDoc[]>;
-}>;
+export type ThreadRouteDeps = Readonly<{ threads: ThreadReads; messages: MessageReads; clock: Clock }>;
 
-const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
+const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
 
-export function threadView(t: ThreadDoc) {
-  return {
-    id: t._id,
-    waba_id: t.waba_id,
-    phone_number_id: t.phone_number_id,
-    contact: { wa_id: t.contact.wa_id, user_id: t.contact.user_id, name: t.contact.name, username: t.contact.username, opted_out_at: iso(t.contact.opted_out_at) },
-    last_message_at: iso(t.last_message_at),
-    unread_count: t.unread_count,
-    window_expires_at: iso(t.window_expires_at),
-    updated_at: iso(t.updated_at),
-  };
-}
-
-export function threadRoutes(router: Router, deps: ThreadRouteDeps): void {
-  router.get('/api/thread/list', async (ctx) => {
-    const raw = ctx.query['limit'];
-    const limit = raw === undefined ? 50 : Number(raw);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
-      throw new AppError('EC_BAD_REQUEST', 'limit must be a whole number from 1 to 100', { details: { parameter: 'limit' } });
-    }
-    const { accountId } = ctx.state as AuthState;
-    const threads = await deps.listThreads(await deps.wabasOf(accountId), limit);
-    ctx.body = { data: threads.map(threadView), next_cursor: null };
-  });
+export function threadRoutes(deps: ThreadRouteDeps): Route[] {
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/api/thread/list',
+      operationId: 'listThreads',
+      tag: 'threads',
+      summary: 'List conversation threads',
+      description:
+        'Newest message first; with `updated_since`, only threads changed since, oldest change first. Poll every 30-60 s with `updated_since` and `If-None-Match`.',
+      access: 'api_key',
+      query: z.strictObject({
+        ...pageQuery,
+        unread: bool.optional().meta({ description: 'true: only threads with unread messages; false: only read ones.' }),
+        phone_number_id: z.string().min(1).optional().meta({ description: 'Only threads of this business phone number.' }),
+      }),
+      response: listOf(Thread),
+      errors: [400],
+      handle: async ({ query, caller }) => {
+        const updatedSince = query.updated_since ? new Date(query.updated_since) : null;
+        const order = updatedSince ? 'changes' : 'recent';
+        const filter = { wabaIds: caller.wabaIds, unread: query.unread, phoneNumberId: query.phone_number_id, updatedSince };
+        const page = await listPage<ThreadDoc>({
+          query: { op: 'listThreads', account: caller.accountId, order, unread: query.unread ?? null, phone: query.phone_number_id ?? null, since: query.updated_since ?? null },
+          cursor: query.cursor,
+          limit: query.limit,
+          updatedSince,
+          now: deps.clock.now(),
+          keyOf: (t) => sortKeyOf(t, THREAD_ORDERS[order]),
+          fetch: (after, limit) => deps.threads.list(filter, order, after, limit),
+        });
+        return { data: page.items.map(threadView), next_cursor: page.next_cursor, next_updated_since: page.next_updated_since };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/thread/{id}/messages',
+      operationId: 'listThreadMessages',
+      tag: 'threads',
+      summary: "List a thread's messages",
+      description: 'Oldest first (Meta timestamp), including opt-out entries; with `updated_since`, only messages changed since, oldest change first.',
+      access: 'api_key',
+      params: z.object({ id: z.string().min(1).meta({ description: 'Thread id (thr_...).' }) }),
+      query: z.strictObject(pageQuery),
+      response: listOf(Message),
+      errors: [400, 404],
+      handle: async ({ query, params, caller }) => {
+        const thread = await deps.threads.get(caller.wabaIds, params.id);
+        if (!thread) throw new AppError('EC_NOT_FOUND', `no thread ${params.id}`);
+        const updatedSince = query.updated_since ? new Date(query.updated_since) : null;
+        const order = updatedSince ? 'changes' : 'chronological';
+        const page = await listPage<MessageDoc>({
+          query: { op: 'listThreadMessages', thread: thread._id, order, since: query.updated_since ?? null },
+          cursor: query.cursor,
+          limit: query.limit,
+          updatedSince,
+          now: deps.clock.now(),
+          keyOf: (m) => sortKeyOf(m, MESSAGE_ORDERS[order]),
+          fetch: (after, limit) => deps.messages.listForThread(thread._id, updatedSince, order, after, limit),
+        });
+        return { data: page.items.map(messageView), next_cursor: page.next_cursor, next_updated_since: page.next_updated_since };
+      },
+    }),
+  ];
 }

@@ -1,0 +1,27 @@
+// ETag on every successful GET and 304 on a matching If-None-Match, so an unchanged poll costs a few bytes.
+// The tag is weak and computed over what the caller reads, not over a list's navigation fields
+// (`next_cursor`, `next_updated_since`), which carry the time of the read: an earlier page's cursor and
+// watermark stay valid for unchanged data (docs/decisions/0007-rest-api.md).
+import { type Context, type Next } from 'koa';
+import { etag } from 'etag';
+
+const basisOf = ({ next_cursor: _c, next_updated_since: _w, ...rest }: Record<string, unknown>): unknown => rest;
+
+export function conditionalGet() {
+  return async (ctx: Context, next: Next): Promise<void> => {
+    await next();
+    if (ctx.method !== 'GET' || ctx.status !== 200 || ctx.body === null || typeof ctx.body !== 'object' || Buffer.isBuffer(ctx.body)) return;
+    const body = ctx.body as Record<string, unknown>;
+    ctx.set('ETag', etag(JSON.stringify(basisOf(body)), { weak: true }));
+    // Pollers must revalidate each time; intermediaries must not share one tenant's answer with another.
+    ctx.set('Cache-Control', 'private, no-cache');
+    ctx.set('Vary', 'Authorization');
+    if (ctx.fresh) {
+      ctx.status = 304;
+      ctx.body = null;
+      return;
+    }
+    ctx.type = 'application/json';
+    ctx.body = JSON.stringify(body);
+  };
+}

@@ -1,0 +1,89 @@
+// Lists: keyset pages behind an opaque cursor, and the watermark a poller passes back as updated_since.
+//
+// next_updated_since = min(newest changed_at returned by the pass, time of the pass's first page - SETTLE_MS).
+// The actors stamp changed_at when a commit starts, so a document can become visible a little after a reader
+// has passed its position; SETTLE_MS bounds that (and clock skew between processes), and the next poll re-reads
+// that margin. Quiet data gives a watermark that depends only on the data, so repeated polls get 304.
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { AppError } from '../core/errors.ts';
+import { canonicalJson } from '../core/ids.ts';
+import { type Page } from '../store/page.ts';
+
+export const SETTLE_MS = 5000;
+
+export const pageQuery = {
+  limit: z.coerce.number().int().min(1).max(100).default(50).meta({ description: 'Page size, 1 to 100.' }),
+  cursor: z.string().min(1).max(2000).optional().meta({ description: 'The `next_cursor` of the previous page; the other parameters must be unchanged.' }),
+  updated_since: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .meta({
+      description:
+        'Only items changed at or after this time (ISO 8601), oldest change first. Pass the `next_updated_since` of your previous poll\'s last page.',
+    }),
+};
+
+export const listOf = <T extends z.ZodType>(item: T) =>
+  z.object({
+    data: z.array(item),
+    next_cursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last page.' }),
+    next_updated_since: z.iso
+      .datetime()
+      .nullable()
+      .meta({ description: 'Pass as `updated_since` on your next poll (take it from the last page). Null when nothing was listed and no updated_since was given.' }),
+  });
+
+type Key = (string | number | boolean | null | { $d: number })[];
+type CursorState = { v: 1; q: string; k: Key; m: number | null; r: number };
+
+const encodeKey = (key: readonly unknown[]): Key =>
+  key.map((v) => (v instanceof Date ? { $d: v.getTime() } : (v as string | number | boolean | null)));
+const decodeKey = (key: Key): unknown[] => key.map((v) => (v !== null && typeof v === 'object' ? new Date(v.$d) : v));
+
+const fingerprint = (query: unknown): string => createHash('sha256').update(canonicalJson(query)).digest('base64url').slice(0, 16);
+
+const badCursor = () =>
+  new AppError('EC_BAD_REQUEST', 'query parameter "cursor" is not a cursor of this list with these parameters; list again without it', {
+    details: { parameter: 'cursor', in: 'query' },
+  });
+
+function decodeCursor(cursor: string, q: string): CursorState {
+  let state: CursorState;
+  try {
+    state = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as CursorState;
+  } catch {
+    throw badCursor();
+  }
+  if (state?.v !== 1 || state.q !== q || !Array.isArray(state.k) || typeof state.r !== 'number') throw badCursor();
+  return state;
+}
+
+export type ListResult<T> = { items: T[]; next_cursor: string | null; next_updated_since: string | null };
+
+/** Reads one page of a list. `query` names everything that selects and orders the list (never the cursor or the
+ *  limit): a cursor is only accepted back with the same query. */
+export async function listPage<T extends object>(opts: {
+  query: unknown;
+  cursor: string | undefined;
+  limit: number;
+  updatedSince: Date | null;
+  now: Date;
+  keyOf: (item: NoInfer<T>) => unknown[];
+  fetch: (after: unknown[] | null, limit: number) => Promise<Page<T>>;
+}): Promise<ListResult<T>> {
+  const q = fingerprint(opts.query);
+  const state = opts.cursor === undefined ? null : decodeCursor(opts.cursor, q);
+  const page = await opts.fetch(state ? decodeKey(state.k) : null, opts.limit);
+  const firstRead = state?.r ?? opts.now.getTime();
+  const newest = Math.max(state?.m ?? -Infinity, ...page.items.map((i) => (i as { changed_at?: Date }).changed_at?.getTime() ?? -Infinity));
+  const m = Number.isFinite(newest) ? newest : null;
+  const watermark = m === null ? opts.updatedSince?.getTime() ?? null : Math.min(m, firstRead - SETTLE_MS);
+  const last = page.items[page.items.length - 1];
+  const next: CursorState | null = page.more && last ? { v: 1, q, k: encodeKey(opts.keyOf(last)), m, r: firstRead } : null;
+  return {
+    items: page.items,
+    next_cursor: next ? Buffer.from(JSON.stringify(next)).toString('base64url') : null,
+    next_updated_since: watermark === null ? null : new Date(watermark).toISOString(),
+  };
+}

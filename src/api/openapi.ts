@@ -1,0 +1,74 @@
+// The OpenAPI 3.1 document, built by zod-openapi from the very route declarations that validate requests and
+// shape responses (src/api/route.ts): a route cannot exist without being documented, nor drift from its docs.
+import { z } from 'zod';
+import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
+import { ErrorBody } from './views/common.ts';
+import { type Route } from './route.ts';
+
+const ERROR_TEXT: Record<number, string> = {
+  400: 'A parameter is invalid (`error.details.parameter` names it)',
+  401: 'Missing, unknown or revoked credentials',
+  403: 'The admin API is disabled (no ADMIN_TOKEN configured)',
+  404: 'No such resource for this account (also when it belongs to another account)',
+  409: 'Conflict',
+  429: 'Rate limit exceeded: retry after `Retry-After` seconds',
+  503: 'A backing service is unavailable: retry after `Retry-After` seconds',
+};
+
+const rateHeaders = {
+  'RateLimit-Limit': { description: 'Requests allowed per window for this API key', schema: { type: 'integer' as const } },
+  'RateLimit-Remaining': { description: 'Requests left in the current window', schema: { type: 'integer' as const } },
+  'RateLimit-Reset': { description: 'Seconds until the window resets', schema: { type: 'integer' as const } },
+};
+
+function responsesOf(route: Route): ZodOpenApiResponsesObject {
+  const isGet = route.method === 'get' && route.access === 'api_key';
+  const success = {
+    description: route.summary,
+    headers: route.access === 'api_key' ? { ...rateHeaders, ...(isGet ? { ETag: { description: 'Weak tag of the content; send it back as If-None-Match', schema: { type: 'string' as const } } } : {}) } : undefined,
+    content: { 'application/json': { schema: route.response } },
+  };
+  const errors = new Set<number>([...(route.errors ?? []), 503]);
+  if (route.access !== 'public') errors.add(401);
+  if (route.access === 'api_key') errors.add(429);
+  if (route.access === 'admin') errors.add(403);
+  const out: Record<string, ZodOpenApiResponsesObject[keyof ZodOpenApiResponsesObject]> = { [String(route.status ?? 200)]: success };
+  if (isGet) out['304'] = { description: 'Not modified: the content still matches If-None-Match' };
+  for (const status of [...errors].sort()) out[String(status)] = { description: ERROR_TEXT[status]!, content: { 'application/json': { schema: ErrorBody } } };
+  return out as ZodOpenApiResponsesObject;
+}
+
+export function buildOpenApi(routes: readonly Route[], version: string) {
+  const paths: ZodOpenApiPathsObject = {};
+  for (const route of routes) {
+    const op: ZodOpenApiOperationObject = {
+      operationId: route.operationId,
+      summary: route.summary,
+      ...(route.description ? { description: route.description } : {}),
+      tags: [route.tag],
+      security: route.access === 'api_key' ? [{ apiKey: [] }] : route.access === 'admin' ? [{ adminToken: [] }] : [],
+      requestParams: { ...(route.query ? { query: route.query } : {}), ...(route.params ? { path: route.params } : {}) },
+      ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: route.body } } } } : {}),
+      responses: responsesOf(route),
+    };
+    paths[route.path] = { ...paths[route.path], [route.method]: op };
+  }
+  return createDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'EchoCue REST API',
+      version,
+      description:
+        'Reads for pollers of WhatsApp state (threads, messages, delivery, templates, contacts, broadcasts), scoped to the account of the API key. Every GET answers with an ETag and 304 on If-None-Match; lists page with `cursor` and poll with `updated_since`.',
+    },
+    components: {
+      securitySchemes: {
+        apiKey: { type: 'http', scheme: 'bearer', description: 'An EchoCue API key (eck_...).' },
+        adminToken: { type: 'http', scheme: 'bearer', description: "The operator's ADMIN_TOKEN." },
+      },
+    },
+    paths,
+  });
+}
+
+export const OpenApiDocument = z.record(z.string(), z.unknown()).meta({ description: 'The OpenAPI 3.1 document' });

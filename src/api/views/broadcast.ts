@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { type BroadcastRecipientDoc, type MessageDoc } from '../../store/docs.ts';
+import { MetaError, metaErrorView, timestamp, isoOrNull } from './common.ts';
+
+export const RECIPIENT_STATES = ['pending', 'sent', 'delivered', 'read', 'failed', 'skipped'] as const;
+export type RecipientState = (typeof RECIPIENT_STATES)[number];
+
+/** A recipient's current state: skipped (opted out before the send) wins; then the delivery state of the message
+ *  it was sent (played counts as read); else what the sending side recorded (pending, or failed when refused). */
+export function recipientState(r: BroadcastRecipientDoc, m: MessageDoc | null): RecipientState {
+  if (r.status === 'skipped') return 'skipped';
+  const delivery = m?.delivery_status === 'played' ? 'read' : m?.delivery_status;
+  if (delivery === 'sent' || delivery === 'delivered' || delivery === 'read' || delivery === 'failed') return delivery;
+  return r.status === 'failed' ? 'failed' : 'pending';
+}
+
+export const Recipient = z
+  .object({
+    id: z.string(),
+    wa_id: z.string().nullable(),
+    user_id: z.string().nullable(),
+    wamid: z.string().nullable(),
+    status: z.enum(RECIPIENT_STATES),
+    skip_reason: z.string().nullable(),
+    error: MetaError.nullable(),
+    updated_at: timestamp().nullable(),
+  })
+  .meta({ id: 'BroadcastRecipient' });
+
+export const recipientView = (r: BroadcastRecipientDoc, m: MessageDoc | null): z.input<typeof Recipient> => ({
+  id: r._id,
+  wa_id: r.wa_id,
+  user_id: r.user_id,
+  wamid: r.wamid,
+  status: recipientState(r, m),
+  skip_reason: r.status === 'skipped' ? r.skip_reason : null,
+  error: m?.error ? metaErrorView(m.error) : null,
+  updated_at: isoOrNull([r.changed_at, m?.changed_at].filter((d): d is Date => !!d).sort((a, b) => b.getTime() - a.getTime())[0]),
+});
+
+export const Counts = z
+  .object({ total: z.number().int(), ...Object.fromEntries(RECIPIENT_STATES.map((s) => [s, z.number().int()])) as Record<RecipientState, z.ZodNumber> })
+  .meta({ id: 'BroadcastCounts', description: 'Each recipient counted once, in its current state.' });
+
+export function countStates(states: readonly RecipientState[]): z.input<typeof Counts> {
+  const counts = Object.fromEntries(RECIPIENT_STATES.map((s) => [s, 0])) as Record<RecipientState, number>;
+  for (const s of states) counts[s] += 1;
+  return { total: states.length, ...counts };
+}

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { type ThreadDoc } from '../../store/docs.ts';
+import { isoOrNull, timestamp } from './common.ts';
+
+export const Thread = z
+  .object({
+    id: z.string(),
+    waba_id: z.string(),
+    phone_number_id: z.string().nullable(),
+    contact: z.object({
+      id: z.string(),
+      wa_id: z.string().nullable(),
+      user_id: z.string().nullable(),
+      name: z.string().nullable(),
+      username: z.string().nullable(),
+      opted_out_at: timestamp().nullable(),
+    }),
+    last_message_at: timestamp().nullable(),
+    last_inbound_at: timestamp().nullable(),
+    unread_count: z.number().int(),
+    window_expires_at: timestamp().nullable().meta({ description: 'End of the 24-hour customer service window (newest user message + 24 h).' }),
+    updated_at: timestamp().nullable().meta({ description: 'When EchoCue last changed this thread (what updated_since filters on).' }),
+  })
+  .meta({ id: 'Thread' });
+
+export const threadView = (t: ThreadDoc): z.input<typeof Thread> => ({
+  id: t._id,
+  waba_id: t.waba_id,
+  phone_number_id: t.phone_number_id,
+  contact: {
+    id: t.contact_id,
+    wa_id: t.contact.wa_id,
+    user_id: t.contact.user_id,
+    name: t.contact.name,
+    username: t.contact.username,
+    opted_out_at: isoOrNull(t.contact.opted_out_at),
+  },
+  last_message_at: isoOrNull(t.last_message_at),
+  last_inbound_at: isoOrNull(t.last_inbound_at),
+  unread_count: t.unread_count,
+  window_expires_at: isoOrNull(t.window_expires_at),
+  updated_at: isoOrNull(t.changed_at),
+});

@@ -1,0 +1,11 @@
+// Tenant scoping for reads: a document is visible only when its WABA belongs to the caller's account.
+import { type Collection } from 'mongodb';
+
+export const inScope = <T extends { waba_id: string }>(doc: T | null, wabaIds: readonly string[]): T | null =>
+  doc !== null && wabaIds.includes(doc.waba_id) ? doc : null;
+
+/** The first document found by _id among candidate ids (one per WABA of the caller), in the caller's scope. */
+export async function firstById<T extends { _id: string; waba_id: string }>(col: Collection<T>, ids: readonly string[], wabaIds: readonly string[]): Promise<T | null> {
+  const found = await Promise.all([...new Set(ids)].map((id) => col.findOne({ _id: id } as never) as Promise<T | null>));
+  return found.map((d) => inScope(d, wabaIds)).find((d) => d !== null) ?? null;
+}
