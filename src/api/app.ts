@@ -34,6 +34,8 @@ export type ApiDeps = Readonly<{
   adminToken: string | null;
   rateLimit: RateLimitConfig;
   version: string;
+  /** API_CHANGE_SETTLE_MS: see src/api/list.ts. */
+  settleMs: number;
   clock: Clock;
   log: Logger;
 }>;
@@ -47,8 +49,8 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     ...broadcastRoutes(deps),
     ...adminRoutes(deps),
   ];
-  const doc = buildOpenApi(routes, deps.version);
-  return [
+  let doc: unknown;
+  const all: Route[] = [
     ...routes,
     defineRoute({
       method: 'get',
@@ -58,9 +60,11 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       summary: 'This OpenAPI 3.1 document',
       access: 'public',
       response: OpenApiDocument,
-      handle: async () => doc as unknown as Record<string, unknown>,
+      handle: async () => doc as Record<string, unknown>,
     }),
   ];
+  doc = buildOpenApi(all, deps.version);
+  return all;
 }
 
 export function createApiApp(deps: ApiDeps): Koa {

@@ -7,6 +7,15 @@ import { etag } from 'etag';
 
 const basisOf = ({ next_cursor: _c, next_updated_since: _w, ...rest }: Record<string, unknown>): unknown => rest;
 
+/** If-None-Match uses the weak comparison (RFC 9110 13.1.2). Koa's ctx.fresh is not used: it answers 200 whenever
+ *  the request says Cache-Control: no-cache, which fetch() adds to every request carrying If-None-Match. */
+function matches(ifNoneMatch: string, tag: string): boolean {
+  if (ifNoneMatch === '' || tag === '') return false;
+  if (ifNoneMatch.trim() === '*') return true;
+  const opaque = (t: string) => t.trim().replace(/^W\//, '');
+  return ifNoneMatch.split(',').some((t) => opaque(t) === opaque(tag));
+}
+
 export function conditionalGet() {
   return async (ctx: Context, next: Next): Promise<void> => {
     await next();
@@ -16,7 +25,7 @@ export function conditionalGet() {
     // Pollers must revalidate each time; intermediaries must not share one tenant's answer with another.
     ctx.set('Cache-Control', 'private, no-cache');
     ctx.set('Vary', 'Authorization');
-    if (ctx.fresh) {
+    if (matches(ctx.get('if-none-match'), ctx.response.get('ETag'))) {
       ctx.status = 304;
       ctx.body = null;
       return;

@@ -1,8 +1,8 @@
 // Lists: keyset pages behind an opaque cursor, and the watermark a poller passes back as updated_since.
 //
-// next_updated_since = min(newest changed_at returned by the pass, time of the pass's first page - SETTLE_MS).
+// next_updated_since = min(newest changed_at returned by the pass, time of the pass's first page - settle time).
 // The actors stamp changed_at when a commit starts, so a document can become visible a little after a reader
-// has passed its position; SETTLE_MS bounds that (and clock skew between processes), and the next poll re-reads
+// has passed its position; the settle time (API_CHANGE_SETTLE_MS) bounds that and clock skew between processes; the next poll re-reads
 // that margin. Quiet data gives a watermark that depends only on the data, so repeated polls get 304.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
@@ -10,13 +10,11 @@ import { AppError } from '../core/errors.ts';
 import { canonicalJson } from '../core/ids.ts';
 import { type Page } from '../store/page.ts';
 
-export const SETTLE_MS = 5000;
-
 export const pageQuery = {
-  limit: z.coerce.number().int().min(1).max(100).default(50).meta({ description: 'Page size, 1 to 100.' }),
+  limit: z.coerce.number({ error: 'must be a whole number from 1 to 100' }).int('must be a whole number from 1 to 100').min(1, 'must be from 1 to 100').max(100, 'must be from 1 to 100').default(50).meta({ description: 'Page size, 1 to 100.' }),
   cursor: z.string().min(1).max(2000).optional().meta({ description: 'The `next_cursor` of the previous page; the other parameters must be unchanged.' }),
   updated_since: z.iso
-    .datetime({ offset: true })
+    .datetime({ offset: true, error: 'must be an ISO 8601 date-time with a time zone, e.g. 2026-06-15T09:41:00Z' })
     .optional()
     .meta({
       description:
@@ -69,6 +67,8 @@ export async function listPage<T extends object>(opts: {
   limit: number;
   updatedSince: Date | null;
   now: Date;
+  /** How long a commit may take to become visible after its changed_at (API_CHANGE_SETTLE_MS). */
+  settleMs: number;
   keyOf: (item: NoInfer<T>) => unknown[];
   fetch: (after: unknown[] | null, limit: number) => Promise<Page<T>>;
 }): Promise<ListResult<T>> {
@@ -78,7 +78,7 @@ export async function listPage<T extends object>(opts: {
   const firstRead = state?.r ?? opts.now.getTime();
   const newest = Math.max(state?.m ?? -Infinity, ...page.items.map((i) => (i as { changed_at?: Date }).changed_at?.getTime() ?? -Infinity));
   const m = Number.isFinite(newest) ? newest : null;
-  const watermark = m === null ? opts.updatedSince?.getTime() ?? null : Math.min(m, firstRead - SETTLE_MS);
+  const watermark = m === null ? opts.updatedSince?.getTime() ?? null : Math.min(m, firstRead - opts.settleMs);
   const last = page.items[page.items.length - 1];
   const next: CursorState | null = page.more && last ? { v: 1, q, k: encodeKey(opts.keyOf(last)), m, r: firstRead } : null;
   return {

@@ -121,6 +121,7 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
         broadcasts: createBroadcastStore(db),
         adminToken: config.api.adminToken,
         rateLimit: config.api.rateLimit,
+        settleMs: config.api.changeSettleMs,
         version: PACKAGE_VERSION,
         clock,
         log,

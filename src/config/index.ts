@@ -76,6 +76,7 @@ const EnvSchema = z.object({
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   API_RATE_LIMIT: intIn(1, 1_000_000).default(600),
   API_RATE_WINDOW_SECONDS: intIn(1, 86400).default(60),
+  API_CHANGE_SETTLE_MS: intIn(0, 600000).default(5000),
 });
 
 export type Config = Readonly<{
@@ -96,7 +97,7 @@ export type Config = Readonly<{
   log: Readonly<{ level: (typeof LOG_LEVELS)[number] }>;
   /** Keys that encrypt stored secrets (the first encrypts; all decrypt, for rotation). */
   secrets: Readonly<{ masterKeys: readonly Buffer[] }>;
-  api: Readonly<{ adminToken: string | null; rateLimit: Readonly<{ points: number; windowSeconds: number }> }>;
+  api: Readonly<{ adminToken: string | null; rateLimit: Readonly<{ points: number; windowSeconds: number }>; changeSettleMs: number }>;
   /** Names of the variables that fell back to a local default (said once at start-up). */
   defaultsUsed: readonly string[];
 }>;
@@ -165,7 +166,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     ingest: { ackTimeoutMs: e.INGEST_ACK_TIMEOUT_MS },
     log: { level: e.LOG_LEVEL },
     secrets: { masterKeys },
-    api: { adminToken: e.ADMIN_TOKEN ?? null, rateLimit: { points: e.API_RATE_LIMIT, windowSeconds: e.API_RATE_WINDOW_SECONDS } },
+    api: { adminToken: e.ADMIN_TOKEN ?? null, rateLimit: { points: e.API_RATE_LIMIT, windowSeconds: e.API_RATE_WINDOW_SECONDS }, changeSettleMs: e.API_CHANGE_SETTLE_MS },
     defaultsUsed,
   });
 }

@@ -10,7 +10,7 @@ import { Counts, countStates, Recipient, recipientState, recipientView } from '.
 
 type Row = { recipient: BroadcastRecipientDoc; message: MessageDoc | null };
 
-export type BroadcastRouteDeps = Readonly<{ broadcasts: BroadcastStore; clock: Clock }>;
+export type BroadcastRouteDeps = Readonly<{ broadcasts: BroadcastStore; clock: Clock; settleMs: number }>;
 
 const BroadcastPage = z
   .object({
@@ -43,6 +43,7 @@ export function broadcastRoutes(deps: BroadcastRouteDeps): Route[] {
           limit: query.limit,
           updatedSince: null,
           now: deps.clock.now(),
+          settleMs: deps.settleMs,
           keyOf: (r) => [r.recipient._id],
           fetch: async (after, limit) => {
             const rest = after === null ? rows : rows.filter((r) => r.recipient._id > String(after[0]));

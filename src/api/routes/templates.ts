@@ -9,7 +9,7 @@ import { listOf, listPage, pageQuery } from '../list.ts';
 import { defineRoute, type Route } from '../route.ts';
 import { Template, TEMPLATE_STATUSES, templateView } from '../views/template.ts';
 
-export type TemplateRouteDeps = Readonly<{ templates: TemplateReads; clock: Clock }>;
+export type TemplateRouteDeps = Readonly<{ templates: TemplateReads; clock: Clock; settleMs: number }>;
 
 export function templateRoutes(deps: TemplateRouteDeps): Route[] {
   return [
@@ -38,6 +38,7 @@ export function templateRoutes(deps: TemplateRouteDeps): Route[] {
           limit: query.limit,
           updatedSince,
           now: deps.clock.now(),
+          settleMs: deps.settleMs,
           keyOf: (t) => sortKeyOf(t, TEMPLATE_ORDERS[order]),
           fetch: (after, limit) => deps.templates.list(filter, order, after, limit),
         });

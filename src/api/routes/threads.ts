@@ -12,9 +12,9 @@ import { defineRoute, type Route } from '../route.ts';
 import { Message, messageView } from '../views/message.ts';
 import { Thread, threadView } from '../views/thread.ts';
 
-export type ThreadRouteDeps = Readonly<{ threads: ThreadReads; messages: MessageReads; clock: Clock }>;
+export type ThreadRouteDeps = Readonly<{ threads: ThreadReads; messages: MessageReads; clock: Clock; settleMs: number }>;
 
-const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
+const bool = z.enum(['true', 'false'], { error: 'must be true or false' }).transform((v) => v === 'true');
 
 export function threadRoutes(deps: ThreadRouteDeps): Route[] {
   return [
@@ -44,6 +44,7 @@ export function threadRoutes(deps: ThreadRouteDeps): Route[] {
           limit: query.limit,
           updatedSince,
           now: deps.clock.now(),
+          settleMs: deps.settleMs,
           keyOf: (t) => sortKeyOf(t, THREAD_ORDERS[order]),
           fetch: (after, limit) => deps.threads.list(filter, order, after, limit),
         });
@@ -73,6 +74,7 @@ export function threadRoutes(deps: ThreadRouteDeps): Route[] {
           limit: query.limit,
           updatedSince,
           now: deps.clock.now(),
+          settleMs: deps.settleMs,
           keyOf: (m) => sortKeyOf(m, MESSAGE_ORDERS[order]),
           fetch: (after, limit) => deps.messages.listForThread(thread._id, updatedSince, order, after, limit),
         });
