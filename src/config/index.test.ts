@@ -8,7 +8,7 @@ describe('config > loadConfig', () => {
     expect(c.kafka.brokers).toEqual([LOCAL_DEFAULTS.KAFKA_BROKERS]);
     expect(c.mongo.uri).toBe(LOCAL_DEFAULTS.MONGODB_URI);
     expect(c.registry.url).toBe(LOCAL_DEFAULTS.SCHEMA_REGISTRY_URL);
-    expect(c.defaultsUsed).toEqual(['META_APP_SECRET', 'META_VERIFY_TOKEN', 'KAFKA_BROKERS', 'MONGODB_URI', 'SCHEMA_REGISTRY_URL']);
+    expect(c.defaultsUsed).toEqual(['META_APP_SECRET', 'META_VERIFY_TOKEN', 'MASTER_KEY', 'KAFKA_BROKERS', 'MONGODB_URI', 'SCHEMA_REGISTRY_URL']);
     expect(Object.isFrozen(c) && Object.isFrozen(c.kafka) && Object.isFrozen(c.kafka.brokers)).toBe(true);
   });
 
@@ -42,6 +42,20 @@ describe('config > loadConfig', () => {
     expect((err as Error).message).not.toContain('short');
   });
 
+  test('API settings: master keys (rotation list, 32 bytes each), admin token, rate limit, never echoing a key', () => {
+    const k1 = Buffer.alloc(32, 1).toString('base64');
+    const k2 = Buffer.alloc(32, 2).toString('base64');
+    const c = loadConfig({ MASTER_KEY: `${k1}, ${k2}`, ADMIN_TOKEN: 'a-long-admin-token', API_RATE_LIMIT: '5', API_RATE_WINDOW_SECONDS: '10' });
+    expect(c.secrets.masterKeys.map((k) => k.toString('base64'))).toEqual([k1, k2]);
+    expect(c.api).toEqual({ adminToken: 'a-long-admin-token', rateLimit: { points: 5, windowSeconds: 10 }, changeSettleMs: 5000 });
+    expect(loadConfig({}).api.adminToken).toBeNull();
+    const short = Buffer.alloc(16, 3).toString('base64');
+    expect(() => loadConfig({ MASTER_KEY: short })).toThrow(/^MASTER_KEY each key must be 32 bytes/);
+    expect(() => loadConfig({ MASTER_KEY: short })).not.toThrow(short);
+    expect(() => loadConfig({ ADMIN_TOKEN: 'short' })).toThrow(/^ADMIN_TOKEN must be at least 16 characters$/);
+    expect(() => loadConfig({ API_RATE_LIMIT: '0' })).toThrow(/^API_RATE_LIMIT must be at least 1/);
+  });
+
   describe('with NODE_ENV=production', () => {
     const real = {
       NODE_ENV: 'production',
@@ -50,13 +64,14 @@ describe('config > loadConfig', () => {
       KAFKA_BROKERS: 'kafka:9092',
       MONGODB_URI: 'mongodb://mongo/echocue',
       SCHEMA_REGISTRY_URL: 'http://registry:8081',
+      MASTER_KEY: Buffer.alloc(32, 7).toString('base64'),
     };
 
     test('starts with real settings', () => {
       expect(loadConfig(real).production).toBe(true);
     });
 
-    test.each(['META_APP_SECRET', 'META_VERIFY_TOKEN', 'KAFKA_BROKERS', 'MONGODB_URI', 'SCHEMA_REGISTRY_URL'])(
+    test.each(['META_APP_SECRET', 'META_VERIFY_TOKEN', 'KAFKA_BROKERS', 'MONGODB_URI', 'SCHEMA_REGISTRY_URL', 'MASTER_KEY'])(
       'refuses to start without %s',
       (name) => {
         expect(() => loadConfig({ ...real, [name]: undefined })).toThrow(new RegExp(`^${name} must be set when NODE_ENV=production`));
@@ -66,6 +81,7 @@ describe('config > loadConfig', () => {
     test('refuses the public fixture secret and the local verify token', () => {
       expect(() => loadConfig({ ...real, META_APP_SECRET: LOCAL_DEFAULTS.META_APP_SECRET })).toThrow(/fixture secret/);
       expect(() => loadConfig({ ...real, META_VERIFY_TOKEN: LOCAL_DEFAULTS.META_VERIFY_TOKEN })).toThrow(/local default/);
+      expect(() => loadConfig({ ...real, MASTER_KEY: LOCAL_DEFAULTS.MASTER_KEY })).toThrow(/public development key/);
     });
   });
 });
