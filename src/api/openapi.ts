@@ -10,7 +10,8 @@ const ERROR_TEXT: Record<number, string> = {
   401: 'Missing, unknown or revoked credentials',
   403: 'The admin API is disabled (no ADMIN_TOKEN configured)',
   404: 'No such resource for this account (also when it belongs to another account)',
-  409: 'Conflict',
+  413: 'The body is larger than 64 KiB',
+  415: 'The body is not application/json',
   429: 'Rate limit exceeded: retry after `Retry-After` seconds',
   503: 'A backing service is unavailable: retry after `Retry-After` seconds',
 };
@@ -32,6 +33,7 @@ function responsesOf(route: Route): ZodOpenApiResponsesObject {
   if (route.access !== 'public') errors.add(401);
   if (route.access === 'api_key') errors.add(429);
   if (route.access === 'admin') errors.add(403);
+  if (route.body) for (const s of [400, 413, 415]) errors.add(s);
   const out: Record<string, ZodOpenApiResponsesObject[keyof ZodOpenApiResponsesObject]> = { [String(route.status ?? 200)]: success };
   if (isGet) out['304'] = { description: 'Not modified: the content still matches If-None-Match' };
   for (const status of [...errors].sort()) out[String(status)] = { description: ERROR_TEXT[status]!, content: { 'application/json': { schema: ErrorBody } } };

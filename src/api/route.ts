@@ -30,7 +30,7 @@ export type RouteSpec<Q extends Obj, P extends Obj, B extends Obj, R extends z.Z
   status?: number;
   response: R;
   /** Error statuses this route can answer besides 401/429/500 (documented in OpenAPI). */
-  errors?: readonly (400 | 403 | 404 | 409)[];
+  errors?: readonly (400 | 403 | 404)[];
   handle: (input: { query: z.output<Q>; params: z.output<P>; body: z.output<B>; caller: Caller; ctx: Context }) => Promise<z.input<R>>;
 }>;
 

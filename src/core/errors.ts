@@ -20,7 +20,6 @@ export const ERROR_CODES = {
   EC_BAD_REQUEST: { status: 400, retriable: false },
   EC_RATE_LIMITED: { status: 429, retriable: true },
   EC_ADMIN_DISABLED: { status: 403, retriable: false },
-  EC_CONFLICT: { status: 409, retriable: false },
   EC_METHOD_NOT_ALLOWED: { status: 405, retriable: false },
   EC_INTERNAL: { status: 500, retriable: false },
 } as const satisfies Record<string, { status: number; retriable: boolean }>;
