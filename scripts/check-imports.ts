@@ -12,10 +12,11 @@ const ALLOWED: Record<string, readonly string[]> = {
   events: ['core', 'config'],
   store: ['core', 'config'],
   ingest: ['events', 'core', 'config'],
-  actors: ['events', 'store', 'core', 'config'],
-  delivery: ['events', 'store', 'core', 'config'],
-  api: ['store', 'core', 'config'],
-  cli: ['ingest', 'actors', 'delivery', 'api', 'events', 'store', 'core', 'config'],
+  views: ['store', 'core', 'config'],
+  actors: ['events', 'views', 'store', 'core', 'config'],
+  delivery: ['events', 'views', 'store', 'core', 'config'],
+  api: ['delivery', 'views', 'store', 'core', 'config'],
+  cli: ['ingest', 'actors', 'delivery', 'api', 'views', 'events', 'store', 'core', 'config'],
 };
 
 function files(dir: string): string[] {

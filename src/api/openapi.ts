@@ -2,7 +2,7 @@
 // shape responses (src/api/route.ts): a route cannot exist without being documented, nor drift from its docs.
 import { z } from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
-import { ErrorBody } from './views/common.ts';
+import { ErrorBody } from '../views/common.ts';
 import { type Route } from './route.ts';
 
 const ERROR_TEXT: Record<number, string> = {

@@ -11,7 +11,7 @@ import { createKafka, ensureTopics, silenceKafkajsTimeoutWarning } from '../even
 import { topicNames } from '../events/topics.ts';
 import { createAccountStore, WABA_ID } from '../store/accounts.ts';
 import { createSecretBox } from '../core/secret-box.ts';
-import { keySummary, newKeyView, wabaLinkView } from '../api/views/admin.ts';
+import { keySummary, newKeyView, wabaLinkView } from '../views/admin.ts';
 import { ensureIndexes } from '../store/collections.ts';
 import { ROLES, startSystem, type Role } from './system.ts';
 

@@ -4,7 +4,7 @@ import { type Clock } from '../../core/clock.ts';
 import { AppError } from '../../core/errors.ts';
 import { type AccountStore } from '../../store/accounts.ts';
 import { defineRoute, type Route } from '../route.ts';
-import { Account, accountView, ApiKey, keySummary, NewKey, newKeyView, WabaLink, wabaLinkView } from '../views/admin.ts';
+import { Account, accountView, ApiKey, keySummary, NewKey, newKeyView, WabaLink, wabaLinkView } from '../../views/admin.ts';
 
 export type AdminRouteDeps = Readonly<{ accounts: AccountStore; clock: Clock }>;
 

@@ -6,7 +6,7 @@ import { type BroadcastStore } from '../../store/broadcasts.ts';
 import { type BroadcastRecipientDoc, type MessageDoc } from '../../store/docs.ts';
 import { listPage, pageQuery } from '../list.ts';
 import { defineRoute, type Route } from '../route.ts';
-import { Counts, countStates, Recipient, recipientState, recipientView } from '../views/broadcast.ts';
+import { Counts, countStates, Recipient, recipientState, recipientView } from '../../views/broadcast.ts';
 
 type Row = { recipient: BroadcastRecipientDoc; message: MessageDoc | null };
 

@@ -7,9 +7,9 @@ import { threadIdOf } from '../../store/doc-ids.ts';
 import { type MessageReads } from '../../store/messages.ts';
 import { type ThreadReads } from '../../store/threads.ts';
 import { defineRoute, type Route } from '../route.ts';
-import { Contact, contactView } from '../views/contact.ts';
-import { Notification, notificationView } from '../views/message.ts';
-import { Window, windowView } from '../views/window.ts';
+import { Contact, contactView } from '../../views/contact.ts';
+import { Notification, notificationView } from '../../views/message.ts';
+import { Window, windowView } from '../../views/window.ts';
 
 export type LookupRouteDeps = Readonly<{ threads: ThreadReads; messages: MessageReads; contacts: ContactReads; clock: Clock }>;
 

@@ -7,7 +7,7 @@ import { sortKeyOf } from '../../store/page.ts';
 import { TEMPLATE_ORDERS, type TemplateReads } from '../../store/templates.ts';
 import { listOf, listPage, pageQuery } from '../list.ts';
 import { defineRoute, type Route } from '../route.ts';
-import { Template, TEMPLATE_STATUSES, templateView } from '../views/template.ts';
+import { Template, TEMPLATE_STATUSES, templateView } from '../../views/template.ts';
 
 export type TemplateRouteDeps = Readonly<{ templates: TemplateReads; clock: Clock; settleMs: number }>;
 

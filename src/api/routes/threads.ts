@@ -9,8 +9,8 @@ import { THREAD_ORDERS, type ThreadReads } from '../../store/threads.ts';
 import { MESSAGE_ORDERS } from '../../store/messages.ts';
 import { listOf, listPage, pageQuery } from '../list.ts';
 import { defineRoute, type Route } from '../route.ts';
-import { Message, messageView } from '../views/message.ts';
-import { Thread, threadView } from '../views/thread.ts';
+import { Message, messageView } from '../../views/message.ts';
+import { Thread, threadView } from '../../views/thread.ts';
 
 export type ThreadRouteDeps = Readonly<{ threads: ThreadReads; messages: MessageReads; clock: Clock; settleMs: number }>;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type AccountDoc, type ApiKeyDoc, type NewApiKey, type WabaDoc } from '../../store/accounts.ts';
+import { type AccountDoc, type ApiKeyDoc, type NewApiKey, type WabaDoc } from '../store/accounts.ts';
 import { timestamp } from './common.ts';
 
 export const Account = z.object({ id: z.string(), name: z.string(), created_at: timestamp(), waba_ids: z.array(z.string()) }).meta({ id: 'Account' });

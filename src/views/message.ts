@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type MessageDoc } from '../../store/docs.ts';
+import { type MessageDoc } from '../store/docs.ts';
 import { isoOrNull, MetaError, metaErrorView, Pricing, pricingView, timestamp } from './common.ts';
 
 const parseRaw = (raw: string | null): Record<string, unknown> | null => {

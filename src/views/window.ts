@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type ThreadDoc } from '../../store/docs.ts';
+import { type ThreadDoc } from '../store/docs.ts';
 import { isoOrNull, timestamp } from './common.ts';
 
 export const Window = z

@@ -1,7 +1,7 @@
 // Shared pieces of the response schemas. Timestamps are ISO 8601 UTC strings; absent values are null, never
 // missing, so a poller's parser sees one shape.
 import { z } from 'zod';
-import { type MetaErrorDoc, type PricingDoc } from '../../store/docs.ts';
+import { type MetaErrorDoc, type PricingDoc } from '../store/docs.ts';
 
 export const isoOrNull = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
 export const timestamp = () => z.iso.datetime();

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type ContactDoc } from '../../store/docs.ts';
+import { type ContactDoc } from '../store/docs.ts';
 import { isoOrNull, timestamp } from './common.ts';
 
 export const Contact = z

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type BroadcastRecipientDoc, type MessageDoc } from '../../store/docs.ts';
+import { type BroadcastRecipientDoc, type MessageDoc } from '../store/docs.ts';
 import { MetaError, metaErrorView, timestamp, isoOrNull } from './common.ts';
 
 export const RECIPIENT_STATES = ['pending', 'sent', 'delivered', 'read', 'failed', 'skipped'] as const;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type TemplateDoc } from '../../store/docs.ts';
+import { type TemplateDoc } from '../store/docs.ts';
 import { isoOrNull, timestamp } from './common.ts';
 
 export const TEMPLATE_STATUSES = [
