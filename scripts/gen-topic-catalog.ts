@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { writeGenerated } from './write-generated.ts';
-import { DEAD_LETTER_TOPIC, EVENT_CATALOG, EVENT_TYPES, RAW_TOPIC } from '../src/events/topics.ts';
+import { DEAD_LETTER_TOPIC, DELIVERY_TIERS, EVENT_CATALOG, EVENT_TYPES, NOTIFICATIONS_TOPIC, RAW_TOPIC } from '../src/events/topics.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const out = `${root}docs/topics.md`;
@@ -36,6 +36,11 @@ for (const t of EVENT_TYPES) {
 }
 md += `| \`${RAW_TOPIC.topic}\` | first WABA id of the POST (\`none\` when it has none) | raw bytes | ${RAW_TOPIC.description} | ${RAW_TOPIC.consumers.join('; ')} |\n`;
 md += `| \`${DEAD_LETTER_TOPIC.topic}\` | as on the source topic | as on the source topic | ${DEAD_LETTER_TOPIC.description} | ${DEAD_LETTER_TOPIC.consumers.join('; ')} |\n`;
+md += `| \`${NOTIFICATIONS_TOPIC.topic}\` | WABA id | JSON | ${NOTIFICATIONS_TOPIC.description} | ${NOTIFICATIONS_TOPIC.consumers.join('; ')} |\n`;
+for (const [i, t] of DELIVERY_TIERS.entries()) {
+  const what = i === 0 ? 'Internal (JSON): first delivery attempts, due at once' : `Internal (JSON): retry ${i} of a delivery, due ${t.delayMs / 1000} s after the failed attempt (times DELIVERY_DELAY_SCALE)`;
+  md += `| \`${t.topic}\` | delivery id | JSON | ${what} | delivery workers (pause the partition until the head record is due) |\n`;
+}
 
 for (const t of EVENT_TYPES) {
   const c = EVENT_CATALOG[t];

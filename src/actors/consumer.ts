@@ -11,6 +11,8 @@ import { type EventType, type Topics } from '../events/topics.ts';
 import { ACTOR_EVENT_TYPES, applyBatch, type DecodedEvent } from './apply.ts';
 import { type ActorStore } from './ports.ts';
 import { Session } from './session.ts';
+import { notificationsOf } from './notify.ts';
+import { encodeJson } from '../events/outbound.ts';
 
 export type ActorsDeps = Readonly<{
   kafka: Kafka;
@@ -18,7 +20,7 @@ export type ActorsDeps = Readonly<{
   topics: Topics;
   groupId: string;
   store: ActorStore;
-  /** Writes dead letters. */
+  /** Writes dead letters and notifications. */
   producer: EventProducer;
   log: Logger;
   metrics: Metrics;
@@ -71,9 +73,15 @@ export async function startActors(deps: ActorsDeps): Promise<RunningConsumer> {
           else throw err; // the registry is down, say: retry the batch
         }
       }
-      const rejected = await applyBatch(new Session(deps.store), decoded.map((d) => d.event));
+      const session = new Session(deps.store);
+      const rejected = await applyBatch(session, decoded.map((d) => d.event));
       for (const { index, error } of rejected) await deadLetter(decoded[index]!.record, error);
       const failed = new Set(rejected.map((r) => r.index));
+      // Stored: now tell outbound webhooks (before the offsets are committed, so a crash repeats, never loses, them).
+      const notes = await notificationsOf(session, decoded.filter((_, i) => !failed.has(i)).map((d) => d.event));
+      if (notes.length > 0) {
+        await deps.producer.send(notes.map((n) => ({ topic: deps.topics.notifications, key: n.waba_id, value: encodeJson(n), headers: { category: n.category, notification_id: n.id } })), { timeoutMs: 10_000 });
+      }
       decoded.forEach((d, i) => failed.has(i) || deps.metrics.actorEventsApplied.inc({ event_type: d.event.type }));
       log.debug({ topic: records[0]?.topic, partition: records[0]?.partition, count: records.length }, 'applied batch');
     },

@@ -23,14 +23,18 @@ import { broadcastRoutes } from './routes/broadcasts.ts';
 import { lookupRoutes } from './routes/lookups.ts';
 import { templateRoutes } from './routes/templates.ts';
 import { threadRoutes } from './routes/threads.ts';
+import { webhookRoutes, type WebhookRouteDeps } from './routes/webhooks.ts';
+import { serveDashboard } from './dashboard/serve.ts';
+import { type WebhookStore } from '../store/webhooks.ts';
 
-export type ApiDeps = Readonly<{
+export type ApiDeps = Omit<WebhookRouteDeps, 'accounts' | 'webhooks'> & Readonly<{
   accounts: AccountStore;
   threads: ThreadReads;
   messages: MessageReads;
   templates: TemplateReads;
   contacts: ContactReads;
   broadcasts: BroadcastStore;
+  webhooks: WebhookStore;
   adminToken: string | null;
   rateLimit: RateLimitConfig;
   version: string;
@@ -47,6 +51,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     ...lookupRoutes(deps),
     ...templateRoutes(deps),
     ...broadcastRoutes(deps),
+    ...webhookRoutes(deps),
     ...adminRoutes(deps),
   ];
   let doc: unknown;
@@ -71,13 +76,14 @@ export function createApiApp(deps: ApiDeps): Koa {
   const log = deps.log.child({ component: 'api' });
   const router = new Router();
   mountRoutes(router, apiRoutes(deps), {
-    api_key: [apiKeyAuth((k) => deps.accounts.resolveKey(k), (a) => deps.accounts.wabasOf(a)), rateLimitPerKey(deps.rateLimit)],
+    api_key: [apiKeyAuth((k) => deps.accounts.resolveKey(k), (a) => deps.accounts.wabasOf(a)), rateLimitPerKey(deps.rateLimit), jsonBody()],
     admin: [adminAuth(deps.adminToken), jsonBody()],
     public: [],
   });
 
   const app = new Koa();
   app.use(errorMiddleware(log));
+  app.use(serveDashboard());
   app.use(conditionalGet());
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true, methodNotAllowed: () => new AppError('EC_METHOD_NOT_ALLOWED', 'method not allowed on this route') }));

@@ -23,7 +23,7 @@ export function conditionalGet() {
     const body = ctx.body as Record<string, unknown>;
     ctx.set('ETag', etag(JSON.stringify(basisOf(body)), { weak: true }));
     // Pollers must revalidate each time; intermediaries must not share one tenant's answer with another.
-    ctx.set('Cache-Control', 'private, no-cache');
+    if (!ctx.response.get('Cache-Control')) ctx.set('Cache-Control', 'private, no-cache');
     ctx.set('Vary', 'Authorization');
     if (matches(ctx.get('if-none-match'), ctx.response.get('ETag'))) {
       ctx.status = 304;

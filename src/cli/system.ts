@@ -26,11 +26,16 @@ import { createContactReads } from '../store/contacts.ts';
 import { createBroadcastStore } from '../store/broadcasts.ts';
 import { createSecretBox } from '../core/secret-box.ts';
 import { readFileSync } from 'node:fs';
+import { createWebhookStore } from '../store/webhooks.ts';
+import { startPlanner } from '../delivery/planner.ts';
+import { startWorker } from '../delivery/worker.ts';
+import { createSender } from '../delivery/send.ts';
+import { encodeJson } from '../events/outbound.ts';
 import { startOwnerCache } from './owner-cache.ts';
 
 const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-export const ROLES = ['ingest', 'actors', 'api'] as const;
+export const ROLES = ['ingest', 'actors', 'delivery', 'api'] as const;
 export type Role = (typeof ROLES)[number];
 
 export type RunningSystem = Readonly<{ url: string; port: number; stop(): Promise<void> }>;
@@ -62,6 +67,8 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
     const db = mongo.db();
     await step('cannot create MongoDB indexes', localHint, () => ensureIndexes(db));
     const accounts = createAccountStore(db, createSecretBox(config.secrets.masterKeys));
+    const webhooks = createWebhookStore(db);
+    const now = () => clock.now();
     const metrics = createMetrics();
     const topics = topicNames(config.kafka.topicPrefix);
     const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, log });
@@ -111,7 +118,24 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
       });
       stops.push(() => actors.stop());
     }
+    if (has('delivery')) {
+      const producer = await step('cannot start the Kafka producer', localHint, () => createEventProducer(kafka));
+      stops.push(() => producer.disconnect());
+      const sender = createSender({ timeoutMs: config.delivery.timeoutMs, allow: config.delivery.allowCidrs });
+      stops.push(() => sender.close());
+      const planner = await startPlanner({
+        kafka, groupId: `${config.kafka.topicPrefix}echocue.delivery.planner`, topics, webhooks, accounts, producer, now, log,
+      });
+      stops.push(() => planner.stop());
+      const worker = await startWorker({
+        kafka, groupId: `${config.kafka.topicPrefix}echocue.delivery.worker`, topics, webhooks, accounts, sender, producer, now,
+        delayScale: config.delivery.delayScale, disableAfterMs: config.delivery.disableAfterMs, log,
+      });
+      stops.push(() => worker.stop());
+    }
     if (has('api')) {
+      const replayProducer = await step('cannot start the Kafka producer', localHint, () => createEventProducer(kafka));
+      stops.push(() => replayProducer.disconnect());
       const api = createApiApp({
         accounts,
         threads: createThreadReads(db),
@@ -119,6 +143,12 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
         templates: createTemplateReads(db),
         contacts: createContactReads(db),
         broadcasts: createBroadcastStore(db),
+        webhooks,
+        queueAttempts: async (records) => {
+          if (records.length === 0) return;
+          await replayProducer.send(records.map((r) => ({ topic: topics.deliveryTiers[0]!, key: r.delivery_id, value: encodeJson(r) })), { timeoutMs: 10_000 });
+        },
+        allowCidrs: config.delivery.allowCidrs,
         adminToken: config.api.adminToken,
         rateLimit: config.api.rateLimit,
         settleMs: config.api.changeSettleMs,
@@ -127,6 +157,7 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
         log,
       });
       apps.push({ prefix: '/api/', handler: api.callback() });
+      apps.push({ prefix: '/dashboard/', handler: api.callback() });
     }
 
     const server: Server = createServer((req, res) => {

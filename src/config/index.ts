@@ -77,6 +77,20 @@ const EnvSchema = z.object({
   API_RATE_LIMIT: intIn(1, 1_000_000).default(600),
   API_RATE_WINDOW_SECONDS: intIn(1, 86400).default(60),
   API_CHANGE_SETTLE_MS: intIn(0, 600000).default(5000),
+  DELIVERY_DELAY_SCALE: z
+    .string()
+    .trim()
+    .regex(/^(\d+(\.\d+)?|\d+\/\d+)$/, 'must be a number like 1, 0.001 or 1/1000')
+    .transform((v) => (v.includes('/') ? Number(v.split('/')[0]) / Number(v.split('/')[1]) : Number(v)))
+    .pipe(z.number().gt(0, 'must be above 0').max(1, 'must be at most 1 (delays are never lengthened)'))
+    .default(1),
+  DELIVERY_TIMEOUT_MS: intIn(100, 60000).default(10000),
+  DELIVERY_ALLOW_CIDRS: z
+    .string()
+    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, 'each entry must be a CIDR such as 127.0.0.1/32')))
+    .default([]),
+  ENDPOINT_DISABLE_AFTER_SECONDS: intIn(1, 90 * 86400).default(5 * 86400),
 });
 
 export type Config = Readonly<{
@@ -97,6 +111,14 @@ export type Config = Readonly<{
   log: Readonly<{ level: (typeof LOG_LEVELS)[number] }>;
   /** Keys that encrypt stored secrets (the first encrypts; all decrypt, for rotation). */
   secrets: Readonly<{ masterKeys: readonly Buffer[] }>;
+  delivery: Readonly<{
+    /** Multiplies every retry delay (tests: 0.001). */
+    delayScale: number;
+    timeoutMs: number;
+    /** Private or loopback ranges deliveries may reach anyway (the SSRF guard refuses them otherwise). */
+    allowCidrs: readonly string[];
+    disableAfterMs: number;
+  }>;
   api: Readonly<{ adminToken: string | null; rateLimit: Readonly<{ points: number; windowSeconds: number }>; changeSettleMs: number }>;
   /** Names of the variables that fell back to a local default (said once at start-up). */
   defaultsUsed: readonly string[];
@@ -166,6 +188,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     ingest: { ackTimeoutMs: e.INGEST_ACK_TIMEOUT_MS },
     log: { level: e.LOG_LEVEL },
     secrets: { masterKeys },
+    delivery: {
+      delayScale: e.DELIVERY_DELAY_SCALE,
+      timeoutMs: e.DELIVERY_TIMEOUT_MS,
+      allowCidrs: e.DELIVERY_ALLOW_CIDRS,
+      disableAfterMs: e.ENDPOINT_DISABLE_AFTER_SECONDS * 1000,
+    },
     api: { adminToken: e.ADMIN_TOKEN ?? null, rateLimit: { points: e.API_RATE_LIMIT, windowSeconds: e.API_RATE_WINDOW_SECONDS }, changeSettleMs: e.API_CHANGE_SETTLE_MS },
     defaultsUsed,
   });

@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   EC_NOT_FOUND: { status: 404, retriable: false },
   EC_BAD_REQUEST: { status: 400, retriable: false },
   EC_RATE_LIMITED: { status: 429, retriable: true },
+  EC_URL_REFUSED: { status: 400, retriable: false },
   EC_ADMIN_DISABLED: { status: 403, retriable: false },
   EC_METHOD_NOT_ALLOWED: { status: 405, retriable: false },
   EC_INTERNAL: { status: 500, retriable: false },

@@ -98,11 +98,32 @@ export const DEAD_LETTER_TOPIC = {
   consumers: ['operators (inspect, fix, replay)'],
 } as const;
 
+/** Outbound webhooks: the actors' resulting state per event, then one topic per delivery attempt tier. JSON
+ *  records, internal to EchoCue (docs/decisions/0008-outbound-webhooks.md): not a contract for data teams. */
+export const NOTIFICATIONS_TOPIC = {
+  topic: 'echocue.notifications.v1',
+  description: "Internal (JSON): after each actor batch is stored, one record per applied event of an outbound category, with the resulting state as the customer will see it",
+  consumers: ['delivery planner (creates a delivery per subscribed endpoint)'],
+} as const;
+
+/** The first attempt, then the retry tiers 30 s -> 2 m -> 10 m -> 1 h -> 6 h (DELIVERY_DELAY_SCALE scales them). */
+export const DELIVERY_TIERS = [
+  { topic: 'echocue.delivery.attempt.v1', delayMs: 0 },
+  { topic: 'echocue.delivery.retry-30s.v1', delayMs: 30_000 },
+  { topic: 'echocue.delivery.retry-2m.v1', delayMs: 120_000 },
+  { topic: 'echocue.delivery.retry-10m.v1', delayMs: 600_000 },
+  { topic: 'echocue.delivery.retry-1h.v1', delayMs: 3_600_000 },
+  { topic: 'echocue.delivery.retry-6h.v1', delayMs: 21_600_000 },
+] as const;
+
 export type Topics = Readonly<{
   /** Topic of each event type. */
   events: Readonly<Record<EventType, string>>;
   raw: string;
   deadLetter: string;
+  notifications: string;
+  /** Delivery attempt topics, by tier (0: first attempt, 1..5: retries). */
+  deliveryTiers: readonly string[];
   /** Every topic EchoCue creates. */
   all: readonly string[];
 }>;
@@ -111,7 +132,16 @@ export function topicNames(prefix: string): Topics {
   const events = Object.fromEntries(EVENT_TYPES.map((t) => [t, prefix + EVENT_CATALOG[t].topic])) as Record<EventType, string>;
   const raw = prefix + RAW_TOPIC.topic;
   const deadLetter = prefix + DEAD_LETTER_TOPIC.topic;
-  return Object.freeze({ events: Object.freeze(events), raw, deadLetter, all: Object.freeze([...Object.values(events), raw, deadLetter]) });
+  const notifications = prefix + NOTIFICATIONS_TOPIC.topic;
+  const deliveryTiers = Object.freeze(DELIVERY_TIERS.map((t) => prefix + t.topic));
+  return Object.freeze({
+    events: Object.freeze(events),
+    raw,
+    deadLetter,
+    notifications,
+    deliveryTiers,
+    all: Object.freeze([...Object.values(events), raw, deadLetter, notifications, ...deliveryTiers]),
+  });
 }
 
 /** Confluent TopicNameStrategy: the value schema of topic T is registered under subject "T-value". */

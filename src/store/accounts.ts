@@ -59,6 +59,14 @@ export function createAccountStore(db: Db, secrets: SecretBox) {
     async wabasOf(accountId: string): Promise<string[]> {
       return (await wabas.find({ account_id: accountId }).project<{ _id: string }>({ _id: 1 }).toArray()).map((w) => w._id);
     },
+    async ownerOf(wabaId: string): Promise<string | null> {
+      return (await wabas.findOne({ _id: wabaId }))?.account_id ?? null;
+    },
+    /** A live key's signing secret, decrypted (outbound webhooks sign with it); null for a revoked or unknown key. */
+    async liveSigningSecret(keyId: string): Promise<string | null> {
+      const doc = await keys.findOne({ _id: keyId });
+      return doc && doc.revoked_at === null ? secrets.open(doc.signing_secret, doc._id) : null;
+    },
     async allWabaOwners(): Promise<Map<string, string>> {
       return new Map((await wabas.find().toArray()).map((w) => [w._id, w.account_id]));
     },
@@ -88,6 +96,13 @@ export function createAccountStore(db: Db, secrets: SecretBox) {
     async signingSecretOf(keyId: string): Promise<string | null> {
       const doc = await keys.findOne({ _id: keyId });
       return doc ? secrets.open(doc.signing_secret, doc._id) : null;
+    },
+    /** Replaces a key's signing secret; the new one is returned once more by signingSecretOf. */
+    async rotateSigningSecret(keyId: string): Promise<string> {
+      const secret = `ecs_${randomBytes(32).toString('base64url')}`;
+      const res = await keys.updateOne({ _id: keyId }, { $set: { signing_secret: secrets.seal(secret, keyId) } });
+      if (res.matchedCount !== 1) throw new AppError('EC_NOT_FOUND', `no key ${keyId}`);
+      return secret;
     },
     /** The live key and its account, or null for an unknown or revoked key (read on every request, no cache). */
     async resolveKey(key: string): Promise<{ keyId: string; accountId: string } | null> {

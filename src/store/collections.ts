@@ -14,6 +14,8 @@ export const COLLECTIONS = {
   template: 'ec_template',
   wabaState: 'ec_waba_state',
   broadcastRecipient: 'ec_broadcast_recipient',
+  endpoint: 'ec_endpoint',
+  delivery: 'ec_delivery',
 } as const;
 
 export const INDEXES: Readonly<Record<keyof typeof COLLECTIONS, readonly IndexDescription[]>> = {
@@ -36,6 +38,11 @@ export const INDEXES: Readonly<Record<keyof typeof COLLECTIONS, readonly IndexDe
     { key: { waba_id: 1, status: 1 }, name: 'by_waba_status' },
     { key: { broadcast_id: 1 }, name: 'by_broadcast' },
   ],
+  endpoint: [
+    { key: { account_id: 1, enabled: 1 }, name: 'by_account' },
+    { key: { key_id: 1 }, name: 'by_key' },
+  ],
+  delivery: [{ key: { endpoint_id: 1, created_at: -1 }, name: 'by_endpoint_recent' }],
 };
 
 export async function ensureIndexes(db: Db): Promise<void> {

@@ -1,0 +1,27 @@
+import { describe, expect, test } from 'vitest';
+import { MAX_ATTEMPTS, nextAttempt } from './schedule.ts';
+
+describe('delivery schedule', () => {
+  test('the first attempt plus five retries at 30 s, 2 m, 10 m, 1 h, 6 h; then it gives up', () => {
+    const delays: number[] = [];
+    for (let failed = 1; failed <= MAX_ATTEMPTS; failed++) {
+      const next = nextAttempt(failed, 1_000, { scale: 1, retryAfterMs: null });
+      if (next === null) break;
+      expect(next.attempt).toBe(failed + 1);
+      delays.push(next.dueAt - 1_000);
+    }
+    expect(delays).toEqual([30_000, 120_000, 600_000, 3_600_000, 21_600_000]);
+    expect(nextAttempt(6, 0, { scale: 1, retryAfterMs: null })).toBeNull();
+  });
+
+  test('the scale shrinks every delay (tests run the chain in seconds)', () => {
+    expect(nextAttempt(1, 0, { scale: 0.001, retryAfterMs: null })!.dueAt).toBe(30);
+    expect(nextAttempt(5, 0, { scale: 0.001, retryAfterMs: null })!.dueAt).toBe(21_600);
+  });
+
+  test('Retry-After pushes an attempt later, never earlier, and is capped at a day', () => {
+    expect(nextAttempt(1, 0, { scale: 1, retryAfterMs: 90_000 })!.dueAt).toBe(90_000);
+    expect(nextAttempt(1, 0, { scale: 1, retryAfterMs: 1_000 })!.dueAt).toBe(30_000);
+    expect(nextAttempt(1, 0, { scale: 1, retryAfterMs: 7 * 24 * 3_600_000 })!.dueAt).toBe(24 * 3_600_000);
+  });
+});

@@ -1,0 +1,21 @@
+// When the next attempt of a delivery is due: the first attempt at once, then at most five retries after
+// 30 s, 2 m, 10 m, 1 h and 6 h (each tier's delay counted from the failed attempt, times DELIVERY_DELAY_SCALE).
+// A receiver's Retry-After (429/503) can push an attempt later, never earlier. Pure: tested without I/O.
+import { DELIVERY_TIERS } from '../events/topics.ts';
+
+/** Attempts per round: the first plus one per retry tier. */
+export const MAX_ATTEMPTS = DELIVERY_TIERS.length;
+
+/** Retry-After is honoured up to a day; beyond that the tier's delay stands and the chain goes on. */
+export const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
+
+export type NextAttempt = { attempt: number; tier: number; dueAt: number };
+
+/** After attempt `failed` (1-based) failed at `now`: the next attempt, or null when that was the last one. */
+export function nextAttempt(failed: number, now: number, opts: { scale: number; retryAfterMs: number | null }): NextAttempt | null {
+  if (failed >= MAX_ATTEMPTS) return null;
+  const tier = failed; // attempt 1 failed -> retry tier 1 (30 s)
+  const delay = DELIVERY_TIERS[tier]!.delayMs * opts.scale;
+  const asked = opts.retryAfterMs === null ? 0 : Math.min(opts.retryAfterMs, MAX_RETRY_AFTER_MS) * opts.scale;
+  return { attempt: failed + 1, tier, dueAt: Math.round(now + Math.max(delay, asked)) };
+}

@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import { CATEGORIES } from '../events/outbound.ts';
+import { type DeliveryDoc, type EndpointDoc } from '../store/webhooks.ts';
+import { isoOrNull, timestamp } from './common.ts';
+
+export const Endpoint = z
+  .object({
+    id: z.string(),
+    url: z.string(),
+    categories: z.array(z.enum(CATEGORIES)),
+    enabled: z.boolean(),
+    disabled_at: timestamp().nullable(),
+    disabled_reason: z.string().nullable(),
+    failing_since: timestamp().nullable().meta({ description: 'Start of the current run of failed attempts; null after a success.' }),
+    created_at: timestamp(),
+    updated_at: timestamp(),
+  })
+  .meta({ id: 'WebhookEndpoint' });
+
+export const endpointView = (e: EndpointDoc): z.input<typeof Endpoint> => ({
+  id: e._id,
+  url: e.url,
+  categories: e.categories as z.input<typeof Endpoint>['categories'],
+  enabled: e.enabled,
+  disabled_at: isoOrNull(e.disabled_at),
+  disabled_reason: e.disabled_reason,
+  failing_since: isoOrNull(e.failing_since),
+  created_at: e.created_at.toISOString(),
+  updated_at: e.updated_at.toISOString(),
+});
+
+export const Attempt = z
+  .object({
+    round: z.number().int(),
+    n: z.number().int(),
+    at: timestamp(),
+    outcome: z.enum(['in_flight', 'success', 'failure']),
+    status_code: z.number().int().nullable(),
+    latency_ms: z.number().nullable(),
+    error: z.string().nullable(),
+    response_body: z.string().nullable().meta({ description: 'The first 20 KB of the response body.' }),
+  })
+  .meta({ id: 'WebhookAttempt' });
+
+export const Delivery = z
+  .object({
+    id: z.string(),
+    endpoint_id: z.string(),
+    event_id: z.string(),
+    category: z.enum(CATEGORIES),
+    status: z.enum(['pending', 'delivered', 'failed']),
+    failure_reason: z.string().nullable(),
+    created_at: timestamp(),
+    delivered_at: timestamp().nullable(),
+    failed_at: timestamp().nullable(),
+    next_attempt_at: timestamp().nullable(),
+    attempt_count: z.number().int(),
+    attempts: z.array(Attempt),
+    payload: z.record(z.string(), z.unknown()).meta({ description: 'The envelope as sent.' }),
+    updated_at: timestamp(),
+  })
+  .meta({ id: 'WebhookDelivery' });
+
+export const deliveryView = (d: DeliveryDoc): z.input<typeof Delivery> => ({
+  id: d._id,
+  endpoint_id: d.endpoint_id,
+  event_id: d.event_id,
+  category: d.category as z.input<typeof Delivery>['category'],
+  status: d.status,
+  failure_reason: d.failure_reason,
+  created_at: d.created_at.toISOString(),
+  delivered_at: isoOrNull(d.delivered_at),
+  failed_at: isoOrNull(d.failed_at),
+  next_attempt_at: isoOrNull(d.next_attempt_at),
+  attempt_count: d.attempts.length,
+  attempts: [...d.attempts]
+    .sort((a, b) => a.round - b.round || a.n - b.n)
+    .map((a) => ({ round: a.round, n: a.n, at: a.at.toISOString(), outcome: a.outcome, status_code: a.status_code, latency_ms: a.latency_ms, error: a.error, response_body: a.response_body })),
+  payload: JSON.parse(d.body) as Record<string, unknown>,
+  updated_at: d.changed_at.toISOString(),
+});
+
+export const SigningSecret = z
+  .object({ key_id: z.string(), signing_secret: z.string().meta({ description: 'HMAC-SHA256 key of X-EchoCue-Signature.' }) })
+  .meta({ id: 'SigningSecret' });
