@@ -21,7 +21,8 @@ export type DueConsumerOptions = Readonly<{
 
 export async function runDueConsumer(opts: DueConsumerOptions): Promise<RunningConsumer> {
   const now = opts.now ?? Date.now;
-  const consumer: Consumer = opts.kafka.consumer({ groupId: opts.groupId, allowAutoTopicCreation: false, sessionTimeout: 30000, heartbeatInterval: 3000 });
+  // A short fetch wait: a resumed partition is fetched within ~100 ms (a long poll would hold it up to 5 s).
+  const consumer: Consumer = opts.kafka.consumer({ groupId: opts.groupId, allowAutoTopicCreation: false, sessionTimeout: 30000, heartbeatInterval: 3000, maxWaitTimeInMs: 100 });
   const timers = new Map<string, NodeJS.Timeout>();
   const clearTimers = () => {
     for (const t of timers.values()) clearTimeout(t);

@@ -5,8 +5,9 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { AppError } from '../core/errors.ts';
 
-export const CATEGORIES = ['message.inbound', 'message.status', 'template.status', 'template.quality', 'consent.event'] as const;
-export type Category = (typeof CATEGORIES)[number];
+import { CATEGORIES, type Category } from '../events/outbound.ts';
+
+export { CATEGORIES, type Category };
 
 /** What a receiver parses from the body; `data` is whatever JSON `data` serialised to. */
 export type Envelope = { id: string; type: Category; created_at: string; data: unknown };

@@ -154,7 +154,7 @@ export function createSender(opts: SenderOptions): HttpSender {
     const outcome = (o: Partial<AttemptOutcome>): AttemptOutcome => ({
       ok: false, status_code: null, error: null, error_code: null, response_body: null, retry_after_ms: null,
       ...o,
-      latency_ms: Math.round(performance.now() - started),
+      latency_ms: Math.ceil(performance.now() - started), // up: timers may fire under a ms early on the monotonic clock
     });
     const isGuardError = (err: unknown): err is AppError => isAppError(err) && err.details?.['parameter'] === 'url';
 

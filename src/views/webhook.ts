@@ -38,6 +38,7 @@ export const Attempt = z
     status_code: z.number().int().nullable(),
     latency_ms: z.number().nullable(),
     error: z.string().nullable(),
+    error_code: z.enum(['timeout', 'connection', 'redirect', 'http_status', 'ssrf_refused', 'response_too_slow']).nullable(),
     response_body: z.string().nullable().meta({ description: 'The first 20 KB of the response body.' }),
   })
   .meta({ id: 'WebhookAttempt' });
@@ -75,7 +76,7 @@ export const deliveryView = (d: DeliveryDoc): z.input<typeof Delivery> => ({
   attempt_count: d.attempts.length,
   attempts: [...d.attempts]
     .sort((a, b) => a.round - b.round || a.n - b.n)
-    .map((a) => ({ round: a.round, n: a.n, at: a.at.toISOString(), outcome: a.outcome, status_code: a.status_code, latency_ms: a.latency_ms, error: a.error, response_body: a.response_body })),
+    .map((a) => ({ round: a.round, n: a.n, at: a.at.toISOString(), outcome: a.outcome, status_code: a.status_code, latency_ms: a.latency_ms, error: a.error, error_code: a.error_code as never, response_body: a.response_body })),
   payload: JSON.parse(d.body) as Record<string, unknown>,
   updated_at: d.changed_at.toISOString(),
 });

@@ -98,7 +98,12 @@ function logout(message = 'Logged out.') {
   sessionStorage.removeItem(KEY_STORAGE);
   stopPolling();
   Object.assign(state, { endpoints: [], endpointId: null, editingId: null, cursor: null, deliveryId: null });
-  for (const id of ['endpoint-rows', 'delivery-rows', 'attempts', 'delivery-facts', 'delivery-payload']) $(id).replaceChildren();
+  // Nothing of this session stays on the page.
+  for (const id of ['endpoint-rows', 'delivery-rows', 'attempts', 'delivery-facts', 'delivery-payload', 'edit-title', 'deliveries-title', 'delivery-title']) {
+    $(id).replaceChildren();
+  }
+  for (const id of ['add-error', 'edit-error']) $(id).textContent = '';
+  for (const id of ['add-url', 'edit-url', 'delivery-status']) $(id).value = '';
   hideSecret();
   $('edit-form').hidden = true;
   $('deliveries').hidden = true;
@@ -270,6 +275,12 @@ async function loadDeliveries(reset) {
   $('deliveries-empty').hidden = $('delivery-rows').children.length > 0;
 }
 
+/** Deliveries first, then endpoints: a delivery that failed because its endpoint was disabled then shows both. */
+async function refresh() {
+  if (state.endpointId) await loadDeliveries(true);
+  await loadEndpoints();
+}
+
 const replayAll = (event) => {
   event.preventDefault();
   return act(event.submitter, async () => {
@@ -351,7 +362,7 @@ const replayDelivery = (button, id) => act(button, async () => {
       return;
     }
     say(`Replayed delivery is ${d.status}.`, d.status === 'failed' ? 'error' : 'info');
-    if (state.endpointId) await loadDeliveries(true);
+    await refresh();
   });
   state.poll = setTimeout(tick, POLL_MS);
 });
@@ -371,7 +382,7 @@ $('add-form').addEventListener('submit', addEndpoint);
 $('edit-form').addEventListener('submit', saveEdit);
 $('edit-cancel').addEventListener('click', () => { $('edit-form').hidden = true; });
 $('delivery-status').addEventListener('change', () => act(null, () => loadDeliveries(true)));
-$('deliveries-refresh').addEventListener('click', (e) => act(e.currentTarget, () => loadDeliveries(true)));
+$('deliveries-refresh').addEventListener('click', (e) => act(e.currentTarget, refresh));
 $('deliveries-more').addEventListener('click', (e) => act(e.currentTarget, () => loadDeliveries(false)));
 $('replay-all-form').addEventListener('submit', replayAll);
 $('delivery-replay').addEventListener('click', (e) => replayDelivery(e.currentTarget, state.deliveryId));

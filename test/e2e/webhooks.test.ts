@@ -1,0 +1,245 @@
+// Outbound webhooks end to end, all real: a signed Meta webhook -> ingest -> Kafka -> actors (stored) ->
+// notification -> planner -> attempt and retry-tier topics -> a real HTTP receiver on 127.0.0.1. Delays run at
+// 1/1000 scale (DELIVERY_DELAY_SCALE), so the whole 30 s -> 6 h chain takes about 26 s.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createHmac } from 'node:crypto';
+import { MongoClient } from 'mongodb';
+import { startSystem, ROLES, type RunningSystem } from '../../src/cli/system.ts';
+import { DELIVERY_TIERS } from '../../src/events/topics.ts';
+import { fixture, testEnv, waitFor, type TestEnv } from '../helpers/env.ts';
+import { postFixture } from '../helpers/http.ts';
+import { openApiChecker, type OpenApiChecker } from '../helpers/openapi.ts';
+import { startReceiver, type Receiver } from '../helpers/receiver.ts';
+
+const ADMIN = 'admin-token-for-webhook-tests';
+const WABA_A = '104719385562013';
+const SCALE = 0.001;
+
+type Setup = { env: TestEnv; system: RunningSystem; api: OpenApiChecker; key: string; secret: string };
+
+async function setUp(overrides: Record<string, string> = {}): Promise<Setup> {
+  const env = testEnv({
+    ADMIN_TOKEN: ADMIN,
+    DELIVERY_DELAY_SCALE: String(SCALE),
+    DELIVERY_ALLOW_CIDRS: '127.0.0.1/32',
+    DELIVERY_TIMEOUT_MS: '1000',
+    ...overrides,
+  });
+  const system = await startSystem({ config: env.config, roles: [...ROLES], log: env.log });
+  const api = await openApiChecker(system.url);
+  const acc = await api.call('POST', `${system.url}/api/admin/accounts`, { key: ADMIN, body: { name: 'Dental clinic' } });
+  await api.call('POST', `${system.url}/api/admin/accounts/${acc.json.id}/wabas`, { key: ADMIN, body: { waba_id: WABA_A } });
+  const key = await api.call('POST', `${system.url}/api/admin/accounts/${acc.json.id}/keys`, { key: ADMIN });
+  return { env, system, api, key: key.json.key, secret: key.json.signing_secret };
+}
+
+const hmac = (body: string, secret: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+
+describe('outbound webhooks', () => {
+  let s: Setup;
+  let rx: Receiver;
+  const endpoints: Record<string, string> = {};
+  const call = (method: string, path: string, body?: unknown) => s.api.call(method, `${s.system.url}${path}`, { key: s.key, body });
+  const deliveriesOf = async (name: string, status?: string) =>
+    (await call('GET', `/api/webhooks/endpoints/${endpoints[name]}/deliveries${status ? `?status=${status}` : ''}`)).json.data as any[];
+  const settled = (name: string, status: string) =>
+    waitFor(async () => {
+      const d = (await deliveriesOf(name))[0];
+      return d?.status === status ? d : undefined;
+    }, 60_000, `the ${name} delivery to be ${status}`);
+
+  beforeAll(async () => {
+    rx = await startReceiver();
+    s = await setUp();
+    rx.script('/ok', [{ status: 204 }]);
+    rx.script('/flaky', [{ status: 500 }, { status: 500 }, { status: 500 }, { status: 500 }, { status: 500 }, { status: 200 }]);
+    rx.script('/hang', ['hang', { status: 200 }]);
+    rx.script('/down', [{ status: 500, body: 'database is down' }]);
+    rx.script('/later', [{ status: 503, headers: { 'retry-after': '300' } }, { status: 200 }]);
+    for (const name of ['ok', 'flaky', 'hang', 'down', 'later']) {
+      const res = await call('POST', '/api/webhooks/endpoints', { url: `${rx.base}/${name}`, categories: ['message.inbound'] });
+      expect(res.status).toBe(201);
+      endpoints[name] = res.json.id;
+    }
+    // One inbound message: one delivery to each endpoint.
+    expect((await postFixture(s.system.url, fixture('messages.text.json'))).status).toBe(200);
+  }, 120_000);
+
+  afterAll(async () => {
+    await s?.system.stop();
+    await rx?.close();
+    await s?.env.cleanup();
+  });
+
+  test('2xx the first time: one delivery, signed with the key\'s secret, with event id and timestamp headers', async () => {
+    const d = await settled('ok', 'delivered');
+    const got = rx.at('/ok');
+    expect(got).toHaveLength(1);
+    const r = got[0]!;
+    expect(r.headers['x-echocue-signature']).toBe(hmac(r.body, s.secret));
+    expect(r.headers['x-echocue-event-id']).toBe(d.event_id);
+    expect(Math.abs(Number(r.headers['x-echocue-timestamp']) * 1000 - r.at)).toBeLessThan(5_000);
+    expect(r.headers['content-type']).toMatch(/^application\/json/);
+    const envelope = JSON.parse(r.body);
+    expect(envelope).toMatchObject({ id: d.event_id, type: 'message.inbound', created_at: expect.any(String) });
+    expect(envelope.data.message).toMatchObject({ text: 'Hi! Do you have any openings for a cleaning next week?', from: '15550199001' });
+    expect(envelope.data.thread).toMatchObject({ contact: { wa_id: '15550199001' } });
+    expect(d).toMatchObject({ attempt_count: 1, attempts: [{ n: 1, outcome: 'success', status_code: 204 }] });
+    // The secret the dashboard reveals is the one that signed it.
+    expect((await call('GET', '/api/webhooks/signing-secret')).json.signing_secret).toBe(s.secret);
+  });
+
+  test('500 five times then 200: delivered on the sixth attempt, each retry after its scaled tier delay, in order', async () => {
+    const d = await settled('flaky', 'delivered');
+    expect(d.attempts.map((a: any) => a.status_code)).toEqual([500, 500, 500, 500, 500, 200]);
+    const times = rx.at('/flaky').map((r) => r.at);
+    expect(times).toHaveLength(6);
+    const gaps = times.slice(1).map((t, i) => t - times[i]!);
+    DELIVERY_TIERS.slice(1).forEach((tier, i) => {
+      const want = tier.delayMs * SCALE;
+      // Never early; late by at most the consumer's pause/resume and fetch round trip.
+      expect([i, gaps[i]! >= want - 5]).toEqual([i, true]);
+      expect([i, gaps[i]! <= want + 3_000]).toEqual([i, true]);
+    });
+    expect(new Set(rx.at('/flaky').map((r) => r.headers['x-echocue-event-id'])).size).toBe(1);
+    expect(rx.at('/flaky').map((r) => r.headers['x-echocue-attempt'])).toEqual(['1', '2', '3', '4', '5', '6']);
+  });
+
+  test('a receiver that hangs: the attempt times out, the retry succeeds', async () => {
+    const d = await settled('hang', 'delivered');
+    expect(d.attempts).toMatchObject([{ n: 1, outcome: 'failure', status_code: null }, { n: 2, outcome: 'success', status_code: 200 }]);
+    expect(d.attempts[0]).toMatchObject({ error_code: 'timeout', error: expect.stringContaining('1000 ms') });
+    expect(d.attempts[0].latency_ms).toBeGreaterThanOrEqual(1000);
+  });
+
+  test('Retry-After on a 503 pushes the next attempt later than its tier', async () => {
+    await settled('later', 'delivered');
+    const [first, second] = rx.at('/later');
+    expect(second!.at - first!.at).toBeGreaterThanOrEqual(300_000 * SCALE - 5);
+  });
+
+  test('always 500: failed after the sixth attempt, listed as failed with each response, then replayed successfully', { timeout: 90_000 }, async () => {
+    const d = await settled('down', 'failed');
+    expect(d.attempts).toHaveLength(6);
+    expect(d.attempts.every((a: any) => a.status_code === 500 && a.response_body === 'database is down')).toBe(true);
+    expect(d.failure_reason).toBe('all 6 attempts failed');
+    expect((await deliveriesOf('down', 'failed')).map((x) => x.id)).toEqual([d.id]);
+    expect(await deliveriesOf('down', 'delivered')).toEqual([]);
+    const endpoint = (await call('GET', `/api/webhooks/endpoints/${endpoints['down']}`)).json;
+    expect(endpoint.failing_since).not.toBeNull();
+
+    rx.script('/down', [{ status: 200 }]);
+    const replayed = await call('POST', `/api/webhooks/deliveries/${d.id}/replay`);
+    expect(replayed.json.status).toBe('pending');
+    const done = await settled('down', 'delivered');
+    expect(done.attempts.map((a: any) => [a.round, a.n, a.outcome])).toEqual([
+      [1, 1, 'failure'], [1, 2, 'failure'], [1, 3, 'failure'], [1, 4, 'failure'], [1, 5, 'failure'], [1, 6, 'failure'], [2, 1, 'success'],
+    ]);
+    expect(rx.at('/down').at(-1)!.headers['x-echocue-event-id']).toBe(d.event_id); // same event id: receivers dedupe
+    expect((await call('POST', `/api/webhooks/deliveries/${d.id}/replay`)).status).toBe(400); // delivered: nothing to replay
+    expect((await call('GET', `/api/webhooks/endpoints/${endpoints['down']}`)).json.failing_since).toBeNull();
+  });
+
+  test('"replay all failed since" replays only failed deliveries of that endpoint', async () => {
+    rx.script('/ok2', [{ status: 500 }]);
+    const ep = (await call('POST', '/api/webhooks/endpoints', { url: `${rx.base}/ok2`, categories: ['message.status'] })).json;
+    endpoints['ok2'] = ep.id;
+    expect((await postFixture(s.system.url, fixture('statuses.sent.json'))).status).toBe(200);
+    const failed = await settled('ok2', 'failed');
+    rx.script('/ok2', [{ status: 200 }]);
+    const res = await call('POST', `/api/webhooks/endpoints/${ep.id}/replay`, { since: new Date(Date.parse(failed.created_at) - 1000).toISOString() });
+    expect(res.json).toEqual({ replayed: 1 });
+    const done = await settled('ok2', 'delivered');
+    expect(JSON.parse(rx.at('/ok2').at(-1)!.body)).toMatchObject({ type: 'message.status', data: { status: 'sent', notification: { delivery_status: expect.any(String) } } });
+    expect(done.id).toBe(failed.id);
+  }, 90_000);
+
+  test('SSRF: private, loopback (not allow-listed), link-local and metadata URLs are refused at registration', async () => {
+    for (const [url, reason] of [
+      ['https://10.0.0.8/hook', 'private'],
+      ['https://127.0.0.2/hook', 'loopback'],
+      ['https://169.254.169.254/latest/meta-data', 'metadata'],
+      ['https://[::ffff:192.168.1.1]/hook', 'private'],
+      ['https://100.64.0.1/hook', 'cgnat'],
+      ['https://localhost/hook', 'hostname'],
+      ['ftp://example.com/hook', 'scheme'],
+    ] as const) {
+      const res = await call('POST', '/api/webhooks/endpoints', { url });
+      expect([url, res.status, res.json.error.code, res.json.error.details?.reason]).toEqual([url, 400, 'EC_URL_REFUSED', reason]);
+    }
+    const bad = await call('POST', '/api/webhooks/endpoints', { url: `${rx.base}/x`, categories: ['message.nope'] });
+    expect([bad.status, bad.json.error.details.parameter]).toEqual([400, 'categories.0']);
+  });
+
+  test('SSRF again at delivery time: an endpoint whose address turned private is refused when delivering', async () => {
+    rx.script('/moved', [{ status: 200 }]);
+    const ep = (await call('POST', '/api/webhooks/endpoints', { url: `${rx.base}/moved`, categories: ['template.status'] })).json;
+    endpoints['moved'] = ep.id;
+    // As if its DNS now answered a private address (the store holds what registration vetted).
+    const mongo = new MongoClient(s.env.config.mongo.uri);
+    await mongo.connect();
+    await mongo.db().collection('ec_endpoint').updateOne({ _id: ep.id as never }, { $set: { url: 'http://10.1.2.3/moved' } });
+    await mongo.close();
+    expect((await postFixture(s.system.url, fixture('template-status.approved.json'))).status).toBe(200);
+    const d = await waitFor(async () => {
+      const x = (await deliveriesOf('moved'))[0];
+      return x && x.attempts.length > 0 && x.attempts[0].outcome === 'failure' ? x : undefined;
+    }, 30_000, 'the refused attempt');
+    expect(d.attempts[0].error).toMatch(/server-side request forgery/);
+    expect(rx.at('/moved')).toHaveLength(0);
+  });
+
+  test('endpoints, deliveries and secrets are the key\'s own: another key sees 404', async () => {
+    const acc = await s.api.call('POST', `${s.system.url}/api/admin/accounts`, { key: ADMIN, body: { name: 'Other' } });
+    const other = (await s.api.call('POST', `${s.system.url}/api/admin/accounts/${acc.json.id}/keys`, { key: ADMIN })).json.key;
+    const d = (await deliveriesOf('ok'))[0];
+    for (const path of [`/api/webhooks/endpoints/${endpoints['ok']}`, `/api/webhooks/endpoints/${endpoints['ok']}/deliveries`, `/api/webhooks/deliveries/${d.id}`]) {
+      expect([path, (await s.api.call('GET', `${s.system.url}${path}`, { key: other })).status]).toEqual([path, 404]);
+    }
+    expect((await s.api.call('GET', `${s.system.url}/api/webhooks/endpoints`, { key: other })).json.data).toEqual([]);
+    const rotated = await call('POST', '/api/webhooks/signing-secret/rotate');
+    expect(rotated.json.signing_secret).not.toBe(s.secret);
+    expect((await call('GET', '/api/webhooks/signing-secret')).json.signing_secret).toBe(rotated.json.signing_secret);
+    s.secret = rotated.json.signing_secret;
+  });
+});
+
+describe('outbound webhooks > an endpoint failing continuously is disabled, visibly, and can be re-enabled', () => {
+  let s: Setup;
+  let rx: Receiver;
+  beforeAll(async () => {
+    rx = await startReceiver();
+    s = await setUp({ ENDPOINT_DISABLE_AFTER_SECONDS: '1' });
+  }, 60_000);
+  afterAll(async () => {
+    await s?.system.stop();
+    await rx?.close();
+    await s?.env.cleanup();
+  });
+
+  test('disabled after failing for the configured period; re-enabled, it receives again', { timeout: 90_000 }, async () => {
+    rx.script('/dead', [{ status: 502 }]);
+    const call = (method: string, path: string, body?: unknown) => s.api.call(method, `${s.system.url}${path}`, { key: s.key, body });
+    const ep = (await call('POST', '/api/webhooks/endpoints', { url: `${rx.base}/dead`, categories: ['message.inbound'] })).json;
+    expect((await postFixture(s.system.url, fixture('messages.text.json'))).status).toBe(200);
+    const disabled = await waitFor(async () => {
+      const e = (await call('GET', `/api/webhooks/endpoints/${ep.id}`)).json;
+      return e.enabled === false ? e : undefined;
+    }, 60_000, 'the endpoint to be disabled');
+    expect(disabled.disabled_reason).toMatch(/every attempt failed since/);
+    const d = (await call('GET', `/api/webhooks/endpoints/${ep.id}/deliveries`)).json.data[0];
+    await waitFor(async () => ((await call('GET', `/api/webhooks/deliveries/${d.id}`)).json.status === 'failed' ? true : undefined), 30_000, 'the delivery to fail');
+    expect((await call('GET', `/api/webhooks/deliveries/${d.id}`)).json.failure_reason).toBe('endpoint_disabled');
+    const sent = rx.at('/dead').length;
+    // While disabled nothing new is planned for it.
+    expect((await postFixture(s.system.url, fixture('messages.image.json'))).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(rx.at('/dead')).toHaveLength(sent);
+
+    rx.script('/dead', [{ status: 200 }]);
+    const enabled = await call('POST', `/api/webhooks/endpoints/${ep.id}/enable`);
+    expect(enabled.json).toMatchObject({ enabled: true, disabled_at: null, failing_since: null });
+    expect((await call('POST', `/api/webhooks/deliveries/${d.id}/replay`)).status).toBe(200);
+    await waitFor(async () => ((await call('GET', `/api/webhooks/deliveries/${d.id}`)).json.status === 'delivered' ? true : undefined), 30_000, 'the replay');
+  });
+});
