@@ -3,11 +3,16 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
 
-export type Behaviour = { status: number; body?: string; headers?: Record<string, string> } | 'hang';
+export type Behaviour = { status: number; body?: string; headers?: Record<string, string>; delayMs?: number } | 'hang';
 export type Received = { path: string; at: number; headers: IncomingMessage['headers']; body: string; answered: number | 'hang' };
 
 export async function startReceiver() {
   const scripts = new Map<string, Behaviour[]>();
+  /** Paths whose script runs per event (X-EchoCue-Event-Id) instead of per path. */
+  const perEvent = new Set<string>();
+  /** Requests received and not answered yet. */
+  const pending = new Set<Received>();
+  let onRequest: (r: Received) => void = () => {};
   const counts = new Map<string, number>();
   const received: Received[] = [];
   const hanging = new Set<import('node:http').ServerResponse>();
@@ -16,16 +21,23 @@ export async function startReceiver() {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const path = (req.url ?? '/').split('?')[0]!;
-      const n = counts.get(path) ?? 0;
-      counts.set(path, n + 1);
+      const counter = perEvent.has(path) ? `${path}|${String(req.headers['x-echocue-event-id'])}` : path;
+      const n = counts.get(counter) ?? 0;
+      counts.set(counter, n + 1);
       const script = scripts.get(path) ?? [{ status: 404 }];
       const b = script[Math.min(n, script.length - 1)]!;
-      received.push({ path, at: Date.now(), headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), answered: b === 'hang' ? 'hang' : b.status });
+      const r: Received = { path, at: Date.now(), headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), answered: b === 'hang' ? 'hang' : b.status };
+      received.push(r);
+      pending.add(r);
+      onRequest(r);
       if (b === 'hang') {
         hanging.add(res);
         return;
       }
-      res.writeHead(b.status, { 'content-type': 'text/plain', ...b.headers }).end(b.body ?? `answer ${b.status}`);
+      setTimeout(() => {
+        pending.delete(r);
+        if (!res.destroyed) res.writeHead(b.status, { 'content-type': 'text/plain', ...b.headers }).end(b.body ?? `answer ${b.status}`);
+      }, b.delayMs ?? 0);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -34,9 +46,15 @@ export async function startReceiver() {
     base,
     received,
     /** Sets what a path answers from now on (its request count starts over). */
-    script(path: string, behaviours: Behaviour[]) {
+    script(path: string, behaviours: Behaviour[], opts: { perEvent?: boolean } = {}) {
       scripts.set(path, behaviours);
       counts.set(path, 0);
+      if (opts.perEvent) perEvent.add(path);
+    },
+    /** Requests that arrived but were not answered yet. */
+    pending: () => [...pending],
+    onRequest(fn: (r: Received) => void) {
+      onRequest = fn;
     },
     at: (path: string) => received.filter((r) => r.path === path),
     async close() {
