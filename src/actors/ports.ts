@@ -24,5 +24,6 @@ export interface ActorStore {
   load<C extends ActorCollection>(c: C, ids: readonly string[]): Promise<ActorDocs[C][]>;
   /** Contacts of a WABA holding any of the aliases. */
   contactsByAliases(wabaId: string, aliases: readonly string[]): Promise<ContactDoc[]>;
-  commit(w: WriteSet): Promise<void>;
+  /** Writes the batch; returns the changed_at it stamped on the documents (src/store/docs.ts StoreStamped). */
+  commit(w: WriteSet): Promise<Date>;
 }

@@ -96,7 +96,15 @@ export class Session {
   async flush(): Promise<void> {
     const changed = [...this.dirty.contact].map((id) => this.cache.contact.get(id)).filter((c): c is ContactDoc => !!c);
     for (const c of changed) for (const t of await this.threadsOf(c)) this.put('thread', withContact(t, c));
-    await this.store.commit(this.writeSet());
+    const changedAt = await this.store.commit(this.writeSet());
+    // The batch's documents as stored, for what is read after the flush (notifications for outbound webhooks).
+    for (const c of ACTOR_COLLECTIONS) {
+      const cache = this.cache[c] as Map<string, ActorDocs[typeof c] | null>;
+      for (const id of this.dirty[c]) {
+        const doc = cache.get(id);
+        if (doc) cache.set(id, { ...doc, changed_at: changedAt });
+      }
+    }
   }
 
   private writeSet(): WriteSet {

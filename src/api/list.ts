@@ -46,14 +46,17 @@ const badCursor = () =>
     details: { parameter: 'cursor', in: 'query' },
   });
 
-function decodeCursor(cursor: string, q: string): CursorState {
+function decodeCursor(cursor: string, q: string, keyLength: number): CursorState {
   let state: CursorState;
   try {
     state = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as CursorState;
   } catch {
     throw badCursor();
   }
-  if (state?.v !== 1 || state.q !== q || !Array.isArray(state.k) || typeof state.r !== 'number') throw badCursor();
+  const finite = (n: unknown) => typeof n === 'number' && Number.isFinite(n) && Math.abs(n) < 8.64e15; // a valid Date
+  const keyPart = (v: unknown) => v === null || ['string', 'number', 'boolean'].includes(typeof v) || (typeof v === 'object' && finite((v as { $d?: unknown }).$d));
+  if (state?.v !== 1 || state.q !== q || !Array.isArray(state.k) || state.k.length !== keyLength || !state.k.every(keyPart)) throw badCursor();
+  if (!finite(state.r) || !(state.m === null || finite(state.m))) throw badCursor();
   return state;
 }
 
@@ -69,11 +72,13 @@ export async function listPage<T extends object>(opts: {
   now: Date;
   /** How long a commit may take to become visible after its changed_at (API_CHANGE_SETTLE_MS). */
   settleMs: number;
+  /** The sort key of an item, and how many values it has (a cursor's key must have as many). */
   keyOf: (item: NoInfer<T>) => unknown[];
+  keyLength: number;
   fetch: (after: unknown[] | null, limit: number) => Promise<Page<T>>;
 }): Promise<ListResult<T>> {
   const q = fingerprint(opts.query);
-  const state = opts.cursor === undefined ? null : decodeCursor(opts.cursor, q);
+  const state = opts.cursor === undefined ? null : decodeCursor(opts.cursor, q, opts.keyLength);
   const page = await opts.fetch(state ? decodeKey(state.k) : null, opts.limit);
   const firstRead = state?.r ?? opts.now.getTime();
   const newest = Math.max(state?.m ?? -Infinity, ...page.items.map((i) => (i as { changed_at?: Date }).changed_at?.getTime() ?? -Infinity));

@@ -30,7 +30,7 @@ import { createWebhookStore } from '../store/webhooks.ts';
 import { startPlanner } from '../delivery/planner.ts';
 import { startWorker } from '../delivery/worker.ts';
 import { createSender } from '../delivery/send.ts';
-import { encodeJson } from '../events/outbound.ts';
+import { queueAttempts } from '../delivery/queue.ts';
 import { startOwnerCache } from './owner-cache.ts';
 
 const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -144,10 +144,7 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
         contacts: createContactReads(db),
         broadcasts: createBroadcastStore(db),
         webhooks,
-        queueAttempts: async (records) => {
-          if (records.length === 0) return;
-          await replayProducer.send(records.map((r) => ({ topic: topics.deliveryTiers[0]!, key: r.delivery_id, value: encodeJson(r) })), { timeoutMs: 10_000 });
-        },
+        queueAttempts: (records) => queueAttempts(replayProducer, topics, records.map((record) => ({ record, tier: 0 }))),
         allowCidrs: config.delivery.allowCidrs,
         adminToken: config.api.adminToken,
         rateLimit: config.api.rateLimit,

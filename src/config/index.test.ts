@@ -54,6 +54,9 @@ describe('config > loadConfig', () => {
     expect(() => loadConfig({ MASTER_KEY: short })).not.toThrow(short);
     expect(() => loadConfig({ ADMIN_TOKEN: 'short' })).toThrow(/^ADMIN_TOKEN must be at least 16 characters$/);
     expect(() => loadConfig({ API_RATE_LIMIT: '0' })).toThrow(/^API_RATE_LIMIT must be at least 1/);
+    expect(loadConfig({ DELIVERY_ALLOW_CIDRS: '127.0.0.1/32, ::1/128', DELIVERY_DELAY_SCALE: '1/1000' }).delivery).toMatchObject({ allowCidrs: ['127.0.0.1/32', '::1/128'], delayScale: 0.001 });
+    for (const bad of ['1.2.3.4/99', '999.1.1.1/8', '127.0.0.1']) expect(() => loadConfig({ DELIVERY_ALLOW_CIDRS: bad })).toThrow(/^DELIVERY_ALLOW_CIDRS each entry must be a CIDR/);
+    expect(() => loadConfig({ DELIVERY_DELAY_SCALE: '2' })).toThrow(/^DELIVERY_DELAY_SCALE must be at most 1/);
   });
 
   describe('with NODE_ENV=production', () => {

@@ -1,5 +1,15 @@
 // Reads the environment once, validates it, and returns a frozen Config. Nothing else reads process.env.
 import { z } from 'zod';
+import ipaddr from 'ipaddr.js';
+
+const isCidr = (s: string): boolean => {
+  try {
+    ipaddr.parseCIDR(s);
+    return /\/\d{1,3}$/.test(s);
+  } catch {
+    return false;
+  }
+};
 
 /** Local defaults: the stack started by deploy/local/stack.sh, and the fixture app secret of shared/fixtures/meta. */
 export const LOCAL_DEFAULTS = {
@@ -88,7 +98,7 @@ const EnvSchema = z.object({
   DELIVERY_ALLOW_CIDRS: z
     .string()
     .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
-    .pipe(z.array(z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, 'each entry must be a CIDR such as 127.0.0.1/32')))
+    .pipe(z.array(z.string().refine(isCidr, 'each entry must be a CIDR such as 127.0.0.1/32 or ::1/128')))
     .default([]),
   ENDPOINT_DISABLE_AFTER_SECONDS: intIn(1, 90 * 86400).default(5 * 86400),
 });

@@ -2,7 +2,10 @@
 // due yet, it pauses that partition (leaving the record unresolved, so it is fetched again) and resumes it when the
 // record is due. Other partitions keep flowing. On every rebalance all timers are dropped and every paused
 // partition resumed, so no partition stays paused for a consumer that lost it or regained it.
-import { type Consumer, type Kafka } from 'kafkajs';
+// The due records at the front of a batch are handled concurrently (one receiver that hangs for the whole timeout
+// must not hold up the others on its partition), records of one key one after another; the offset is committed
+// once they are all done.
+import { type Consumer, type Kafka, type KafkaMessage } from 'kafkajs';
 import { type Logger } from '../core/log.ts';
 import { type ConsumedRecord, type RunningConsumer } from '../events/kafka.ts';
 
@@ -15,12 +18,27 @@ export type DueConsumerOptions = Readonly<{
   dueAt: (r: ConsumedRecord) => number;
   handle: (r: ConsumedRecord) => Promise<void>;
   now?: () => number;
-  /** Partitions handled at once (their handlers wait on HTTP). */
+  /** Partitions handled at once. */
   concurrency?: number;
+  /** Keys of one partition handled at once. */
+  keysAtOnce?: number;
 }>;
+
+/** Runs `groups` with at most `limit` at a time; each group's items one after another. */
+async function runGrouped<T>(groups: readonly T[][], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < groups.length) {
+      const group = groups[next++]!;
+      for (const item of group) await fn(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, groups.length) }, lane));
+}
 
 export async function runDueConsumer(opts: DueConsumerOptions): Promise<RunningConsumer> {
   const now = opts.now ?? Date.now;
+  const log = opts.log;
   // A short fetch wait: a resumed partition is fetched within ~100 ms (a long poll would hold it up to 5 s).
   const consumer: Consumer = opts.kafka.consumer({ groupId: opts.groupId, allowAutoTopicCreation: false, sessionTimeout: 30000, heartbeatInterval: 3000, maxWaitTimeInMs: 100 });
   const timers = new Map<string, NodeJS.Timeout>();
@@ -33,6 +51,14 @@ export async function runDueConsumer(opts: DueConsumerOptions): Promise<RunningC
     const paused = consumer.paused();
     if (paused.length > 0) consumer.resume(paused);
   });
+  // A crashed consumer restarts by itself (kafkajs); its timers must not call resume on it meanwhile.
+  consumer.on(consumer.events.CRASH, clearTimers);
+  consumer.on(consumer.events.STOP, clearTimers);
+
+  const toRecord = (topic: string, partition: number, m: KafkaMessage): ConsumedRecord => ({
+    topic, partition, offset: m.offset, key: m.key ? m.key.toString('utf8') : null, value: m.value, headers: {},
+  });
+
   await consumer.connect();
   await consumer.subscribe({ topics: [...opts.topics], fromBeginning: true });
   await consumer.run({
@@ -40,33 +66,34 @@ export async function runDueConsumer(opts: DueConsumerOptions): Promise<RunningC
     eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: opts.concurrency ?? 4,
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-      for (const m of batch.messages) {
-        if (!isRunning() || isStale()) return;
-        const record: ConsumedRecord = {
-          topic: batch.topic,
-          partition: batch.partition,
-          offset: m.offset,
-          key: m.key ? m.key.toString('utf8') : null,
-          value: m.value,
-          headers: {},
-        };
-        const wait = opts.dueAt(record) - now();
-        if (wait > 0) {
-          const tp = { topic: batch.topic, partitions: [batch.partition] };
-          const key = `${batch.topic}|${batch.partition}`;
-          consumer.pause([tp]);
-          clearTimeout(timers.get(key));
-          timers.set(key, setTimeout(() => {
-            timers.delete(key);
-            consumer.resume([tp]);
-          }, wait));
-          return; // the head stays unresolved: fetched again once resumed
-        }
-        await opts.handle(record);
-        resolveOffset(m.offset);
-        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(m.offset) + 1n).toString() }]);
+      if (!isRunning() || isStale()) return;
+      const records = batch.messages.map((m) => toRecord(batch.topic, batch.partition, m));
+      const firstNotDue = records.findIndex((r) => opts.dueAt(r) > now());
+      const due = firstNotDue === -1 ? records : records.slice(0, firstNotDue);
+      if (due.length > 0) {
+        const byKey = new Map<string, ConsumedRecord[]>();
+        for (const r of due) byKey.set(r.key ?? r.offset, [...(byKey.get(r.key ?? r.offset) ?? []), r]);
+        await runGrouped([...byKey.values()], opts.keysAtOnce ?? 16, opts.handle);
+        const last = due[due.length - 1]!;
+        resolveOffset(last.offset);
+        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
         await heartbeat();
       }
+      if (firstNotDue === -1 || !isRunning() || isStale()) return;
+      // The new head is not due: pause until it is; it stays unresolved, so it is fetched again after the resume.
+      const wait = opts.dueAt(records[firstNotDue]!) - now();
+      const tp = { topic: batch.topic, partitions: [batch.partition] };
+      const key = `${batch.topic}|${batch.partition}`;
+      consumer.pause([tp]);
+      clearTimeout(timers.get(key));
+      timers.set(key, setTimeout(() => {
+        timers.delete(key);
+        try {
+          consumer.resume([tp]);
+        } catch (err) {
+          log.warn({ err, topic: batch.topic, partition: batch.partition }, 'could not resume a partition (the consumer is restarting; it resumes on rejoin)');
+        }
+      }, Math.max(0, wait)));
     },
   });
   return {

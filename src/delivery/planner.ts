@@ -4,7 +4,8 @@
 import { type Kafka } from 'kafkajs';
 import { type Logger } from '../core/log.ts';
 import { runBatchConsumer, type EventProducer, type RunningConsumer } from '../events/kafka.ts';
-import { decodeJson, encodeJson, type AttemptRecord, type Notification } from '../events/outbound.ts';
+import { decodeJson, type AttemptRecord, type Notification } from '../events/outbound.ts';
+import { queueAttempts } from './queue.ts';
 import { type Topics } from '../events/topics.ts';
 import { type AccountStore } from '../store/accounts.ts';
 import { deliveryIdOf, type DeliveryDoc, type WebhookStore } from '../store/webhooks.ts';
@@ -31,7 +32,7 @@ export async function planDeliveries(deps: Omit<PlannerDeps, 'kafka' | 'groupId'
     if ((await deps.accounts.liveSigningSecret(ep.key_id)) === null) continue; // the key was revoked
     const doc: DeliveryDoc = {
       _id: deliveryIdOf(ep._id, n.id), endpoint_id: ep._id, key_id: ep.key_id, account_id: accountId, event_id: n.id,
-      category: n.category, body, status: 'pending', round: 1, attempts: [], next_attempt_at: now,
+      category: n.category, body, status: 'pending', round: 1, attempts: [], next_attempt_at: now, queued_attempt: 1,
       delivered_at: null, failed_at: null, failure_reason: null, created_at: now, changed_at: now,
     };
     const fresh = await deps.webhooks.insertDelivery(doc);
@@ -56,10 +57,7 @@ export async function startPlanner(deps: PlannerDeps): Promise<RunningConsumer> 
       const attempts: AttemptRecord[] = [];
       for (const r of records) attempts.push(...(await planDeliveries(deps, decodeJson<Notification>(r.value, 'notification'))));
       if (attempts.length === 0) return;
-      await deps.producer.send(
-        attempts.map((a) => ({ topic: deps.topics.deliveryTiers[0]!, key: a.delivery_id, value: encodeJson(a) })),
-        { timeoutMs: 10_000 },
-      );
+      await queueAttempts(deps.producer, deps.topics, attempts.map((record) => ({ record, tier: 0 })));
       log.debug({ count: attempts.length }, 'deliveries planned');
     },
   });

@@ -19,9 +19,22 @@ describe('delivery schedule', () => {
     expect(nextAttempt(5, 0, { scale: 0.001, retryAfterMs: null })!.dueAt).toBe(21_600);
   });
 
-  test('Retry-After pushes an attempt later, never earlier, and is capped at a day', () => {
+  test('Retry-After pushes an attempt later, never earlier, and is capped at the longest tier (6 h)', () => {
     expect(nextAttempt(1, 0, { scale: 1, retryAfterMs: 90_000 })!.dueAt).toBe(90_000);
     expect(nextAttempt(1, 0, { scale: 1, retryAfterMs: 1_000 })!.dueAt).toBe(30_000);
-    expect(nextAttempt(1, 0, { scale: 1, retryAfterMs: 7 * 24 * 3_600_000 })!.dueAt).toBe(24 * 3_600_000);
+    expect(nextAttempt(1, 0, { scale: 1, retryAfterMs: 7 * 24 * 3_600_000 })!.dueAt).toBe(6 * 3_600_000);
+  });
+
+  test('a record never waits longer than its topic\'s delay: a long Retry-After moves it to a longer tier', () => {
+    expect(nextAttempt(1, 0, { scale: 1, retryAfterMs: null })!.tier).toBe(1);
+    expect(nextAttempt(1, 0, { scale: 1, retryAfterMs: 90_000 })!.tier).toBe(2); // 90 s: waits on the 2 m topic
+    expect(nextAttempt(1, 0, { scale: 1, retryAfterMs: 86_400_000 })!.tier).toBe(5);
+    expect(nextAttempt(4, 0, { scale: 1, retryAfterMs: 1_000 })!.tier).toBe(4); // never a shorter tier than its own
+    for (let failed = 1; failed < 6; failed++) {
+      for (const ra of [null, 0, 45_000, 700_000, 5_000_000, 1e9]) {
+        const next = nextAttempt(failed, 0, { scale: 1, retryAfterMs: ra })!;
+        expect(next.dueAt).toBeLessThanOrEqual([0, 30_000, 120_000, 600_000, 3_600_000, 21_600_000][next.tier]!);
+      }
+    }
   });
 });

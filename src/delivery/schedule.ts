@@ -6,16 +6,19 @@ import { DELIVERY_TIERS } from '../events/topics.ts';
 /** Attempts per round: the first plus one per retry tier. */
 export const MAX_ATTEMPTS = DELIVERY_TIERS.length;
 
-/** Retry-After is honoured up to a day; beyond that the tier's delay stands and the chain goes on. */
-export const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
+/** Retry-After is honoured up to the longest tier (6 h): longer asks would hold up that tier's partition. */
+export const MAX_RETRY_AFTER_MS = DELIVERY_TIERS[DELIVERY_TIERS.length - 1]!.delayMs;
 
+/** `tier` is the topic the record waits on: the attempt's own tier, or a longer one when Retry-After asked for
+ *  more, so that no record waits longer than its topic's delay (a tier partition's head is always due first). */
 export type NextAttempt = { attempt: number; tier: number; dueAt: number };
 
 /** After attempt `failed` (1-based) failed at `now`: the next attempt, or null when that was the last one. */
 export function nextAttempt(failed: number, now: number, opts: { scale: number; retryAfterMs: number | null }): NextAttempt | null {
   if (failed >= MAX_ATTEMPTS) return null;
-  const tier = failed; // attempt 1 failed -> retry tier 1 (30 s)
-  const delay = DELIVERY_TIERS[tier]!.delayMs * opts.scale;
-  const asked = opts.retryAfterMs === null ? 0 : Math.min(opts.retryAfterMs, MAX_RETRY_AFTER_MS) * opts.scale;
-  return { attempt: failed + 1, tier, dueAt: Math.round(now + Math.max(delay, asked)) };
+  const own = failed; // attempt 1 failed -> retry tier 1 (30 s)
+  const asked = opts.retryAfterMs === null ? 0 : Math.min(opts.retryAfterMs, MAX_RETRY_AFTER_MS);
+  const wait = Math.max(DELIVERY_TIERS[own]!.delayMs, asked);
+  const tier = DELIVERY_TIERS.findIndex((t, i) => i >= own && t.delayMs >= wait);
+  return { attempt: failed + 1, tier, dueAt: Math.round(now + wait * opts.scale) };
 }

@@ -6,7 +6,8 @@
 import { type Kafka } from 'kafkajs';
 import { type Logger } from '../core/log.ts';
 import { type EventProducer, type RunningConsumer } from '../events/kafka.ts';
-import { decodeJson, encodeJson, type AttemptRecord } from '../events/outbound.ts';
+import { decodeJson, type AttemptRecord } from '../events/outbound.ts';
+import { queueAttempts } from './queue.ts';
 import { type Topics } from '../events/topics.ts';
 import { type AccountStore } from '../store/accounts.ts';
 import { type AttemptDoc, type DeliveryDoc, type WebhookStore } from '../store/webhooks.ts';
@@ -83,10 +84,11 @@ export function createAttemptHandler(deps: WorkerDeps) {
     if (attempt.outcome === 'success') return finish(d, 'delivered', null, attempt.at);
     const next = nextAttempt(rec.attempt, now.getTime(), { scale: deps.delayScale, retryAfterMs: attempt.retry_after_ms });
     if (next === null) return finish(d, 'failed', `all ${MAX_ATTEMPTS} attempts failed`, now);
-    d = { ...d, next_attempt_at: new Date(next.dueAt), changed_at: now };
-    if (!(await deps.webhooks.saveDelivery(d))) return;
-    const queued: AttemptRecord = { delivery_id: d._id, round: d.round, attempt: next.attempt, due_at: next.dueAt };
-    await deps.producer.send([{ topic: deps.topics.deliveryTiers[next.tier]!, key: d._id, value: encodeJson(queued) }], { timeoutMs: 10_000 });
+    if (d.queued_attempt === next.attempt) return; // a repeated record: its successor is queued already
+    // Queued first, then noted: a crash between the two queues it again (a duplicate record, skipped above or by
+    // the stored outcome), never not at all.
+    await queueAttempts(deps.producer, deps.topics, [{ record: { delivery_id: d._id, round: d.round, attempt: next.attempt, due_at: next.dueAt }, tier: next.tier }]);
+    await deps.webhooks.saveDelivery({ ...d, next_attempt_at: new Date(next.dueAt), queued_attempt: next.attempt, changed_at: now });
   };
 }
 

@@ -92,12 +92,7 @@ export function createAccountStore(db: Db, secrets: SecretBox) {
       if (!doc) throw new AppError('EC_NOT_FOUND', `account ${accountId} has no key ${keyId}`);
       return doc;
     },
-    /** The signing secret of a key, decrypted (outbound webhooks sign with it). */
-    async signingSecretOf(keyId: string): Promise<string | null> {
-      const doc = await keys.findOne({ _id: keyId });
-      return doc ? secrets.open(doc.signing_secret, doc._id) : null;
-    },
-    /** Replaces a key's signing secret; the new one is returned once more by signingSecretOf. */
+    /** Replaces a key's signing secret (deliveries from now on are signed with the new one). */
     async rotateSigningSecret(keyId: string): Promise<string> {
       const secret = `ecs_${randomBytes(32).toString('base64url')}`;
       const res = await keys.updateOne({ _id: keyId }, { $set: { signing_secret: secrets.seal(secret, keyId) } });

@@ -86,7 +86,7 @@ export function createActorStore(db: Db, clock: Clock = systemClock) {
       const recovered = await db.collection<ContactDoc>(COLLECTIONS.contact).find({ waba_id: wabaId, aliases: { $in: dangling } }).toArray();
       return [...new Map([...found, ...recovered].map((c) => [c._id, c])).values()];
     },
-    async commit(w: ActorWriteSet): Promise<void> {
+    async commit(w: ActorWriteSet): Promise<Date> {
       // changed_at: when the store took the change (the one field not derived from events). REST pollers filter
       // on it (updated_since); docs/decisions/0007-rest-api.md says why it is taken before the writes.
       const changedAt = clock.now();
@@ -115,6 +115,7 @@ export function createActorStore(db: Db, clock: Clock = systemClock) {
           { $set: { status: 'skipped', skip_reason: s.reason, skipped_at: s.at, changed_at: changedAt } },
         );
       }
+      return changedAt;
     },
   };
 }

@@ -1,5 +1,7 @@
 // Keyset pagination: a page is "the next `limit` documents after this sort key", never an offset, so documents
-// inserted or removed elsewhere in the order cannot shift a page (nothing skipped, nothing repeated).
+// inserted or removed elsewhere in the order cannot shift a page. A document whose own sort key changes during a
+// pass moves: ahead of the cursor it is not seen in that pass (inbox order), behind it it is seen again with its
+// new state (change order, which is why pollers sync with updated_since: docs/decisions/0007-rest-api.md).
 import { type Collection, type Document, type Filter } from 'mongodb';
 
 /** A sort order; the last field must be _id (unique), which makes the order total and the key exact. */

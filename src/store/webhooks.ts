@@ -53,6 +53,8 @@ export type DeliveryDoc = {
   round: number;
   attempts: AttemptDoc[];
   next_attempt_at: Date | null;
+  /** The attempt of this round last put on a tier topic: a repeated record does not queue its successor twice. */
+  queued_attempt: number | null;
   delivered_at: Date | null;
   failed_at: Date | null;
   failure_reason: string | null;
@@ -91,11 +93,11 @@ export function createWebhookStore(db: Db) {
     endpoint(id: string): Promise<EndpointDoc | null> {
       return endpoints.findOne({ _id: id });
     },
+    // Field updates, not replaces: the delivery worker sets failing_since / enabled on the same documents.
     async updateEndpoint(keyId: string, id: string, change: { url?: string; categories?: readonly string[] }, now: Date): Promise<EndpointDoc> {
-      const doc = await endpointOf(keyId, id);
-      const next = { ...doc, ...(change.url ? { url: change.url } : {}), ...(change.categories ? { categories: [...change.categories] } : {}), updated_at: now };
-      await endpoints.replaceOne({ _id: id }, next);
-      return next;
+      await endpointOf(keyId, id);
+      await endpoints.updateOne({ _id: id }, { $set: { ...(change.url ? { url: change.url } : {}), ...(change.categories ? { categories: [...change.categories] } : {}), updated_at: now } });
+      return endpointOf(keyId, id);
     },
     async deleteEndpoint(keyId: string, id: string): Promise<void> {
       await endpointOf(keyId, id);
@@ -103,10 +105,9 @@ export function createWebhookStore(db: Db) {
     },
     /** Re-enables a disabled endpoint: its failure streak starts over. */
     async enableEndpoint(keyId: string, id: string, now: Date): Promise<EndpointDoc> {
-      const doc = await endpointOf(keyId, id);
-      const next = { ...doc, enabled: true, disabled_at: null, disabled_reason: null, failing_since: null, updated_at: now };
-      await endpoints.replaceOne({ _id: id }, next);
-      return next;
+      await endpointOf(keyId, id);
+      await endpoints.updateOne({ _id: id }, { $set: { enabled: true, disabled_at: null, disabled_reason: null, failing_since: null, updated_at: now } });
+      return endpointOf(keyId, id);
     },
     /** Enabled endpoints of an account subscribed to a category. */
     subscribed(accountId: string, category: string): Promise<EndpointDoc[]> {
@@ -150,11 +151,16 @@ export function createWebhookStore(db: Db) {
       if (status) filter['status'] = status;
       return findPage(deliveries, { filter, sort: DELIVERY_ORDER, after, limit });
     },
-    /** Starts a new round of a failed delivery; null when it is not failed (already pending or delivered). */
+    /** Starts a new round of a failed delivery, or returns a pending round that never got its first attempt (its
+     *  queueing failed: the caller queues it again). Null when it is delivered or its round is under way. */
     async startRound(id: string, now: Date): Promise<DeliveryDoc | null> {
       const doc = await deliveries.findOne({ _id: id });
-      if (!doc || doc.status !== 'failed') return null;
-      const next: DeliveryDoc = { ...doc, status: 'pending', round: doc.round + 1, next_attempt_at: now, failed_at: null, failure_reason: null, changed_at: now };
+      if (!doc) return null;
+      if (doc.status === 'pending' && !doc.attempts.some((a) => a.round === doc.round)) return doc;
+      if (doc.status !== 'failed') return null;
+      const next: DeliveryDoc = {
+        ...doc, status: 'pending', round: doc.round + 1, next_attempt_at: now, queued_attempt: 1, failed_at: null, failure_reason: null, changed_at: now,
+      };
       const res = await deliveries.replaceOne({ _id: id, round: doc.round, status: 'failed' }, next);
       return res.matchedCount === 1 ? next : null;
     },

@@ -1,7 +1,7 @@
 // Killing the actor process (SIGKILL) in the middle of a large batch and restarting it gives exactly the
 // documents of an uninterrupted run: the same backlog goes to two topic prefixes; one is applied without
 // interruption in-process, the other by a real `echocue serve --role actors` process that is killed mid-way.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { MongoClient } from 'mongodb';
 import { startSystem } from '../../src/cli/system.ts';
@@ -9,7 +9,7 @@ import { signBody } from '../../src/ingest/verify-signature.ts';
 import { FIXTURE_SECRET, testEnv, waitFor, type TestEnv } from '../helpers/env.ts';
 import { postWebhook } from '../helpers/http.ts';
 import { waitForActors } from '../helpers/topics.ts';
-import { ROOT } from '../helpers/services.ts';
+import { exited, serveProcess } from '../helpers/process.ts';
 
 const POSTS = 16;
 const T0 = 1_781_514_000;
@@ -75,24 +75,6 @@ async function dump(uri: string): Promise<Record<string, unknown[]>> {
   }
 }
 
-function actorsProcess(env: TestEnv): ChildProcess {
-  return spawn(process.execPath, [`${ROOT}src/cli/main.ts`, 'serve', '--role', 'actors'], {
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      KAFKA_BROKERS: env.config.kafka.brokers.join(','),
-      MONGODB_URI: env.config.mongo.uri,
-      SCHEMA_REGISTRY_URL: env.config.registry.url,
-      KAFKA_TOPIC_PREFIX: env.config.kafka.topicPrefix,
-      KAFKA_PARTITIONS: String(env.config.kafka.partitions),
-      META_APP_SECRET: FIXTURE_SECRET,
-      PORT: '0',
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-}
-
-const exited = (p: ChildProcess) => new Promise<void>((resolve) => (p.exitCode !== null || p.signalCode !== null ? resolve() : p.once('exit', () => resolve())));
 
 describe('actors > crash in the middle of a batch', () => {
   let reference: TestEnv;
@@ -121,7 +103,7 @@ describe('actors > crash in the middle of a batch', () => {
     // Kill as soon as the first writes of the first batches land: the batch is being written, not committed.
     const mongo = new MongoClient(crashed.config.mongo.uri);
     await mongo.connect();
-    child = actorsProcess(crashed);
+    child = serveProcess(crashed, 'actors');
     const seenAtKill = await waitFor(async () => {
       const n = await mongo.db().collection('ec_message').countDocuments();
       return n > 0 ? n : undefined;
@@ -133,7 +115,7 @@ describe('actors > crash in the middle of a batch', () => {
     expect(seenAtKill).toBeGreaterThan(0);
     expect(afterKill).toBeLessThan(expected['ec_message']!.length); // it really was interrupted
 
-    child = actorsProcess(crashed);
+    child = serveProcess(crashed, 'actors');
     await waitForActors(crashed.config, 120_000);
     child.kill('SIGTERM');
     await exited(child);

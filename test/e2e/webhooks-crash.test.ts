@@ -1,38 +1,20 @@
 // Killing the delivery process (SIGKILL) in the middle of the retry chain loses no delivery and sends no attempt
 // twice, except an attempt that was in flight at the kill (its outcome is unknown, so it is sent again).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { startSystem, type RunningSystem } from '../../src/cli/system.ts';
 import { signBody } from '../../src/ingest/verify-signature.ts';
 import { FIXTURE_SECRET, testEnv, waitFor, type TestEnv } from '../helpers/env.ts';
 import { postWebhook } from '../helpers/http.ts';
 import { openApiChecker, type OpenApiChecker } from '../helpers/openapi.ts';
 import { startReceiver, type Receiver, type Received } from '../helpers/receiver.ts';
-import { ROOT } from '../helpers/services.ts';
+import { exited, serveProcess } from '../helpers/process.ts';
 
 const ADMIN = 'admin-token-for-crash-tests';
 const WABA = '104719385562013';
 const MESSAGES = 30;
 const overrides = { ADMIN_TOKEN: ADMIN, DELIVERY_DELAY_SCALE: '0.001', DELIVERY_ALLOW_CIDRS: '127.0.0.1/32', DELIVERY_TIMEOUT_MS: '5000' };
 
-function deliveryProcess(env: TestEnv): ChildProcess {
-  return spawn(process.execPath, [`${ROOT}src/cli/main.ts`, 'serve', '--role', 'delivery'], {
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      KAFKA_BROKERS: env.config.kafka.brokers.join(','),
-      MONGODB_URI: env.config.mongo.uri,
-      SCHEMA_REGISTRY_URL: env.config.registry.url,
-      KAFKA_TOPIC_PREFIX: env.config.kafka.topicPrefix,
-      KAFKA_PARTITIONS: String(env.config.kafka.partitions),
-      PORT: '0',
-      LOG_LEVEL: 'error',
-      ...overrides,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-}
-
-const exited = (p: ChildProcess) => new Promise<void>((resolve) => (p.exitCode !== null || p.signalCode !== null ? resolve() : p.once('exit', () => resolve())));
 
 describe('outbound webhooks > the delivery process killed mid-chain', () => {
   let env: TestEnv;
@@ -86,14 +68,14 @@ describe('outbound webhooks > the delivery process killed mid-chain', () => {
         }
       });
     });
-    child = deliveryProcess(env);
+    child = serveProcess(env, 'delivery', { ...overrides, LOG_LEVEL: 'error' });
     await killed;
     await exited(child);
     const beforeRestart = rx.received.length;
     expect(beforeRestart).toBeLessThan(MESSAGES * 3); // it really was interrupted
     expect(inFlightAtKill.length).toBeGreaterThan(0);
 
-    child = deliveryProcess(env);
+    child = serveProcess(env, 'delivery', { ...overrides, LOG_LEVEL: 'error' });
     const delivered = await waitFor(async () => {
       const res = await api.call('GET', `${system.url}/api/webhooks/endpoints/${endpointId}/deliveries?status=delivered&limit=100`, { key });
       return res.json.data.length === MESSAGES ? res.json.data : undefined;

@@ -202,6 +202,23 @@ describe('outbound webhooks', () => {
     expect((await call('GET', '/api/webhooks/signing-secret')).json.signing_secret).toBe(rotated.json.signing_secret);
     s.secret = rotated.json.signing_secret;
   });
+
+  test('endpoints can be changed, re-enabled and deleted; a deleted endpoint\'s id is gone', async () => {
+    const ep = (await call('POST', '/api/webhooks/endpoints', { url: `${rx.base}/spare` })).json;
+    expect(ep.categories).toEqual(['message.inbound', 'message.status', 'template.status', 'template.quality', 'consent.event']);
+    const changed = await call('POST', `/api/webhooks/endpoints/${ep.id}`, { categories: ['consent.event'] });
+    expect(changed.json).toMatchObject({ id: ep.id, categories: ['consent.event'], url: `${rx.base}/spare` });
+    expect((await call('POST', `/api/webhooks/endpoints/${ep.id}`, { url: 'https://192.168.0.10/x' })).json.error.code).toBe('EC_URL_REFUSED');
+    expect((await call('POST', `/api/webhooks/endpoints/${ep.id}/enable`)).json.enabled).toBe(true);
+    expect((await call('GET', '/api/webhooks/endpoints')).json.data.map((e: any) => e.id)).toContain(ep.id);
+    expect((await call('DELETE', `/api/webhooks/endpoints/${ep.id}`)).json).toEqual({ id: ep.id, deleted: true });
+    expect((await call('GET', `/api/webhooks/endpoints/${ep.id}`)).status).toBe(404);
+  });
+
+  test('every webhook operation was exercised and answered as documented', () => {
+    const missing = s.api.operations().filter((o) => o.tag === 'webhooks' && !s.api.seen.get(o.operationId)?.size);
+    expect(missing).toEqual([]);
+  });
 });
 
 describe('outbound webhooks > an endpoint failing continuously is disabled, visibly, and can be re-enabled', () => {

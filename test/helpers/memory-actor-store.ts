@@ -16,7 +16,7 @@ export class MemoryActorStore implements ActorStore {
   async contactsByAliases(wabaId: string, aliases: readonly string[]): Promise<ContactDoc[]> {
     return [...this.data.contact.values()].filter((c) => c.waba_id === wabaId && c.aliases.some((a) => aliases.includes(a))).map((c) => structuredClone(c));
   }
-  async commit(w: WriteSet): Promise<void> {
+  async commit(w: WriteSet): Promise<Date> {
     for (const m of [...w.inserts.message, ...w.replaces.message]) this.data.message.set(m._id, structuredClone(m));
     for (const r of w.repointMessages) for (const m of this.data.message.values()) if (m.thread_id === r.from) m.thread_id = r.to;
     for (const c of ['contact', 'thread', 'template', 'waba_state'] as const) {
@@ -29,6 +29,7 @@ export class MemoryActorStore implements ActorStore {
         if (r.waba_id === s.wabaId && r.status === 'pending' && match) Object.assign(r, { status: 'skipped', skip_reason: s.reason, skipped_at: s.at });
       }
     }
+    return new Date(0);
   }
   /** Every document, sorted, for comparing two runs. */
   snapshot() {

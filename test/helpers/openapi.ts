@@ -6,7 +6,7 @@ import { compileErrors, validate } from '@readme/openapi-parser';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;
 
-type Doc = { paths: Record<string, Record<string, { operationId: string; responses: Record<string, { content?: Record<string, unknown> }> }>> };
+type Doc = { paths: Record<string, Record<string, { operationId: string; tags?: string[]; responses: Record<string, { content?: Record<string, unknown> }> }>> };
 
 export type ApiResponse = { status: number; json: any; headers: Headers; text: string };
 
@@ -57,8 +57,8 @@ export async function openApiChecker(baseUrl: string) {
       check(method, new URL(url).pathname, out);
       return out;
     },
-    operations: (): { operationId: string; method: string; path: string }[] =>
-      Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ operationId: op.operationId, method, path }))),
+    operations: (): { operationId: string; method: string; path: string; tag: string }[] =>
+      Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ operationId: op.operationId, method, path, tag: op.tags?.[0] ?? '' }))),
   };
 }
 

@@ -45,6 +45,7 @@ export function broadcastRoutes(deps: BroadcastRouteDeps): Route[] {
           now: deps.clock.now(),
           settleMs: deps.settleMs,
           keyOf: (r) => [r.recipient._id],
+          keyLength: 1,
           fetch: async (after, limit) => {
             const rest = after === null ? rows : rows.filter((r) => r.recipient._id > String(after[0]));
             return { items: rest.slice(0, limit), more: rest.length > limit };

@@ -40,6 +40,7 @@ export function templateRoutes(deps: TemplateRouteDeps): Route[] {
           now: deps.clock.now(),
           settleMs: deps.settleMs,
           keyOf: (t) => sortKeyOf(t, TEMPLATE_ORDERS[order]),
+          keyLength: TEMPLATE_ORDERS[order].length,
           fetch: (after, limit) => deps.templates.list(filter, order, after, limit),
         });
         return { data: page.items.map(templateView), next_cursor: page.next_cursor, next_updated_since: page.next_updated_since };

@@ -46,6 +46,7 @@ export function threadRoutes(deps: ThreadRouteDeps): Route[] {
           now: deps.clock.now(),
           settleMs: deps.settleMs,
           keyOf: (t) => sortKeyOf(t, THREAD_ORDERS[order]),
+          keyLength: THREAD_ORDERS[order].length,
           fetch: (after, limit) => deps.threads.list(filter, order, after, limit),
         });
         return { data: page.items.map(threadView), next_cursor: page.next_cursor, next_updated_since: page.next_updated_since };
@@ -76,6 +77,7 @@ export function threadRoutes(deps: ThreadRouteDeps): Route[] {
           now: deps.clock.now(),
           settleMs: deps.settleMs,
           keyOf: (m) => sortKeyOf(m, MESSAGE_ORDERS[order]),
+          keyLength: MESSAGE_ORDERS[order].length,
           fetch: (after, limit) => deps.messages.listForThread(thread._id, updatedSince, order, after, limit),
         });
         return { data: page.items.map(messageView), next_cursor: page.next_cursor, next_updated_since: page.next_updated_since };

@@ -120,6 +120,7 @@ export function webhookRoutes(deps: WebhookRouteDeps): Route[] {
           query: { op: 'listWebhookDeliveries', endpoint: params.id, status: query.status ?? null },
           cursor: query.cursor, limit: query.limit, updatedSince: null, now: clock.now(), settleMs: deps.settleMs,
           keyOf: (d) => sortKeyOf(d, DELIVERY_ORDER),
+          keyLength: DELIVERY_ORDER.length,
           fetch: (after, limit) => webhooks.listDeliveries(params.id, query.status, after, limit),
         });
         return { data: page.items.map(deliveryView), next_cursor: page.next_cursor, next_updated_since: page.next_updated_since };
