@@ -15,14 +15,15 @@ CHROMIUM := /usr/bin/chromium
 # Run every node/npm/npx below with the project's Node 24, not the machine's older one.
 export PATH := $(NODE_BIN):$(ROOT)/node_modules/.bin:$(PATH)
 
-.PHONY: help deps node browser up down status run test check typecheck lint gen clean
+.PHONY: help deps node browser up down status run test bench check typecheck lint gen clean
 
 help:
-	@echo "make run     start the local stack and EchoCue (ingest, actors, api) on http://127.0.0.1:8080"
+	@echo "make run     start the local stack and EchoCue (ingest, actors, delivery, api) on http://127.0.0.1:8080"
 	@echo "make test    install, start what the tests need, run the whole suite, stop what it started"
 	@echo "make up / make down / make status   the local stack only (Kafka, FerretDB, schema registry)"
 	@echo "make deps    install Node $(NODE_MAJOR), npm packages and the local stack's services"
 	@echo "make browser install Debian's chromium for the browser tests (only when $(CHROMIUM) is missing)"
+	@echo "make bench   benchmarks of every stage against same-run baselines -> BENCHMARKS.md (STAGE=ingest,... for some)"
 	@echo "make check   typecheck and lint"
 
 # Node 24 LTS comes from the npm registry as a package (a binary inside it): the machine's Node 20 is past EOL.
@@ -72,6 +73,10 @@ test: deps browser
 	@rm -f $(CACHE)/test-results.json
 	@status=0; node node_modules/vitest/vitest.mjs run --reporter=default --reporter=json --outputFile=$(CACHE)/test-results.json || status=$$?; \
 	  node scripts/test-summary.ts $(CACHE)/test-results.json; exit $$status
+
+# Benchmarks are not tests: no timing assertion ever goes into `make test`. STAGE=ingest,actors,... runs some.
+bench: up
+	node bench/run.ts $(or $(STAGE),all)
 
 typecheck: deps
 	tsc --noEmit
