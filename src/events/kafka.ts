@@ -46,6 +46,12 @@ export interface EventProducer {
   disconnect(): Promise<void>;
 }
 
+/** One combined write stays under Kafka's default 1 MiB batch limit per partition, and serves at most this many callers. */
+const MAX_WRITE_BYTES = 768 * 1024;
+const MAX_WRITE_CALLERS = 500;
+/** The broker's own timeout for a write; callers give up earlier on their own deadline. */
+const WRITE_TIMEOUT_MS = 30_000;
+
 export async function createEventProducer(kafka: Kafka): Promise<EventProducer> {
   const producer: Producer = kafka.producer({
     idempotent: true,
@@ -58,26 +64,56 @@ export async function createEventProducer(kafka: Kafka): Promise<EventProducer> 
     retry: { initialRetryTime: 100, maxRetryTime: 1000, retries: 4 },
   });
   await producer.connect();
-  return {
-    async send(records, { timeoutMs }) {
-      if (records.length === 0) return;
+
+  // Group commit: while one write is in flight, the records of every caller that arrives meanwhile wait and go
+  // together in the next write. kafkajs's idempotent producer serialises writes to a partition, so one write per
+  // webhook POST caps ingest at one Kafka round trip per request; combined, one round trip serves them all.
+  // Each caller still gets its own deadline and answer; a failed write fails exactly the callers in it.
+  type Waiting = { records: readonly EventRecord[]; bytes: number; expired: boolean; resolve(): void; reject(err: unknown): void };
+  const queue: Waiting[] = [];
+  let flushing = false;
+
+  async function flush(): Promise<void> {
+    flushing = true;
+    while (queue.length > 0) {
+      // A caller past its deadline has answered 503 already (Meta sends it again): its records are not written.
+      for (let i = queue.length - 1; i >= 0; i--) if (queue[i]!.expired) queue.splice(i, 1);
+      if (queue.length === 0) break;
+      let bytes = 0;
+      let take = 0;
+      while (take < queue.length && (take === 0 || (bytes + queue[take]!.bytes <= MAX_WRITE_BYTES && take < MAX_WRITE_CALLERS))) bytes += queue[take++]!.bytes;
+      const group = queue.splice(0, take);
       const byTopic = new Map<string, { key: string; value: Buffer; headers?: Record<string, string> }[]>();
-      for (const r of records) {
+      for (const r of group.flatMap((g) => g.records)) {
         const list = byTopic.get(r.topic) ?? [];
         list.push({ key: r.key, value: r.value, ...(r.headers ? { headers: { ...r.headers } } : {}) });
         byTopic.set(r.topic, list);
       }
+      try {
+        await producer.sendBatch({ acks: -1, timeout: WRITE_TIMEOUT_MS, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+        for (const g of group) g.resolve();
+      } catch (err) {
+        for (const g of group) g.reject(err);
+      }
+    }
+    flushing = false;
+  }
+
+  return {
+    async send(records, { timeoutMs }) {
+      if (records.length === 0) return;
       let timer: NodeJS.Timeout | undefined;
+      let waiting: Waiting | undefined;
       const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new AppError('EC_KAFKA_UNAVAILABLE', `Kafka did not acknowledge ${records.length} record(s) within ${timeoutMs} ms`)),
-          timeoutMs,
-        );
+        timer = setTimeout(() => {
+          if (waiting) waiting.expired = true;
+          reject(new AppError('EC_KAFKA_UNAVAILABLE', `Kafka did not acknowledge ${records.length} record(s) within ${timeoutMs} ms`));
+        }, timeoutMs);
       });
-      const write = producer.sendBatch({
-        acks: -1,
-        timeout: timeoutMs,
-        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+      const write = new Promise<void>((resolve, reject) => {
+        waiting = { records, bytes: records.reduce((n, r) => n + r.value.length + r.key.length, 0), expired: false, resolve, reject };
+        queue.push(waiting);
+        if (!flushing) void flush();
       });
       write.catch(() => undefined); // a late failure after the deadline is already answered with 503
       try {

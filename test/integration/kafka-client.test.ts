@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type Kafka } from 'kafkajs';
 import { createEventProducer, createKafka, ensureTopics, runBatchConsumer, type ConsumedRecord } from '../../src/events/kafka.ts';
 import { testEnv, uniqueName, waitFor, type TestEnv } from '../helpers/env.ts';
+import { readTopic } from '../helpers/kafka.ts';
 
 describe('events > kafka client against the real broker', () => {
   let env: TestEnv;
@@ -27,6 +28,17 @@ describe('events > kafka client against the real broker', () => {
     await admin.disconnect();
     expect(meta.topics[0]!.partitions).toHaveLength(4);
     expect(cluster.controller).not.toBeNull();
+  });
+
+  test('many concurrent sends through one producer (combined into shared writes) all land, each record once', async () => {
+    const producer = await createEventProducer(kafka);
+    const own = `${env.config.kafka.topicPrefix}concurrent`;
+    await ensureTopics(kafka, [own], { partitions: 3, replicationFactor: 1 });
+    const callers = Array.from({ length: 300 }, (_, i) => [0, 1, 2].map((j) => ({ topic: own, key: `k${i % 7}`, value: Buffer.from(`c${i}-r${j}`) })));
+    await Promise.all(callers.map((records) => producer.send(records, { timeoutMs: 20_000 })));
+    await producer.disconnect();
+    const got = (await readTopic(env.config, own)).map((r) => r.value.toString());
+    expect(got.sort()).toEqual(callers.flat().map((r) => r.value.toString()).sort());
   });
 
   test('idempotent producer writes with acks=all; a group of two consumers splits the partitions; offsets survive a restart', async () => {
