@@ -53,9 +53,12 @@ export async function startPlanner(deps: PlannerDeps): Promise<RunningConsumer> 
     topics: [deps.topics.notifications],
     log,
     concurrency: 2,
-    async handleBatch(records) {
+    async handleBatch(records, heartbeat) {
       const attempts: AttemptRecord[] = [];
-      for (const r of records) attempts.push(...(await planDeliveries(deps, decodeJson<Notification>(r.value, 'notification'))));
+      for (const r of records) {
+        attempts.push(...(await planDeliveries(deps, decodeJson<Notification>(r.value, 'notification'))));
+        await heartbeat(); // a long batch on a slow store must not outlive the session timeout
+      }
       if (attempts.length === 0) return;
       await queueAttempts(deps.producer, deps.topics, attempts.map((record) => ({ record, tier: 0 })));
       log.debug({ count: attempts.length }, 'deliveries planned');

@@ -24,6 +24,20 @@ export interface EventSerde {
  * Registers each topic's schema under "<topic>-value" with BACKWARD compatibility enforced, and returns a serde.
  * An incompatible schema change fails here, at start-up, with EC_EVENT_ENCODING.
  */
+/** Sets BACKWARD compatibility on a subject. Processes starting together race here: Apicurio answers the losers
+ *  "rule already exists" (409), which is fine as long as the subject ends up BACKWARD. */
+async function setBackward(registry: SchemaRegistryClient, subject: string): Promise<void> {
+  try {
+    await registry.updateConfig(subject, { compatibility: Compatibility.BACKWARD });
+  } catch (err) {
+    const current = await registry.getConfig(subject).catch(() => null);
+    if (current?.compatibility === Compatibility.BACKWARD) return;
+    await registry.updateConfig(subject, { compatibility: Compatibility.BACKWARD }).catch((again: unknown) => {
+      throw again ?? err;
+    });
+  }
+}
+
 export async function createEventSerde(
   registry: SchemaRegistryClient,
   schemas: ReadonlyMap<string, LoadedSchema>,
@@ -32,7 +46,7 @@ export async function createEventSerde(
   for (const [topic, schema] of schemas) {
     const subject = valueSubject(topic);
     try {
-      await registry.updateConfig(subject, { compatibility: Compatibility.BACKWARD });
+      await setBackward(registry, subject);
       const id = await registry.register(subject, { schemaType: 'AVRO', schema: schema.text }, false);
       writers.set(topic, { id, type: schema.type });
     } catch (err) {

@@ -21,6 +21,15 @@ describe('events > schema registry and Avro serde', () => {
     for (const s of subjects) await registry.deleteSubject(s, false).catch(() => undefined);
   });
 
+  test('processes starting together on a fresh subject all register (the BACKWARD rule race is harmless)', async () => {
+    const topic = uniqueName('race.');
+    subjects.push(valueSubject(topic));
+    const clients = Array.from({ length: 4 }, () => new SchemaRegistryClient({ baseURLs: [services().SCHEMA_REGISTRY_URL] }));
+    const serdes = await Promise.all(clients.map((c) => createEventSerde(c, new Map([[topic, loadSchema('message.inbound')]]))));
+    expect(new Set(serdes.map((x) => x.schemaId(topic))).size).toBe(1);
+    expect(await registry.getCompatibility(valueSubject(topic))).toBe('BACKWARD');
+  });
+
   test('registers the real event schema and round-trips a record in the Confluent wire format', async () => {
     const topic = uniqueName('reg.');
     subjects.push(valueSubject(topic));
