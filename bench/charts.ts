@@ -23,7 +23,7 @@ export async function writeCharts(dir: string, series: readonly Series[]): Promi
       encoding: {
         x: { field: 'x', type: 'quantitative', title: lines[0]!.x },
         y: { field: 'y', type: 'quantitative', title: lines[0]!.y },
-        color: { field: 'series', type: 'nominal', title: null, legend: { orient: 'bottom', columns: 2 } },
+        color: { field: 'series', type: 'nominal', title: null, legend: { orient: 'bottom', columns: 2, labelLimit: 400 } },
       },
       config: { font: 'sans-serif', background: 'white' },
     };

@@ -86,7 +86,7 @@ async function main(): Promise<void> {
     writeFileSync(join(dir, `${name}.json`), json);
     writeFileSync(join(latest, `${name}.json`), json);
     for (const f of result.figures) {
-      process.stdout.write(`  ${f.name}: ${f.value.toFixed(1)} ${f.unit}${f.baseline ? `  (baseline ${f.baseline.name}: ${f.baseline.value.toFixed(1)} ${f.baseline.unit}; ratio ${f.ratio?.toFixed(2)})` : ''}${f.met === null ? '' : f.met ? '  target met' : '  TARGET MISSED'}\n`);
+      process.stdout.write(`  ${f.name}: ${f.value?.toFixed(1)} ${f.unit}${f.baseline ? `  (baseline ${f.baseline.name}: ${f.baseline.value?.toFixed(1)} ${f.baseline.unit}; ratio ${f.ratio?.toFixed(2)})` : ''}${f.met === null ? '' : f.met ? '  target met' : '  TARGET MISSED'}\n`);
     }
     process.stdout.write(`  (${seconds} s)\n`);
   }

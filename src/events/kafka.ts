@@ -46,11 +46,36 @@ export interface EventProducer {
   disconnect(): Promise<void>;
 }
 
-/** One combined write stays under Kafka's default 1 MiB batch limit per partition, and serves at most this many callers. */
+/** Per-topic record batch limit EchoCue's topics are created with (a 3 MiB webhook body plus headroom). */
+export const TOPIC_MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
+
+/** One write stays well under the topics' batch limit (a caller's larger send is split into several writes, a single
+ *  larger record goes alone), and serves at most this many callers. */
 const MAX_WRITE_BYTES = 768 * 1024;
 const MAX_WRITE_CALLERS = 500;
 /** The broker's own timeout for a write; callers give up earlier on their own deadline. */
 const WRITE_TIMEOUT_MS = 30_000;
+
+const sizeOf = (records: readonly EventRecord[]): number => records.reduce((n, r) => n + r.value.length + r.key.length + 64, 0);
+
+/** Consecutive chunks of at most `max` bytes (a record larger than that is a chunk of its own). */
+export function chunkBySize(records: readonly EventRecord[], max: number): EventRecord[][] {
+  const chunks: EventRecord[][] = [];
+  let current: EventRecord[] = [];
+  let bytes = 0;
+  for (const r of records) {
+    const size = sizeOf([r]);
+    if (current.length > 0 && bytes + size > max) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(r);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
 
 export async function createEventProducer(kafka: Kafka): Promise<EventProducer> {
   const producer: Producer = kafka.producer({
@@ -103,18 +128,26 @@ export async function createEventProducer(kafka: Kafka): Promise<EventProducer> 
     async send(records, { timeoutMs }) {
       if (records.length === 0) return;
       let timer: NodeJS.Timeout | undefined;
-      let waiting: Waiting | undefined;
+      let waiting: Waiting[] = [];
       const deadline = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
-          if (waiting) waiting.expired = true;
+          for (const part of waiting) part.expired = true;
           reject(new AppError('EC_KAFKA_UNAVAILABLE', `Kafka did not acknowledge ${records.length} record(s) within ${timeoutMs} ms`));
         }, timeoutMs);
       });
-      const write = new Promise<void>((resolve, reject) => {
-        waiting = { records, bytes: records.reduce((n, r) => n + r.value.length + r.key.length, 0), expired: false, resolve, reject };
-        queue.push(waiting);
-        if (!flushing) void flush();
-      });
+      const parts: Waiting[] = [];
+      const write = Promise.all(
+        chunkBySize(records, MAX_WRITE_BYTES).map(
+          (chunk) =>
+            new Promise<void>((resolve, reject) => {
+              const part: Waiting = { records: chunk, bytes: sizeOf(chunk), expired: false, resolve, reject };
+              parts.push(part);
+              queue.push(part);
+            }),
+        ),
+      ).then(() => undefined);
+      waiting = parts;
+      if (!flushing) void flush();
       write.catch(() => undefined); // a late failure after the deadline is already answered with 503
       try {
         await Promise.race([write, deadline]);
@@ -272,7 +305,13 @@ export async function ensureTopics(
         if (missing.length > 0) {
           await admin.createTopics({
             waitForLeaders: true,
-            topics: missing.map((topic) => ({ topic, numPartitions: settings.partitions, replicationFactor: settings.replicationFactor })),
+            topics: missing.map((topic) => ({
+              topic,
+              numPartitions: settings.partitions,
+              replicationFactor: settings.replicationFactor,
+              // Meta's bodies reach 3 MiB (the raw topic keeps them whole), above Kafka's 1 MiB default.
+              configEntries: [{ name: 'max.message.bytes', value: String(TOPIC_MAX_MESSAGE_BYTES) }],
+            })),
           });
         }
         await admin.fetchTopicMetadata({ topics: [...topics] });

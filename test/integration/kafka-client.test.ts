@@ -41,6 +41,18 @@ describe('events > kafka client against the real broker', () => {
     expect(got.sort()).toEqual(callers.flat().map((r) => r.value.toString()).sort());
   });
 
+  test('a send larger than one Kafka write (split into several), and a single 3 MiB record, both land', async () => {
+    const producer = await createEventProducer(kafka);
+    const own = `${env.config.kafka.topicPrefix}large`;
+    await ensureTopics(kafka, [own], { partitions: 1, replicationFactor: 1 });
+    const many = Array.from({ length: 40 }, (_, i) => ({ topic: own, key: 'w', value: Buffer.alloc(80_000, i) }));
+    await producer.send(many, { timeoutMs: 20_000 });
+    await producer.send([{ topic: own, key: 'w', value: Buffer.alloc(3 * 1024 * 1024, 7) }], { timeoutMs: 20_000 });
+    await producer.disconnect();
+    const got = await readTopic(env.config, own);
+    expect(got.map((r) => r.value.length)).toEqual([...many.map(() => 80_000), 3 * 1024 * 1024]);
+  });
+
   test('idempotent producer writes with acks=all; a group of two consumers splits the partitions; offsets survive a restart', async () => {
     const producer = await createEventProducer(kafka);
     const keys = Array.from({ length: 40 }, (_, i) => `waba-${i}`);
