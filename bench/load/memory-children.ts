@@ -1,0 +1,109 @@
+// `echocue serve --role X` as child processes for the memory bench: the env built from a Config, the URL read from
+// the start-up log line, RSS sampled from /proc/<pid>/status, Prometheus counters read from /metrics.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type Config } from '../../src/config/index.ts';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+
+/** The environment that makes `loadConfig` give back `config` (with PORT=0), plus `extra`. */
+export function envOf(config: Config, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env['PATH'] ?? '',
+    HOST: config.http.host,
+    PORT: '0',
+    KAFKA_BROKERS: config.kafka.brokers.join(','),
+    KAFKA_TOPIC_PREFIX: config.kafka.topicPrefix,
+    KAFKA_PARTITIONS: String(config.kafka.partitions),
+    KAFKA_REPLICATION_FACTOR: String(config.kafka.replicationFactor),
+    KAFKA_CLIENT_ID: config.kafka.clientId,
+    MONGODB_URI: config.mongo.uri,
+    SCHEMA_REGISTRY_URL: config.registry.url,
+    META_APP_SECRET: config.meta.appSecrets.join(','),
+    META_VERIFY_TOKEN: config.meta.verifyToken,
+    MASTER_KEY: config.secrets.masterKeys.map((k) => k.toString('base64')).join(','),
+    INGEST_ACK_TIMEOUT_MS: String(config.ingest.ackTimeoutMs),
+    API_RATE_LIMIT: String(config.api.rateLimit.points),
+    API_RATE_WINDOW_SECONDS: String(config.api.rateLimit.windowSeconds),
+    DELIVERY_DELAY_SCALE: String(config.delivery.delayScale),
+    DELIVERY_TIMEOUT_MS: String(config.delivery.timeoutMs),
+    DELIVERY_ALLOW_CIDRS: config.delivery.allowCidrs.join(','),
+    LOG_LEVEL: 'info', // the "EchoCue is running" line carries the URL; nothing logs per request at info
+    ...extra,
+  };
+}
+
+export type Child = {
+  role: string;
+  proc: ChildProcess;
+  pid: number;
+  /** Resolves with the child's base URL once it is serving. */
+  ready: Promise<string>;
+  /** The last lines it wrote to stderr (and non-JSON stdout), for error messages. */
+  tail: string[];
+  stop(): Promise<void>;
+};
+
+export function serveChild(role: string, env: Record<string, string>): Child {
+  const proc = spawn(process.execPath, [MAIN, 'serve', '--role', role], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const tail: string[] = [];
+  const keep = (line: string) => {
+    tail.push(line.slice(0, 500));
+    if (tail.length > 20) tail.shift();
+  };
+  const ready = new Promise<string>((resolve, reject) => {
+    let buf = '';
+    proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      buf += chunk;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        try {
+          const entry = JSON.parse(line) as { msg?: string; url?: string; level?: number };
+          if (entry.msg === 'EchoCue is running' && entry.url) resolve(entry.url);
+          if ((entry.level ?? 0) >= 40) keep(line);
+        } catch {
+          keep(line);
+        }
+      }
+    });
+    proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => chunk.split('\n').filter(Boolean).forEach(keep));
+    proc.once('exit', (code, signal) => reject(new Error(`echocue serve --role ${role} exited (${code ?? signal}) before serving: ${tail.join(' | ')}`)));
+  });
+  ready.catch(() => undefined);
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  return {
+    role, proc, pid: proc.pid!, ready, tail,
+    async stop() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** VmRSS and VmHWM (peak) of a process in bytes; null once it is gone. */
+export function rssOf(pid: number): { rss: number; hwm: number } | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+    return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+  } catch {
+    return null;
+  }
+}
+
+/** The sum of a Prometheus counter over its labels, read from `${url}/metrics`. */
+export async function counterOf(url: string, name: string): Promise<number> {
+  const res = await fetch(`${url}/metrics`);
+  const text = await res.text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) sum += Number(line.slice(line.lastIndexOf(' ') + 1)) || 0;
+  }
+  return sum;
+}
