@@ -56,7 +56,14 @@ export async function startPlanner(deps: PlannerDeps): Promise<RunningConsumer> 
     async handleBatch(records, heartbeat) {
       const attempts: AttemptRecord[] = [];
       for (const r of records) {
-        attempts.push(...(await planDeliveries(deps, decodeJson<Notification>(r.value, 'notification'))));
+        let n: Notification;
+        try {
+          n = decodeJson<Notification>(r.value, 'notification');
+        } catch {
+          log.warn({ topic: r.topic, partition: r.partition, offset: r.offset }, 'skipped a notification record that is not JSON');
+          continue;
+        }
+        attempts.push(...(await planDeliveries(deps, n)));
         await heartbeat(); // a long batch on a slow store must not outlive the session timeout
       }
       if (attempts.length === 0) return;

@@ -5,7 +5,7 @@
 // was in flight when the worker died is sent again (its outcome is unknown: the one duplicate case).
 import { type Kafka } from 'kafkajs';
 import { type Logger } from '../core/log.ts';
-import { type EventProducer, type RunningConsumer } from '../events/kafka.ts';
+import { type ConsumedRecord, type EventProducer, type RunningConsumer } from '../events/kafka.ts';
 import { decodeJson, type AttemptRecord } from '../events/outbound.ts';
 import { queueAttempts } from './queue.ts';
 import { type Topics } from '../events/topics.ts';
@@ -92,6 +92,15 @@ export function createAttemptHandler(deps: WorkerDeps) {
   };
 }
 
+function parsed(r: ConsumedRecord): AttemptRecord | null {
+  try {
+    const rec = decodeJson<AttemptRecord>(r.value, 'delivery attempt');
+    return typeof rec?.delivery_id === 'string' && Number.isInteger(rec.round) && Number.isInteger(rec.attempt) && Number.isFinite(rec.due_at) ? rec : null;
+  } catch {
+    return null;
+  }
+}
+
 export async function startWorker(deps: WorkerDeps & Readonly<{ kafka: Kafka; groupId: string }>): Promise<RunningConsumer> {
   const handle = createAttemptHandler(deps);
   return runDueConsumer({
@@ -99,8 +108,13 @@ export async function startWorker(deps: WorkerDeps & Readonly<{ kafka: Kafka; gr
     groupId: deps.groupId,
     topics: deps.topics.deliveryTiers,
     log: deps.log.child({ component: 'delivery-worker' }),
-    dueAt: (r) => decodeJson<AttemptRecord>(r.value, 'delivery attempt').due_at,
-    handle: (r) => handle(decodeJson<AttemptRecord>(r.value, 'delivery attempt')),
+    // A record that is not an attempt (written by hand, say) is skipped with a warning, never retried forever.
+    dueAt: (r) => parsed(r)?.due_at ?? 0,
+    handle: async (r) => {
+      const rec = parsed(r);
+      if (rec) return handle(rec);
+      deps.log.warn({ topic: r.topic, partition: r.partition, offset: r.offset }, 'skipped a delivery-tier record that is not an attempt');
+    },
     concurrency: 6,
   });
 }

@@ -215,6 +215,36 @@ describe('outbound webhooks', () => {
     expect((await call('GET', `/api/webhooks/endpoints/${ep.id}`)).status).toBe(404);
   });
 
+  test('a record on a delivery topic that is not an attempt (or a notification that is not JSON) is skipped, not retried forever', async () => {
+    const { Kafka, logLevel } = await import('kafkajs');
+    const producer = new Kafka({ brokers: [...s.env.config.kafka.brokers], logLevel: logLevel.NOTHING }).producer();
+    await producer.connect();
+    const prefix = s.env.config.kafka.topicPrefix;
+    await producer.send({ topic: `${prefix}echocue.delivery.attempt.v1`, messages: [{ key: 'x', value: 'not json' }, { key: 'y', value: '{"delivery_id":1}' }] });
+    await producer.send({ topic: `${prefix}echocue.notifications.v1`, messages: [{ key: WABA_A, value: 'not json' }] });
+    await producer.disconnect();
+    // Deliveries keep flowing behind them.
+    rx.script('/after-poison', [{ status: 200 }]);
+    const ep = (await call('POST', '/api/webhooks/endpoints', { url: `${rx.base}/after-poison`, categories: ['template.status'] })).json;
+    endpoints['after-poison'] = ep.id;
+    expect((await postFixture(s.system.url, fixture('template-status.pending-deletion.json'))).status).toBe(200);
+    await waitFor(async () => (rx.at('/after-poison').length > 0 ? true : undefined), 30_000, 'a delivery after the poison records');
+    // Both groups committed past every record of their topic, the bad ones included (nothing stuck behind them).
+    const admin = new Kafka({ brokers: [...s.env.config.kafka.brokers], logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      for (const [group, topic] of [[`${prefix}echocue.delivery.worker`, `${prefix}echocue.delivery.attempt.v1`], [`${prefix}echocue.delivery.planner`, `${prefix}echocue.notifications.v1`]] as const) {
+        await waitFor(async () => {
+          const high = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)]));
+          const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+          return committed!.partitions.every((p) => Math.max(0, Number(p.offset)) >= high.get(p.partition)!) ? true : undefined;
+        }, 30_000, `${group} to commit past every record of ${topic}`);
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
   test('every webhook operation was exercised and answered as documented', () => {
     const missing = s.api.operations().filter((o) => o.tag === 'webhooks' && !s.api.seen.get(o.operationId)?.size);
     expect(missing).toEqual([]);
