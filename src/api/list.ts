@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { AppError } from '../core/errors.ts';
 import { canonicalJson } from '../core/ids.ts';
-import { type Page } from '../store/page.ts';
+import { sortKeyOf, type Page, type SortSpec } from '../store/page.ts';
 
 export const pageQuery = {
   limit: z.coerce.number({ error: 'must be a whole number from 1 to 100' }).int('must be a whole number from 1 to 100').min(1, 'must be from 1 to 100').max(100, 'must be from 1 to 100').default(50).meta({ description: 'Page size, 1 to 100.' }),
@@ -91,4 +91,34 @@ export async function listPage<T extends object>(opts: {
     next_cursor: next ? Buffer.from(JSON.stringify(next)).toString('base64url') : null,
     next_updated_since: watermark === null ? null : new Date(watermark).toISOString(),
   };
+}
+
+/** One poll of a list: its default order, or oldest change first when `updated_since` is given; a page of it in
+ *  the response shape of listOf(). `scope` names what selects the list (account, thread, filters). */
+export async function pollList<T extends object, O extends string, V>(opts: {
+  op: string;
+  scope: Readonly<Record<string, unknown>>;
+  page: Readonly<{ cursor?: string | undefined; limit: number; updated_since?: string | undefined }>;
+  orders: Readonly<Record<O | 'changes', SortSpec>>;
+  defaultOrder: O;
+  fetch: (order: O | 'changes', updatedSince: Date | null, after: unknown[] | null, limit: number) => Promise<Page<T>>;
+  view: (item: T) => V;
+  now: Date;
+  settleMs: number;
+}): Promise<{ data: V[]; next_cursor: string | null; next_updated_since: string | null }> {
+  const updatedSince = opts.page.updated_since ? new Date(opts.page.updated_since) : null;
+  const order: O | 'changes' = updatedSince ? 'changes' : opts.defaultOrder;
+  const sort = opts.orders[order];
+  const page = await listPage<T>({
+    query: { op: opts.op, ...opts.scope, order, since: opts.page.updated_since ?? null },
+    cursor: opts.page.cursor,
+    limit: opts.page.limit,
+    updatedSince,
+    now: opts.now,
+    settleMs: opts.settleMs,
+    keyOf: (item) => sortKeyOf(item, sort),
+    keyLength: sort.length,
+    fetch: (after, limit) => opts.fetch(order, updatedSince, after, limit),
+  });
+  return { data: page.items.map(opts.view), next_cursor: page.next_cursor, next_updated_since: page.next_updated_since };
 }

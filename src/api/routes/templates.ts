@@ -3,9 +3,8 @@ import { z } from 'zod';
 import { type Clock } from '../../core/clock.ts';
 import { AppError } from '../../core/errors.ts';
 import { type TemplateDoc } from '../../store/docs.ts';
-import { sortKeyOf } from '../../store/page.ts';
 import { TEMPLATE_ORDERS, type TemplateReads } from '../../store/templates.ts';
-import { listOf, listPage, pageQuery } from '../list.ts';
+import { listOf, pageQuery, pollList } from '../list.ts';
 import { defineRoute, type Route } from '../route.ts';
 import { Template, TEMPLATE_STATUSES, templateView } from '../../views/template.ts';
 
@@ -28,23 +27,19 @@ export function templateRoutes(deps: TemplateRouteDeps): Route[] {
       }),
       response: listOf(Template),
       errors: [400],
-      handle: async ({ query, caller }) => {
-        const updatedSince = query.updated_since ? new Date(query.updated_since) : null;
-        const order = updatedSince ? 'changes' : 'name';
-        const filter = { wabaIds: caller.wabaIds, status: query.status, qualityRating: query.quality, updatedSince };
-        const page = await listPage<TemplateDoc>({
-          query: { op: 'listTemplates', account: caller.accountId, order, status: query.status ?? null, quality: query.quality ?? null, since: query.updated_since ?? null },
-          cursor: query.cursor,
-          limit: query.limit,
-          updatedSince,
+      handle: ({ query, caller }) =>
+        pollList<TemplateDoc, 'name', ReturnType<typeof templateView>>({
+          op: 'listTemplates',
+          scope: { account: caller.accountId, status: query.status ?? null, quality: query.quality ?? null },
+          page: query,
+          orders: TEMPLATE_ORDERS,
+          defaultOrder: 'name',
+          fetch: (order, updatedSince, after, limit) =>
+            deps.templates.list({ wabaIds: caller.wabaIds, status: query.status, qualityRating: query.quality, updatedSince }, order, after, limit),
+          view: templateView,
           now: deps.clock.now(),
           settleMs: deps.settleMs,
-          keyOf: (t) => sortKeyOf(t, TEMPLATE_ORDERS[order]),
-          keyLength: TEMPLATE_ORDERS[order].length,
-          fetch: (after, limit) => deps.templates.list(filter, order, after, limit),
-        });
-        return { data: page.items.map(templateView), next_cursor: page.next_cursor, next_updated_since: page.next_updated_since };
-      },
+        }),
     }),
     defineRoute({
       method: 'get',

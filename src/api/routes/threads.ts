@@ -4,10 +4,9 @@ import { AppError } from '../../core/errors.ts';
 import { type Clock } from '../../core/clock.ts';
 import { type MessageReads } from '../../store/messages.ts';
 import { type MessageDoc, type ThreadDoc } from '../../store/docs.ts';
-import { sortKeyOf } from '../../store/page.ts';
 import { THREAD_ORDERS, type ThreadReads } from '../../store/threads.ts';
 import { MESSAGE_ORDERS } from '../../store/messages.ts';
-import { listOf, listPage, pageQuery } from '../list.ts';
+import { listOf, pageQuery, pollList } from '../list.ts';
 import { defineRoute, type Route } from '../route.ts';
 import { Message, messageView } from '../../views/message.ts';
 import { Thread, threadView } from '../../views/thread.ts';
@@ -34,23 +33,19 @@ export function threadRoutes(deps: ThreadRouteDeps): Route[] {
       }),
       response: listOf(Thread),
       errors: [400],
-      handle: async ({ query, caller }) => {
-        const updatedSince = query.updated_since ? new Date(query.updated_since) : null;
-        const order = updatedSince ? 'changes' : 'recent';
-        const filter = { wabaIds: caller.wabaIds, unread: query.unread, phoneNumberId: query.phone_number_id, updatedSince };
-        const page = await listPage<ThreadDoc>({
-          query: { op: 'listThreads', account: caller.accountId, order, unread: query.unread ?? null, phone: query.phone_number_id ?? null, since: query.updated_since ?? null },
-          cursor: query.cursor,
-          limit: query.limit,
-          updatedSince,
+      handle: ({ query, caller }) =>
+        pollList<ThreadDoc, 'recent', ReturnType<typeof threadView>>({
+          op: 'listThreads',
+          scope: { account: caller.accountId, unread: query.unread ?? null, phone: query.phone_number_id ?? null },
+          page: query,
+          orders: THREAD_ORDERS,
+          defaultOrder: 'recent',
+          fetch: (order, updatedSince, after, limit) =>
+            deps.threads.list({ wabaIds: caller.wabaIds, unread: query.unread, phoneNumberId: query.phone_number_id, updatedSince }, order, after, limit),
+          view: threadView,
           now: deps.clock.now(),
           settleMs: deps.settleMs,
-          keyOf: (t) => sortKeyOf(t, THREAD_ORDERS[order]),
-          keyLength: THREAD_ORDERS[order].length,
-          fetch: (after, limit) => deps.threads.list(filter, order, after, limit),
-        });
-        return { data: page.items.map(threadView), next_cursor: page.next_cursor, next_updated_since: page.next_updated_since };
-      },
+        }),
     }),
     defineRoute({
       method: 'get',
@@ -67,20 +62,17 @@ export function threadRoutes(deps: ThreadRouteDeps): Route[] {
       handle: async ({ query, params, caller }) => {
         const thread = await deps.threads.get(caller.wabaIds, params.id);
         if (!thread) throw new AppError('EC_NOT_FOUND', `no thread ${params.id}`);
-        const updatedSince = query.updated_since ? new Date(query.updated_since) : null;
-        const order = updatedSince ? 'changes' : 'chronological';
-        const page = await listPage<MessageDoc>({
-          query: { op: 'listThreadMessages', thread: thread._id, order, since: query.updated_since ?? null },
-          cursor: query.cursor,
-          limit: query.limit,
-          updatedSince,
+        return pollList<MessageDoc, 'chronological', ReturnType<typeof messageView>>({
+          op: 'listThreadMessages',
+          scope: { thread: thread._id },
+          page: query,
+          orders: MESSAGE_ORDERS,
+          defaultOrder: 'chronological',
+          fetch: (order, updatedSince, after, limit) => deps.messages.listForThread(thread._id, updatedSince, order, after, limit),
+          view: messageView,
           now: deps.clock.now(),
           settleMs: deps.settleMs,
-          keyOf: (m) => sortKeyOf(m, MESSAGE_ORDERS[order]),
-          keyLength: MESSAGE_ORDERS[order].length,
-          fetch: (after, limit) => deps.messages.listForThread(thread._id, updatedSince, order, after, limit),
         });
-        return { data: page.items.map(messageView), next_cursor: page.next_cursor, next_updated_since: page.next_updated_since };
       },
     }),
   ];
