@@ -3,12 +3,11 @@
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Kafka, logLevel } from 'kafkajs';
-import { MongoClient } from 'mongodb';
 import { loadConfig } from '../src/config/index.ts';
 import { statusBatches } from './load/bodies.ts';
 import { startEchoCue } from './load/processes.ts';
 import { runWorker, webhookRequests, type LoadResult } from './load/workers.ts';
+import { removeTopicsAndDatabase, withDatabase } from '../test/helpers/isolation.ts';
 
 type Node = { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number };
 
@@ -16,7 +15,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const dir = join(ROOT, '.bench', 'profile');
 mkdirSync(dir, { recursive: true });
 const id = `benchprof${Date.now().toString(36)}`;
-const config = loadConfig({ ...process.env, KAFKA_TOPIC_PREFIX: `${id}.`, MONGODB_URI: `mongodb://127.0.0.1:27027/${id}?retryWrites=false`, PORT: '0', LOG_LEVEL: 'error' });
+const config = loadConfig({ ...process.env, KAFKA_TOPIC_PREFIX: `${id}.`, MONGODB_URI: withDatabase(process.env['MONGODB_URI'] ?? 'mongodb://127.0.0.1:27027/echocue?retryWrites=false', id), PORT: '0', LOG_LEVEL: 'error' });
 const secret = config.meta.appSecrets[0]!;
 const before = new Set(readdirSync(dir));
 const server = await startEchoCue(config, 'ingest', { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir}` });
@@ -39,13 +38,4 @@ for (const n of profile.nodes) {
 }
 process.stdout.write(`ingest under load: ${load.rps.toFixed(0)} req/s; ${total} samples (${file})\n`);
 for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) process.stdout.write(`${((100 * v) / total).toFixed(1).padStart(5)} %  ${k}\n`);
-// Clean up the topics and database of this run.
-const admin = new Kafka({ brokers: [...config.kafka.brokers], logLevel: logLevel.NOTHING }).admin();
-await admin.connect();
-const mine = (await admin.listTopics()).filter((t) => t.startsWith(`${id}.`));
-if (mine.length > 0) await admin.deleteTopics({ topics: mine }).catch(() => undefined);
-await admin.disconnect();
-const mongo = new MongoClient(config.mongo.uri);
-await mongo.connect();
-await mongo.db().dropDatabase().catch(() => undefined);
-await mongo.close();
+await removeTopicsAndDatabase(config);

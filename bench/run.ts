@@ -3,12 +3,11 @@
 import { mkdirSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Kafka, logLevel } from 'kafkajs';
-import { MongoClient } from 'mongodb';
 import { loadConfig } from '../src/config/index.ts';
 import { createLogger } from '../src/core/log.ts';
 import { type BenchContext, type Stage, type StageResult } from './lib.ts';
 import { writeReport } from './report.ts';
+import { removeTopicsAndDatabase, withDatabase } from '../test/helpers/isolation.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const STAGES = ['ingest', 'actors', 'outbound', 'e2e', 'memory'] as const;
@@ -16,11 +15,6 @@ const STAGES = ['ingest', 'actors', 'outbound', 'e2e', 'memory'] as const;
 async function loadStage(name: string): Promise<Stage> {
   const mod = (await import(`./stages/${name}.ts`)) as { stage: Stage };
   return mod.stage;
-}
-
-function withDatabase(uri: string, db: string): string {
-  const m = /^(mongodb(?:\+srv)?:\/\/[^/?]+)\/?([^?]*)(\?.*)?$/.exec(uri)!;
-  return `${m[1]}/${db}${m[3] ?? ''}`;
 }
 
 function freshConfig(base: Record<string, string | undefined>, name: string, overrides: Record<string, string> = {}) {
@@ -35,17 +29,7 @@ function freshConfig(base: Record<string, string | undefined>, name: string, ove
   });
   return {
     config,
-    async cleanup() {
-      const mongo = new MongoClient(config.mongo.uri);
-      await mongo.connect();
-      await mongo.db().dropDatabase().catch(() => undefined);
-      await mongo.close();
-      const admin = new Kafka({ brokers: [...config.kafka.brokers], logLevel: logLevel.NOTHING }).admin();
-      await admin.connect();
-      const mine = (await admin.listTopics()).filter((t) => t.startsWith(config.kafka.topicPrefix));
-      if (mine.length > 0) await admin.deleteTopics({ topics: mine }).catch(() => undefined);
-      await admin.disconnect();
-    },
+    cleanup: () => removeTopicsAndDatabase(config),
   };
 }
 

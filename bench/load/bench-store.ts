@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { MongoClient } from 'mongodb';
 import { type Config } from '../../src/config/index.ts';
 import { COLLECTIONS } from '../../src/store/collections.ts';
+import { withDatabase } from '../../test/helpers/isolation.ts';
 
 const run$ = promisify(execFile);
 const PG_PORT = process.env['ECHOCUE_LOCAL_POSTGRES_PORT'] ?? '15432';
@@ -31,7 +32,6 @@ function psqlBinary(): string | null {
 }
 
 const databaseOf = (uri: string) => /^mongodb(?:\+srv)?:\/\/[^/?]+\/([^?]*)/.exec(uri)?.[1] ?? '';
-const withDatabase = (uri: string, db: string) => uri.replace(/^(mongodb(?:\+srv)?:\/\/[^/?]+)\/?[^?]*/, `$1/${db}`);
 
 export function benchStore(config: Config): BenchStore {
   const given = process.env['BENCH_MONGODB_URI'];

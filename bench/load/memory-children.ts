@@ -4,34 +4,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Config } from '../../src/config/index.ts';
+import { configEnv } from './processes.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
 /** The environment that makes `loadConfig` give back `config` (with PORT=0), plus `extra`. */
 export function envOf(config: Config, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    PATH: process.env['PATH'] ?? '',
-    HOST: config.http.host,
-    PORT: '0',
-    KAFKA_BROKERS: config.kafka.brokers.join(','),
-    KAFKA_TOPIC_PREFIX: config.kafka.topicPrefix,
-    KAFKA_PARTITIONS: String(config.kafka.partitions),
-    KAFKA_REPLICATION_FACTOR: String(config.kafka.replicationFactor),
-    KAFKA_CLIENT_ID: config.kafka.clientId,
-    MONGODB_URI: config.mongo.uri,
-    SCHEMA_REGISTRY_URL: config.registry.url,
-    META_APP_SECRET: config.meta.appSecrets.join(','),
-    META_VERIFY_TOKEN: config.meta.verifyToken,
-    MASTER_KEY: config.secrets.masterKeys.map((k) => k.toString('base64')).join(','),
-    INGEST_ACK_TIMEOUT_MS: String(config.ingest.ackTimeoutMs),
-    API_RATE_LIMIT: String(config.api.rateLimit.points),
-    API_RATE_WINDOW_SECONDS: String(config.api.rateLimit.windowSeconds),
-    DELIVERY_DELAY_SCALE: String(config.delivery.delayScale),
-    DELIVERY_TIMEOUT_MS: String(config.delivery.timeoutMs),
-    DELIVERY_ALLOW_CIDRS: config.delivery.allowCidrs.join(','),
-    LOG_LEVEL: 'info', // the "EchoCue is running" line carries the URL; nothing logs per request at info
-    ...extra,
-  };
+  // LOG_LEVEL info: the "EchoCue is running" line carries the URL; nothing logs per request at info.
+  return { PATH: process.env['PATH'] ?? '', ...configEnv(config, { HOST: config.http.host, PORT: '0', LOG_LEVEL: 'info', ...extra }) };
 }
 
 export type Child = {

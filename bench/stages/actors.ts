@@ -26,6 +26,7 @@ import { topicNames } from '../../src/events/topics.ts';
 import { COLLECTIONS, ensureIndexes } from '../../src/store/collections.ts';
 import { figure, sleep, type BenchContext, type Figure, type Series, type Stage, type StageResult } from '../lib.ts';
 import { ingestBacklog, type IngestedBacklog } from '../load/backlog.ts';
+import { withDatabase } from '../../test/helpers/isolation.ts';
 
 const run$ = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -250,12 +251,6 @@ function pgStore(psql: string): PgStore {
       return Number(await sql(`SELECT count(*) FROM pg_stat_activity WHERE datname = 'ferretdb'`));
     },
   };
-}
-
-function withDatabase(uri: string, db: string): string {
-  const m = /^(mongodb(?:\+srv)?:\/\/[^/?]+)\/?([^?]*)(\?.*)?$/.exec(uri);
-  if (!m) throw new Error(`BENCH_MONGODB_URI is not a mongodb:// URI: ${uri}`);
-  return `${m[1]}/${db}${m[3] ?? ''}`;
 }
 
 /** Every collection the actors write, with EchoCue's indexes, created before anything is written. */

@@ -3,11 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import { Kafka, logLevel } from 'kafkajs';
-import { MongoClient } from 'mongodb';
 import { loadConfig, type Config } from '../../src/config/index.ts';
 import { createLogger, type Logger } from '../../src/core/log.ts';
 import { ROOT } from './services.ts';
+import { removeTopicsAndDatabase, withDatabase } from './isolation.ts';
 
 export const FIXTURE_SECRET = 'echocue-fixture-app-secret';
 export const FIXTURES_DIR = join(ROOT, '../shared/fixtures/meta');
@@ -17,11 +16,7 @@ export const services = () => inject('services');
 export const uniqueName = (prefix = 't') => `${prefix}${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
 
 /** The same URI with another database name. */
-export function withDatabase(uri: string, db: string): string {
-  const m = /^(mongodb(?:\+srv)?:\/\/[^/?]+)\/?([^?]*)(\?.*)?$/.exec(uri);
-  if (!m) throw new Error(`cannot parse MONGODB_URI ${uri}`);
-  return `${m[1]}/${db}${m[3] ?? ''}`;
-}
+export { withDatabase };
 
 export type TestEnv = { config: Config; log: Logger; dbName: string; cleanup(): Promise<void> };
 
@@ -46,17 +41,7 @@ export function testEnv(overrides: Record<string, string> = {}): TestEnv {
     config,
     log,
     dbName: name,
-    async cleanup() {
-      const mongo = new MongoClient(config.mongo.uri);
-      await mongo.connect();
-      await mongo.db().dropDatabase().catch(() => undefined);
-      await mongo.close();
-      const admin = new Kafka({ brokers: [...config.kafka.brokers], logLevel: logLevel.NOTHING }).admin();
-      await admin.connect();
-      const mine = (await admin.listTopics()).filter((t) => t.startsWith(config.kafka.topicPrefix));
-      if (mine.length > 0) await admin.deleteTopics({ topics: mine }).catch(() => undefined);
-      await admin.disconnect();
-    },
+    cleanup: () => removeTopicsAndDatabase(config),
   };
 }
 
