@@ -13,7 +13,7 @@ import { type AccountStore } from '../store/accounts.ts';
 import { type AttemptDoc, type DeliveryDoc, type WebhookStore } from '../store/webhooks.ts';
 import { runDueConsumer } from './due-consumer.ts';
 import { signatureHeaders } from './envelope.ts';
-import { MAX_ATTEMPTS, nextAttempt } from './schedule.ts';
+import { nextStep } from './next-step.ts';
 import { type AttemptOutcome } from './send.ts';
 
 export type Sender = { send(url: string, body: string, headers: Record<string, string>): Promise<AttemptOutcome> };
@@ -50,6 +50,9 @@ export function createAttemptHandler(deps: WorkerDeps) {
     // Unknown, finished, or replayed into a newer round meanwhile: nothing to do.
     if (!d || d.status !== 'pending' || d.round !== rec.round) return;
     let attempt = d.attempts.find((a) => a.round === rec.round && a.n === rec.attempt);
+    // Only this handler's own send learns it (noteFailure's answer); a repeated record whose outcome is stored queues
+    // its successor as before, and that attempt fails at once on the disabled endpoint.
+    let endpointDisabled = false;
     if (!attempt || attempt.outcome === 'in_flight') {
       const ep = await deps.webhooks.endpoint(d.endpoint_id);
       const now = deps.now();
@@ -77,13 +80,17 @@ export function createAttemptHandler(deps: WorkerDeps) {
       if (outcome.ok) await deps.webhooks.noteSuccess(ep._id);
       else {
         const after = await deps.webhooks.noteFailure(ep._id, deps.now(), deps.disableAfterMs);
-        if (after && !after.enabled) return finish(d, 'failed', 'endpoint_disabled', deps.now());
+        endpointDisabled = after !== null && !after.enabled;
       }
     }
     const now = deps.now();
-    if (attempt.outcome === 'success') return finish(d, 'delivered', null, attempt.at);
-    const next = nextAttempt(rec.attempt, now.getTime(), { scale: deps.delayScale, retryAfterMs: attempt.retry_after_ms });
-    if (next === null) return finish(d, 'failed', `all ${MAX_ATTEMPTS} attempts failed`, now);
+    const next = nextStep({
+      result: attempt.outcome === 'success' ? { ok: true } : { ok: false, retryAfterMs: attempt.retry_after_ms },
+      attempt: rec.attempt, now: now.getTime(), scale: deps.delayScale, endpointDisabled,
+    });
+    if (next.kind === 'delivered') return finish(d, 'delivered', null, attempt.at);
+    if (next.kind === 'endpoint_disabled') return finish(d, 'failed', 'endpoint_disabled', now);
+    if (next.kind === 'give_up') return finish(d, 'failed', next.reason, now);
     if (d.queued_attempt === next.attempt) return; // a repeated record: its successor is queued already
     // Queued first, then noted: a crash between the two queues it again (a duplicate record, skipped above or by
     // the stored outcome), never not at all.
