@@ -4,10 +4,20 @@
 // partition resumed, so no partition stays paused for a consumer that lost it or regained it.
 // The due records at the front of a batch are handled concurrently (one receiver that hangs for the whole timeout
 // must not hold up the others on its partition), records of one key one after another; the offset is committed
-// once they are all done.
+// once they are all done. Meanwhile the consumer heartbeats (src/delivery/keep-alive.ts): such a batch can last
+// longer than the session timeout, and a member that misses its heartbeats loses its partitions to another, which
+// would send the attempts still in flight again.
 import { type Consumer, type Kafka, type KafkaMessage } from 'kafkajs';
 import { type Logger } from '../core/log.ts';
 import { type ConsumedRecord, type RunningConsumer } from '../events/kafka.ts';
+import { whileBeating } from './keep-alive.ts';
+import { runGrouped } from './lanes.ts';
+
+/** Keys of one partition handled at once. A lane waiting on a hung receiver costs an idle socket and a timer, and
+ *  every lane it holds delays the partition's other deliveries by up to DELIVERY_TIMEOUT_MS: 64 lets one endpoint
+ *  hang on dozens of deliveries while the others still go out, and keeps a process at most 64 times
+ *  `concurrency` sends (and their store writes) at once. */
+export const KEYS_AT_ONCE = 64;
 
 export type DueConsumerOptions = Readonly<{
   kafka: Kafka;
@@ -20,27 +30,24 @@ export type DueConsumerOptions = Readonly<{
   now?: () => number;
   /** Partitions handled at once. */
   concurrency?: number;
-  /** Keys of one partition handled at once. */
+  /** Keys of one partition handled at once; default KEYS_AT_ONCE. */
   keysAtOnce?: number;
+  /** The group session: a member silent this long loses its partitions. Default 30000 ms. */
+  sessionTimeoutMs?: number;
+  /** How often the member heartbeats, also while a batch is handled. Default 3000 ms; below sessionTimeoutMs. */
+  heartbeatIntervalMs?: number;
 }>;
-
-/** Runs `groups` with at most `limit` at a time; each group's items one after another. */
-async function runGrouped<T>(groups: readonly T[][], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < groups.length) {
-      const group = groups[next++]!;
-      for (const item of group) await fn(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, groups.length) }, lane));
-}
 
 export async function runDueConsumer(opts: DueConsumerOptions): Promise<RunningConsumer> {
   const now = opts.now ?? Date.now;
   const log = opts.log;
   // A short fetch wait: a resumed partition is fetched within ~100 ms (a long poll would hold it up to 5 s).
-  const consumer: Consumer = opts.kafka.consumer({ groupId: opts.groupId, allowAutoTopicCreation: false, sessionTimeout: 30000, heartbeatInterval: 3000, maxWaitTimeInMs: 100 });
+  const sessionTimeout = opts.sessionTimeoutMs ?? 30000;
+  const heartbeatInterval = opts.heartbeatIntervalMs ?? 3000;
+  if (!(heartbeatInterval > 0 && heartbeatInterval < sessionTimeout)) {
+    throw new Error(`heartbeatIntervalMs ${heartbeatInterval} must be positive and below sessionTimeoutMs ${sessionTimeout}`);
+  }
+  const consumer: Consumer = opts.kafka.consumer({ groupId: opts.groupId, allowAutoTopicCreation: false, sessionTimeout, heartbeatInterval, maxWaitTimeInMs: 100 });
   const timers = new Map<string, NodeJS.Timeout>();
   const clearTimers = () => {
     for (const t of timers.values()) clearTimeout(t);
@@ -73,7 +80,11 @@ export async function runDueConsumer(opts: DueConsumerOptions): Promise<RunningC
       if (due.length > 0) {
         const byKey = new Map<string, ConsumedRecord[]>();
         for (const r of due) byKey.set(r.key ?? r.offset, [...(byKey.get(r.key ?? r.offset) ?? []), r]);
-        await runGrouped([...byKey.values()], opts.keysAtOnce ?? 16, opts.handle);
+        await whileBeating(() => runGrouped([...byKey.values()], opts.keysAtOnce ?? KEYS_AT_ONCE, opts.handle), {
+          heartbeat,
+          everyMs: heartbeatInterval,
+          onError: (err) => log.debug({ err, topic: batch.topic, partition: batch.partition }, 'heartbeat during a batch failed (the group rejoins after it)'),
+        });
         const last = due[due.length - 1]!;
         resolveOffset(last.offset);
         await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);

@@ -108,7 +108,15 @@ function parsed(r: ConsumedRecord): AttemptRecord | null {
   }
 }
 
-export async function startWorker(deps: WorkerDeps & Readonly<{ kafka: Kafka; groupId: string }>): Promise<RunningConsumer> {
+export type WorkerOptions = WorkerDeps & Readonly<{
+  kafka: Kafka;
+  groupId: string;
+  /** The worker group's session timeout and heartbeat interval; defaults 30000 and 3000 ms (tests shorten them). */
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+}>;
+
+export async function startWorker(deps: WorkerOptions): Promise<RunningConsumer> {
   const handle = createAttemptHandler(deps);
   return runDueConsumer({
     kafka: deps.kafka,
@@ -123,5 +131,7 @@ export async function startWorker(deps: WorkerDeps & Readonly<{ kafka: Kafka; gr
       deps.log.warn({ topic: r.topic, partition: r.partition, offset: r.offset }, 'skipped a delivery-tier record that is not an attempt');
     },
     concurrency: 6,
+    sessionTimeoutMs: deps.sessionTimeoutMs,
+    heartbeatIntervalMs: deps.heartbeatIntervalMs,
   });
 }

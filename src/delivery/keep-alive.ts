@@ -1,0 +1,30 @@
+// Keeps a consumer's group membership alive while one batch is handled. kafkajs heartbeats only between batches or
+// when the handler calls heartbeat(); a batch of deliveries to receivers that hang for the whole DELIVERY_TIMEOUT_MS
+// can outlive the session timeout, and then the group gives the partition to another member, which sends the
+// attempts still in flight a second time. So heartbeat() runs every `everyMs` until the work settles.
+// A failed heartbeat is only reported: a rebalance or a lost membership surfaces again at the batch's commit and at
+// kafkajs's own heartbeat after the batch, which rejoin the group; throwing here would stop nothing that is sending.
+
+export type KeepAliveOptions = Readonly<{
+  heartbeat: () => Promise<void>;
+  everyMs: number;
+  onError: (err: unknown) => void;
+}>;
+
+/** Runs `work`, calling `heartbeat` every `everyMs` (never two at once) until it settles; returns its result. */
+export async function whileBeating<T>(work: () => Promise<T>, opts: KeepAliveOptions): Promise<T> {
+  let beating = false;
+  const timer = setInterval(() => {
+    if (beating) return; // the previous one has not answered yet
+    beating = true;
+    opts.heartbeat().then(
+      () => { beating = false; },
+      (err: unknown) => { beating = false; opts.onError(err); },
+    );
+  }, opts.everyMs);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
