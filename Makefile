@@ -20,7 +20,7 @@ export PATH := $(NODE_BIN):$(ROOT)/node_modules/.bin:$(PATH)
 help:
 	@echo "make run     start the local stack and EchoCue (ingest, actors, delivery, api) on http://127.0.0.1:8080"
 	@echo "make test    install, start what the tests need, run the whole suite, stop what it started"
-	@echo "make up / make down / make status   the local stack only (Kafka, FerretDB, schema registry)"
+	@echo "make up / make down / make status   the local stack only (Kafka, PostgreSQL + FerretDB, schema registry)"
 	@echo "make deps    install Node $(NODE_MAJOR), npm packages and the local stack's services"
 	@echo "make browser install Debian's chromium for the browser tests (only when $(CHROMIUM) is missing)"
 	@echo "make bench   benchmarks of every stage against same-run baselines -> BENCHMARKS.md (STAGE=ingest,... for some)"
@@ -75,9 +75,8 @@ test: deps browser
 	  node scripts/test-summary.ts $(CACHE)/test-results.json; exit $$status
 
 # Benchmarks are not tests: no timing assertion ever goes into `make test`. STAGE=ingest,actors,... runs some.
-# The stages run on the bench store (FerretDB on PostgreSQL): the default SQLite store cannot carry their load.
+# The stages run on the default store (FerretDB on PostgreSQL) unless BENCH_MONGODB_URI names another.
 bench: up
-	@$(STACK) up bench-store
 	@eval "$$($(STACK) bench-env)"; export BENCH_MONGODB_URI; MONGODB_URI=$${MONGODB_URI:-$$BENCH_MONGODB_URI} node bench/run.ts $(or $(STAGE),all)
 
 typecheck: deps

@@ -13,7 +13,7 @@ import { withDatabase } from '../../test/helpers/isolation.ts';
 
 const run$ = promisify(execFile);
 const PG_PORT = process.env['ECHOCUE_LOCAL_POSTGRES_PORT'] ?? '15432';
-const FERRETDB_PG_PORT = process.env['ECHOCUE_LOCAL_FERRETDB_PG_PORT'] ?? '27028';
+const FERRETDB_PG_PORT = process.env['ECHOCUE_LOCAL_FERRETDB_PORT'] ?? '27027';
 /** The PostgreSQL database behind the bench FerretDB (deploy/local/stack.sh: ferretdb). */
 const PG_DATABASE = process.env['BENCH_PG_DATABASE'] ?? 'ferretdb';
 
@@ -44,7 +44,7 @@ export function benchStore(config: Config): BenchStore {
   const onLocalPg = new URL(given.replace(/^mongodb:/, 'http:')).port === FERRETDB_PG_PORT;
   const psql = onLocalPg ? psqlBinary() : null;
   return {
-    config: { ...config, mongo: { uri } },
+    config: { ...config, mongo: { ...config.mongo, uri } },
     label: `BENCH_MONGODB_URI${psql ? ', FerretDB on PostgreSQL with a GIN index on _jsonb->\'_id\' per table (FerretDB v1.24 queries _id with @>, which its btree index cannot serve)' : ''}`,
     async prepare() {
       const mongo = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000 });

@@ -198,7 +198,7 @@ type PgStore = {
 type BenchStore = { uri: string; label: string; pg: PgStore | null; stop(): Promise<void> };
 
 const PG_PORT = process.env['ECHOCUE_LOCAL_POSTGRES_PORT'] ?? '15432';
-const FERRETDB_PG_PORT = process.env['ECHOCUE_LOCAL_FERRETDB_PG_PORT'] ?? '27028';
+const FERRETDB_PG_PORT = process.env['ECHOCUE_LOCAL_FERRETDB_PORT'] ?? '27027';
 
 function psqlBinary(): string | null {
   const dirs = [process.env['ECHOCUE_PG_BIN'], '/usr/lib/postgresql/15/bin', ...(existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').map((v) => `/usr/lib/postgresql/${v}/bin`) : [])];
@@ -221,8 +221,8 @@ async function benchStore(ctx: BenchContext): Promise<BenchStore> {
   let stop = async () => {};
   if (!given && !(await portOpen(FERRETDB_PG_PORT))) {
     const record = join(ctx.dir, 'actors-bench-store.started');
-    process.stdout.write('  starting the bench store (deploy/local/stack.sh up bench-store)...\n');
-    await run$(join(ROOT, 'deploy/local/stack.sh'), ['up', '--record', record, 'bench-store'], { cwd: ROOT });
+    process.stdout.write('  starting the bench store (deploy/local/stack.sh up ferretdb)...\n');
+    await run$(join(ROOT, 'deploy/local/stack.sh'), ['up', '--record', record, 'ferretdb'], { cwd: ROOT });
     stop = async () => { await run$(join(ROOT, 'deploy/local/stack.sh'), ['down', '--only', record], { cwd: ROOT }).catch(() => undefined); };
   }
   const psql = psqlBinary();

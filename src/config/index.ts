@@ -101,6 +101,9 @@ const EnvSchema = z.object({
     .pipe(z.array(z.string().refine(isCidr, 'each entry must be a CIDR such as 127.0.0.1/32 or ::1/128')))
     .default([]),
   ENDPOINT_DISABLE_AFTER_SECONDS: intIn(1, 90 * 86400).default(5 * 86400),
+  MONGODB_MAX_POOL_SIZE: intIn(1, 1000).default(20),
+  MONGODB_TIMEOUT_MS: intIn(100, 600_000).default(15_000),
+  ACTORS_CACHE_MAX_DOCS: intIn(0, 10_000_000).default(200_000),
 });
 
 export type Config = Readonly<{
@@ -115,7 +118,15 @@ export type Config = Readonly<{
     partitions: number;
     replicationFactor: number;
   }>;
-  mongo: Readonly<{ uri: string }>;
+  mongo: Readonly<{
+    uri: string;
+    /** Connections per process (the driver's maxPoolSize). */
+    maxPoolSize: number;
+    /** Deadline of every store call: waiting for a pooled connection, and silence on an open one. */
+    timeoutMs: number;
+  }>;
+  /** Documents the actors keep in memory for the partitions they own (0: read every document from the store). */
+  actors: Readonly<{ cacheMaxDocs: number }>;
   registry: Readonly<{ url: string }>;
   ingest: Readonly<{ ackTimeoutMs: number }>;
   log: Readonly<{ level: (typeof LOG_LEVELS)[number] }>;
@@ -193,7 +204,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       partitions: e.KAFKA_PARTITIONS,
       replicationFactor: e.KAFKA_REPLICATION_FACTOR,
     },
-    mongo: { uri: orDefault('MONGODB_URI', e.MONGODB_URI, LOCAL_DEFAULTS.MONGODB_URI) },
+    mongo: { uri: orDefault('MONGODB_URI', e.MONGODB_URI, LOCAL_DEFAULTS.MONGODB_URI), maxPoolSize: e.MONGODB_MAX_POOL_SIZE, timeoutMs: e.MONGODB_TIMEOUT_MS },
+    actors: { cacheMaxDocs: e.ACTORS_CACHE_MAX_DOCS },
     registry: { url: orDefault('SCHEMA_REGISTRY_URL', e.SCHEMA_REGISTRY_URL, LOCAL_DEFAULTS.SCHEMA_REGISTRY_URL) },
     ingest: { ackTimeoutMs: e.INGEST_ACK_TIMEOUT_MS },
     log: { level: e.LOG_LEVEL },

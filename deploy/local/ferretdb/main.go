@@ -1,16 +1,21 @@
-// Command ferretdb runs FerretDB v1 (MongoDB wire protocol) for the local stack: on its SQLite backend
-// (--sqlite-dir, what `make up` and the tests use), or on PostgreSQL (--postgresql-url, the benchmarks' store:
-// the SQLite backend pushes no filter down, docs/ferretdb-gaps.md). Exactly one of the two.
+// Command ferretdb runs FerretDB v1 (MongoDB wire protocol) on PostgreSQL for the local stack, behind a relay that
+// makes FerretDB's connection pool impossible to exhaust.
 //
-// On PostgreSQL, FerretDB v1.24 holds one pooled connection per matched statement of an `update` command until the
+// FerretDB v1.24 holds one pooled PostgreSQL connection per matched statement of an `update` command until the
 // whole command ends (internal/handler/msg_update.go closes each statement's query iterator in a `defer` inside the
-// loop), so an ordered bulk of more replaces of existing documents than the pool has connections waits forever.
-// With --max-update-statements N (default 32), FerretDB listens on a private Unix socket and this program relays
-// the TCP clients to it, sending every `update` whose statements come as a document sequence longer than N as
-// several commands of at most N statements (in order, stopping at the first error of an ordered one) and merging
-// their replies (n and nModified summed; upserted and writeErrors concatenated, each index offset by its command's
-// first statement on top of FerretDB's own numbering, which is not MongoDB's anyway). Everything else passes
-// through byte for byte. The SQLite mode listens directly, exactly as before.
+// loop), so commands that together hold every pooled connection, each waiting for one more, never end: the store
+// stops answering for good (seen on SQLite with ~100 handlers waiting for the pool, and on PostgreSQL with large
+// bulks). FerretDB listens on a private Unix socket and this program relays the TCP clients to it:
+//   - every `update` whose statements come as a document sequence longer than --max-update-statements N is sent as
+//     several commands of at most N statements (in order, stopping at the first error of an ordered one) and their
+//     replies merged (n and nModified summed; upserted and writeErrors concatenated, each index offset by its
+//     command's first statement on top of FerretDB's own numbering, which is not MongoDB's anyway);
+//   - at most --max-commands commands are inside FerretDB at once (default: a quarter of the pool kept for open
+//     cursors, the rest divided by N+1, the most one command can hold), whatever the number of clients. The others
+//     wait in the relay, where the client's own deadline applies, not in FerretDB's pool.
+//
+// Everything else passes through byte for byte. The SQLite backend is gone: it pushes no filter down (every query
+// scans) and hung for good under EchoCue's concurrency (docs/decisions/0009-store.md).
 //
 // Why a wrapper instead of `go install .../cmd/ferretdb`: the upstream command panics unless it was built
 // from a git checkout with a generated build/version/version.txt, which `go install` from the module proxy
@@ -43,28 +48,25 @@ import (
 
 func main() {
 	listen := flag.String("listen-addr", "127.0.0.1:27027", "TCP address to listen on")
-	dir := flag.String("sqlite-dir", "", "directory holding the SQLite databases")
-	pgURL := flag.String("postgresql-url", "", "PostgreSQL connection string, e.g. postgres://user@127.0.0.1:15432/ferretdb")
-	maxUpdate := flag.Int("max-update-statements", 32, "PostgreSQL only: split update commands into at most this many statements (0: relay unchanged, no proxy)")
+	pgURL := flag.String("postgresql-url", "", "PostgreSQL connection string with pool_max_conns, e.g. postgres://user@127.0.0.1:15432/ferretdb?pool_max_conns=200")
+	maxUpdate := flag.Int("max-update-statements", 8, "split update commands into at most this many statements")
+	poolSize := flag.Int("pool-size", 200, "FerretDB's PostgreSQL pool size (the pool_max_conns of --postgresql-url)")
+	maxCommands := flag.Int("max-commands", 0, "commands inside FerretDB at once (0: (pool-size * 3/4) / (max-update-statements + 1))")
 	level := flag.String("log-level", "warn", "debug, info, warn or error")
 	flag.Parse()
 
-	if (*dir == "") == (*pgURL == "") {
-		fmt.Fprintln(os.Stderr, "ferretdb: exactly one of --sqlite-dir and --postgresql-url is required")
+	if *pgURL == "" {
+		fmt.Fprintln(os.Stderr, "ferretdb: --postgresql-url is required (the SQLite backend is not supported: docs/decisions/0009-store.md)")
 		os.Exit(2)
 	}
-	cfg := ferretdb.Config{Listener: ferretdb.ListenerConfig{TCP: *listen}}
-	if *dir != "" {
-		if err := os.MkdirAll(*dir, 0o755); err != nil {
-			fmt.Fprintf(os.Stderr, "ferretdb: cannot create %s: %v\n", *dir, err)
-			os.Exit(1)
-		}
-		cfg.Handler = "sqlite"
-		cfg.SQLiteURL = "file:" + *dir + "/"
-	} else {
-		cfg.Handler = "postgresql"
-		cfg.PostgreSQLURL = *pgURL
+	if *maxUpdate < 1 || *poolSize < 4 {
+		fmt.Fprintln(os.Stderr, "ferretdb: --max-update-statements must be at least 1 and --pool-size at least 4")
+		os.Exit(2)
 	}
+	if *maxCommands <= 0 {
+		*maxCommands = max(1, (*poolSize*3/4)/(*maxUpdate+1))
+	}
+	cfg := ferretdb.Config{Handler: "postgresql", PostgreSQLURL: *pgURL}
 
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
@@ -78,22 +80,18 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	split := *pgURL != "" && *maxUpdate > 0
-	var proxy net.Listener
-	var sock string
-	if split {
-		tmp, err := os.MkdirTemp("", "ferretdb-pg-")
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "ferretdb: %v\n", err)
-			os.Exit(1)
-		}
-		defer os.RemoveAll(tmp)
-		sock = filepath.Join(tmp, "ferretdb.sock")
-		cfg.Listener = ferretdb.ListenerConfig{Unix: sock}
-		if proxy, err = net.Listen("tcp", *listen); err != nil {
-			fmt.Fprintf(os.Stderr, "ferretdb: %v\n", err)
-			os.Exit(1)
-		}
+	tmp, err := os.MkdirTemp("", "ferretdb-pg-")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ferretdb: %v\n", err)
+		os.Exit(1)
+	}
+	defer os.RemoveAll(tmp)
+	sock := filepath.Join(tmp, "ferretdb.sock")
+	cfg.Listener = ferretdb.ListenerConfig{Unix: sock}
+	proxy, err := net.Listen("tcp", *listen)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ferretdb: %v\n", err)
+		os.Exit(1)
 	}
 
 	f, err := ferretdb.New(&cfg)
@@ -102,19 +100,15 @@ func main() {
 		os.Exit(1)
 	}
 
-	if split {
-		logger.Info("ferretdb listening", "addr", *listen, "max-update-statements", *maxUpdate)
-		go serveSplitting(ctx, proxy, sock, *maxUpdate, logger)
-	} else {
-		logger.Info("ferretdb listening", "addr", *listen, "uri", f.MongoDBURI())
-	}
+	logger.Info("ferretdb listening", "addr", *listen, "max-update-statements", *maxUpdate, "max-commands", *maxCommands)
+	go serveSplitting(ctx, proxy, sock, *maxUpdate, make(chan struct{}, *maxCommands), logger)
 	if err := f.Run(ctx); err != nil && ctx.Err() == nil {
 		fmt.Fprintf(os.Stderr, "ferretdb: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-// ---------- the update-splitting relay (PostgreSQL mode) ----------
+// ---------- the relay: update splitting and admission ----------
 
 const (
 	opMsg           = 2013
@@ -124,7 +118,8 @@ const (
 )
 
 // serveSplitting accepts clients until ctx ends, then closes them all.
-func serveSplitting(ctx context.Context, ln net.Listener, upstream string, max int, logger *slog.Logger) {
+// admit is a counting semaphore: a command holds one slot while it is inside FerretDB.
+func serveSplitting(ctx context.Context, ln net.Listener, upstream string, max int, admit chan struct{}, logger *slog.Logger) {
 	var mu sync.Mutex
 	open := map[net.Conn]struct{}{}
 	go func() {
@@ -154,7 +149,7 @@ func serveSplitting(ctx context.Context, ln net.Listener, upstream string, max i
 				mu.Unlock()
 				client.Close()
 			}()
-			if err := relay(client, upstream, max); err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+			if err := relay(client, upstream, max, admit); err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 				logger.Warn("relay ended", "client", client.RemoteAddr().String(), "error", err)
 			}
 		}()
@@ -175,7 +170,7 @@ func dialUpstream(path string) (net.Conn, error) {
 
 // relay carries one client connection. MongoDB's protocol is request -> reply on a connection, except requests
 // flagged moreToCome (no reply) and replies flagged moreToCome (more replies follow without a request).
-func relay(client net.Conn, upstream string, max int) error {
+func relay(client net.Conn, upstream string, max int, admit chan struct{}) error {
 	server, err := dialUpstream(upstream)
 	if err != nil {
 		return err
@@ -188,33 +183,39 @@ func relay(client net.Conn, upstream string, max int) error {
 		if err != nil {
 			return err
 		}
-		if parts := splitUpdate(req, max); parts != nil {
-			reply, err := relaySplit(req, parts, sr, sw)
-			if err != nil {
-				return err
-			}
-			if err := writeFlush(cw, reply); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := writeFlush(sw, req); err != nil {
+		if err := exchange(req, max, admit, cw, sr, sw); err != nil {
 			return err
 		}
-		if isOpMsg(req) && msgFlags(req)&flagMoreToCome != 0 {
-			continue
+	}
+}
+
+// exchange sends one request to FerretDB inside an admission slot and relays its reply (or replies).
+func exchange(req []byte, max int, admit chan struct{}, cw *bufio.Writer, sr *bufio.Reader, sw *bufio.Writer) error {
+	admit <- struct{}{}
+	defer func() { <-admit }()
+	if parts := splitUpdate(req, max); parts != nil {
+		reply, err := relaySplit(req, parts, sr, sw)
+		if err != nil {
+			return err
 		}
-		for {
-			reply, err := readMessage(sr)
-			if err != nil {
-				return err
-			}
-			if err := writeFlush(cw, reply); err != nil {
-				return err
-			}
-			if !isOpMsg(reply) || msgFlags(reply)&flagMoreToCome == 0 {
-				break
-			}
+		return writeFlush(cw, reply)
+	}
+	if err := writeFlush(sw, req); err != nil {
+		return err
+	}
+	if isOpMsg(req) && msgFlags(req)&flagMoreToCome != 0 {
+		return nil
+	}
+	for {
+		reply, err := readMessage(sr)
+		if err != nil {
+			return err
+		}
+		if err := writeFlush(cw, reply); err != nil {
+			return err
+		}
+		if !isOpMsg(reply) || msgFlags(reply)&flagMoreToCome == 0 {
+			return nil
 		}
 	}
 }

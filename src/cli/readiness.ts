@@ -1,0 +1,43 @@
+// GET /readyz: whether this process can do its work now. Each dependency check runs with a short deadline; the
+// answer is kept for a moment so probes under load cost the store nothing. Recovers by itself: the next check
+// after the dependency answers again says ready.
+export type ReadinessReport = { ready: boolean; checks: Record<string, { ok: boolean; error?: string }> };
+
+export function createReadiness(checks: Record<string, () => Promise<void>>, opts: { deadlineMs?: number; cacheMs?: number } = {}) {
+  const deadlineMs = opts.deadlineMs ?? 2000;
+  const cacheMs = opts.cacheMs ?? 1000;
+  let last: { at: number; report: Promise<ReadinessReport> } | null = null;
+
+  async function one(check: () => Promise<void>): Promise<{ ok: boolean; error?: string }> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        check(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${deadlineMs} ms`)), deadlineMs);
+        }),
+      ]);
+      return { ok: true };
+    } catch (err) {
+      return { ok: false, error: (err as Error).message };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function run(): Promise<ReadinessReport> {
+    const names = Object.keys(checks);
+    const results = await Promise.all(names.map((n) => one(checks[n]!)));
+    const report: ReadinessReport = { ready: results.every((r) => r.ok), checks: {} };
+    names.forEach((n, i) => (report.checks[n] = results[i]!));
+    return report;
+  }
+
+  return {
+    check(): Promise<ReadinessReport> {
+      const now = Date.now();
+      if (!last || now - last.at >= cacheMs) last = { at: now, report: run() };
+      return last.report;
+    },
+  };
+}
