@@ -6,6 +6,7 @@ import { parseJsonLossless } from '../ingest/parse-json.ts';
 import { splitPayload } from '../ingest/split/split-payload.ts';
 import { ACTOR_EVENT_TYPES, applyBatch, type DecodedEvent } from './apply.ts';
 import { Session } from './session.ts';
+import { StateCache } from './state-cache.ts';
 
 /** Every fixture's actor events, as ingest produces them (each POST received one second after the previous). */
 function fixtureEvents(): DecodedEvent[] {
@@ -20,14 +21,16 @@ function fixtureEvents(): DecodedEvent[] {
   return events;
 }
 
-/** Applies events in batches of the given sizes (each batch a Session, as the consumer does per partition batch). */
-async function run(events: readonly DecodedEvent[], batchSizes: readonly number[] = []): Promise<MemoryActorStore> {
+/** Applies events in batches of the given sizes (each batch a Session, as the consumer does per partition batch),
+ *  with one member's state cache of `cacheDocs` documents kept across the batches (0: no cache). */
+async function run(events: readonly DecodedEvent[], batchSizes: readonly number[] = [], cacheDocs = 0): Promise<MemoryActorStore> {
   const store = new MemoryActorStore();
+  const cache = new StateCache(cacheDocs);
   let i = 0;
   let b = 0;
   while (i < events.length) {
     const size = Math.max(1, batchSizes[b++] ?? events.length);
-    const rejected = await applyBatch(new Session(store), events.slice(i, i + size));
+    const rejected = await applyBatch(new Session(store, cache), events.slice(i, i + size));
     expect(rejected).toEqual([]);
     i += size;
   }
@@ -41,17 +44,18 @@ describe('actors > apply batch', () => {
     expect(new Set(events.map((e) => e.type))).toEqual(new Set(ACTOR_EVENT_TYPES));
   });
 
-  test('duplicated, shuffled and re-batched, the fixtures end in the same documents as in order', async () => {
+  test('duplicated, shuffled and re-batched, with or without a state cache (tiny, evicting, or large), the fixtures end in the same documents as in order', async () => {
     const expected = (await run(events)).snapshot();
     await fc.assert(
       fc.asyncProperty(
         fc.shuffledSubarray(events, { minLength: events.length, maxLength: events.length }),
         fc.array(fc.nat(events.length - 1), { maxLength: 30 }),
         fc.array(fc.integer({ min: 1, max: 12 }), { maxLength: 40 }),
-        async (shuffled, dupIdx, batchSizes) => {
+        fc.constantFrom(0, 3, 25, 100_000),
+        async (shuffled, dupIdx, batchSizes, cacheDocs) => {
           const withDups = [...shuffled];
           for (const [k, i] of dupIdx.entries()) withDups.splice((i * 7 + k) % (withDups.length + 1), 0, events[i]!);
-          expect((await run(withDups, batchSizes)).snapshot()).toEqual(expected);
+          expect((await run(withDups, batchSizes, cacheDocs)).snapshot()).toEqual(expected);
         },
       ),
       { numRuns: 150 },

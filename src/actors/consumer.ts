@@ -11,6 +11,7 @@ import { type EventType, type Topics } from '../events/topics.ts';
 import { ACTOR_EVENT_TYPES, applyBatch, type DecodedEvent } from './apply.ts';
 import { type ActorStore } from './ports.ts';
 import { Session } from './session.ts';
+import { StateCache } from './state-cache.ts';
 import { notificationsOf } from './notify.ts';
 import { encodeJson } from '../events/outbound.ts';
 
@@ -26,11 +27,18 @@ export type ActorsDeps = Readonly<{
   metrics: Metrics;
   /** Partitions applied at once by this process (default 2). */
   concurrency?: number;
+  /** Documents kept in memory between batches for the partitions this member owns (0: none). */
+  cacheMaxDocs: number;
+  /** The group session timeout (default 30 s). */
+  sessionTimeoutMs?: number;
 }>;
 
 export async function startActors(deps: ActorsDeps): Promise<RunningConsumer> {
   const log = deps.log.child({ component: 'actors' });
   const typeOfTopic = new Map<string, EventType>(ACTOR_EVENT_TYPES.map((t) => [deps.topics.events[t], t]));
+  // One cache for the member: the WABAs of different partitions never share a document. Dropped whenever the
+  // member's partitions may have moved, and after any failed batch (what the store holds is then unknown).
+  const cache = new StateCache(deps.cacheMaxDocs);
 
   async function deadLetter(r: ConsumedRecord, error: AppError): Promise<void> {
     deps.metrics.actorDeadLettered.inc({ code: error.code });
@@ -53,37 +61,52 @@ export async function startActors(deps: ActorsDeps): Promise<RunningConsumer> {
     );
   }
 
-  return runBatchConsumer({
+  return await runBatchConsumer({
     kafka: deps.kafka,
     groupId: deps.groupId,
     topics: [...typeOfTopic.keys()],
     log,
     copartitioned: true,
     concurrency: deps.concurrency ?? 2,
+    ...(deps.sessionTimeoutMs ? { sessionTimeoutMs: deps.sessionTimeoutMs } : {}),
+    onOwnershipChange: () => cache.clear(),
     async handleBatch(records) {
-      const decoded: { record: ConsumedRecord; event: DecodedEvent }[] = [];
-      for (const r of records) {
-        const type = typeOfTopic.get(r.topic)!;
-        try {
-          if (r.value === null) throw new AppError('EC_EVENT_DECODING', 'record has no value (tombstone)');
-          const event = await deps.serde.decode(r.topic, r.value);
-          decoded.push({ record: r, event: { type, event } as DecodedEvent });
-        } catch (err) {
-          if (err instanceof AppError && err.code === 'EC_EVENT_DECODING') await deadLetter(r, err);
-          else throw err; // the registry is down, say: retry the batch
+      try {
+        await applyRecords(records);
+      } catch (err) {
+        cache.clear();
+        if (err instanceof AppError && err.code === 'EC_STORE_CONFLICT') {
+          deps.metrics.actorConflicts.inc();
+          log.warn({ topic: records[0]?.topic, partition: records[0]?.partition }, `batch not written: ${err.message}; retried from a fresh read`);
         }
+        throw err;
       }
-      const session = new Session(deps.store);
-      const rejected = await applyBatch(session, decoded.map((d) => d.event));
-      for (const { index, error } of rejected) await deadLetter(decoded[index]!.record, error);
-      const failed = new Set(rejected.map((r) => r.index));
-      // Stored: now tell outbound webhooks (before the offsets are committed, so a crash repeats, never loses, them).
-      const notes = await notificationsOf(session, decoded.filter((_, i) => !failed.has(i)).map((d) => d.event));
-      if (notes.length > 0) {
-        await deps.producer.send(notes.map((n) => ({ topic: deps.topics.notifications, key: n.waba_id, value: encodeJson(n), headers: { category: n.category, notification_id: n.id } })), { timeoutMs: 10_000 });
-      }
-      decoded.forEach((d, i) => failed.has(i) || deps.metrics.actorEventsApplied.inc({ event_type: d.event.type }));
-      log.debug({ topic: records[0]?.topic, partition: records[0]?.partition, count: records.length }, 'applied batch');
     },
   });
+
+  async function applyRecords(records: readonly ConsumedRecord[]): Promise<void> {
+    const decoded: { record: ConsumedRecord; event: DecodedEvent }[] = [];
+    for (const r of records) {
+      const type = typeOfTopic.get(r.topic)!;
+      try {
+        if (r.value === null) throw new AppError('EC_EVENT_DECODING', 'record has no value (tombstone)');
+        const event = await deps.serde.decode(r.topic, r.value);
+        decoded.push({ record: r, event: { type, event } as DecodedEvent });
+      } catch (err) {
+        if (err instanceof AppError && err.code === 'EC_EVENT_DECODING') await deadLetter(r, err);
+        else throw err; // the registry is down, say: retry the batch
+      }
+    }
+    const session = new Session(deps.store, cache);
+    const rejected = await applyBatch(session, decoded.map((d) => d.event));
+    for (const { index, error } of rejected) await deadLetter(decoded[index]!.record, error);
+    const failed = new Set(rejected.map((r) => r.index));
+    // Stored: now tell outbound webhooks (before the offsets are committed, so a crash repeats, never loses, them).
+    const notes = await notificationsOf(session, decoded.filter((_, i) => !failed.has(i)).map((d) => d.event));
+    if (notes.length > 0) {
+      await deps.producer.send(notes.map((n) => ({ topic: deps.topics.notifications, key: n.waba_id, value: encodeJson(n), headers: { category: n.category, notification_id: n.id } })), { timeoutMs: 10_000 });
+    }
+    decoded.forEach((d, i) => failed.has(i) || deps.metrics.actorEventsApplied.inc({ event_type: d.event.type }));
+    log.debug({ topic: records[0]?.topic, partition: records[0]?.partition, count: records.length }, 'applied batch');
+  }
 }

@@ -18,12 +18,21 @@ export type WriteSet = {
   repointMessages: { from: string; to: string }[];
   /** Pending broadcast recipients of an opted-out contact become skipped. */
   skipRecipients: { wabaId: string; aliases: string[]; reason: string; at: Date }[];
+  /** The version (`_v`) each replaced or deleted document had when the batch read it (0: written before versions
+   *  existed). A write applies only while the store still holds that version: the fence that keeps a member that
+   *  lost its partition mid-batch from overwriting what the new owner wrote. Inserts are fenced by the _id itself. */
+  versions: { [C in ActorCollection]: Map<string, number> };
 };
+
+/** What a commit wrote: the version each written document has now (for the actor's state cache). */
+export type Committed = { changedAt: Date; versions: { [C in ActorCollection]: Map<string, number> } };
 
 export interface ActorStore {
   load<C extends ActorCollection>(c: C, ids: readonly string[]): Promise<ActorDocs[C][]>;
   /** Contacts of a WABA holding any of the aliases. */
   contactsByAliases(wabaId: string, aliases: readonly string[]): Promise<ContactDoc[]>;
-  /** Writes the batch; returns the changed_at it stamped on the documents (src/store/docs.ts StoreStamped). */
-  commit(w: WriteSet): Promise<Date>;
+  /** Writes the batch; returns the changed_at it stamped on the documents (src/store/docs.ts StoreStamped) and their
+   *  new versions. Rejects with EC_STORE_CONFLICT when a document's version is no longer the one read (another
+   *  member wrote it): the batch is then retried from a fresh read. */
+  commit(w: WriteSet): Promise<Committed>;
 }

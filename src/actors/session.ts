@@ -1,119 +1,162 @@
-// A unit of work for one batch: documents are loaded once, changed in memory by the pure reducers, and written
-// together at the end (one bulk write per collection). Reads see the batch's own changes first.
+// A unit of work for one batch: documents are read once (from the member's state cache, else the store), changed
+// in memory by the pure reducers, and written together at the end, each changed document once, naming the version
+// it read. Reads see the batch's own changes first.
 import { ACTOR_COLLECTIONS, type ActorCollection, type ActorDocs, type ActorStore, type WriteSet } from './ports.ts';
 import { type ContactDoc, type ThreadDoc } from '../store/docs.ts';
+import { StateCache } from './state-cache.ts';
 import { withContact } from './thread/reduce.ts';
 
-type Cache = { [C in ActorCollection]: Map<string, ActorDocs[C] | null> };
-type IdSets = { [C in ActorCollection]: Set<string> };
+type PerCollection<T> = { [C in ActorCollection]: T };
+type Docs = { [C in ActorCollection]: Map<string, ActorDocs[C] | null> };
 
-const idSets = (): IdSets => ({ message: new Set(), contact: new Set(), thread: new Set(), template: new Set(), waba_state: new Set() });
+const perCollection = <T>(make: () => T): PerCollection<T> => ({
+  message: make(), contact: make(), thread: make(), template: make(), waba_state: make(),
+});
 
 export class Session {
-  private readonly cache: Cache = { message: new Map(), contact: new Map(), thread: new Map(), template: new Map(), waba_state: new Map() };
-  private readonly dirty = idSets();
-  private readonly deleted = idSets();
-  /** Ids the store held when the batch read them: written back by replace; the others by insert. */
-  private readonly stored = idSets();
+  private readonly docs: Docs = perCollection(() => new Map()) as Docs;
+  private readonly dirty = perCollection(() => new Set<string>());
+  private readonly deleted = perCollection(() => new Set<string>());
+  /** The stored version of every document the batch read that exists in the store: written back by replace
+   *  (guarded by that version); documents not in here are inserted. */
+  private readonly versions = perCollection(() => new Map<string, number>());
   private readonly repoints: { from: string; to: string }[] = [];
-  /** Aliases already looked up in the store: every contact holding one of them is in the cache since. */
+  /** Aliases already resolved: every contact holding one of them is in `docs` since. */
   private readonly aliasesQueried = new Set<string>();
+  /** Aliases the store (or cache) said no contact holds, by "<waba>|<alias>". */
+  private readonly aliasesUnheld = new Set<string>();
   private readonly skips: WriteSet['skipRecipients'] = [];
 
   private readonly store: ActorStore;
+  private readonly cache: StateCache;
 
-  constructor(store: ActorStore) {
+  /** `cache`: the member's documents kept between batches (none by default: every read goes to the store). */
+  constructor(store: ActorStore, cache: StateCache = new StateCache(0)) {
     this.store = store;
+    this.cache = cache;
   }
 
-  /** Loads documents not cached yet in one query (used to prefetch a batch). */
+  private take<C extends ActorCollection>(c: C, id: string, doc: ActorDocs[C] | null): void {
+    (this.docs[c] as Map<string, ActorDocs[C] | null>).set(id, doc);
+    if (doc) this.versions[c].set(id, doc._v ?? 0);
+  }
+
+  /** Loads the documents not read yet: cached ones from the cache, the rest in one store query. */
   async preload<C extends ActorCollection>(c: C, ids: readonly string[]): Promise<void> {
-    const cache = this.cache[c] as Map<string, ActorDocs[C] | null>;
-    const missing = [...new Set(ids)].filter((id) => !cache.has(id));
+    const docs = this.docs[c] as Map<string, ActorDocs[C] | null>;
+    const missing: string[] = [];
+    for (const id of new Set(ids)) {
+      if (docs.has(id)) continue;
+      const cached = this.cache.get(c, id);
+      if (cached === undefined) missing.push(id);
+      else this.take(c, id, cached);
+    }
     if (missing.length === 0) return;
     const found = new Map((await this.store.load(c, missing)).map((d) => [d._id, d]));
-    for (const id of missing) {
-      cache.set(id, found.get(id) ?? null);
-      if (found.has(id)) this.stored[c].add(id);
-    }
+    for (const id of missing) if (!docs.has(id)) this.take(c, id, found.get(id) ?? null);
   }
 
   async get<C extends ActorCollection>(c: C, id: string): Promise<ActorDocs[C] | null> {
     await this.preload(c, [id]);
-    return (this.cache[c] as Map<string, ActorDocs[C] | null>).get(id) ?? null;
+    return (this.docs[c] as Map<string, ActorDocs[C] | null>).get(id) ?? null;
   }
 
   put<C extends ActorCollection>(c: C, doc: ActorDocs[C]): void {
-    (this.cache[c] as Map<string, ActorDocs[C] | null>).set(doc._id, doc);
+    (this.docs[c] as Map<string, ActorDocs[C] | null>).set(doc._id, doc);
     this.dirty[c].add(doc._id);
     this.deleted[c].delete(doc._id);
   }
 
   delete(c: ActorCollection, id: string): void {
-    this.cache[c].set(id, null);
+    this.docs[c].set(id, null);
     this.dirty[c].delete(id);
     this.deleted[c].add(id);
   }
 
-  private adopt<C extends ActorCollection>(c: C, docs: ActorDocs[C][]): ActorDocs[C][] {
-    const cache = this.cache[c] as Map<string, ActorDocs[C] | null>;
-    for (const d of docs) {
-      if (cache.has(d._id)) continue;
-      cache.set(d._id, d);
-      this.stored[c].add(d._id);
-    }
-    return docs.map((d) => cache.get(d._id)).filter((d): d is ActorDocs[C] => d !== null && d !== undefined);
-  }
-
-  /** Contacts holding any of the aliases: the store's, as changed by this batch, plus the batch's new ones. */
+  /** Contacts holding any of the aliases: the store's (or cache's), as changed by this batch, plus the batch's new ones. */
   async contactsByAliases(wabaId: string, aliases: readonly string[]): Promise<ContactDoc[]> {
     const unqueried = aliases.filter((a) => !this.aliasesQueried.has(`${wabaId}|${a}`));
     for (const a of unqueried) this.aliasesQueried.add(`${wabaId}|${a}`);
-    const fromStore = unqueried.length > 0 ? this.adopt('contact', await this.store.contactsByAliases(wabaId, unqueried)) : [];
+    // The cache knows who holds an alias when it has seen it; the contact itself is then one lookup by id.
+    const owners = new Map(unqueried.map((a) => [a, this.cache.aliasOwner(wabaId, a)]));
+    await this.preload('contact', [...owners.values()].filter((id): id is string => typeof id === 'string'));
+    const toStore = unqueried.filter((a) => {
+      const owner = owners.get(a);
+      if (owner === null) {
+        this.aliasesUnheld.add(`${wabaId}|${a}`);
+        return false;
+      }
+      // Not cached, or cached as held by a contact that no longer holds it: ask the store.
+      return owner === undefined || !this.docs.contact.get(owner)?.aliases.includes(a);
+    });
+    if (toStore.length > 0) {
+      const found = await this.store.contactsByAliases(wabaId, toStore);
+      for (const d of found) if (!this.docs.contact.has(d._id)) this.take('contact', d._id, d);
+      for (const a of toStore) if (!found.some((d) => d.aliases.includes(a))) this.aliasesUnheld.add(`${wabaId}|${a}`);
+    }
     const want = new Set(aliases);
-    const fromBatch = [...this.cache.contact.values()].filter(
+    return [...this.docs.contact.values()].filter(
       (d): d is ContactDoc => d !== null && d.waba_id === wabaId && d.aliases.some((a) => want.has(a)),
     );
-    return [...new Map([...fromStore, ...fromBatch].filter((d) => d.aliases.some((a) => want.has(a))).map((d) => [d._id, d])).values()];
   }
 
   /** The threads of a contact, by the ids the contact keeps. */
   async threadsOf(contact: ContactDoc): Promise<ThreadDoc[]> {
     await this.preload('thread', contact.thread_ids);
-    return contact.thread_ids.map((id) => this.cache.thread.get(id)).filter((t): t is ThreadDoc => !!t && t.contact_id === contact._id);
+    return contact.thread_ids.map((id) => this.docs.thread.get(id)).filter((t): t is ThreadDoc => !!t && t.contact_id === contact._id);
   }
 
   repointMessages(from: string, to: string): void {
     this.repoints.push({ from, to });
-    for (const [id, m] of this.cache.message) if (m && m.thread_id === from) this.put('message', { ...m, thread_id: to, _id: id });
+    for (const [id, m] of this.docs.message) if (m && m.thread_id === from) this.put('message', { ...m, thread_id: to, _id: id });
   }
 
   skipRecipients(s: WriteSet['skipRecipients'][number]): void {
     this.skips.push(s);
   }
 
-  /** Writes everything; first every thread of a changed contact takes the contact as it is now. */
+  /** Writes everything; first every thread of a changed contact takes the contact as it is now. Then the cache
+   *  holds what the store holds. A failed write leaves the cache to the caller, which drops it. */
   async flush(): Promise<void> {
-    const changed = [...this.dirty.contact].map((id) => this.cache.contact.get(id)).filter((c): c is ContactDoc => !!c);
+    const changed = [...this.dirty.contact].map((id) => this.docs.contact.get(id)).filter((c): c is ContactDoc => !!c);
     for (const c of changed) for (const t of await this.threadsOf(c)) this.put('thread', withContact(t, c));
-    const changedAt = await this.store.commit(this.writeSet());
-    // The batch's documents as stored, for what is read after the flush (notifications for outbound webhooks).
+    const { changedAt, versions } = await this.store.commit(this.writeSet());
     for (const c of ACTOR_COLLECTIONS) {
-      const cache = this.cache[c] as Map<string, ActorDocs[typeof c] | null>;
+      const docs = this.docs[c] as Map<string, ActorDocs[typeof c] | null>;
       for (const id of this.dirty[c]) {
-        const doc = cache.get(id);
-        if (doc) cache.set(id, { ...doc, changed_at: changedAt });
+        const doc = docs.get(id);
+        // The batch's documents as stored, for what is read after the flush (notifications for outbound webhooks).
+        if (doc) docs.set(id, { ...doc, changed_at: changedAt, _v: versions[c].get(id) ?? doc._v });
       }
     }
+    this.remember();
+  }
+
+  /** Puts what the store now holds into the member's cache. A repoint changed messages this batch never read,
+   *  so the cache is dropped instead (contacts merging: rare). */
+  private remember(): void {
+    if (this.repoints.length > 0) return this.cache.clear();
+    for (const c of ACTOR_COLLECTIONS) for (const [id, doc] of this.docs[c]) this.cache.set(c, id, doc);
+    for (const key of this.aliasesUnheld) {
+      const bar = key.indexOf('|');
+      this.cache.setAliasOwner(key.slice(0, bar), key.slice(bar + 1), null);
+    }
+    // After the unheld ones: a contact of this batch may hold one now. A deleted contact's aliases belong to the
+    // contact it merged into.
+    for (const d of this.docs.contact.values()) if (d) for (const a of d.aliases) this.cache.setAliasOwner(d.waba_id, a, d._id);
   }
 
   private writeSet(): WriteSet {
     const ws = emptyWriteSet();
     for (const c of ACTOR_COLLECTIONS) {
-      const docs = [...this.dirty[c]].map((id) => this.cache[c].get(id)).filter(Boolean) as ActorDocs[typeof c][];
-      (ws.inserts[c] as ActorDocs[typeof c][]) = docs.filter((d) => !this.stored[c].has(d._id));
-      (ws.replaces[c] as ActorDocs[typeof c][]) = docs.filter((d) => this.stored[c].has(d._id));
-      ws.deletes[c] = [...this.deleted[c]].filter((id) => this.stored[c].has(id));
+      const docs = [...this.dirty[c]].map((id) => this.docs[c].get(id)).filter(Boolean) as ActorDocs[typeof c][];
+      (ws.inserts[c] as ActorDocs[typeof c][]) = docs.filter((d) => !this.versions[c].has(d._id));
+      (ws.replaces[c] as ActorDocs[typeof c][]) = docs.filter((d) => this.versions[c].has(d._id));
+      ws.deletes[c] = [...this.deleted[c]].filter((id) => this.versions[c].has(id));
+      for (const id of [...this.dirty[c], ...this.deleted[c]]) {
+        const v = this.versions[c].get(id);
+        if (v !== undefined) ws.versions[c].set(id, v);
+      }
     }
     ws.repointMessages = this.repoints;
     ws.skipRecipients = this.skips;
@@ -128,5 +171,6 @@ export function emptyWriteSet(): WriteSet {
     deletes: { message: [], contact: [], thread: [], template: [], waba_state: [] },
     repointMessages: [],
     skipRecipients: [],
+    versions: { message: new Map(), contact: new Map(), thread: new Map(), template: new Map(), waba_state: new Map() },
   };
 }

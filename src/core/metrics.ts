@@ -9,6 +9,7 @@ export const METRIC = {
   unownedWabaEvents: 'echocue_ingest_unowned_waba_events_total',
   ingestLatency: 'echocue_ingest_latency_seconds',
   actorEventsApplied: 'echocue_actor_events_applied_total',
+  actorConflicts: 'echocue_actor_write_conflicts_total',
   actorDeadLettered: 'echocue_actor_events_dead_lettered_total',
 } as const;
 
@@ -28,6 +29,7 @@ export function createMetrics(registry = new Registry()) {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
+    actorConflicts: new Counter({ name: METRIC.actorConflicts, help: 'Actor batches whose fenced writes met a newer document (another member owned the partition); retried', registers: [registry] }),
     actorEventsApplied: new Counter({ name: METRIC.actorEventsApplied, help: 'Events applied by the actors, by event type', labelNames: ['event_type'], registers: [registry] }),
     actorDeadLettered: new Counter({ name: METRIC.actorDeadLettered, help: 'Events sent to the dead-letter topic, by error code', labelNames: ['code'], registers: [registry] }),
   };

@@ -188,6 +188,11 @@ export type BatchConsumerOptions = Readonly<{
   copartitioned?: boolean;
   /** Partitions processed at once by this member (default 1). */
   concurrency?: number;
+  /** Called whenever this member's partitions may have changed hands (it joined the group again, or its consumer
+   *  crashed and restarts): state kept for the partitions it owned is no longer known to be current. */
+  onOwnershipChange?: () => void;
+  /** The group session timeout (default 30 s; tests shorten it to provoke evictions). */
+  sessionTimeoutMs?: number;
 }>;
 
 export type RunningConsumer = Readonly<{ stop(): Promise<void> }>;
@@ -197,10 +202,16 @@ export async function runBatchConsumer(opts: BatchConsumerOptions): Promise<Runn
   const consumer: Consumer = opts.kafka.consumer({
     groupId: opts.groupId,
     allowAutoTopicCreation: false,
-    sessionTimeout: 30000,
-    heartbeatInterval: 3000,
+    sessionTimeout: opts.sessionTimeoutMs ?? 30000,
+    rebalanceTimeout: Math.max(opts.sessionTimeoutMs ?? 30000, 10000) * 2,
+    heartbeatInterval: Math.min(3000, Math.floor((opts.sessionTimeoutMs ?? 30000) / 5)),
     ...(opts.copartitioned ? { partitionAssigners: [CoPartitionedAssigner] } : {}),
   });
+  if (opts.onOwnershipChange) {
+    const changed = opts.onOwnershipChange;
+    consumer.on(consumer.events.GROUP_JOIN, () => changed());
+    consumer.on(consumer.events.CRASH, () => changed());
+  }
   const lock = keyedLock();
   await consumer.connect();
   await consumer.subscribe({ topics: [...opts.topics], fromBeginning: opts.fromBeginning ?? true });

@@ -1,6 +1,7 @@
-// The actors' store on MongoDB (and FerretDB): loads by id and alias, and one bulk write per collection.
+// The actors' store on MongoDB (and FerretDB): loads by id and alias, and fenced bulk writes per collection.
 import { type Db, type Document } from 'mongodb';
 import { systemClock, type Clock } from '../core/clock.ts';
+import { AppError } from '../core/errors.ts';
 import { COLLECTIONS, isDuplicateKey } from './collections.ts';
 import { aliasDocId } from './doc-ids.ts';
 import { type ActorDocs, type BroadcastRecipientDoc, type ContactDoc, type MessageDoc } from './docs.ts';
@@ -22,6 +23,7 @@ export type ActorWriteSet = {
   deletes: Record<Name, string[]>;
   repointMessages: { from: string; to: string }[];
   skipRecipients: { wabaId: string; aliases: string[]; reason: string; at: Date }[];
+  versions: { [C in Name]: ReadonlyMap<string, number> };
 };
 
 /** Write order, chosen so that a crash between any two steps replays into the same documents:
@@ -30,15 +32,44 @@ export type ActorWriteSet = {
  *  find the merged contact by scanning for the alias (that rare recovery path is the only scan). */
 const ORDER: readonly Name[] = ['message', 'thread', 'contact', 'template', 'waba_state'];
 
-/** FerretDB v1 answers equality on _id from its primary key and scans the whole collection for anything else
- *  ($in on _id included: ~100 ms at 2,000 documents), so every read of the actors is a lookup by _id: documents
- *  one by one, and contacts by alias through ec_contact_alias ({_id: "<waba>|<alias>", contact_id}). */
+/** Replaces go in bulks of this many statements, this many bulks in flight at once (FerretDB runs the statements
+ *  of one bulk one after another; bulks side by side use several of its connections). */
+const BULK_STATEMENTS = 64;
+const BULKS_IN_FLIGHT = 4;
+
+/** The filter that matches a document only while it has the version `v` (0: written before versions existed). */
+const atVersion = (id: string, v: number): Document => (v === 0 ? { _id: id, _v: { $exists: false } } : { _id: id, _v: v });
+
+const conflict = (collection: string, what: string) =>
+  new AppError('EC_STORE_CONFLICT', `${collection}: ${what} (another member wrote it since this batch read it: the partition moved)`);
+
+/** Runs the tasks, at most `limit` at once; rejects with the first failure once all have settled. */
+async function inFlight(tasks: readonly (() => Promise<void>)[], limit: number): Promise<void> {
+  let next = 0;
+  const errors: unknown[] = [];
+  const lane = async () => {
+    while (next < tasks.length) {
+      const task = tasks[next++]!;
+      await task().catch((err: unknown) => void errors.push(err));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, lane));
+  if (errors.length > 0) throw errors.find((e) => e instanceof AppError) ?? errors[0];
+}
+
+const chunks = <T>(items: readonly T[], size: number): T[][] =>
+  Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
+
+/** FerretDB v1 answers equality on _id from an index (deploy/local/ferretdb/id-index.sql) and scans the whole
+ *  collection for anything else ($in on _id included), so every read of the actors is a lookup by _id: documents
+ *  one by one, and contacts by alias through ec_contact_alias ({_id: "<waba>|<alias>", contact_id}).
+ *  Every write of an actor document is fenced by its version (`_v`): the actor that owns a WABA's partition is its
+ *  only writer, and a member that lost the partition mid-batch finds its writes refused (EC_STORE_CONFLICT). */
 export function createActorStore(db: Db, clock: Clock = systemClock) {
   const col = (n: Name) => db.collection<WithId>(NAMES[n]);
 
-  // FerretDB v1 costs: insertMany is cheap; a replace of an existing document is cheap; an upsert that
-  // inserts scans the collection first (O(n) each). So new documents are inserted and known ones replaced.
-  async function replaceAll(n: string, docs: readonly WithId[]): Promise<void> {
+  /** Unfenced upserts, for the alias index (derived from the contacts, repaired on read: contactsByAliases). */
+  async function upsertAll(n: string, docs: readonly WithId[]): Promise<void> {
     if (docs.length === 0) return;
     // ordered: FerretDB v1 takes minutes over an unordered bulk of replaces that it does in milliseconds ordered.
     await db.collection<WithId>(n).bulkWrite(
@@ -47,25 +78,37 @@ export function createActorStore(db: Db, clock: Clock = systemClock) {
     );
   }
 
-  async function insertAll(n: string, docs: readonly WithId[]): Promise<void> {
+  /** New documents, version 1. One that exists already was written by another member (or by an earlier attempt of
+   *  this batch, which a retry reads back first): a conflict. */
+  async function insertAll(n: Name, docs: readonly WithId[], changedAt: Date, versions: Map<string, number>): Promise<void> {
     if (docs.length === 0) return;
     try {
-      await db.collection<WithId>(n).insertMany([...docs], { ordered: false });
+      await col(n).insertMany(docs.map((d) => ({ ...d, changed_at: changedAt, _v: 1 })), { ordered: false });
     } catch (err) {
-      // Already there: written by an earlier attempt at this batch that crashed before its commit, or by a
-      // consumer that lost the partition and was still flushing. Those documents are replaced instead.
-      const writeErrors = (err as { writeErrors?: { code?: number; index: number }[] | { code?: number; index: number } }).writeErrors;
+      const writeErrors = (err as { writeErrors?: { code?: number }[] | { code?: number } }).writeErrors;
       const errors = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
-      if (errors.length > 0 && errors.every((e) => e.code === 11000)) await replaceAll(n, errors.map((e) => docs[e.index]!));
-      else if (errors.length === 0 && isDuplicateKey(err)) await replaceAll(n, docs);
-      else throw err;
+      if (isDuplicateKey(err) || (errors.length > 0 && errors.every((e) => e.code === 11000))) throw conflict(NAMES[n], 'a document this batch created exists already');
+      throw err;
     }
+    for (const d of docs) versions.set(d._id, 1);
   }
 
-  async function writeStamped(n: string, inserts: readonly unknown[], replaces: readonly unknown[], changedAt: Date): Promise<void> {
-    const stamp = (docs: readonly unknown[]) => (docs as WithId[]).map((d) => ({ ...d, changed_at: changedAt }));
-    await insertAll(n, stamp(inserts));
-    await replaceAll(n, stamp(replaces));
+  /** Known documents, each only while it still has the version this batch read; then one version higher. */
+  async function replaceAll(n: Name, docs: readonly WithId[], changedAt: Date, read: ReadonlyMap<string, number>, versions: Map<string, number>): Promise<void> {
+    await inFlight(
+      chunks(docs, BULK_STATEMENTS).map((bulk) => async () => {
+        const result = await col(n).bulkWrite(
+          bulk.map((doc) => {
+            const v = read.get(doc._id) ?? 0;
+            return { replaceOne: { filter: atVersion(doc._id, v), replacement: { ...doc, changed_at: changedAt, _v: v + 1 } } };
+          }),
+          { ordered: true },
+        );
+        if (result.matchedCount !== bulk.length) throw conflict(NAMES[n], `${bulk.length - result.matchedCount} of ${bulk.length} replaced documents changed`);
+      }),
+      BULKS_IN_FLIGHT,
+    );
+    for (const d of docs) versions.set(d._id, (read.get(d._id) ?? 0) + 1);
   }
 
   async function byIds<T>(n: string, ids: readonly string[]): Promise<T[]> {
@@ -86,23 +129,31 @@ export function createActorStore(db: Db, clock: Clock = systemClock) {
       const recovered = await db.collection<ContactDoc>(COLLECTIONS.contact).find({ waba_id: wabaId, aliases: { $in: dangling } }).toArray();
       return [...new Map([...found, ...recovered].map((c) => [c._id, c])).values()];
     },
-    async commit(w: ActorWriteSet): Promise<Date> {
+    async commit(w: ActorWriteSet): Promise<{ changedAt: Date; versions: { [C in Name]: Map<string, number> } }> {
       // changed_at: when the store took the change (the one field not derived from events). REST pollers filter
       // on it (updated_since); docs/decisions/0007-rest-api.md says why it is taken before the writes.
       const changedAt = clock.now();
-      const write = (n: Name) => writeStamped(NAMES[n], w.inserts[n], w.replaces[n], changedAt);
+      const versions = { message: new Map(), contact: new Map(), thread: new Map(), template: new Map(), waba_state: new Map() } as { [C in Name]: Map<string, number> };
+      const write = async (n: Name) => {
+        await insertAll(n, w.inserts[n] as readonly WithId[], changedAt, versions[n]);
+        await replaceAll(n, w.replaces[n] as readonly WithId[], changedAt, w.versions[n], versions[n]);
+      };
       await write('message');
       for (const r of w.repointMessages) {
-        // Only when two contacts turn out to be one person: rare, so a scan is acceptable here.
-        await db.collection<MessageDoc>(COLLECTIONS.message).updateMany({ thread_id: r.from }, { $set: { thread_id: r.to } });
+        // Only when two contacts turn out to be one person: rare, so a scan is acceptable here. The moved messages
+        // take a new version, so a stale copy of one elsewhere cannot be written back.
+        await db.collection<MessageDoc>(COLLECTIONS.message).updateMany({ thread_id: r.from }, { $set: { thread_id: r.to }, $inc: { _v: 1 } });
       }
       for (const n of ORDER.slice(1)) await write(n);
       for (const n of ORDER) {
-        for (const id of w.deletes[n]) await col(n).deleteOne({ _id: id });
+        for (const id of w.deletes[n]) {
+          const { deletedCount } = await col(n).deleteOne(atVersion(id, w.versions[n].get(id) ?? 0));
+          if (deletedCount !== 1) throw conflict(NAMES[n], `a document this batch deleted changed`);
+        }
       }
       // The alias index follows the contacts (a merged contact holds every alias of the ones it replaced).
       // Contacts are few next to messages, so these upserts stay cheap.
-      await replaceAll(
+      await upsertAll(
         COLLECTIONS.contactAlias,
         [...w.inserts.contact, ...w.replaces.contact].flatMap((c) => c.aliases.map((a) => ({ _id: aliasDocId(c.waba_id, a), contact_id: c._id }))),
       );
@@ -115,7 +166,7 @@ export function createActorStore(db: Db, clock: Clock = systemClock) {
           { $set: { status: 'skipped', skip_reason: s.reason, skipped_at: s.at, changed_at: changedAt } },
         );
       }
-      return changedAt;
+      return { changedAt, versions };
     },
   };
 }

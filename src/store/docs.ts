@@ -3,7 +3,12 @@
 
 /** Set by the store at each write (src/store/actor-store.ts), never by the reducers: the time EchoCue took the
  *  change, which REST pollers filter on (updated_since). Absent on a document a reducer has just created. */
-export type StoreStamped = { changed_at?: Date };
+export type StoreStamped = {
+  changed_at?: Date;
+  /** The document's version, incremented by the store at each write of the actors (src/store/actor-store.ts), never
+   *  by the reducers: a write names the version it read, so a stale writer cannot overwrite a newer document. */
+  _v?: number;
+};
 
 /** "Newest wins" bookkeeping: the Meta time of the value and the event that set it (ties break on event id). */
 export type Stamp = { at: Date; event_id: string };

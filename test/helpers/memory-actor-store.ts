@@ -1,6 +1,7 @@
 // A small in-memory ActorStore for unit and property tests of the actors' logic (never for end-to-end tests).
-// It follows src/store/actor-store.ts: whole-document replaces, repoints, deletes, recipient skips.
-import { type ActorCollection, type ActorDocs, type ActorStore, type WriteSet } from '../../src/actors/ports.ts';
+// It follows src/store/actor-store.ts: whole-document writes fenced by version, repoints, deletes, recipient skips.
+import { AppError } from '../../src/core/errors.ts';
+import { ACTOR_COLLECTIONS, type ActorCollection, type ActorDocs, type ActorStore, type Committed, type WriteSet } from '../../src/actors/ports.ts';
 import { type BroadcastRecipientDoc, type ContactDoc } from '../../src/store/docs.ts';
 
 export class MemoryActorStore implements ActorStore {
@@ -16,25 +17,41 @@ export class MemoryActorStore implements ActorStore {
   async contactsByAliases(wabaId: string, aliases: readonly string[]): Promise<ContactDoc[]> {
     return [...this.data.contact.values()].filter((c) => c.waba_id === wabaId && c.aliases.some((a) => aliases.includes(a))).map((c) => structuredClone(c));
   }
-  async commit(w: WriteSet): Promise<Date> {
-    for (const m of [...w.inserts.message, ...w.replaces.message]) this.data.message.set(m._id, structuredClone(m));
-    for (const r of w.repointMessages) for (const m of this.data.message.values()) if (m.thread_id === r.from) m.thread_id = r.to;
-    for (const c of ['contact', 'thread', 'template', 'waba_state'] as const) {
-      for (const d of [...w.inserts[c], ...w.replaces[c]]) (this.data[c] as Map<string, unknown>).set(d._id, structuredClone(d));
+  async commit(w: WriteSet): Promise<Committed> {
+    const changedAt = new Date(0);
+    const versions = { message: new Map(), contact: new Map(), thread: new Map(), template: new Map(), waba_state: new Map() } as Committed['versions'];
+    const conflict = (c: string) => new AppError('EC_STORE_CONFLICT', `${c}: version changed`);
+    // Checked first, then written: the memory store never half-applies (the real one may; its retry reads back).
+    for (const c of ACTOR_COLLECTIONS) {
+      const m = this.data[c] as Map<string, { _v?: number }>;
+      for (const d of w.inserts[c]) if (m.has(d._id)) throw conflict(c);
+      for (const d of w.replaces[c]) if ((m.get(d._id)?._v ?? (m.has(d._id) ? 0 : -1)) !== (w.versions[c].get(d._id) ?? 0)) throw conflict(c);
+      for (const id of w.deletes[c]) if ((m.get(id)?._v ?? (m.has(id) ? 0 : -1)) !== (w.versions[c].get(id) ?? 0)) throw conflict(c);
     }
-    for (const c of Object.keys(w.deletes) as ActorCollection[]) for (const id of w.deletes[c]) this.data[c].delete(id);
+    const write = (c: ActorCollection) => {
+      for (const d of w.inserts[c]) versions[c].set(d._id, 1);
+      for (const d of w.replaces[c]) versions[c].set(d._id, (w.versions[c].get(d._id) ?? 0) + 1);
+      for (const d of [...w.inserts[c], ...w.replaces[c]]) (this.data[c] as Map<string, unknown>).set(d._id, { ...structuredClone(d), changed_at: changedAt, _v: versions[c].get(d._id) });
+    };
+    write('message');
+    for (const r of w.repointMessages) for (const m of this.data.message.values()) if (m.thread_id === r.from) Object.assign(m, { thread_id: r.to, _v: (m._v ?? 0) + 1 });
+    for (const c of ['contact', 'thread', 'template', 'waba_state'] as const) write(c);
+    for (const c of ACTOR_COLLECTIONS) for (const id of w.deletes[c]) this.data[c].delete(id);
     for (const s of w.skipRecipients) {
       for (const r of this.recipients.values()) {
         const match = (r.wa_id !== null && s.aliases.includes(`wa:${r.wa_id}`)) || (r.user_id !== null && s.aliases.includes(`uid:${r.user_id}`));
         if (r.waba_id === s.wabaId && r.status === 'pending' && match) Object.assign(r, { status: 'skipped', skip_reason: s.reason, skipped_at: s.at });
       }
     }
-    return new Date(0);
+    return { changedAt, versions };
   }
-  /** Every document, sorted, for comparing two runs. */
+  /** Every document, sorted, for comparing two runs (versions and store stamps left out: they count writes, not content). */
   snapshot() {
     return Object.fromEntries(
-      Object.entries(this.data).map(([c, m]) => [c, [...(m as Map<string, { _id: string }>).values()].sort((a, b) => (a._id < b._id ? -1 : 1))]),
+      Object.entries(this.data).map(([c, m]) => [
+        c,
+        [...(m as Map<string, { _id: string; _v?: number; changed_at?: Date }>).values()].map(({ _v, changed_at, ...d }) => d).sort((a, b) => (a._id < b._id ? -1 : 1)),
+      ]),
     );
   }
 }
