@@ -8,6 +8,7 @@
 // longer than the session timeout, and a member that misses its heartbeats loses its partitions to another, which
 // would send the attempts still in flight again.
 import { type Consumer, type Kafka, type KafkaMessage } from 'kafkajs';
+import { AppError } from '../core/errors.ts';
 import { type Logger } from '../core/log.ts';
 import { type ConsumedRecord, type RunningConsumer } from '../events/kafka.ts';
 import { whileBeating } from './keep-alive.ts';
@@ -45,7 +46,7 @@ export async function runDueConsumer(opts: DueConsumerOptions): Promise<RunningC
   const sessionTimeout = opts.sessionTimeoutMs ?? 30000;
   const heartbeatInterval = opts.heartbeatIntervalMs ?? 3000;
   if (!(heartbeatInterval > 0 && heartbeatInterval < sessionTimeout)) {
-    throw new Error(`heartbeatIntervalMs ${heartbeatInterval} must be positive and below sessionTimeoutMs ${sessionTimeout}`);
+    throw new AppError('EC_CONFIG_INVALID', `due consumer heartbeatIntervalMs ${heartbeatInterval} must be positive and below sessionTimeoutMs ${sessionTimeout}`, { details: { parameter: 'heartbeatIntervalMs' } });
   }
   const consumer: Consumer = opts.kafka.consumer({ groupId: opts.groupId, allowAutoTopicCreation: false, sessionTimeout, heartbeatInterval, maxWaitTimeInMs: 100 });
   const timers = new Map<string, NodeJS.Timeout>();
