@@ -10,6 +10,7 @@ import { type EventSerde } from '../../src/events/serde.ts';
 import { type EventType, type Topics } from '../../src/events/topics.ts';
 import { parseJsonLossless } from '../../src/ingest/parse-json.ts';
 import { splitPayload } from '../../src/ingest/split/split-payload.ts';
+import { prng } from './prng.ts';
 import { type Kafka } from 'kafkajs';
 
 /** 2026-06-15T09:00:00Z, the fixtures' time base (shared/fixtures/meta). */
@@ -27,18 +28,6 @@ const MIX = { inbound: 86, template: 6, consent: 5, account: 3 } as const;
 const REPLY_SHARE = 0.25;
 
 type Json = Record<string, unknown>;
-
-/** Small deterministic PRNG (mulberry32): the same backlog on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const wabaId = (w: number) => `30${String(4719385562013 + w * 7919)}`;
 const phoneId = (w: number, p: number) => `4${String(w).padStart(3, '0')}${p}56789045671`;
