@@ -1,0 +1,79 @@
+// One soak round against a running EchoCue (ingest, actors and api): link the round's WABA to the tenant, POST the
+// scenario's signed bodies `concurrency` at a time, wait until the actors have applied every event, then read
+// everything back through the REST API and compare it with the expected state of all rounds so far.
+// Shared by test/e2e/soak.test.ts and bench/stages/soak.ts; no vitest in here.
+import { type Config } from '../../src/config/index.ts';
+import { waitForActors } from '../helpers/topics.ts';
+import { compareStates, type Comparison } from './compare.ts';
+import { type Expectation } from './expected.ts';
+import { apiReader, inParallel } from './read-back.ts';
+import { type SoakScenario } from './scenario.ts';
+
+export type SoakSystem = { url: string; adminToken: string; accountId: string; key: string; config: Config };
+
+export type RoundResult = Comparison & {
+  wabaId: string;
+  bodies: number;
+  distinct: number;
+  duplicates: number;
+  events: number;
+  /** POSTs answered 503 (Kafka did not acknowledge in time) and sent again, as Meta does. */
+  retried: number;
+  /** From the first POST to the actors' consumer group having committed every record. */
+  applySeconds: number;
+  /** Reading everything back and comparing. */
+  readSeconds: number;
+  requests: number;
+};
+
+async function admin(system: SoakSystem, path: string, body: unknown): Promise<void> {
+  const res = await fetch(`${system.url}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${system.adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`POST ${path} answered ${res.status}: ${await res.text()}`);
+}
+
+/** POSTs a body as Meta does: signed, and sent again while the answer is a 503. Returns how many retries it took. */
+async function deliver(url: string, body: string, signature: string): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    const res = await fetch(`${url}/v1/whatsapp/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature }, body });
+    const text = await res.text();
+    if (res.status === 200) return attempt;
+    if (res.status !== 503 || attempt >= 5) throw new Error(`webhook POST answered ${res.status}: ${text}`);
+    await new Promise((r) => setTimeout(r, 500 * (attempt + 1)));
+  }
+}
+
+export async function runRound(o: {
+  system: SoakSystem; expectation: Expectation; scenario: SoakScenario; concurrency?: number; actorsTimeoutMs?: number;
+}): Promise<RoundResult> {
+  const { system, scenario } = o;
+  // Folded first, so the expectation holds every round that was sent even when a round fails half-way.
+  await o.expectation.fold(scenario.posts.map((p) => p.body));
+  if (o.expectation.rejected.length > 0) throw new Error(`the scenario holds events the actors reject: ${o.expectation.rejected.slice(0, 5).join('; ')}`);
+  await admin(system, `/api/admin/accounts/${system.accountId}/wabas`, { waba_id: scenario.wabaId });
+  const started = performance.now();
+  const retries = await inParallel(scenario.posts, o.concurrency ?? 8, (p) => deliver(system.url, p.body, p.signature));
+  await waitForActors(system.config, o.actorsTimeoutMs ?? 180_000);
+  const applySeconds = (performance.now() - started) / 1000;
+
+  const readStarted = performance.now();
+  const expected = o.expectation.render();
+  const reader = apiReader(system.url, system.key);
+  const api = await reader.read({ contactIds: expected.contacts.keys(), wamids: expected.notifications.keys() });
+  const comparison = compareStates(expected, api, new Date());
+  return {
+    ...comparison,
+    wabaId: scenario.wabaId,
+    bodies: scenario.posts.length,
+    distinct: scenario.distinct,
+    duplicates: scenario.duplicates,
+    events: scenario.events,
+    retried: retries.reduce((a, b) => a + b, 0),
+    applySeconds,
+    readSeconds: (performance.now() - readStarted) / 1000,
+    requests: api.requests,
+  };
+}
