@@ -132,11 +132,19 @@ export class Session {
     this.remember();
   }
 
-  /** Puts what the store now holds into the member's cache. A repoint changed messages this batch never read,
-   *  so the cache is dropped instead (contacts merging: rare). */
+  /** Puts what the store now holds into the member's cache. A repoint moved (and re-versioned) messages this
+   *  batch may never have read: cached copies of those are forgotten (contacts merging: rare). */
   private remember(): void {
-    if (this.repoints.length > 0) return this.cache.clear();
-    for (const c of ACTOR_COLLECTIONS) for (const [id, doc] of this.docs[c]) this.cache.set(c, id, doc);
+    const moved = new Set(this.repoints.map((r) => r.from));
+    if (moved.size > 0) this.cache.forgetWhere('message', (m) => m.thread_id !== null && moved.has(m.thread_id));
+    for (const c of ACTOR_COLLECTIONS) {
+      for (const [id, doc] of this.docs[c]) {
+        // A message this batch holds with a moved thread id was moved by the store too: re-read next time.
+        const threadId = c === 'message' ? (doc as { thread_id: string | null } | null)?.thread_id : null;
+        if (threadId && moved.has(threadId)) continue;
+        this.cache.set(c, id, doc);
+      }
+    }
     for (const key of this.aliasesUnheld) {
       const bar = key.indexOf('|');
       this.cache.setAliasOwner(key.slice(0, bar), key.slice(bar + 1), null);

@@ -38,6 +38,13 @@ export class StateCache {
     this.aliases?.set(`${wabaId}|${alias}`, { contactId });
   }
 
+  /** Forgets the cached documents of a collection that match (a write elsewhere changed them). */
+  forgetWhere<C extends ActorCollection>(c: C, match: (doc: ActorDocs[C]) => boolean): void {
+    if (!this.docs) return;
+    const prefix = `${c}|`;
+    for (const [key, e] of this.docs.entries()) if (key.startsWith(prefix) && e.doc && match(e.doc as ActorDocs[C])) this.docs.delete(key);
+  }
+
   clear(): void {
     this.docs?.clear();
     this.aliases?.clear();
