@@ -4,6 +4,7 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import { type Clock } from '../core/clock.ts';
 import { errorMiddleware } from '../core/http-errors.ts';
+import { storeUnavailable } from '../store/errors.ts';
 import { AppError } from '../core/errors.ts';
 import { type Logger } from '../core/log.ts';
 import { type AccountStore } from '../store/accounts.ts';
@@ -82,7 +83,7 @@ export function createApiApp(deps: ApiDeps): Koa {
   });
 
   const app = new Koa();
-  app.use(errorMiddleware(log));
+  app.use(errorMiddleware(log, storeUnavailable));
   app.use(serveDashboard());
   app.use(conditionalGet());
   app.use(router.routes());

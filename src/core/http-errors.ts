@@ -4,14 +4,15 @@ import { type Context, type Next } from 'koa';
 import { AppError, isAppError } from './errors.ts';
 import { type Logger } from './log.ts';
 
-export function errorMiddleware(log: Logger) {
+/** `translate` turns an I/O edge's own errors into AppErrors (the store's outages: src/store/errors.ts). */
+export function errorMiddleware(log: Logger, translate: (err: unknown) => AppError | null = () => null) {
   return async (ctx: Context, next: Next): Promise<void> => {
     try {
       await next();
     } catch (err) {
       const e: AppError = isAppError(err)
         ? err
-        : new AppError('EC_INTERNAL', 'internal error', { cause: err });
+        : translate(err) ?? new AppError('EC_INTERNAL', 'internal error', { cause: err });
       const expose = e.status < 500;
       ctx.status = e.status;
       ctx.set('Cache-Control', 'no-store');
@@ -24,7 +25,9 @@ export function errorMiddleware(log: Logger) {
         },
       };
       const fields = { code: e.code, status: e.status, method: ctx.method, path: ctx.path, err: e.status >= 500 ? (isAppError(err) ? err.cause ?? err : err) : undefined };
-      if (e.status >= 500) log.error(fields, e.message);
+      // A dependency that did not answer (503) is an outage to watch, not a bug: one line with the cause's message.
+      if (e.status === 503) log.warn({ ...fields, err: undefined, cause: e.cause instanceof Error ? e.cause.message : undefined }, e.message);
+      else if (e.status >= 500) log.error(fields, e.message);
       else log.info(fields, e.message);
     }
   };

@@ -26,6 +26,11 @@ async function dump(uri: string): Promise<Record<string, unknown[]>> {
 }
 
 const readyz = async (url: string) => (await fetch(`${url}/readyz`)).status;
+const ADMIN = 'store-outage-admin-token';
+const admin = async (url: string, path: string, body?: unknown) => {
+  const res = await fetch(`${url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify(body ?? {}) });
+  return { status: res.status, json: (await res.json()) as Record<string, any> };
+};
 
 describe('store outage', () => {
   let proxy: TcpProxy;
@@ -40,7 +45,7 @@ describe('store outage', () => {
     proxy = await startTcpProxy({ host: direct.hostname, port: Number(direct.port) });
     const db = uniqueName('outage');
     const viaProxy = withDatabase(services().MONGODB_URI.replace(`${direct.hostname}:${direct.port}`, `127.0.0.1:${proxy.port}`), db);
-    env = testEnv({ MONGODB_URI: viaProxy, MONGODB_TIMEOUT_MS: '1500' });
+    env = testEnv({ MONGODB_URI: viaProxy, MONGODB_TIMEOUT_MS: '1500', ADMIN_TOKEN: ADMIN });
     reference = testEnv();
   });
   afterAll(async () => {
@@ -67,6 +72,10 @@ describe('store outage', () => {
 
     system = await startSystem({ config: env.config, roles: ['ingest', 'actors', 'api'], log: env.log, clock });
     expect(await readyz(system.url)).toBe(200);
+    const account = await admin(system.url, '/api/admin/accounts', { name: 'Outage' });
+    expect((await admin(system.url, `/api/admin/accounts/${account.json.id}/wabas`, { waba_id: '104719385562013' })).status).toBe(200);
+    const key = (await admin(system.url, `/api/admin/accounts/${account.json.id}/keys`)).json.key as string;
+    const threads = () => fetch(`${system!.url}/api/thread/list`, { headers: { authorization: `Bearer ${key}` } });
     for (let i = 0; i < half; i++) expect(await post(system.url, i)).toBe(200);
     await waitForActors(env.config, 60_000);
 
@@ -79,10 +88,16 @@ describe('store outage', () => {
     // Long enough for the actors' batches to fail on the store's deadline (1.5 s) a few times.
     await new Promise((r) => setTimeout(r, 6000));
     expect(await readyz(system.url)).toBe(503);
+    // A poller meanwhile gets a 503 naming the store (and when to retry), not a 500 and not an endless wait.
+    const refused = await threads();
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('5');
+    expect(await refused.json()).toMatchObject({ error: { code: 'EC_STORE_UNAVAILABLE' } });
 
     proxy.restore();
     await waitFor(async () => ((await readyz(system!.url)) === 200 ? true : undefined), 60_000, '/readyz to say ready again');
     await waitForActors(env.config, 120_000);
     expect(await dump(env.config.mongo.uri)).toEqual(expected);
+    expect((await threads()).status).toBe(200);
   });
 });
