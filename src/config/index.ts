@@ -101,9 +101,10 @@ const EnvSchema = z.object({
     .pipe(z.array(z.string().refine(isCidr, 'each entry must be a CIDR such as 127.0.0.1/32 or ::1/128')))
     .default([]),
   ENDPOINT_DISABLE_AFTER_SECONDS: intIn(1, 90 * 86400).default(5 * 86400),
+  DELIVERY_CACHE_TTL_MS: intIn(0, 600_000).default(2000),
   MONGODB_MAX_POOL_SIZE: intIn(1, 1000).default(20),
   MONGODB_TIMEOUT_MS: intIn(100, 600_000).default(15_000),
-  ACTORS_CACHE_MAX_DOCS: intIn(0, 10_000_000).default(200_000),
+  ACTORS_CACHE_MAX_DOCS: intIn(0, 10_000_000).default(50_000),
 });
 
 export type Config = Readonly<{
@@ -139,6 +140,8 @@ export type Config = Readonly<{
     /** Private or loopback ranges deliveries may reach anyway (the SSRF guard refuses them otherwise). */
     allowCidrs: readonly string[];
     disableAfterMs: number;
+    /** DELIVERY_CACHE_TTL_MS: how long the delivery side keeps live endpoints and signing secrets in memory. */
+    cacheTtlMs: number;
   }>;
   api: Readonly<{ adminToken: string | null; rateLimit: Readonly<{ points: number; windowSeconds: number }>; changeSettleMs: number }>;
   /** Names of the variables that fell back to a local default (said once at start-up). */
@@ -215,6 +218,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       timeoutMs: e.DELIVERY_TIMEOUT_MS,
       allowCidrs: e.DELIVERY_ALLOW_CIDRS,
       disableAfterMs: e.ENDPOINT_DISABLE_AFTER_SECONDS * 1000,
+      cacheTtlMs: e.DELIVERY_CACHE_TTL_MS,
     },
     api: { adminToken: e.ADMIN_TOKEN ?? null, rateLimit: { points: e.API_RATE_LIMIT, windowSeconds: e.API_RATE_WINDOW_SECONDS }, changeSettleMs: e.API_CHANGE_SETTLE_MS },
     defaultsUsed,
