@@ -19,6 +19,8 @@ export type RoundResult = Comparison & {
   events: number;
   /** POSTs answered 503 (Kafka did not acknowledge in time) and sent again, as Meta does. */
   retried: number;
+  /** POSTs whose connection broke (no answer at all), each sent again; the errors as fetch reported them. */
+  connectionErrors: string[];
   /** From the first POST to the actors' consumer group having committed every record. */
   applySeconds: number;
   /** Reading everything back and comparing. */
@@ -35,13 +37,27 @@ async function admin(system: SoakSystem, path: string, body: unknown): Promise<v
   if (!res.ok) throw new Error(`POST ${path} answered ${res.status}: ${await res.text()}`);
 }
 
-/** POSTs a body as Meta does: signed, and sent again while the answer is a 503. Returns how many retries it took. */
-async function deliver(url: string, body: string, signature: string): Promise<number> {
+/** POSTs a body as Meta does: signed, and sent again after a 503 or a broken connection (Meta retries both).
+ *  Returns what had to be retried, so a caller can report it. */
+async function deliver(url: string, body: string, signature: string): Promise<{ retried503: number; connectionErrors: string[] }> {
+  const out = { retried503: 0, connectionErrors: [] as string[] };
   for (let attempt = 0; ; attempt++) {
-    const res = await fetch(`${url}/v1/whatsapp/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature }, body });
-    const text = await res.text();
-    if (res.status === 200) return attempt;
-    if (res.status !== 503 || attempt >= 5) throw new Error(`webhook POST answered ${res.status}: ${text}`);
+    let status: number;
+    let text: string;
+    try {
+      const res = await fetch(`${url}/v1/whatsapp/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature }, body });
+      status = res.status;
+      text = await res.text();
+    } catch (err) {
+      const cause = (err as Error & { cause?: { code?: string; message?: string } }).cause;
+      out.connectionErrors.push(`${(err as Error).message}: ${cause?.code ?? ''} ${cause?.message ?? ''}`.trim());
+      if (attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 500 * (attempt + 1)));
+      continue;
+    }
+    if (status === 200) return out;
+    if (status !== 503 || attempt >= 5) throw new Error(`webhook POST answered ${status}: ${text}`);
+    out.retried503++;
     await new Promise((r) => setTimeout(r, 500 * (attempt + 1)));
   }
 }
@@ -55,7 +71,7 @@ export async function runRound(o: {
   if (o.expectation.rejected.length > 0) throw new Error(`the scenario holds events the actors reject: ${o.expectation.rejected.slice(0, 5).join('; ')}`);
   await admin(system, `/api/admin/accounts/${system.accountId}/wabas`, { waba_id: scenario.wabaId });
   const started = performance.now();
-  const retries = await inParallel(scenario.posts, o.concurrency ?? 8, (p) => deliver(system.url, p.body, p.signature));
+  const delivered = await inParallel(scenario.posts, o.concurrency ?? 8, (p) => deliver(system.url, p.body, p.signature));
   await waitForActors(system.config, o.actorsTimeoutMs ?? 180_000);
   const applySeconds = (performance.now() - started) / 1000;
 
@@ -71,7 +87,8 @@ export async function runRound(o: {
     distinct: scenario.distinct,
     duplicates: scenario.duplicates,
     events: scenario.events,
-    retried: retries.reduce((a, b) => a + b, 0),
+    retried: delivered.reduce((n, d) => n + d.retried503, 0),
+    connectionErrors: delivered.flatMap((d) => d.connectionErrors),
     applySeconds,
     readSeconds: (performance.now() - readStarted) / 1000,
     requests: api.requests,
