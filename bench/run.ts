@@ -10,7 +10,7 @@ import { writeReport } from './report.ts';
 import { removeTopicsAndDatabase, withDatabase } from '../test/helpers/isolation.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const STAGES = ['ingest', 'actors', 'outbound', 'e2e', 'memory'] as const;
+const STAGES = ['store', 'ingest', 'actors', 'outbound', 'e2e', 'memory', 'soak'] as const;
 
 async function loadStage(name: string): Promise<Stage> {
   const mod = (await import(`./stages/${name}.ts`)) as { stage: Stage };
