@@ -22,11 +22,16 @@ export type Child = {
   ready: Promise<string>;
   /** The last lines it wrote to stderr (and non-JSON stdout), for error messages. */
   tail: string[];
+  /** A full garbage collection in the child, through its inspector (V8's HeapProfiler.collectGarbage); no flag or
+   *  hook in EchoCue's own code. Resolves once the child reports it done. */
+  forceGc(): Promise<void>;
   stop(): Promise<void>;
 };
 
 export function serveChild(role: string, env: Record<string, string>): Child {
-  const proc = spawn(process.execPath, [MAIN, 'serve', '--role', role], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The inspector listens on a free loopback port; its address is printed on stderr ("Debugger listening on ws://...").
+  const proc = spawn(process.execPath, ['--inspect=127.0.0.1:0', MAIN, 'serve', '--role', role], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let inspector: string | null = null;
   const tail: string[] = [];
   const keep = (line: string) => {
     tail.push(line.slice(0, 500));
@@ -49,13 +54,34 @@ export function serveChild(role: string, env: Record<string, string>): Child {
         }
       }
     });
-    proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => chunk.split('\n').filter(Boolean).forEach(keep));
+    proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      for (const line of chunk.split('\n').filter(Boolean)) {
+        const ws = /Debugger listening on (ws:\/\/\S+)/.exec(line);
+        if (ws) inspector = ws[1]!;
+        else if (!line.startsWith('For help, see')) keep(line);
+      }
+    });
     proc.once('exit', (code, signal) => reject(new Error(`echocue serve --role ${role} exited (${code ?? signal}) before serving: ${tail.join(' | ')}`)));
   });
   ready.catch(() => undefined);
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   return {
     role, proc, pid: proc.pid!, ready, tail,
+    async forceGc() {
+      if (!inspector) throw new Error(`no inspector address from ${role}`);
+      const ws = new WebSocket(inspector);
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => { ws.close(); reject(new Error(`${role}: no answer to collectGarbage within 30 s`)); }, 30_000);
+        ws.onerror = () => { clearTimeout(timer); reject(new Error(`${role}: inspector connection failed`)); };
+        ws.onopen = () => ws.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' }));
+        ws.onmessage = (m) => {
+          if ((JSON.parse(String(m.data)) as { id?: number }).id !== 1) return;
+          clearTimeout(timer);
+          ws.close();
+          resolve();
+        };
+      });
+    },
     async stop() {
       if (proc.exitCode !== null || proc.signalCode !== null) return;
       proc.kill('SIGTERM');
