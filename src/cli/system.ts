@@ -28,8 +28,7 @@ import { createBroadcastStore } from '../store/broadcasts.ts';
 import { createSecretBox } from '../core/secret-box.ts';
 import { readFileSync } from 'node:fs';
 import { createWebhookStore } from '../store/webhooks.ts';
-import { startPlanner } from '../delivery/planner.ts';
-import { startWorker } from '../delivery/worker.ts';
+import { startDeliveryRole } from '../delivery/role.ts';
 import { createSender } from '../delivery/send.ts';
 import { queueAttempts } from '../delivery/queue.ts';
 import { startOwnerCache } from './owner-cache.ts';
@@ -126,15 +125,11 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
       stops.push(() => producer.disconnect());
       const sender = createSender({ timeoutMs: config.delivery.timeoutMs, allow: config.delivery.allowCidrs });
       stops.push(() => sender.close());
-      const planner = await startPlanner({
-        kafka, groupId: `${config.kafka.topicPrefix}echocue.delivery.planner`, topics, webhooks, accounts, producer, now, log,
+      const delivery = await startDeliveryRole({
+        kafka, groupPrefix: config.kafka.topicPrefix, topics, webhooks, accounts, sender, producer, now,
+        delayScale: config.delivery.delayScale, disableAfterMs: config.delivery.disableAfterMs, cacheTtlMs: config.delivery.cacheTtlMs, log,
       });
-      stops.push(() => planner.stop());
-      const worker = await startWorker({
-        kafka, groupId: `${config.kafka.topicPrefix}echocue.delivery.worker`, topics, webhooks, accounts, sender, producer, now,
-        delayScale: config.delivery.delayScale, disableAfterMs: config.delivery.disableAfterMs, log,
-      });
-      stops.push(() => worker.stop());
+      stops.push(() => delivery.stop());
     }
     if (has('api')) {
       const replayProducer = await step('cannot start the Kafka producer', localHint, () => createEventProducer(kafka));

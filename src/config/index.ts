@@ -140,7 +140,7 @@ export type Config = Readonly<{
     /** Private or loopback ranges deliveries may reach anyway (the SSRF guard refuses them otherwise). */
     allowCidrs: readonly string[];
     disableAfterMs: number;
-    /** DELIVERY_CACHE_TTL_MS: how long the delivery side keeps live endpoints and signing secrets in memory. */
+    /** DELIVERY_CACHE_TTL_MS: how long the delivery side keeps live endpoints in memory (docs/decisions/0010). */
     cacheTtlMs: number;
   }>;
   api: Readonly<{ adminToken: string | null; rateLimit: Readonly<{ points: number; windowSeconds: number }>; changeSettleMs: number }>;

@@ -2,9 +2,9 @@
 // due yet, it pauses that partition (leaving the record unresolved, so it is fetched again) and resumes it when the
 // record is due. Other partitions keep flowing. On every rebalance all timers are dropped and every paused
 // partition resumed, so no partition stays paused for a consumer that lost it or regained it.
-// The due records at the front of a batch are handled concurrently (one receiver that hangs for the whole timeout
-// must not hold up the others on its partition), records of one key one after another; the offset is committed
-// once they are all done. Meanwhile the consumer heartbeats (src/delivery/keep-alive.ts): such a batch can last
+// The due records at the front of a batch are handed over together (handleBatch: the worker sends them concurrently,
+// one receiver that hangs for the whole timeout must not hold up the others on its partition, records of one key one
+// after another: runKeyed below) and the offset is committed once the handler is done. Meanwhile the consumer heartbeats (src/delivery/keep-alive.ts): such a batch can last
 // longer than the session timeout, and a member that misses its heartbeats loses its partitions to another, which
 // would send the attempts still in flight again.
 import { type Consumer, type Kafka, type KafkaMessage } from 'kafkajs';
@@ -13,6 +13,18 @@ import { type Logger } from '../core/log.ts';
 import { type ConsumedRecord, type RunningConsumer } from '../events/kafka.ts';
 import { whileBeating } from './keep-alive.ts';
 import { runGrouped } from './lanes.ts';
+
+/** Runs `fn` for every record, records of one key one after another and at most `limit` keys at once. */
+export function runKeyed(records: readonly ConsumedRecord[], limit: number, fn: (r: ConsumedRecord) => Promise<void>): Promise<void> {
+  const byKey = new Map<string, ConsumedRecord[]>();
+  for (const r of records) {
+    const k = r.key ?? r.offset;
+    const list = byKey.get(k);
+    if (list) list.push(r);
+    else byKey.set(k, [r]);
+  }
+  return runGrouped([...byKey.values()], limit, fn);
+}
 
 /** Keys of one partition handled at once. A lane waiting on a hung receiver costs an idle socket and a timer, and
  *  every lane it holds delays the partition's other deliveries by up to DELIVERY_TIMEOUT_MS: 64 lets one endpoint
@@ -27,12 +39,13 @@ export type DueConsumerOptions = Readonly<{
   log: Logger;
   /** When a record may be handled (ms since epoch). */
   dueAt: (r: ConsumedRecord) => number;
-  handle: (r: ConsumedRecord) => Promise<void>;
+  /** Handles the due records at the front of a partition batch; their offsets are committed after it resolves. */
+  handleBatch: (records: readonly ConsumedRecord[]) => Promise<void>;
+  /** Called when this member's partitions may have changed hands (it joined the group again, or restarts). */
+  onOwnershipChange?: () => void;
   now?: () => number;
   /** Partitions handled at once. */
   concurrency?: number;
-  /** Keys of one partition handled at once; default KEYS_AT_ONCE. */
-  keysAtOnce?: number;
   /** The group session: a member silent this long loses its partitions. Default 30000 ms. */
   sessionTimeoutMs?: number;
   /** How often the member heartbeats, also while a batch is handled. Default 3000 ms; below sessionTimeoutMs. */
@@ -56,11 +69,15 @@ export async function runDueConsumer(opts: DueConsumerOptions): Promise<RunningC
   };
   consumer.on(consumer.events.GROUP_JOIN, () => {
     clearTimers();
+    opts.onOwnershipChange?.();
     const paused = consumer.paused();
     if (paused.length > 0) consumer.resume(paused);
   });
   // A crashed consumer restarts by itself (kafkajs); its timers must not call resume on it meanwhile.
-  consumer.on(consumer.events.CRASH, clearTimers);
+  consumer.on(consumer.events.CRASH, () => {
+    clearTimers();
+    opts.onOwnershipChange?.();
+  });
   consumer.on(consumer.events.STOP, clearTimers);
 
   const toRecord = (topic: string, partition: number, m: KafkaMessage): ConsumedRecord => ({
@@ -79,9 +96,7 @@ export async function runDueConsumer(opts: DueConsumerOptions): Promise<RunningC
       const firstNotDue = records.findIndex((r) => opts.dueAt(r) > now());
       const due = firstNotDue === -1 ? records : records.slice(0, firstNotDue);
       if (due.length > 0) {
-        const byKey = new Map<string, ConsumedRecord[]>();
-        for (const r of due) byKey.set(r.key ?? r.offset, [...(byKey.get(r.key ?? r.offset) ?? []), r]);
-        await whileBeating(() => runGrouped([...byKey.values()], opts.keysAtOnce ?? KEYS_AT_ONCE, opts.handle), {
+        await whileBeating(() => opts.handleBatch(due), {
           heartbeat,
           everyMs: heartbeatInterval,
           onError: (err) => log.debug({ err, topic: batch.topic, partition: batch.partition }, 'heartbeat during a batch failed (the group rejoins after it)'),

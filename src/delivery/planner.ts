@@ -1,11 +1,16 @@
 // Plans deliveries: for each notification, one delivery per enabled endpoint of the WABA's account subscribed to its
-// category (owned by a live API key), stored first, then its first attempt queued on the attempt topic.
-// A notification seen twice (a crash before the offsets were committed) finds its deliveries already there.
+// category (owned by a live API key), stored first, then its first attempt queued on the attempt topic. Per batch:
+// one insertMany of the new deliveries, one producer send of their first attempts (each carrying what sending needs:
+// src/delivery/record.ts). A notification seen twice (a crash before the offsets were committed) finds its
+// deliveries already there.
 import { type Kafka } from 'kafkajs';
 import { type Logger } from '../core/log.ts';
 import { runBatchConsumer, type EventProducer, type RunningConsumer } from '../events/kafka.ts';
 import { decodeJson, type AttemptRecord, type Notification } from '../events/outbound.ts';
+import { createDirectory, type Directory } from './directory.ts';
+import { type ProgressCache } from './progress.ts';
 import { queueAttempts } from './queue.ts';
+import { attemptRecordOf } from './record.ts';
 import { type Topics } from '../events/topics.ts';
 import { type AccountStore } from '../store/accounts.ts';
 import { deliveryIdOf, type DeliveryDoc, type WebhookStore } from '../store/webhooks.ts';
@@ -15,59 +20,87 @@ export type PlannerDeps = Readonly<{
   kafka: Kafka;
   groupId: string;
   topics: Topics;
-  webhooks: WebhookStore;
+  webhooks: Pick<WebhookStore, 'subscribed' | 'insertDeliveries' | 'deliveriesByIds' | 'endpointsByIds'>;
   accounts: Pick<AccountStore, 'ownerOf' | 'liveSigningSecret'>;
   producer: EventProducer;
   now: () => Date;
   log: Logger;
+  /** Shared with the worker of the same process (src/delivery/role.ts): it then knows the deliveries planned here. */
+  directory?: Directory;
+  progress?: ProgressCache;
+  cacheTtlMs?: number;
 }>;
 
-export async function planDeliveries(deps: Omit<PlannerDeps, 'kafka' | 'groupId' | 'log'>, n: Notification): Promise<AttemptRecord[]> {
-  const accountId = await deps.accounts.ownerOf(n.waba_id);
-  if (!accountId) return [];
+/** Plans a batch of notifications: their deliveries stored in one insertMany, their first attempts to queue. */
+export async function planBatch(
+  deps: Pick<PlannerDeps, 'webhooks' | 'accounts' | 'now'> & { directory: Directory },
+  notes: readonly Notification[],
+): Promise<{ record: AttemptRecord; tier: number }[]> {
+  if (notes.length === 0) return [];
   const now = deps.now();
-  const { body } = buildEnvelope({ id: n.id, category: n.category, createdAt: new Date(n.created_at), data: n.data });
-  const out: AttemptRecord[] = [];
-  for (const ep of await deps.webhooks.subscribed(accountId, n.category)) {
-    if ((await deps.accounts.liveSigningSecret(ep.key_id)) === null) continue; // the key was revoked
-    const doc: DeliveryDoc = {
-      _id: deliveryIdOf(ep._id, n.id), endpoint_id: ep._id, key_id: ep.key_id, account_id: accountId, event_id: n.id,
-      category: n.category, body, status: 'pending', round: 1, attempts: [], next_attempt_at: now, queued_attempt: 1,
-      delivered_at: null, failed_at: null, failure_reason: null, created_at: now, changed_at: now,
-    };
-    const fresh = await deps.webhooks.insertDelivery(doc);
-    const existing = fresh ? doc : await deps.webhooks.delivery(doc._id);
-    // Queued again only while nothing was attempted (the crash came between storing and queueing).
-    if (existing && existing.status === 'pending' && existing.round === 1 && existing.attempts.length === 0) {
-      out.push({ delivery_id: doc._id, round: 1, attempt: 1, due_at: now.getTime() });
+  // One lookup per WABA, per (account, category) and per key of the batch, side by side.
+  const wabas = [...new Set(notes.map((n) => n.waba_id))];
+  const owners = new Map(await Promise.all(wabas.map(async (w) => [w, await deps.accounts.ownerOf(w)] as const)));
+  const pairs = [...new Set(notes.flatMap((n) => (owners.get(n.waba_id) ? [`${owners.get(n.waba_id)}|${n.category}`] : [])))];
+  const subscribed = new Map(await Promise.all(pairs.map(async (p) => {
+    const [accountId, category] = p.split('|') as [string, string];
+    return [p, await deps.webhooks.subscribed(accountId, category)] as const;
+  })));
+  const secrets = await deps.directory.secrets([...subscribed.values()].flat().map((e) => e.key_id)); // a revoked key's endpoints get nothing
+  const docs = new Map<string, DeliveryDoc>();
+  for (const n of notes) {
+    const accountId = owners.get(n.waba_id);
+    if (!accountId) continue;
+    const eps = (subscribed.get(`${accountId}|${n.category}`) ?? []).filter((ep) => secrets.has(ep.key_id));
+    if (eps.length === 0) continue;
+    const { body } = buildEnvelope({ id: n.id, category: n.category, createdAt: new Date(n.created_at), data: n.data });
+    for (const ep of eps) {
+      const _id = deliveryIdOf(ep._id, n.id);
+      docs.set(_id, {
+        _id, endpoint_id: ep._id, key_id: ep.key_id, account_id: accountId, event_id: n.id,
+        category: n.category, body, status: 'pending', round: 1, attempts: [], next_attempt_at: now, queued_attempt: 1, queued_tier: 0,
+        delivered_at: null, failed_at: null, failure_reason: null, created_at: now, changed_at: now,
+      });
     }
+  }
+  const existed = await deps.webhooks.insertDeliveries([...docs.values()]);
+  // Planned before (a crash before the offsets were committed): queued again only while nothing was attempted.
+  const before = existed.size > 0 ? await deps.webhooks.deliveriesByIds([...existed]) : new Map<string, DeliveryDoc>();
+  const out: { record: AttemptRecord; tier: number }[] = [];
+  for (const doc of docs.values()) {
+    const d = existed.has(doc._id) ? before.get(doc._id) : doc;
+    if (d && d.status === 'pending' && d.round === 1 && d.attempts.length === 0) out.push({ record: attemptRecordOf(d, 1, now.getTime()), tier: 0 });
   }
   return out;
 }
 
 export async function startPlanner(deps: PlannerDeps): Promise<RunningConsumer> {
   const log = deps.log.child({ component: 'delivery-planner' });
+  const directory = deps.directory ?? createDirectory({ webhooks: deps.webhooks, accounts: deps.accounts, ttlMs: deps.cacheTtlMs ?? 2000 });
   return runBatchConsumer({
     kafka: deps.kafka,
     groupId: deps.groupId,
     topics: [deps.topics.notifications],
     log,
-    concurrency: 2,
-    async handleBatch(records, heartbeat) {
-      const attempts: AttemptRecord[] = [];
+    concurrency: 6, // partitions at once: each batch is a few round trips, whatever its size
+    async handleBatch(records) {
+      const notes: Notification[] = [];
       for (const r of records) {
-        let n: Notification;
         try {
-          n = decodeJson<Notification>(r.value, 'notification');
+          notes.push(decodeJson<Notification>(r.value, 'notification'));
         } catch {
           log.warn({ topic: r.topic, partition: r.partition, offset: r.offset }, 'skipped a notification record that is not JSON');
-          continue;
         }
-        attempts.push(...(await planDeliveries(deps, n)));
-        await heartbeat(); // a long batch on a slow store must not outlive the session timeout
       }
+      const attempts = await planBatch({ ...deps, directory }, notes);
       if (attempts.length === 0) return;
-      await queueAttempts(deps.producer, deps.topics, attempts.map((record) => ({ record, tier: 0 })));
+      // The worker of this process knows these deliveries wait for attempt 1 (no read of them before sending). Noted
+      // before queueing, so that the worker never finds them unknown; a failed send retries the batch, which queues
+      // them again (they still have no attempt).
+      for (const { record } of attempts) {
+        deps.progress?.set(record.delivery_id, { round: 1, status: 'pending', queued: 1, dueAt: record.due_at, tier: 0, produced: true });
+      }
+      await queueAttempts(deps.producer, deps.topics, attempts);
       log.debug({ count: attempts.length }, 'deliveries planned');
     },
   });

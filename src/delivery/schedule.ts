@@ -19,6 +19,12 @@ export function nextAttempt(failed: number, now: number, opts: { scale: number; 
   const own = failed; // attempt 1 failed -> retry tier 1 (30 s)
   const asked = opts.retryAfterMs === null ? 0 : Math.min(opts.retryAfterMs, MAX_RETRY_AFTER_MS);
   const wait = Math.max(DELIVERY_TIERS[own]!.delayMs, asked);
-  const tier = DELIVERY_TIERS.findIndex((t, i) => i >= own && t.delayMs >= wait);
-  return { attempt: failed + 1, tier, dueAt: Math.round(now + wait * opts.scale) };
+  return { attempt: failed + 1, tier: tierFor(own, wait), dueAt: Math.round(now + wait * opts.scale) };
+}
+
+/** The topic of the retry after attempt `failed` failed, waiting `waitMs` (unscaled): its own tier, or the first
+ *  longer one whose delay covers the wait (the last tier for anything longer). */
+export function tierFor(failed: number, waitMs: number): number {
+  const tier = DELIVERY_TIERS.findIndex((t, i) => i >= failed && t.delayMs >= waitMs);
+  return tier === -1 ? DELIVERY_TIERS.length - 1 : tier;
 }

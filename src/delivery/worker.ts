@@ -1,26 +1,35 @@
-// Attempts deliveries. Each attempt record is handled once it is due (src/delivery/due-consumer.ts): the attempt is
-// marked in flight, sent, its outcome stored, and then either the delivery ends (delivered, or failed after the
-// last retry) or the next attempt is queued on its tier's topic. Offsets are committed after all of that, so a
-// killed worker repeats only the step it was in: an attempt whose outcome is stored is never sent again; one that
-// was in flight when the worker died is sent again (its outcome is unknown: the one duplicate case).
+// Attempts deliveries, a due batch at a time (src/delivery/due-consumer.ts). Each attempt record carries what sending
+// needs (src/delivery/record.ts); endpoints and secrets come from memory (src/delivery/directory.ts). Per batch:
+//   1. judge each record against where its delivery stands (src/delivery/progress.ts); what this process does not
+//      know, and records without their body (too large, or queued before 0010), are read from the store in one go;
+//   2. send the due attempts concurrently, a delivery's records in order (heartbeats meanwhile: the due consumer);
+//   3. note each endpoint's health once, then store every outcome in one bulkWrite (each update applies only while
+//      its delivery still waits for that attempt of that round), queue the next attempts in one producer send;
+//   4. the due consumer commits the offsets.
+// A crash before 3 stored the outcomes sends that batch's attempts again (same event id and attempt number:
+// receivers dedupe); a crash after it sends nothing again (a restarted worker reads those deliveries, finds the
+// outcomes and only queues successors that may be missing). docs/decisions/0010-delivery-round-trips.md.
 import { type Kafka } from 'kafkajs';
 import { type Logger } from '../core/log.ts';
 import { type ConsumedRecord, type EventProducer, type RunningConsumer } from '../events/kafka.ts';
-import { decodeJson, type AttemptRecord } from '../events/outbound.ts';
-import { queueAttempts } from './queue.ts';
+import { type AttemptRecord } from '../events/outbound.ts';
 import { type Topics } from '../events/topics.ts';
 import { type AccountStore } from '../store/accounts.ts';
-import { type AttemptDoc, type DeliveryDoc, type WebhookStore } from '../store/webhooks.ts';
-import { runDueConsumer } from './due-consumer.ts';
+import { type DeliveryDoc, type WebhookStore } from '../store/webhooks.ts';
+import { createDirectory, type Directory } from './directory.ts';
+import { KEYS_AT_ONCE, runDueConsumer, runKeyed } from './due-consumer.ts';
 import { signatureHeaders } from './envelope.ts';
-import { nextStep } from './next-step.ts';
+import { batchWrites, endpointHealth, type Handled } from './outcomes.ts';
+import { createProgressCache, judge, progressOf, type ProgressCache, type Verdict } from './progress.ts';
+import { queueAttempts } from './queue.ts';
+import { attemptRecordOf, isSendable, parseAttemptRecord, type SendableRecord } from './record.ts';
 import { type AttemptOutcome } from './send.ts';
 
 export type Sender = { send(url: string, body: string, headers: Record<string, string>): Promise<AttemptOutcome> };
 
 export type WorkerDeps = Readonly<{
   topics: Topics;
-  webhooks: WebhookStore;
+  webhooks: Pick<WebhookStore, 'deliveriesByIds' | 'applyUpdates' | 'endpointsByIds' | 'noteSuccess' | 'noteFailure'>;
   accounts: Pick<AccountStore, 'liveSigningSecret'>;
   sender: Sender;
   producer: EventProducer;
@@ -28,84 +37,137 @@ export type WorkerDeps = Readonly<{
   delayScale: number;
   disableAfterMs: number;
   log: Logger;
+  /** DELIVERY_CACHE_TTL_MS for endpoints and secrets (default 2000); ignored when `directory` is given. */
+  cacheTtlMs?: number;
+  /** Shared with the planner of the same process (src/delivery/role.ts); each worker has its own otherwise. */
+  directory?: Directory;
+  progress?: ProgressCache;
+  /** Deliveries of one partition sent at once; default KEYS_AT_ONCE. */
+  keysAtOnce?: number;
 }>;
 
-const withAttempt = (d: DeliveryDoc, a: AttemptDoc): DeliveryDoc => ({
-  ...d,
-  attempts: [...d.attempts.filter((x) => !(x.round === a.round && x.n === a.n)), a],
-});
+type Item = { rec: AttemptRecord; verdict: Verdict };
 
-export function createAttemptHandler(deps: WorkerDeps) {
+/** Handles one due batch (exported for tests with fakes at the ports). */
+export function createBatchHandler(deps: WorkerDeps) {
   const log = deps.log.child({ component: 'delivery-worker' });
+  const directory = deps.directory ?? createDirectory({ webhooks: deps.webhooks, accounts: deps.accounts, ttlMs: deps.cacheTtlMs ?? 2000 });
+  const progress = deps.progress ?? createProgressCache();
+  const parsedOf = new WeakMap<Buffer, AttemptRecord | null>();
 
-  async function finish(d: DeliveryDoc, status: 'delivered' | 'failed', reason: string | null, at: Date): Promise<void> {
-    await deps.webhooks.saveDelivery({
-      ...d, status, next_attempt_at: null, changed_at: at,
-      ...(status === 'delivered' ? { delivered_at: at } : { failed_at: at, failure_reason: reason }),
-    });
+  function parse(r: ConsumedRecord): AttemptRecord | null {
+    if (r.value === null) return null;
+    if (!parsedOf.has(r.value)) parsedOf.set(r.value, parseAttemptRecord(r.value));
+    return parsedOf.get(r.value)!;
   }
 
-  return async function handle(rec: AttemptRecord): Promise<void> {
-    let d = await deps.webhooks.delivery(rec.delivery_id);
-    // Unknown, finished, or replayed into a newer round meanwhile: nothing to do.
-    if (!d || d.status !== 'pending' || d.round !== rec.round) return;
-    let attempt = d.attempts.find((a) => a.round === rec.round && a.n === rec.attempt);
-    // Only this handler's own send learns it (noteFailure's answer); a repeated record whose outcome is stored queues
-    // its successor as before, and that attempt fails at once on the disabled endpoint.
-    let endpointDisabled = false;
-    if (!attempt || attempt.outcome === 'in_flight') {
-      const ep = await deps.webhooks.endpoint(d.endpoint_id);
-      const now = deps.now();
-      if (!ep) return finish(d, 'failed', 'endpoint_deleted', now);
-      if (!ep.enabled) return finish(d, 'failed', 'endpoint_disabled', now);
-      const secret = await deps.accounts.liveSigningSecret(ep.key_id);
-      if (secret === null) return finish(d, 'failed', 'api_key_revoked', now);
-      if (attempt) log.warn({ delivery: d._id, attempt: rec.attempt }, 'sending again an attempt whose outcome is unknown (the worker stopped mid-attempt)');
-      const inFlight: AttemptDoc = { round: rec.round, n: rec.attempt, at: now, outcome: 'in_flight', status_code: null, latency_ms: null, error: null, error_code: null, response_body: null, retry_after_ms: null };
-      d = withAttempt({ ...d, next_attempt_at: null, changed_at: now }, inFlight);
-      if (!(await deps.webhooks.saveDelivery(d))) return;
-      const outcome = await deps.sender.send(ep.url, d.body, signatureHeaders({ body: d.body, secret, eventId: d.event_id, timestamp: now, attempt: rec.attempt }));
-      attempt = {
-        ...inFlight,
-        outcome: outcome.ok ? 'success' : 'failure',
-        status_code: outcome.status_code,
-        latency_ms: outcome.latency_ms,
-        error: outcome.error,
-        error_code: outcome.error_code,
-        response_body: outcome.response_body,
-        retry_after_ms: outcome.retry_after_ms,
-      };
-      d = withAttempt({ ...d, changed_at: deps.now() }, attempt);
-      if (!(await deps.webhooks.saveDelivery(d))) return;
-      if (outcome.ok) await deps.webhooks.noteSuccess(ep._id);
-      else {
-        const after = await deps.webhooks.noteFailure(ep._id, deps.now(), deps.disableAfterMs);
-        endpointDisabled = after !== null && !after.enabled;
+  /** Records to queue again: `requeue` verdicts (their body carried, or read in step 1). */
+  function requeues(items: readonly Item[], docs: ReadonlyMap<string, DeliveryDoc>): { record: AttemptRecord; tier: number }[] {
+    const out: { record: AttemptRecord; tier: number }[] = [];
+    for (const { rec, verdict: v } of items) {
+      if (v.kind !== 'requeue') continue;
+      const d = docs.get(rec.delivery_id);
+      if (!isSendable(rec) && !d) continue; // gone from the store
+      const ref = isSendable(rec) ? { ...rec, _id: rec.delivery_id } : d!;
+      out.push({ record: attemptRecordOf(ref, v.attempt, v.dueAt), tier: v.tier });
+    }
+    if (out.length > 0) log.info({ count: out.length }, 'queued again the next attempts of records seen twice (their outcomes were stored)');
+    return out;
+  }
+
+  async function handleBatch(records: readonly ConsumedRecord[]): Promise<void> {
+    // 1. What to do with each record; one read of what is not known here.
+    const items = new Map<string, Item>(); // by delivery|round|attempt: a repeated record in one batch counts once
+    const keyOf = new Map<string, string>(); // record offset -> item key
+    for (const r of records) {
+      const rec = parse(r);
+      if (!rec) {
+        log.warn({ topic: r.topic, partition: r.partition, offset: r.offset }, 'skipped a delivery-tier record that is not an attempt');
+        continue;
+      }
+      const k = `${rec.delivery_id}|${rec.round}|${rec.attempt}`;
+      keyOf.set(r.offset, k);
+      if (!items.has(k)) items.set(k, { rec, verdict: judge(rec, progress.get(rec.delivery_id), false) });
+    }
+    const toRead = [...items.values()].filter((i) => i.verdict.kind === 'unknown' || (i.verdict.kind !== 'skip' && !isSendable(i.rec)));
+    const docs = toRead.length > 0 ? await deps.webhooks.deliveriesByIds(toRead.map((i) => i.rec.delivery_id)) : new Map<string, DeliveryDoc>();
+    if (toRead.length > 0) {
+      for (const i of toRead) {
+        const d = docs.get(i.rec.delivery_id);
+        const p = d ? progressOf(d, deps.delayScale) : undefined;
+        if (p) progress.set(i.rec.delivery_id, p);
+        i.verdict = judge(i.rec, p, true);
+        if (d && i.verdict.kind !== 'skip') i.rec = { ...i.rec, endpoint_id: d.endpoint_id, key_id: d.key_id, event_id: d.event_id, body: d.body };
+        if (d && i.verdict.kind === 'send' && d.attempts.some((a) => a.round === i.rec.round && a.n === i.rec.attempt)) {
+          log.warn({ delivery: d._id, attempt: i.rec.attempt }, 'sending again an attempt whose outcome is unknown (a worker stopped mid-attempt)');
+        }
       }
     }
-    const now = deps.now();
-    const next = nextStep({
-      result: attempt.outcome === 'success' ? { ok: true } : { ok: false, retryAfterMs: attempt.retry_after_ms },
-      attempt: rec.attempt, now: now.getTime(), scale: deps.delayScale, endpointDisabled,
-    });
-    if (next.kind === 'delivered') return finish(d, 'delivered', null, attempt.at);
-    if (next.kind === 'endpoint_disabled') return finish(d, 'failed', 'endpoint_disabled', now);
-    if (next.kind === 'give_up') return finish(d, 'failed', next.reason, now);
-    if (d.queued_attempt === next.attempt) return; // a repeated record: its successor is queued already
-    // Queued first, then noted: a crash between the two queues it again (a duplicate record, skipped above or by
-    // the stored outcome), never not at all.
-    await queueAttempts(deps.producer, deps.topics, [{ record: { delivery_id: d._id, round: d.round, attempt: next.attempt, due_at: next.dueAt }, tier: next.tier }]);
-    await deps.webhooks.saveDelivery({ ...d, next_attempt_at: new Date(next.dueAt), queued_attempt: next.attempt, changed_at: now });
-  };
-}
+    for (const i of items.values()) {
+      if (i.verdict.kind === 'skip' && i.verdict.why === 'ahead') log.warn({ delivery: i.rec.delivery_id, round: i.rec.round, attempt: i.rec.attempt }, 'skipped an attempt record its delivery does not wait for');
+    }
 
-function parsed(r: ConsumedRecord): AttemptRecord | null {
-  try {
-    const rec = decodeJson<AttemptRecord>(r.value, 'delivery attempt');
-    return typeof rec?.delivery_id === 'string' && Number.isInteger(rec.round) && Number.isInteger(rec.attempt) && Number.isFinite(rec.due_at) ? rec : null;
-  } catch {
-    return null;
+    try {
+      await sendAndStore(records, items, keyOf, docs);
+    } catch (err) {
+      // What this batch changed is not known here any more: its retry reads those deliveries from the store.
+      for (const i of items.values()) progress.delete(i.rec.delivery_id);
+      throw err;
+    }
   }
+
+  async function sendAndStore(records: readonly ConsumedRecord[], items: Map<string, Item>, keyOf: Map<string, string>, docs: ReadonlyMap<string, DeliveryDoc>): Promise<void> {
+    // 2. Send, with endpoints and secrets from memory (misses in one go).
+    const sendable = [...items.values()].filter((i) => i.verdict.kind === 'send').map((i) => i.rec as SendableRecord);
+    const endpoints = await directory.endpoints(sendable.map((r) => r.endpoint_id));
+    const secrets = await directory.secrets([...endpoints.values()].filter((e) => e.enabled).map((e) => e.key_id));
+    const handled: Handled[] = [];
+    const sendOne = async (r: ConsumedRecord) => {
+      const k = keyOf.get(r.offset);
+      const item = k === undefined ? undefined : items.get(k);
+      if (!item || item.verdict.kind !== 'send') return;
+      item.verdict = { kind: 'skip', why: 'handled' }; // a repeat of it later in this batch is not sent again
+      const rec = item.rec as SendableRecord;
+      const ep = endpoints.get(rec.endpoint_id);
+      if (!ep) return void handled.push({ kind: 'refused', rec, reason: 'endpoint_deleted' });
+      if (!ep.enabled) return void handled.push({ kind: 'refused', rec, reason: 'endpoint_disabled' });
+      const secret = secrets.get(ep.key_id);
+      if (secret === undefined) return void handled.push({ kind: 'refused', rec, reason: 'api_key_revoked' });
+      const at = deps.now();
+      const outcome = await deps.sender.send(ep.url, rec.body, signatureHeaders({ body: rec.body, secret, eventId: rec.event_id, timestamp: at, attempt: rec.attempt }));
+      handled.push({ kind: 'sent', rec, endpointId: ep._id, at, endedAt: deps.now().getTime(), outcome });
+    };
+    if (sendable.length > 0) await runKeyed(records, deps.keysAtOnce ?? KEYS_AT_ONCE, sendOne);
+
+    // 3. Endpoint health once per endpoint, the outcomes in one bulk, the next attempts in one send.
+    const now = deps.now();
+    const disabled = new Set<string>();
+    await Promise.all(endpointHealth(handled).map(async (h) => {
+      if (h.ok) return deps.webhooks.noteSuccess(h.endpointId);
+      const after = await deps.webhooks.noteFailure(h.endpointId, now, deps.disableAfterMs, { since: h.since, restart: h.restart });
+      if (after !== null && !after.enabled) {
+        disabled.add(h.endpointId);
+        directory.forget(h.endpointId);
+      }
+    }));
+    const writes = batchWrites(handled, { now, scale: deps.delayScale, disabled });
+    const notApplied = await deps.webhooks.applyUpdates(writes.updates);
+    for (const id of notApplied) {
+      progress.delete(id);
+      log.info({ delivery: id }, 'an outcome was not stored: the delivery had moved on (replayed, or stored by another member)');
+    }
+    const next = writes.next.filter((n) => !notApplied.has(n.record.delivery_id));
+    // Successors of repeated records whose outcome was stored but whose successor may not have been queued.
+    const again = await requeues([...items.values()], docs);
+    await queueAttempts(deps.producer, deps.topics, [...next, ...again]);
+    for (const [id, p] of writes.progress) if (!notApplied.has(id)) progress.set(id, { ...p, produced: true });
+    for (const { record } of again) {
+      const p = progress.get(record.delivery_id);
+      if (p) progress.set(record.delivery_id, { ...p, produced: true });
+    }
+  }
+
+  return { handleBatch, dueAt: (r: ConsumedRecord) => parse(r)?.due_at ?? 0, forget: () => progress.clear() };
 }
 
 export type WorkerOptions = WorkerDeps & Readonly<{
@@ -117,19 +179,17 @@ export type WorkerOptions = WorkerDeps & Readonly<{
 }>;
 
 export async function startWorker(deps: WorkerOptions): Promise<RunningConsumer> {
-  const handle = createAttemptHandler(deps);
+  const handler = createBatchHandler(deps);
   return runDueConsumer({
     kafka: deps.kafka,
     groupId: deps.groupId,
     topics: deps.topics.deliveryTiers,
     log: deps.log.child({ component: 'delivery-worker' }),
-    // A record that is not an attempt (written by hand, say) is skipped with a warning, never retried forever.
-    dueAt: (r) => parsed(r)?.due_at ?? 0,
-    handle: async (r) => {
-      const rec = parsed(r);
-      if (rec) return handle(rec);
-      deps.log.warn({ topic: r.topic, partition: r.partition, offset: r.offset }, 'skipped a delivery-tier record that is not an attempt');
-    },
+    // A record that is not an attempt (written by hand, say) is due at once and skipped with a warning.
+    dueAt: handler.dueAt,
+    handleBatch: handler.handleBatch,
+    // Records may now come from partitions another member handled: what this process knew is no longer enough.
+    onOwnershipChange: handler.forget,
     concurrency: 6,
     sessionTimeoutMs: deps.sessionTimeoutMs,
     heartbeatIntervalMs: deps.heartbeatIntervalMs,

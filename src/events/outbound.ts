@@ -15,6 +15,9 @@ export type Notification = Readonly<{
   data: Readonly<Record<string, unknown>>;
 }>;
 
+/** One attempt of a delivery, carrying what the worker needs to send it without reading the delivery
+ *  (docs/decisions/0010-delivery-round-trips.md). Records queued before that change hold only the first four
+ *  fields; the worker reads the delivery for those, as for a record whose body was too large to carry. */
 export type AttemptRecord = Readonly<{
   delivery_id: string;
   /** Replays start a new round; attempts count from 1 in each round. */
@@ -22,6 +25,12 @@ export type AttemptRecord = Readonly<{
   attempt: number;
   /** Not before this time (ms since epoch). */
   due_at: number;
+  endpoint_id?: string;
+  key_id?: string;
+  /** The envelope id (X-EchoCue-Event-Id). */
+  event_id?: string;
+  /** The exact body to send; absent when larger than INLINE_BODY_MAX_BYTES (src/delivery/record.ts). */
+  body?: string;
 }>;
 
 export const encodeJson = (value: unknown): Buffer => Buffer.from(JSON.stringify(value));

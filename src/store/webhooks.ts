@@ -1,6 +1,9 @@
 // Outbound webhooks: customers' endpoints (owned by an API key, whose signing secret signs their deliveries) and
 // deliveries with every attempt. A delivery's attempts are written by one delivery worker at a time (its record
 // moves through the tier topics one at a time); a replay starts a new round only once the last one ended.
+// The delivery side writes in bulk: new deliveries in one insertMany per planner batch, the outcomes of a worker
+// batch in one bulkWrite of per-delivery updates, each filtered by round, status and the attempt it answers
+// (docs/decisions/0010-delivery-round-trips.md).
 import { type Db, type Document } from 'mongodb';
 import { AppError } from '../core/errors.ts';
 import { deterministicId, randomId } from '../core/ids.ts';
@@ -26,7 +29,7 @@ export type AttemptDoc = {
   round: number;
   n: number;
   at: Date;
-  /** in_flight: sent (or about to be) and no outcome recorded yet; after a crash its outcome is unknown. */
+  /** in_flight: only in documents written before 0010 (sent, outcome unknown); the worker no longer writes it. */
   outcome: 'in_flight' | 'success' | 'failure';
   status_code: number | null;
   latency_ms: number | null;
@@ -55,12 +58,35 @@ export type DeliveryDoc = {
   next_attempt_at: Date | null;
   /** The attempt of this round last put on a tier topic: a repeated record does not queue its successor twice. */
   queued_attempt: number | null;
+  /** The tier topic of that attempt's record (absent in documents written before 0010). */
+  queued_tier?: number | null;
   delivered_at: Date | null;
   failed_at: Date | null;
   failure_reason: string | null;
   created_at: Date;
   changed_at: Date;
 };
+
+/** One delivery's outcome of a worker batch: applied only while the delivery still waits for `attempt` of `round`. */
+export type DeliveryUpdate = Readonly<{
+  id: string;
+  round: number;
+  attempt: number;
+  push: AttemptDoc | null;
+  set: Readonly<Partial<Pick<DeliveryDoc, 'status' | 'next_attempt_at' | 'queued_attempt' | 'queued_tier' | 'delivered_at' | 'failed_at' | 'failure_reason'>>> & { changed_at: Date };
+}>;
+
+/** The bulk operation of an update (exported for the unit tests of the worker's writes). */
+export const updateOp = (u: DeliveryUpdate) => ({
+  updateOne: {
+    filter: { _id: u.id, round: u.round, status: 'pending' as const, queued_attempt: u.attempt },
+    update: { $set: u.set, ...(u.push ? { $push: { attempts: u.push } } : {}) },
+  },
+});
+
+const FIND_AT_ONCE = 32;
+const BULK_UPDATES = 64;
+const BULKS_IN_FLIGHT = 4;
 
 export const DELIVERY_ORDER: SortSpec = [{ field: 'created_at', dir: -1 }, { field: '_id', dir: 1 }];
 
@@ -74,6 +100,22 @@ export function createWebhookStore(db: Db) {
     const doc = await endpoints.findOne({ _id: id });
     if (!doc || doc.key_id !== keyId) throw new AppError('EC_NOT_FOUND', `no endpoint ${id}`);
     return doc;
+  }
+
+  /** Deliveries by id, one lookup per id (FerretDB serves _id equality from an index but scans for $in), 32 at
+   *  once. Only for what the delivery worker does not know (docs/decisions/0010). */
+  async function deliveriesByIds(ids: readonly string[]): Promise<Map<string, DeliveryDoc>> {
+    const unique = [...new Set(ids)];
+    const out = new Map<string, DeliveryDoc>();
+    let next = 0;
+    await Promise.all(Array.from({ length: Math.min(FIND_AT_ONCE, unique.length) }, async () => {
+      while (next < unique.length) {
+        const id = unique[next++]!;
+        const d = await deliveries.findOne({ _id: id });
+        if (d) out.set(id, d);
+      }
+    }));
+    return out;
   }
 
   return {
@@ -92,6 +134,11 @@ export function createWebhookStore(db: Db) {
     /** The endpoint whatever its owner (delivery side). */
     endpoint(id: string): Promise<EndpointDoc | null> {
       return endpoints.findOne({ _id: id });
+    },
+    /** Endpoints by id, whatever their owner, in one query (a small collection: FerretDB's scan of it is cheap). */
+    async endpointsByIds(ids: readonly string[]): Promise<Map<string, EndpointDoc>> {
+      if (ids.length === 0) return new Map();
+      return new Map((await endpoints.find({ _id: { $in: [...ids] } }).toArray()).map((e) => [e._id, e]));
     },
     // Field updates, not replaces: the delivery worker sets failing_since / enabled on the same documents.
     async updateEndpoint(keyId: string, id: string, change: { url?: string; categories?: readonly string[] }, now: Date): Promise<EndpointDoc> {
@@ -113,9 +160,12 @@ export function createWebhookStore(db: Db) {
     subscribed(accountId: string, category: string): Promise<EndpointDoc[]> {
       return endpoints.find({ account_id: accountId, enabled: true, categories: category }).toArray();
     },
-    /** After a failed attempt: starts the failure streak, and disables the endpoint once it lasted `disableAfterMs`. */
-    async noteFailure(id: string, now: Date, disableAfterMs: number): Promise<EndpointDoc | null> {
-      await endpoints.updateOne({ _id: id, failing_since: null }, { $set: { failing_since: now } });
+    /** After failed attempts: starts the failure streak at `since` (or starts it over there, `restart`: a success
+     *  came before them), and disables the endpoint once the streak lasted `disableAfterMs` at `now`. */
+    async noteFailure(id: string, now: Date, disableAfterMs: number, opts: { since?: Date; restart?: boolean } = {}): Promise<EndpointDoc | null> {
+      const since = opts.since ?? now;
+      if (opts.restart) await endpoints.updateOne({ _id: id }, { $set: { failing_since: since } });
+      else await endpoints.updateOne({ _id: id, failing_since: null }, { $set: { failing_since: since } });
       const doc = await endpoints.findOne({ _id: id });
       if (doc && doc.enabled && doc.failing_since && now.getTime() - doc.failing_since.getTime() >= disableAfterMs) {
         const reason = `every attempt failed since ${doc.failing_since.toISOString()}`;
@@ -128,23 +178,45 @@ export function createWebhookStore(db: Db) {
       await endpoints.updateOne({ _id: id, failing_since: { $ne: null } }, { $set: { failing_since: null } });
     },
 
-    /** A new delivery; false when it exists already (the same event planned again after a crash). */
-    async insertDelivery(doc: DeliveryDoc): Promise<boolean> {
+    /** New deliveries in one insertMany; answers the ids that existed already (the same event planned again after
+     *  a crash). */
+    async insertDeliveries(docs: readonly DeliveryDoc[]): Promise<Set<string>> {
+      if (docs.length === 0) return new Set();
       try {
-        await deliveries.insertOne(doc);
-        return true;
+        await deliveries.insertMany([...docs], { ordered: false });
+        return new Set();
       } catch (err) {
-        if (isDuplicateKey(err)) return false;
+        const raw = (err as { writeErrors?: { code?: number; index?: number }[] | { code?: number; index?: number } }).writeErrors;
+        const errors = Array.isArray(raw) ? raw : raw ? [raw] : [];
+        if (errors.length > 0 && errors.every((e) => e.code === 11000 && Number.isInteger(e.index))) return new Set(errors.map((e) => docs[e.index!]!._id));
+        if (isDuplicateKey(err)) return new Set(docs.map((d) => d._id)); // which ones is unknown: the caller reads them
         throw err;
       }
     },
     delivery(id: string): Promise<DeliveryDoc | null> {
       return deliveries.findOne({ _id: id });
     },
-    /** Writes a delivery back, only if no replay started another round meanwhile. */
-    async saveDelivery(doc: DeliveryDoc): Promise<boolean> {
-      const res = await deliveries.replaceOne({ _id: doc._id, round: doc.round }, doc);
-      return res.matchedCount === 1;
+    deliveriesByIds,
+    /** The outcomes of a worker batch in bulk; answers the ids whose update did not apply (the
+     *  delivery moved on: a replay, or another member stored that attempt first). */
+    async applyUpdates(updates: readonly DeliveryUpdate[]): Promise<Set<string>> {
+      if (updates.length === 0) return new Set();
+      // Bulks of 64, four at once (each delivery appears once in a batch, so their order does not matter); each bulk
+      // ordered: FerretDB v1 is far slower on unordered ones (docs/ferretdb-gaps.md).
+      const bulks = Array.from({ length: Math.ceil(updates.length / BULK_UPDATES) }, (_, i) => updates.slice(i * BULK_UPDATES, (i + 1) * BULK_UPDATES));
+      let matched = 0;
+      let next = 0;
+      await Promise.all(Array.from({ length: Math.min(BULKS_IN_FLIGHT, bulks.length) }, async () => {
+        while (next < bulks.length) matched += (await deliveries.bulkWrite(bulks[next++]!.map(updateOp), { ordered: true })).matchedCount;
+      }));
+      if (matched === updates.length) return new Set();
+      // Rare: find which did not apply. An applied one shows exactly what it set.
+      const now = await deliveriesByIds(updates.map((u) => u.id));
+      const applied = (u: DeliveryUpdate, d: DeliveryDoc | undefined) =>
+        d !== undefined && d.round === u.round && d.changed_at.getTime() === u.set.changed_at.getTime() &&
+        (u.set.status === undefined || d.status === u.set.status) && (u.set.queued_attempt === undefined || d.queued_attempt === u.set.queued_attempt) &&
+        (u.push === null || d.attempts.some((a) => a.round === u.push!.round && a.n === u.push!.n && a.at.getTime() === u.push!.at.getTime()));
+      return new Set(updates.filter((u) => !applied(u, now.get(u.id))).map((u) => u.id));
     },
     listDeliveries(endpointId: string, status: DeliveryStatus | undefined, after: readonly unknown[] | null, limit: number): Promise<Page<DeliveryDoc>> {
       const filter: Document = { endpoint_id: endpointId };
@@ -159,7 +231,7 @@ export function createWebhookStore(db: Db) {
       if (doc.status === 'pending' && !doc.attempts.some((a) => a.round === doc.round)) return doc;
       if (doc.status !== 'failed') return null;
       const next: DeliveryDoc = {
-        ...doc, status: 'pending', round: doc.round + 1, next_attempt_at: now, queued_attempt: 1, failed_at: null, failure_reason: null, changed_at: now,
+        ...doc, status: 'pending', round: doc.round + 1, next_attempt_at: now, queued_attempt: 1, queued_tier: 0, failed_at: null, failure_reason: null, changed_at: now,
       };
       const res = await deliveries.replaceOne({ _id: id, round: doc.round, status: 'failed' }, next);
       return res.matchedCount === 1 ? next : null;

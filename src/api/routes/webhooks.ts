@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { type Clock } from '../../core/clock.ts';
 import { AppError } from '../../core/errors.ts';
+import { attemptRecordOf } from '../../delivery/record.ts';
 import { resolveAndCheck, type Resolver } from '../../delivery/ssrf-guard.ts';
 import { CATEGORIES, type AttemptRecord } from '../../events/outbound.ts';
 import { type AccountStore } from '../../store/accounts.ts';
@@ -43,7 +44,7 @@ export function webhookRoutes(deps: WebhookRouteDeps): Route[] {
       const next = await webhooks.startRound(d._id, clock.now());
       if (next) started.push(next);
     }
-    await deps.queueAttempts(started.map((d) => ({ delivery_id: d._id, round: d.round, attempt: 1, due_at: clock.now().getTime() })));
+    await deps.queueAttempts(started.map((d) => attemptRecordOf(d, 1, clock.now().getTime())));
     return started;
   };
 

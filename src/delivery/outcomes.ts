@@ -1,0 +1,89 @@
+// What a worker batch writes once its attempts are done: each endpoint's health once (a success ends the failure
+// streak, failures start it), then per delivery one update of the store (the attempt pushed, the status or next
+// attempt set) and, for retries, the next attempt record on its tier. Each outcome's decision is nextStep's
+// (src/delivery/next-step.ts). Pure: tested without I/O; the worker (src/delivery/worker.ts) does the writes.
+import { type AttemptRecord } from '../events/outbound.ts';
+import { type AttemptDoc, type DeliveryUpdate } from '../store/webhooks.ts';
+import { nextStep } from './next-step.ts';
+import { type Progress } from './progress.ts';
+import { attemptRecordOf, type SendableRecord } from './record.ts';
+import { type AttemptOutcome } from './send.ts';
+
+/** One record of the batch, handled: sent (with its outcome), or refused before sending (nothing was sent). */
+export type Handled =
+  | Readonly<{ kind: 'sent'; rec: SendableRecord; endpointId: string; at: Date; endedAt: number; outcome: AttemptOutcome }>
+  | Readonly<{ kind: 'refused'; rec: SendableRecord; reason: 'endpoint_deleted' | 'endpoint_disabled' | 'api_key_revoked' }>;
+
+/** An endpoint's health after a batch: a success last (the streak ends), or failures since `since` (`restart`: a
+ *  success came before them in the batch, so the streak starts over there). */
+export type Health = { endpointId: string; ok: true } | { endpointId: string; ok: false; since: Date; restart: boolean };
+
+export function endpointHealth(handled: readonly Handled[]): Health[] {
+  const byEndpoint = new Map<string, { endedAt: number; ok: boolean }[]>();
+  for (const h of handled) {
+    if (h.kind !== 'sent') continue;
+    byEndpoint.set(h.endpointId, [...(byEndpoint.get(h.endpointId) ?? []), { endedAt: h.endedAt, ok: h.outcome.ok }]);
+  }
+  return [...byEndpoint].map(([endpointId, results]) => {
+    const sorted = results.sort((a, b) => a.endedAt - b.endedAt);
+    const lastOk = sorted.findLastIndex((r) => r.ok);
+    if (lastOk === sorted.length - 1) return { endpointId, ok: true as const };
+    return { endpointId, ok: false as const, since: new Date(sorted[lastOk + 1]!.endedAt), restart: lastOk !== -1 };
+  });
+}
+
+export type BatchWrites = {
+  updates: DeliveryUpdate[];
+  next: { record: AttemptRecord; tier: number }[];
+  /** Where each delivery stands once its update applied (the next records not produced yet). */
+  progress: Map<string, Progress>;
+};
+
+const attemptDoc = (h: Extract<Handled, { kind: 'sent' }>): AttemptDoc => ({
+  round: h.rec.round, n: h.rec.attempt, at: h.at,
+  outcome: h.outcome.ok ? 'success' : 'failure',
+  status_code: h.outcome.status_code, latency_ms: h.outcome.latency_ms, error: h.outcome.error, error_code: h.outcome.error_code,
+  response_body: h.outcome.response_body, retry_after_ms: h.outcome.retry_after_ms,
+});
+
+/** The writes of a batch: `disabled` the endpoints its failures disabled, `now` the time of the writes. */
+export function batchWrites(handled: readonly Handled[], opts: { now: Date; scale: number; disabled: ReadonlySet<string> }): BatchWrites {
+  const { now } = opts;
+  const out: BatchWrites = { updates: [], next: [], progress: new Map() };
+  const ended = (status: 'delivered' | 'failed') => ({ round: 0, status, queued: null, dueAt: null, tier: null, produced: true });
+  for (const h of handled) {
+    const { rec } = h;
+    const base = { id: rec.delivery_id, round: rec.round, attempt: rec.attempt };
+    const fail = (reason: string, push: AttemptDoc | null) => {
+      out.updates.push({ ...base, push, set: { status: 'failed', next_attempt_at: null, queued_attempt: null, queued_tier: null, failed_at: now, failure_reason: reason, changed_at: now } });
+      out.progress.set(rec.delivery_id, { ...ended('failed'), round: rec.round });
+    };
+    if (h.kind === 'refused') {
+      fail(h.reason, null);
+      continue;
+    }
+    const push = attemptDoc(h);
+    const step = nextStep({
+      result: h.outcome.ok ? { ok: true } : { ok: false, retryAfterMs: h.outcome.retry_after_ms },
+      attempt: rec.attempt, now: h.endedAt, scale: opts.scale, endpointDisabled: !h.outcome.ok && opts.disabled.has(h.endpointId),
+    });
+    switch (step.kind) {
+      case 'delivered':
+        out.updates.push({ ...base, push, set: { status: 'delivered', next_attempt_at: null, queued_attempt: null, queued_tier: null, delivered_at: h.at, changed_at: now } });
+        out.progress.set(rec.delivery_id, { ...ended('delivered'), round: rec.round });
+        break;
+      case 'endpoint_disabled':
+        fail('endpoint_disabled', push);
+        break;
+      case 'give_up':
+        fail(step.reason, push);
+        break;
+      case 'retry':
+        out.updates.push({ ...base, push, set: { next_attempt_at: new Date(step.dueAt), queued_attempt: step.attempt, queued_tier: step.tier, changed_at: now } });
+        out.next.push({ record: attemptRecordOf({ ...rec, _id: rec.delivery_id }, step.attempt, step.dueAt), tier: step.tier });
+        out.progress.set(rec.delivery_id, { round: rec.round, status: 'pending', queued: step.attempt, dueAt: step.dueAt, tier: step.tier, produced: false });
+        break;
+    }
+  }
+  return out;
+}

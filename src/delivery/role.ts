@@ -1,0 +1,46 @@
+// The delivery role: the planner and the attempt worker of one process, sharing what they know (the endpoint and
+// secret cache, and where each delivery stands), so that a delivery planned here is sent without a read of it.
+import { type Kafka } from 'kafkajs';
+import { type Logger } from '../core/log.ts';
+import { type EventProducer, type RunningConsumer } from '../events/kafka.ts';
+import { type Topics } from '../events/topics.ts';
+import { type AccountStore } from '../store/accounts.ts';
+import { type WebhookStore } from '../store/webhooks.ts';
+import { createDirectory } from './directory.ts';
+import { startPlanner } from './planner.ts';
+import { createProgressCache } from './progress.ts';
+import { startWorker, type Sender } from './worker.ts';
+
+export type DeliveryRoleDeps = Readonly<{
+  kafka: Kafka;
+  groupPrefix: string;
+  topics: Topics;
+  webhooks: WebhookStore;
+  accounts: Pick<AccountStore, 'ownerOf' | 'liveSigningSecret'>;
+  sender: Sender;
+  producer: EventProducer;
+  now: () => Date;
+  delayScale: number;
+  disableAfterMs: number;
+  /** DELIVERY_CACHE_TTL_MS. */
+  cacheTtlMs: number;
+  log: Logger;
+}>;
+
+export async function startDeliveryRole(deps: DeliveryRoleDeps): Promise<RunningConsumer> {
+  const directory = createDirectory({ webhooks: deps.webhooks, accounts: deps.accounts, ttlMs: deps.cacheTtlMs });
+  const progress = createProgressCache();
+  const planner = await startPlanner({ ...deps, groupId: `${deps.groupPrefix}echocue.delivery.planner`, directory, progress });
+  try {
+    const worker = await startWorker({ ...deps, groupId: `${deps.groupPrefix}echocue.delivery.worker`, directory, progress });
+    return {
+      stop: async () => {
+        await planner.stop();
+        await worker.stop();
+      },
+    };
+  } catch (err) {
+    await planner.stop().catch(() => undefined);
+    throw err;
+  }
+}

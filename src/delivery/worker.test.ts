@@ -1,0 +1,181 @@
+// The worker's batch handler with fakes at its ports: an in-memory store that applies updates with the store's
+// filter (round, status, the attempt waited for), a sender that records what a receiver got, a producer that
+// records what was queued. Observable results only: what was sent, what the store holds, what was queued.
+import { describe, expect, test } from 'vitest';
+import { createLogger } from '../core/log.ts';
+import { type ConsumedRecord, type EventRecord } from '../events/kafka.ts';
+import { type AttemptRecord } from '../events/outbound.ts';
+import { topicNames } from '../events/topics.ts';
+import { type DeliveryDoc, type DeliveryUpdate, type EndpointDoc } from '../store/webhooks.ts';
+import { createProgressCache } from './progress.ts';
+import { attemptRecordOf } from './record.ts';
+import { createBatchHandler, type WorkerDeps } from './worker.ts';
+
+const T0 = new Date(1_781_700_000_000);
+const topics = topicNames('');
+const log = createLogger({ level: 'silent' });
+
+function fakes(opts: { answer?: (url: string) => number } = {}) {
+  const deliveries = new Map<string, DeliveryDoc>();
+  const endpoints = new Map<string, EndpointDoc>([['ep_a', endpoint('ep_a')]]);
+  const secrets = new Map([['key_a', 'ecs_secret']]);
+  const calls = { deliveryReads: 0, endpointReads: 0, secretReads: 0, bulks: 0, sends: 0 };
+  const got: { url: string; body: string; headers: Record<string, string> }[] = [];
+  const queued: AttemptRecord[] = [];
+  const webhooks: WorkerDeps['webhooks'] = {
+    async deliveriesByIds(ids) {
+      calls.deliveryReads++;
+      return new Map(ids.flatMap((id) => (deliveries.has(id) ? [[id, structuredClone(deliveries.get(id)!)] as const] : [])));
+    },
+    async applyUpdates(updates: readonly DeliveryUpdate[]) {
+      calls.bulks++;
+      const missed = new Set<string>();
+      for (const u of updates) {
+        const d = deliveries.get(u.id);
+        if (!d || d.round !== u.round || d.status !== 'pending' || d.queued_attempt !== u.attempt) {
+          missed.add(u.id);
+          continue;
+        }
+        deliveries.set(u.id, { ...d, ...u.set, attempts: u.push ? [...d.attempts, u.push] : d.attempts });
+      }
+      return missed;
+    },
+    async endpointsByIds(ids) {
+      calls.endpointReads++;
+      return new Map(ids.flatMap((id) => (endpoints.has(id) ? [[id, endpoints.get(id)!] as const] : [])));
+    },
+    async noteSuccess() {},
+    async noteFailure(id) {
+      return endpoints.get(id) ?? null;
+    },
+  };
+  const deps: WorkerDeps = {
+    topics, webhooks, log, now: () => T0, delayScale: 1, disableAfterMs: 86_400_000, cacheTtlMs: 60_000,
+    accounts: { liveSigningSecret: async (id) => { calls.secretReads++; return secrets.get(id) ?? null; } },
+    sender: { async send(url, body, headers) {
+      calls.sends++;
+      got.push({ url, body, headers });
+      const status = opts.answer?.(url) ?? 200;
+      return { ok: status < 300, status_code: status, latency_ms: 1, error: status < 300 ? null : `HTTP ${status}`, error_code: status < 300 ? null : 'http_status', response_body: '', retry_after_ms: null };
+    } },
+    producer: { async send(records: readonly EventRecord[]) { queued.push(...records.map((r) => JSON.parse(r.value.toString()) as AttemptRecord)); }, async disconnect() {} },
+  };
+  return { deliveries, endpoints, secrets, calls, got, queued, deps };
+}
+
+function endpoint(id: string): EndpointDoc {
+  return { _id: id, account_id: 'acc', key_id: 'key_a', url: `https://hooks.example/${id}`, categories: ['message.inbound'], enabled: true, disabled_at: null, disabled_reason: null, failing_since: null, created_at: T0, updated_at: T0 };
+}
+
+function delivery(id: string, over: Partial<DeliveryDoc> = {}): DeliveryDoc {
+  return {
+    _id: id, endpoint_id: 'ep_a', key_id: 'key_a', account_id: 'acc', event_id: `evt_${id}`, category: 'message.inbound', body: `{"id":"evt_${id}"}`,
+    status: 'pending', round: 1, attempts: [], next_attempt_at: T0, queued_attempt: 1, queued_tier: 0, delivered_at: null, failed_at: null,
+    failure_reason: null, created_at: T0, changed_at: T0, ...over,
+  };
+}
+
+let offset = 0;
+const consumed = (rec: AttemptRecord): ConsumedRecord => ({ topic: topics.deliveryTiers[0]!, partition: 0, offset: String(offset++), key: rec.delivery_id, value: Buffer.from(JSON.stringify(rec)), headers: {} });
+
+describe('the delivery worker, a batch at a time', () => {
+  test('a batch of records this process knows nothing of: the deliveries read in one go, all sent, the outcomes in one bulk', async () => {
+    const f = fakes({ answer: () => 200 });
+    const docs = ['d1', 'd2', 'd3'].map((id) => delivery(id));
+    for (const d of docs) f.deliveries.set(d._id, d);
+    await createBatchHandler(f.deps).handleBatch(docs.map((d) => consumed(attemptRecordOf(d, 1, T0.getTime()))));
+    expect(f.calls.deliveryReads).toBe(1);
+    expect(f.got.map((g) => g.body)).toEqual(docs.map((d) => d.body));
+    expect(f.got[0]!.headers['X-EchoCue-Event-Id']).toBe('evt_d1');
+    expect(f.calls.bulks).toBe(1);
+    expect([...f.deliveries.values()].map((d) => [d._id, d.status, d.attempts.length])).toEqual([['d1', 'delivered', 1], ['d2', 'delivered', 1], ['d3', 'delivered', 1]]);
+  });
+
+  test('the chain of one delivery: each retry carries the body, needs no read of the delivery, nor of the endpoint within the TTL', async () => {
+    let status = 500;
+    const f = fakes({ answer: () => status });
+    const d = delivery('d1');
+    f.deliveries.set('d1', d);
+    const progress = createProgressCache();
+    progress.set('d1', { round: 1, status: 'pending', queued: 1, dueAt: T0.getTime(), tier: 0, produced: true }); // the planner's note
+    const h = createBatchHandler({ ...f.deps, progress });
+    await h.handleBatch([consumed(attemptRecordOf(d, 1, T0.getTime()))]);
+    expect(f.queued).toHaveLength(1);
+    expect(f.queued[0]).toMatchObject({ delivery_id: 'd1', round: 1, attempt: 2, body: d.body, endpoint_id: 'ep_a', key_id: 'key_a', event_id: 'evt_d1' });
+    status = 200;
+    await h.handleBatch([consumed(f.queued[0]!)]);
+    expect(f.calls).toMatchObject({ deliveryReads: 0, endpointReads: 1, secretReads: 2, bulks: 2, sends: 2 }); // the secret once per batch
+    expect(f.got.map((g) => g.headers['X-EchoCue-Attempt'])).toEqual(['1', '2']);
+    expect(f.deliveries.get('d1')).toMatchObject({ status: 'delivered', attempts: [{ n: 1, outcome: 'failure' }, { n: 2, outcome: 'success' }] });
+  });
+
+  test('a record of an old round is not sent after a replay started the next round (whatever this process remembered)', async () => {
+    const f = fakes();
+    const d = delivery('d1', { round: 2, queued_attempt: 1 }); // replayed: round 2 waits for its attempt 1
+    f.deliveries.set('d1', d);
+    const stale = attemptRecordOf({ ...d, round: 1 }, 6, T0.getTime());
+    // A fresh worker (after a crash): it reads the delivery and skips the stale record.
+    await createBatchHandler(f.deps).handleBatch([consumed(stale)]);
+    // One that saw round 1 end: it knows the round ended and skips it without a read.
+    const progress = createProgressCache();
+    progress.set('d1', { round: 1, status: 'failed', queued: null, dueAt: null, tier: null, produced: true });
+    await createBatchHandler({ ...f.deps, progress }).handleBatch([consumed(stale)]);
+    expect(f.got).toEqual([]);
+    expect(f.deliveries.get('d1')).toEqual(d);
+    expect(f.queued).toEqual([]);
+    // The new round's record is sent (its round is newer than what that process knew: read, then sent).
+    await createBatchHandler({ ...f.deps, progress }).handleBatch([consumed(attemptRecordOf(d, 1, T0.getTime()))]);
+    expect(f.got).toHaveLength(1);
+    expect(f.deliveries.get('d1')).toMatchObject({ status: 'delivered', round: 2, attempts: [{ round: 2, n: 1, outcome: 'success' }] });
+  });
+
+  test('a record seen again after its outcome was stored (a crash before the commit) is not sent again; its successor is queued again', async () => {
+    const f = fakes({ answer: () => 500 });
+    const d = delivery('d1');
+    f.deliveries.set('d1', d);
+    const rec = attemptRecordOf(d, 1, T0.getTime());
+    await createBatchHandler(f.deps).handleBatch([consumed(rec)]);
+    expect(f.queued.map((q) => q.attempt)).toEqual([2]);
+    // The restarted worker gets the same record again.
+    await createBatchHandler(f.deps).handleBatch([consumed(rec)]);
+    expect(f.got).toHaveLength(1);
+    expect(f.queued.map((q) => [q.attempt, q.due_at])).toEqual([[2, f.queued[0]!.due_at], [2, f.queued[0]!.due_at]]);
+    expect(f.deliveries.get('d1')!.attempts).toHaveLength(1);
+  });
+
+  test('a record in the old format (ids only) is sent from the stored delivery', async () => {
+    const f = fakes();
+    const d = delivery('d1', { body: '{"id":"evt_d1","old":true}' });
+    f.deliveries.set('d1', d);
+    await createBatchHandler(f.deps).handleBatch([consumed({ delivery_id: 'd1', round: 1, attempt: 1, due_at: T0.getTime() })]);
+    expect(f.got.map((g) => [g.body, g.headers['X-EchoCue-Event-Id']])).toEqual([[d.body, 'evt_d1']]);
+    expect(f.deliveries.get('d1')!.status).toBe('delivered');
+  });
+
+  test('a disabled endpoint or revoked key is read fresh and fails the delivery without sending; re-enabled, the next delivery goes out', async () => {
+    const f = fakes();
+    const h = createBatchHandler(f.deps);
+    f.endpoints.set('ep_a', { ...endpoint('ep_a'), enabled: false });
+    f.deliveries.set('d1', delivery('d1'));
+    await h.handleBatch([consumed(attemptRecordOf(f.deliveries.get('d1')!, 1, 0))]);
+    expect(f.deliveries.get('d1')).toMatchObject({ status: 'failed', failure_reason: 'endpoint_disabled', attempts: [] });
+    f.endpoints.set('ep_a', endpoint('ep_a'));
+    f.secrets.delete('key_a');
+    f.deliveries.set('d2', delivery('d2'));
+    await h.handleBatch([consumed(attemptRecordOf(f.deliveries.get('d2')!, 1, 0))]);
+    expect(f.deliveries.get('d2')).toMatchObject({ status: 'failed', failure_reason: 'api_key_revoked' });
+    f.secrets.set('key_a', 'ecs_secret');
+    f.deliveries.set('d3', delivery('d3'));
+    await h.handleBatch([consumed(attemptRecordOf(f.deliveries.get('d3')!, 1, 0))]);
+    expect(f.got).toHaveLength(1);
+    expect(f.deliveries.get('d3')!.status).toBe('delivered');
+  });
+
+  test('a record repeated within one batch is sent once', async () => {
+    const f = fakes();
+    f.deliveries.set('d1', delivery('d1'));
+    const rec = attemptRecordOf(f.deliveries.get('d1')!, 1, 0);
+    await createBatchHandler(f.deps).handleBatch([consumed(rec), consumed(rec)]);
+    expect(f.got).toHaveLength(1);
+  });
+});
