@@ -162,7 +162,7 @@ export const stage: Stage = {
       figures.push(figure({
         name: 'outbound: deliveries/s, receiver answers 200',
         value: rateA, unit: 'deliveries/s', baseline: ceiling,
-        note: `${a.firsts.length} of ${N} deliveries (a backlog of notifications, 24 WABAs, one endpoint), first to last arrival${a.complete ? '' : ` (time box of ${PHASE_CAP_MS / 1000} s reached)`}; ${a.stored} stored as delivered; ${a.sends - a.firsts.length} attempts sent twice. Per delivery the planner makes 4 store round trips, the worker 7, around one POST.`,
+        note: `${a.firsts.length} of ${N} deliveries (a backlog of notifications, 24 WABAs, one endpoint), first to last arrival${a.complete ? '' : ` (time box of ${PHASE_CAP_MS / 1000} s reached)`}; ${a.stored} stored as delivered; ${a.sends - a.firsts.length} attempts sent twice. Store writes per batch, not per delivery (docs/decisions/0010-delivery-round-trips.md): the planner one insertMany, the worker one bulk of per-delivery updates (in bulks of 64) and one health update per endpoint around the POSTs.`,
       }));
 
       // ---- B: a backlog of N; 10 % of the deliveries get a 500 on their first attempt, then 200.
