@@ -40,7 +40,7 @@ const MAX_APPLY_SECONDS = Number(process.env['BENCH_ACTORS_MAX_SECONDS'] ?? (QUI
 const STALL_SECONDS = 60;
 const SAMPLE_MS = 250;
 const BULK_CHUNK = 1000;
-const TARGET_RATIO = 0.7;
+const TARGET_RATIO = 0.5;
 /** "Does not degrade": the last window against the window after warm-up, within this tolerance (shared machine). */
 const DEGRADE_TOLERANCE = 0.9;
 
