@@ -64,6 +64,9 @@ export class Expectation {
       if (out.kind !== 'events') throw new Error(`a scenario body was ignored: ${out.reason}`);
       const events = out.events.flatMap((e) => (isActorEvent(e.eventType) ? [viaAvro(e.eventType, e.value)] : []));
       for (const r of await applyBatch(new Session(this.store), events)) this.rejected.push(`${events[r.index]!.type}: ${r.error.message}`);
+      // The in-memory store never leaves the microtask queue: give the event loop a turn, or a caller's idle
+      // keep-alive sockets miss the server closing them during a long fold and the next request fails on one.
+      await new Promise((r) => setImmediate(r));
     }
   }
 
