@@ -216,7 +216,9 @@ spawn() { # name, command...: start detached in its own session, record the pid
 
 start_kafka() {
   local dir="$DATA/kafka" props="$RUN/kafka.properties"
-  sed -e "s#@KAFKA_PORT@#$KAFKA_PORT#g" -e "s#@CONTROLLER_PORT@#$KAFKA_CONTROLLER_PORT#g" -e "s#@LOG_DIRS@#$dir#g" \
+  # ECHOCUE_LOCAL_KAFKA_ADVERTISED_PORT: the port clients are told to use (a test's fault-injecting proxy in front).
+  sed -e "s#@KAFKA_PORT@#$KAFKA_PORT#g" -e "s#@ADVERTISED_PORT@#${ECHOCUE_LOCAL_KAFKA_ADVERTISED_PORT:-$KAFKA_PORT}#g" \
+    -e "s#@CONTROLLER_PORT@#$KAFKA_CONTROLLER_PORT#g" -e "s#@LOG_DIRS@#$dir#g" \
     "$HERE/kafka.properties" >"$props"
   if [ ! -f "$dir/meta.properties" ]; then
     mkdir -p "$dir"

@@ -71,7 +71,7 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
     const now = () => clock.now();
     const metrics = createMetrics();
     const topics = topicNames(config.kafka.topicPrefix);
-    const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, log });
+    const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, requestTimeoutMs: config.kafka.requestTimeoutMs, log });
     await step(`cannot reach Kafka at ${config.kafka.brokers.join(',')} (KAFKA_BROKERS)`, localHint, () =>
       ensureTopics(kafka, topics.all, { partitions: config.kafka.partitions, replicationFactor: config.kafka.replicationFactor }),
     );

@@ -69,6 +69,7 @@ const EnvSchema = z.object({
   PORT: intIn(0, 65535).default(8080), // 0: any free port (tests)
   KAFKA_BROKERS: brokerList.optional(),
   KAFKA_CLIENT_ID: z.string().min(1).default('echocue'),
+  KAFKA_REQUEST_TIMEOUT_MS: intIn(500, 120_000).default(10_000),
   KAFKA_TOPIC_PREFIX: z
     .string()
     .regex(/^[a-zA-Z0-9._-]*$/, 'may hold only letters, digits, ".", "_" and "-"')
@@ -115,6 +116,8 @@ export type Config = Readonly<{
   kafka: Readonly<{
     brokers: readonly string[];
     clientId: string;
+    /** How long the client waits for a broker's answer to one request before retrying it. */
+    requestTimeoutMs: number;
     topicPrefix: string;
     partitions: number;
     replicationFactor: number;
@@ -203,6 +206,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     kafka: {
       brokers: orDefault('KAFKA_BROKERS', e.KAFKA_BROKERS, LOCAL_DEFAULTS.KAFKA_BROKERS.split(',')),
       clientId: e.KAFKA_CLIENT_ID,
+      requestTimeoutMs: e.KAFKA_REQUEST_TIMEOUT_MS,
       topicPrefix: e.KAFKA_TOPIC_PREFIX,
       partitions: e.KAFKA_PARTITIONS,
       replicationFactor: e.KAFKA_REPLICATION_FACTOR,

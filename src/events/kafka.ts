@@ -4,7 +4,7 @@ import { AssignerProtocol, Kafka, Partitioners, logLevel, type Consumer, type Ea
 import { AppError } from '../core/errors.ts';
 import { type Logger } from '../core/log.ts';
 
-export type KafkaOptions = Readonly<{ brokers: readonly string[]; clientId: string; log: Logger }>;
+export type KafkaOptions = Readonly<{ brokers: readonly string[]; clientId: string; log: Logger; requestTimeoutMs?: number }>;
 
 // kafkajs logs every retriable protocol error (a broker still loading, a rebalance) at ERROR and then retries
 // by itself; what really fails reaches our code as a rejected promise and is logged there. So ERROR -> warn.
@@ -15,13 +15,13 @@ const LEVELS: Record<number, 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
-export function createKafka({ brokers, clientId, log }: KafkaOptions): Kafka {
+export function createKafka({ brokers, clientId, log, requestTimeoutMs }: KafkaOptions): Kafka {
   const klog = log.child({ component: 'kafkajs' });
   return new Kafka({
     clientId,
     brokers: [...brokers],
     connectionTimeout: 3000,
-    requestTimeout: 10000,
+    requestTimeout: requestTimeoutMs ?? 10000,
     retry: { initialRetryTime: 100, maxRetryTime: 2000, retries: 5 },
     logLevel: logLevel.WARN,
     logCreator:
@@ -78,17 +78,34 @@ export function chunkBySize(records: readonly EventRecord[], max: number): Event
 }
 
 export async function createEventProducer(kafka: Kafka): Promise<EventProducer> {
-  const producer: Producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 5,
-    // The default (murmur2, Java-compatible) partitioner, named so kafkajs does not warn about its v2 change.
-    createPartitioner: Partitioners.DefaultPartitioner,
-    allowAutoTopicCreation: false,
-    // Bounded retries: past the ingest deadline the caller answers 503 and Meta redelivers (same event ids),
-    // so an endless in-process retry would only pile up pending sends during an outage.
-    retry: { initialRetryTime: 100, maxRetryTime: 1000, retries: 4 },
-  });
+  const newProducer = (): Producer =>
+    kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 5,
+      // The default (murmur2, Java-compatible) partitioner, named so kafkajs does not warn about its v2 change.
+      createPartitioner: Partitioners.DefaultPartitioner,
+      allowAutoTopicCreation: false,
+      // Bounded retries: past the ingest deadline the caller answers 503 and Meta redelivers (same event ids),
+      // so an endless in-process retry would only pile up pending sends during an outage.
+      retry: { initialRetryTime: 100, maxRetryTime: 1000, retries: 4 },
+    });
+  let producer: Producer = newProducer();
   await producer.connect();
+  // After a failed write the producer is replaced, never reused. kafkajs 2.2.4 rewinds its sequence numbers after a
+  // failed send without taking a new producer id: when the broker had written the batch and only the
+  // acknowledgement was lost, the next batch of the same record count reuses its sequence numbers and the broker
+  // drops it as a duplicate, and that write is acknowledged: events lost after their 200 (reproduced by
+  // test/e2e/ingest-kafka-faults.test.ts). A new producer gets a new producer id from the broker, so its sequence
+  // numbers start afresh; what the failed write may have left on the topic stays at most once (its 503 made Meta
+  // retry it with the same event ids).
+  let broken = false;
+  async function replaceProducer(): Promise<void> {
+    const old = producer;
+    producer = newProducer();
+    await old.disconnect().catch(() => undefined);
+    await producer.connect();
+    broken = false;
+  }
 
   // Group commit: while one write is in flight, the records of every caller that arrives meanwhile wait and go
   // together in the next write. kafkajs's idempotent producer serialises writes to a partition, so one write per
@@ -115,9 +132,11 @@ export async function createEventProducer(kafka: Kafka): Promise<EventProducer> 
         byTopic.set(r.topic, list);
       }
       try {
+        if (broken) await replaceProducer();
         await producer.sendBatch({ acks: -1, timeout: WRITE_TIMEOUT_MS, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
         for (const g of group) g.resolve();
       } catch (err) {
+        broken = true;
         for (const g of group) g.reject(err);
       }
     }

@@ -21,13 +21,15 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startPrivateKafka() {
+/** `advertisedPort`: the port the broker tells clients to connect to (a proxy the test puts in front of it). */
+export async function startPrivateKafka(opts: { advertisedPort?: number } = {}) {
   const state = mkdtempSync(join(tmpdir(), 'echocue-kafka-'));
   const env = {
     ...process.env,
     ECHOCUE_STACK_STATE: state,
     ECHOCUE_LOCAL_KAFKA_PORT: String(await freePort()),
     ECHOCUE_LOCAL_KAFKA_CONTROLLER_PORT: String(await freePort()),
+    ...(opts.advertisedPort ? { ECHOCUE_LOCAL_KAFKA_ADVERTISED_PORT: String(opts.advertisedPort) } : {}),
   };
   const stack = (...args: string[]) => run(join(ROOT, 'deploy/local/stack.sh'), args, { env, maxBuffer: 8 * 1024 * 1024 });
   const start = () => stack('up', 'kafka');
