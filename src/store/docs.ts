@@ -114,6 +114,9 @@ export type TemplateDoc = StoreStamped & {
   category: string | null;
   category_stamp: Stamp | null;
   pending_category: { category: string | null; effective_at: Date | null } | null;
+  /** Which template_category_update set pending_category: only those events decide it (status events carry the
+   *  current category, never an impending one). Absent on documents written before it existed. */
+  pending_category_stamp?: Stamp | null;
   /** Mirrors Meta: approved, pending, rejected, paused, flagged, in_appeal, pending_deletion, limit_exceeded, disabled, deleted, archived, draft. */
   whatsapp_status: string;
   status_reason: string | null;

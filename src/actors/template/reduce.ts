@@ -45,6 +45,7 @@ export function emptyTemplate(e: AnyTemplateEvent): TemplateDoc {
     category: null,
     category_stamp: null,
     pending_category: null,
+    pending_category_stamp: null,
     // A template EchoCue knows only from events starts as a draft until Meta reports a state.
     whatsapp_status: 'draft',
     status_reason: null,
@@ -131,18 +132,23 @@ export function applyTemplateQuality(doc: TemplateDoc, e: TemplateQualityEvent):
 
 /** A completed change sets the category; an impending one (it names `correct_category`) is only recorded:
  *  Meta then puts the CURRENT category in `new_category` (docs/meta-webhooks.md §6.3). */
+/** The current category is the newest of status and category events (one stamp); the impending change is the
+ *  newest category event's alone (its own stamp), so a status event never hides it: order-free either way. */
 export function applyTemplateCategory(doc: TemplateDoc, e: TemplateCategoryEvent): TemplateDoc {
   const s = stampOf(e);
-  if (!isNewer(s, doc.category_stamp)) return touched(doc, e);
-  if (e.correct_category !== null) {
-    return {
-      ...touched(doc, e),
-      category: e.new_category ?? doc.category,
-      category_stamp: s,
-      pending_category: { category: e.correct_category, effective_at: metaTimeToDate(e.category_update_timestamp) },
-    };
-  }
-  return { ...touched(doc, e), category: e.new_category ?? doc.category, category_stamp: s, pending_category: null };
+  const current = isNewer(s, doc.category_stamp);
+  const pending = isNewer(s, doc.pending_category_stamp ?? null);
+  if (!current && !pending) return touched(doc, e);
+  return {
+    ...touched(doc, e),
+    ...(current ? { category: e.new_category ?? doc.category, category_stamp: s } : {}),
+    ...(pending
+      ? {
+          pending_category: e.correct_category !== null ? { category: e.correct_category, effective_at: metaTimeToDate(e.category_update_timestamp) } : null,
+          pending_category_stamp: s,
+        }
+      : {}),
+  };
 }
 
 export function applyTemplateComponents(doc: TemplateDoc, e: TemplateComponentsEvent): TemplateDoc {
