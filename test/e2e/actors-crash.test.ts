@@ -9,6 +9,7 @@ import { signBody } from '../../src/ingest/verify-signature.ts';
 import { FIXTURE_SECRET, testEnv, waitFor, type TestEnv } from '../helpers/env.ts';
 import { postWebhook } from '../helpers/http.ts';
 import { waitForActors } from '../helpers/topics.ts';
+import { actorDocuments } from '../helpers/store-dump.ts';
 import { exited, serveProcess } from '../helpers/process.ts';
 
 const POSTS = 16;
@@ -60,21 +61,6 @@ async function ingestBacklog(env: TestEnv): Promise<void> {
   }
 }
 
-async function dump(uri: string): Promise<Record<string, unknown[]>> {
-  const mongo = new MongoClient(uri);
-  await mongo.connect();
-  try {
-    const out: Record<string, unknown[]> = {};
-    for (const c of ['ec_message', 'ec_thread', 'ec_contact', 'ec_template', 'ec_waba_state']) {
-      // changed_at (the store's write time) and _v (how many times the document was written) are the fields that
-      // are not a function of the events.
-      out[c] = (await mongo.db().collection(c).find().sort({ _id: 1 }).toArray()).map(({ changed_at: _, _v: __, ...doc }) => doc);
-    }
-    return out;
-  } finally {
-    await mongo.close();
-  }
-}
 
 
 describe('actors > crash in the middle of a batch', () => {
@@ -98,7 +84,7 @@ describe('actors > crash in the middle of a batch', () => {
     const system = await startSystem({ config: reference.config, roles: ['actors'], log: reference.log });
     await waitForActors(reference.config, 120_000);
     await system.stop();
-    const expected = await dump(reference.config.mongo.uri);
+    const expected = await actorDocuments(reference.config.mongo.uri);
     expect(expected['ec_message']!.length).toBeGreaterThan(400);
 
     // Kill as soon as the first writes of the first batches land: the batch is being written, not committed.
@@ -120,6 +106,6 @@ describe('actors > crash in the middle of a batch', () => {
     await waitForActors(crashed.config, 120_000);
     child.kill('SIGTERM');
     await exited(child);
-    expect(await dump(crashed.config.mongo.uri)).toEqual(expected);
+    expect(await actorDocuments(crashed.config.mongo.uri)).toEqual(expected);
   });
 });

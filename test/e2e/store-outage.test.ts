@@ -3,27 +3,12 @@
 // error and are retried, and once the store answers again everything recovers by itself and the documents are
 // exactly those of a run without the outage: nothing lost, nothing half-applied.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { MongoClient } from 'mongodb';
 import { startSystem, type RunningSystem } from '../../src/cli/system.ts';
 import { fixtures, services, testEnv, uniqueName, waitFor, withDatabase, type TestEnv } from '../helpers/env.ts';
 import { postWebhook } from '../helpers/http.ts';
 import { waitForActors } from '../helpers/topics.ts';
+import { actorDocuments } from '../helpers/store-dump.ts';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
-
-async function dump(uri: string): Promise<Record<string, unknown[]>> {
-  const mongo = new MongoClient(uri);
-  await mongo.connect();
-  try {
-    const out: Record<string, unknown[]> = {};
-    for (const c of ['ec_message', 'ec_thread', 'ec_contact', 'ec_template', 'ec_waba_state']) {
-      // changed_at (write time) and _v (write count) are not functions of the events.
-      out[c] = (await mongo.db().collection(c).find().sort({ _id: 1 }).toArray()).map(({ changed_at: _, _v: __, ...doc }) => doc);
-    }
-    return out;
-  } finally {
-    await mongo.close();
-  }
-}
 
 const readyz = async (url: string) => (await fetch(`${url}/readyz`)).status;
 const ADMIN = 'store-outage-admin-token';
@@ -68,7 +53,7 @@ describe('store outage', () => {
     for (let i = 0; i < all.length; i++) expect(await post(ref.url, i)).toBe(200);
     await waitForActors(reference.config, 120_000);
     await ref.stop();
-    const expected = await dump(reference.config.mongo.uri);
+    const expected = await actorDocuments(reference.config.mongo.uri);
 
     system = await startSystem({ config: env.config, roles: ['ingest', 'actors', 'api'], log: env.log, clock });
     expect(await readyz(system.url)).toBe(200);
@@ -97,7 +82,7 @@ describe('store outage', () => {
     proxy.restore();
     await waitFor(async () => ((await readyz(system!.url)) === 200 ? true : undefined), 60_000, '/readyz to say ready again');
     await waitForActors(env.config, 120_000);
-    expect(await dump(env.config.mongo.uri)).toEqual(expected);
+    expect(await actorDocuments(env.config.mongo.uri)).toEqual(expected);
     expect((await threads()).status).toBe(200);
   });
 });

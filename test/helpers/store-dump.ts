@@ -1,0 +1,19 @@
+// The actors' documents of a database, for comparing two runs of the same events: sorted by _id, without the two
+// fields that are not functions of the events (changed_at, the store's write time; _v, how often it was written).
+import { MongoClient } from 'mongodb';
+
+export const ACTOR_COLLECTION_NAMES = ['ec_message', 'ec_thread', 'ec_contact', 'ec_template', 'ec_waba_state'] as const;
+
+export async function actorDocuments(uri: string): Promise<Record<string, unknown[]>> {
+  const mongo = new MongoClient(uri);
+  await mongo.connect();
+  try {
+    const out: Record<string, unknown[]> = {};
+    for (const c of ACTOR_COLLECTION_NAMES) {
+      out[c] = (await mongo.db().collection(c).find().sort({ _id: 1 }).toArray()).map(({ changed_at: _, _v: __, ...doc }) => doc);
+    }
+    return out;
+  } finally {
+    await mongo.close();
+  }
+}
