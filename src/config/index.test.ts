@@ -26,6 +26,9 @@ describe('config > loadConfig', () => {
     [{ SCHEMA_REGISTRY_URL: 'not a url' }, /^SCHEMA_REGISTRY_URL must be an http\(s\) URL/],
     [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL /],
     [{ KAFKA_TOPIC_PREFIX: 'bad prefix' }, /^KAFKA_TOPIC_PREFIX may hold only/],
+    [{ KAFKA_MIN_INSYNC_REPLICAS: '0' }, /^KAFKA_MIN_INSYNC_REPLICAS must be at least 1/],
+    [{ KAFKA_MIN_INSYNC_REPLICAS: '2' }, /^KAFKA_MIN_INSYNC_REPLICAS must be at most KAFKA_REPLICATION_FACTOR \(got 2 with a replication factor of 1/],
+    [{ KAFKA_ALLOW_UNSAFE_DURABILITY: 'yes' }, /^KAFKA_ALLOW_UNSAFE_DURABILITY must be true or false \(got "yes"\)$/],
   ])('rejects %o with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
@@ -59,6 +62,14 @@ describe('config > loadConfig', () => {
     expect(() => loadConfig({ DELIVERY_DELAY_SCALE: '2' })).toThrow(/^DELIVERY_DELAY_SCALE must be at most 1/);
   });
 
+  test('min.insync.replicas defaults to two, or the replication factor when that is lower; set, it is taken as is', () => {
+    expect(loadConfig({}).kafka).toMatchObject({ replicationFactor: 1, minInsyncReplicas: 1, durabilityFloor: null });
+    expect(loadConfig({ KAFKA_REPLICATION_FACTOR: '2' }).kafka.minInsyncReplicas).toBe(2);
+    expect(loadConfig({ KAFKA_REPLICATION_FACTOR: '5' }).kafka.minInsyncReplicas).toBe(2);
+    expect(loadConfig({ KAFKA_REPLICATION_FACTOR: '5', KAFKA_MIN_INSYNC_REPLICAS: '3' }).kafka.minInsyncReplicas).toBe(3);
+    expect(loadConfig({ KAFKA_REPLICATION_FACTOR: '3', KAFKA_MIN_INSYNC_REPLICAS: '1' }).kafka.minInsyncReplicas).toBe(1); // allowed outside production
+  });
+
   describe('with NODE_ENV=production', () => {
     const real = {
       NODE_ENV: 'production',
@@ -68,6 +79,7 @@ describe('config > loadConfig', () => {
       MONGODB_URI: 'mongodb://mongo/echocue',
       SCHEMA_REGISTRY_URL: 'http://registry:8081',
       MASTER_KEY: Buffer.alloc(32, 7).toString('base64'),
+      KAFKA_REPLICATION_FACTOR: '3',
     };
 
     test('starts with real settings', () => {
@@ -80,6 +92,22 @@ describe('config > loadConfig', () => {
         expect(() => loadConfig({ ...real, [name]: undefined })).toThrow(new RegExp(`^${name} must be set when NODE_ENV=production`));
       },
     );
+
+    test('requires three replicas and two in sync of the topics, and holds existing topics to that floor', () => {
+      expect(loadConfig(real).kafka).toMatchObject({ replicationFactor: 3, minInsyncReplicas: 2, durabilityFloor: { replicationFactor: 3, minInsyncReplicas: 2 } });
+      expect(() => loadConfig({ ...real, KAFKA_REPLICATION_FACTOR: undefined })).toThrow(
+        /^KAFKA_REPLICATION_FACTOR is 1 \(at least 3\) and KAFKA_MIN_INSYNC_REPLICAS is 1 \(at least 2\): below the durability NODE_ENV=production requires .*KAFKA_ALLOW_UNSAFE_DURABILITY=true/,
+      );
+      expect(() => loadConfig({ ...real, KAFKA_REPLICATION_FACTOR: '2' })).toThrow(/^KAFKA_REPLICATION_FACTOR is 2 \(at least 3\): below/);
+      expect(() => loadConfig({ ...real, KAFKA_MIN_INSYNC_REPLICAS: '1' })).toThrow(/^KAFKA_MIN_INSYNC_REPLICAS is 1 \(at least 2\): below/);
+      expect(loadConfig({ ...real, KAFKA_REPLICATION_FACTOR: '5', KAFKA_MIN_INSYNC_REPLICAS: '3' }).kafka).toMatchObject({ replicationFactor: 5, minInsyncReplicas: 3 });
+    });
+
+    test('KAFKA_ALLOW_UNSAFE_DURABILITY=true accepts fewer replicas, and then checks no existing topic either', () => {
+      const unsafe = loadConfig({ ...real, KAFKA_REPLICATION_FACTOR: '1', KAFKA_ALLOW_UNSAFE_DURABILITY: 'true' });
+      expect(unsafe.kafka).toMatchObject({ replicationFactor: 1, minInsyncReplicas: 1, durabilityFloor: null });
+      expect(() => loadConfig({ ...real, KAFKA_REPLICATION_FACTOR: '1', KAFKA_ALLOW_UNSAFE_DURABILITY: 'false' })).toThrow(/^KAFKA_REPLICATION_FACTOR is 1/);
+    });
 
     test('refuses the public fixture secret and the local verify token', () => {
       expect(() => loadConfig({ ...real, META_APP_SECRET: LOCAL_DEFAULTS.META_APP_SECRET })).toThrow(/fixture secret/);

@@ -76,6 +76,8 @@ const EnvSchema = z.object({
     .default(''),
   KAFKA_PARTITIONS: intIn(1, 1000).default(6),
   KAFKA_REPLICATION_FACTOR: intIn(1, 10).default(1),
+  KAFKA_MIN_INSYNC_REPLICAS: intIn(1, 10).optional(),
+  KAFKA_ALLOW_UNSAFE_DURABILITY: z.enum(['true', 'false'], { message: 'must be true or false' }).transform((v) => v === 'true').default(false),
   MONGODB_URI: z
     .string()
     .regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://')
@@ -121,6 +123,10 @@ export type Config = Readonly<{
     topicPrefix: string;
     partitions: number;
     replicationFactor: number;
+    /** `min.insync.replicas` of the topics EchoCue creates: acks=all writes need this many replicas in sync. */
+    minInsyncReplicas: number;
+    /** What the existing topics must have at start-up (production without KAFKA_ALLOW_UNSAFE_DURABILITY), else null. */
+    durabilityFloor: DurabilityFloor | null;
   }>;
   mongo: Readonly<{
     uri: string;
@@ -150,6 +156,12 @@ export type Config = Readonly<{
   /** Names of the variables that fell back to a local default (said once at start-up). */
   defaultsUsed: readonly string[];
 }>;
+
+export type DurabilityFloor = Readonly<{ replicationFactor: number; minInsyncReplicas: number }>;
+
+/** With NODE_ENV=production a topic needs this much to lose no acknowledged event when one broker fails (and to keep
+ *  accepting writes meanwhile): three replicas, two of them in sync for every acks=all write. */
+export const PRODUCTION_DURABILITY_FLOOR: DurabilityFloor = Object.freeze({ replicationFactor: 3, minInsyncReplicas: 2 });
 
 /** Never echoed back in an error message. */
 const SECRET_VARS: ReadonlySet<string> = new Set(['META_APP_SECRET', 'META_VERIFY_TOKEN', 'MASTER_KEY', 'ADMIN_TOKEN']);
@@ -199,6 +211,22 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (production && masterKeys.some((k) => k.equals(Buffer.from(LOCAL_DEFAULTS.MASTER_KEY, 'base64')))) {
     throw new ConfigError('MASTER_KEY is the public development key; set a real key in production (openssl rand -base64 32)');
   }
+  const replicationFactor = e.KAFKA_REPLICATION_FACTOR;
+  const minInsyncReplicas = e.KAFKA_MIN_INSYNC_REPLICAS ?? Math.min(2, replicationFactor);
+  if (minInsyncReplicas > replicationFactor) {
+    throw new ConfigError(`KAFKA_MIN_INSYNC_REPLICAS must be at most KAFKA_REPLICATION_FACTOR (got ${minInsyncReplicas} with a replication factor of ${replicationFactor}: every acks=all write would fail)`);
+  }
+  const enforceFloor = production && !e.KAFKA_ALLOW_UNSAFE_DURABILITY;
+  if (enforceFloor) {
+    const floor = PRODUCTION_DURABILITY_FLOOR;
+    const low = [
+      ...(replicationFactor < floor.replicationFactor ? [`KAFKA_REPLICATION_FACTOR is ${replicationFactor} (at least ${floor.replicationFactor})`] : []),
+      ...(minInsyncReplicas < floor.minInsyncReplicas ? [`KAFKA_MIN_INSYNC_REPLICAS is ${minInsyncReplicas} (at least ${floor.minInsyncReplicas})`] : []),
+    ];
+    if (low.length > 0) {
+      throw new ConfigError(`${low.join(' and ')}: below the durability NODE_ENV=production requires (a lost broker must not lose acknowledged events); raise it, or set KAFKA_ALLOW_UNSAFE_DURABILITY=true to run so anyway`);
+    }
+  }
   return deepFreeze({
     production,
     meta: { appSecrets, verifyToken },
@@ -209,7 +237,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       requestTimeoutMs: e.KAFKA_REQUEST_TIMEOUT_MS,
       topicPrefix: e.KAFKA_TOPIC_PREFIX,
       partitions: e.KAFKA_PARTITIONS,
-      replicationFactor: e.KAFKA_REPLICATION_FACTOR,
+      replicationFactor,
+      minInsyncReplicas,
+      durabilityFloor: enforceFloor ? PRODUCTION_DURABILITY_FLOOR : null,
     },
     mongo: { uri: orDefault('MONGODB_URI', e.MONGODB_URI, LOCAL_DEFAULTS.MONGODB_URI), maxPoolSize: e.MONGODB_MAX_POOL_SIZE, timeoutMs: e.MONGODB_TIMEOUT_MS },
     actors: { cacheMaxDocs: e.ACTORS_CACHE_MAX_DOCS },
