@@ -4,14 +4,14 @@
 // partition resumed, so no partition stays paused for a consumer that lost it or regained it.
 // The due records at the front of a batch are handed over together (handleBatch: the worker sends them concurrently,
 // one receiver that hangs for the whole timeout must not hold up the others on its partition, records of one key one
-// after another: runKeyed below) and the offset is committed once the handler is done. Meanwhile the consumer heartbeats (src/delivery/keep-alive.ts): such a batch can last
+// after another: runKeyed below) and the offset is committed once the handler is done. Meanwhile the consumer heartbeats (src/events/keep-alive.ts): such a batch can last
 // longer than the session timeout, and a member that misses its heartbeats loses its partitions to another, which
 // would send the attempts still in flight again.
 import { type Consumer, type Kafka, type KafkaMessage } from 'kafkajs';
 import { AppError } from '../core/errors.ts';
 import { type Logger } from '../core/log.ts';
 import { type ConsumedRecord, type RunningConsumer } from '../events/kafka.ts';
-import { whileBeating } from './keep-alive.ts';
+import { whileBeating } from '../events/keep-alive.ts';
 import { runGrouped } from './lanes.ts';
 
 /** Runs `fn` for every record, records of one key one after another and at most `limit` keys at once. */

@@ -1,9 +1,11 @@
 // Keeps a consumer's group membership alive while one batch is handled. kafkajs heartbeats only between batches or
-// when the handler calls heartbeat(); a batch of deliveries to receivers that hang for the whole DELIVERY_TIMEOUT_MS
-// can outlive the session timeout, and then the group gives the partition to another member, which sends the
-// attempts still in flight a second time. So heartbeat() runs every `everyMs` until the work settles.
+// when the handler calls heartbeat(); a batch that outlives the session timeout (the actors' store writes during a
+// slow store, deliveries to receivers that hang for the whole DELIVERY_TIMEOUT_MS) makes the group give its partition
+// to another member, which handles the batch a second time: deliveries still in flight are sent again, a batch of
+// actor writes is applied again. So heartbeat() runs every `everyMs` until the work settles. Used by both consumer
+// runners (src/events/kafka.ts runBatchConsumer, src/delivery/due-consumer.ts).
 // A failed heartbeat is only reported: a rebalance or a lost membership surfaces again at the batch's commit and at
-// kafkajs's own heartbeat after the batch, which rejoin the group; throwing here would stop nothing that is sending.
+// kafkajs's own heartbeat after the batch, which rejoin the group; throwing here would stop nothing that is running.
 
 export type KeepAliveOptions = Readonly<{
   heartbeat: () => Promise<void>;
