@@ -99,6 +99,7 @@ async function main(argv: string[]): Promise<void> {
       await ensureTopics(createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, log }), topics.all, {
         partitions: config.kafka.partitions,
         replicationFactor: config.kafka.replicationFactor,
+        minInsyncReplicas: config.kafka.minInsyncReplicas,
       });
       print(topics.all.join('\n'), { topics: topics.all });
       return;

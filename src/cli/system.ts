@@ -8,7 +8,7 @@ import { AppError } from '../core/errors.ts';
 import { type Logger } from '../core/log.ts';
 import { createMetrics } from '../core/metrics.ts';
 import { schemasByTopic } from '../events/avro-schemas.ts';
-import { assertSamePartitionCount, createEventProducer, createKafka, ensureTopics, type RunningConsumer } from '../events/kafka.ts';
+import { assertSamePartitionCount, assertTopicDurability, createEventProducer, createKafka, ensureTopics, type RunningConsumer } from '../events/kafka.ts';
 import { createEventSerde } from '../events/serde.ts';
 import { topicNames } from '../events/topics.ts';
 import { createIngestApp } from '../ingest/app.ts';
@@ -73,8 +73,14 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
     const topics = topicNames(config.kafka.topicPrefix);
     const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, requestTimeoutMs: config.kafka.requestTimeoutMs, log });
     await step(`cannot reach Kafka at ${config.kafka.brokers.join(',')} (KAFKA_BROKERS)`, localHint, () =>
-      ensureTopics(kafka, topics.all, { partitions: config.kafka.partitions, replicationFactor: config.kafka.replicationFactor }),
+      ensureTopics(kafka, topics.all, { partitions: config.kafka.partitions, replicationFactor: config.kafka.replicationFactor, minInsyncReplicas: config.kafka.minInsyncReplicas }),
     );
+    const floor = config.kafka.durabilityFloor;
+    if (floor) {
+      await step('cannot read the topics\' replication settings', localHint, () => assertTopicDurability(kafka, topics.all, floor));
+    } else if (config.production) {
+      log.warn({ replicationFactor: config.kafka.replicationFactor, minInsyncReplicas: config.kafka.minInsyncReplicas }, 'KAFKA_ALLOW_UNSAFE_DURABILITY=true: topics are not checked for replication; a lost broker may lose acknowledged events');
+    }
     const registry = new SchemaRegistryClient({ baseURLs: [config.registry.url], maxRetries: 2, retriesWaitMs: 200 });
     const serde = await step(`cannot register schemas at ${config.registry.url} (SCHEMA_REGISTRY_URL)`, localHint, () =>
       createEventSerde(registry, schemasByTopic(topics)),

@@ -1,8 +1,10 @@
 // The only module that touches kafkajs. Everything else uses the EventProducer / batch-consumer ports below,
 // so the client can be swapped here alone (docs/decisions/0001-kafka-client.md).
-import { AssignerProtocol, Kafka, Partitioners, logLevel, type Consumer, type EachBatchPayload, type LogEntry, type PartitionAssigner, type Producer } from 'kafkajs';
+import { AssignerProtocol, Kafka, Partitioners, logLevel, type ConfigResourceTypes, type Consumer, type EachBatchPayload, type LogEntry, type PartitionAssigner, type Producer } from 'kafkajs';
 import { AppError } from '../core/errors.ts';
 import { type Logger } from '../core/log.ts';
+import { type DurabilityFloor } from '../config/index.ts';
+import { belowFloor, type TopicDurability } from './durability.ts';
 
 export type KafkaOptions = Readonly<{ brokers: readonly string[]; clientId: string; log: Logger; requestTimeoutMs?: number }>;
 
@@ -323,7 +325,7 @@ export async function assertSamePartitionCount(kafka: Kafka, topics: readonly st
 export async function ensureTopics(
   kafka: Kafka,
   topics: readonly string[],
-  settings: Readonly<{ partitions: number; replicationFactor: number }>,
+  settings: Readonly<{ partitions: number; replicationFactor: number; minInsyncReplicas?: number }>,
 ): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
@@ -340,7 +342,12 @@ export async function ensureTopics(
               numPartitions: settings.partitions,
               replicationFactor: settings.replicationFactor,
               // Meta's bodies reach 3 MiB (the raw topic keeps them whole), above Kafka's 1 MiB default.
-              configEntries: [{ name: 'max.message.bytes', value: String(TOPIC_MAX_MESSAGE_BYTES) }],
+              configEntries: [
+                { name: 'max.message.bytes', value: String(TOPIC_MAX_MESSAGE_BYTES) },
+                // How many replicas every acks=all write must reach (else the broker refuses it): without it the
+                // broker's default applies, 1 unless configured, and one lost disk can lose acknowledged events.
+                ...(settings.minInsyncReplicas ? [{ name: 'min.insync.replicas', value: String(settings.minInsyncReplicas) }] : []),
+              ],
             })),
           });
         }
@@ -354,6 +361,47 @@ export async function ensureTopics(
     }
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** ConfigResourceTypes.TOPIC: Node's ESM loader does not see that enum among kafkajs's CommonJS exports (only vitest's
+ *  loader does), so its value is named here. */
+const TOPIC_RESOURCE = 2 as ConfigResourceTypes.TOPIC;
+
+/** The topics' actual replication factor (the fewest replicas of any partition) and min.insync.replicas, as the
+ *  broker has them (set on the topic or inherited from the broker). */
+export async function describeTopicDurability(kafka: Kafka, topics: readonly string[]): Promise<TopicDurability[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const meta = await admin.fetchTopicMetadata({ topics: [...topics] });
+    const { resources } = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: topics.map((name) => ({ type: TOPIC_RESOURCE, name, configNames: ['min.insync.replicas'] })),
+    });
+    return topics.map((topic) => {
+      const partitions = meta.topics.find((t) => t.name === topic)?.partitions ?? [];
+      const resource = resources.find((r) => r.resourceName === topic);
+      const value = resource?.configEntries.find((c) => c.configName === 'min.insync.replicas')?.configValue;
+      if (partitions.length === 0 || value === undefined) {
+        throw new AppError('EC_CONFIG_INVALID', `cannot read the replication settings of topic ${topic}${resource?.errorMessage ? `: ${resource.errorMessage}` : ''}`);
+      }
+      return { topic, replicationFactor: Math.min(...partitions.map((p) => p.replicas.length)), minInsyncReplicas: Number(value) };
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Refuses to go on when any of the topics is below the floor, naming each of them and what it lacks. */
+export async function assertTopicDurability(kafka: Kafka, topics: readonly string[], floor: DurabilityFloor): Promise<void> {
+  const low = belowFloor(await describeTopicDurability(kafka, topics), floor);
+  if (low.length > 0) {
+    throw new AppError(
+      'EC_CONFIG_INVALID',
+      `topics below the durability NODE_ENV=production requires (replication factor ${floor.replicationFactor}, min.insync.replicas ${floor.minInsyncReplicas}): ${low.join(', ')}; `
+        + 'raise them (kafka-reassign-partitions for replicas, kafka-configs --alter for min.insync.replicas), or set KAFKA_ALLOW_UNSAFE_DURABILITY=true',
+    );
   }
 }
 
