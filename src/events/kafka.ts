@@ -5,6 +5,7 @@ import { AppError } from '../core/errors.ts';
 import { type Logger } from '../core/log.ts';
 import { type DurabilityFloor } from '../config/index.ts';
 import { belowFloor, type TopicDurability } from './durability.ts';
+import { whileBeating } from './keep-alive.ts';
 
 export type KafkaOptions = Readonly<{ brokers: readonly string[]; clientId: string; log: Logger; requestTimeoutMs?: number }>;
 
@@ -197,7 +198,8 @@ export type BatchConsumerOptions = Readonly<{
   groupId: string;
   topics: readonly string[];
   log: Logger;
-  /** Applies a whole partition batch. Offsets are committed only after it resolves (at-least-once). */
+  /** Applies a whole partition batch. Offsets are committed only after it resolves (at-least-once). The member
+   *  heartbeats meanwhile by itself; `heartbeat` is there for a handler that wants to beat at a point of its own. */
   handleBatch(records: readonly ConsumedRecord[], heartbeat: () => Promise<void>): Promise<void>;
   /** Start from the earliest offset when the group has none (default true: no event is skipped). */
   fromBeginning?: boolean;
@@ -212,7 +214,8 @@ export type BatchConsumerOptions = Readonly<{
   /** Called whenever this member's partitions may have changed hands (it joined the group again, or its consumer
    *  crashed and restarts): state kept for the partitions it owned is no longer known to be current. */
   onOwnershipChange?: () => void;
-  /** The group session timeout (default 30 s; tests shorten it to provoke evictions). */
+  /** The group session timeout (default 30 s; the member heartbeats every fifth of it, at most every 3 s, also while
+   *  a batch is handled). Tests shorten it. */
   sessionTimeoutMs?: number;
 }>;
 
@@ -220,12 +223,14 @@ export type RunningConsumer = Readonly<{ stop(): Promise<void> }>;
 
 /** Runs a consumer group whose handler applies each partition batch before its offsets are committed. */
 export async function runBatchConsumer(opts: BatchConsumerOptions): Promise<RunningConsumer> {
+  const sessionTimeout = opts.sessionTimeoutMs ?? 30000;
+  const heartbeatInterval = Math.min(3000, Math.floor(sessionTimeout / 5));
   const consumer: Consumer = opts.kafka.consumer({
     groupId: opts.groupId,
     allowAutoTopicCreation: false,
-    sessionTimeout: opts.sessionTimeoutMs ?? 30000,
-    rebalanceTimeout: Math.max(opts.sessionTimeoutMs ?? 30000, 10000) * 2,
-    heartbeatInterval: Math.min(3000, Math.floor((opts.sessionTimeoutMs ?? 30000) / 5)),
+    sessionTimeout,
+    rebalanceTimeout: Math.max(sessionTimeout, 10000) * 2,
+    heartbeatInterval,
     ...(opts.copartitioned ? { partitionAssigners: [CoPartitionedAssigner] } : {}),
   });
   if (opts.onOwnershipChange) {
@@ -257,7 +262,14 @@ export async function runBatchConsumer(opts: BatchConsumerOptions): Promise<Runn
         Object.entries(m.headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? String(v[0]) : v === undefined ? '' : String(v)]),
       ),
     }));
-    await opts.handleBatch(records, heartbeat);
+    // The handler may take longer than the session (the actors' store writes during a slow store): the member keeps
+    // heartbeating meanwhile, or the group would hand the partition to another member (or, alone, to this one after it
+    // rejoins), and the batch would be applied a second time.
+    await whileBeating(() => opts.handleBatch(records, heartbeat), {
+      heartbeat,
+      everyMs: heartbeatInterval,
+      onError: (err) => opts.log.debug({ err, topic: batch.topic, partition: batch.partition }, 'heartbeat during a batch failed (the group rejoins after it)'),
+    });
     const last = batch.messages[batch.messages.length - 1]!;
     // Resolving moves kafkajs's fetch position past the batch; without it the same batch is fetched again.
     resolveOffset(last.offset);
