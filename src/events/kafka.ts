@@ -274,8 +274,29 @@ export async function runBatchConsumer(opts: BatchConsumerOptions): Promise<Runn
     // Resolving moves kafkajs's fetch position past the batch; without it the same batch is fetched again.
     resolveOffset(last.offset);
     // Never offset-before-apply: the commit names the next offset to read, after the whole batch is stored.
-    await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
+    try {
+      await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
+    } catch (err) {
+      throw groupMembershipError(err) ?? err;
+    }
   }
+}
+
+const MEMBERSHIP_ERRORS: ReadonlySet<string> = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP']);
+
+/**
+ * The broker's own answer when a commit failed because this member is no longer in the group (evicted after a silence
+ * past the session timeout: a long GC pause, a lost network) or the group is rebalancing. kafkajs's runner rejoins the
+ * group on exactly these answers thrown from a batch, and then fetches again from the committed offsets. But
+ * commitOffsets hands them back wrapped in a KafkaJSNonRetriableError, on which the consumer crashes and never
+ * restarts: the actors would stop for good. Unwrapped, the batch is fetched again after the rejoin and applied again
+ * (at-least-once; the actors' reducers and fenced writes make that harmless).
+ */
+function groupMembershipError(err: unknown): Error | undefined {
+  for (let e = err as { type?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (typeof e.type === 'string' && MEMBERSHIP_ERRORS.has(e.type)) return e as unknown as Error;
+  }
+  return undefined;
 }
 
 /** Runs tasks of one key one after another; tasks of different keys run concurrently. */

@@ -1,10 +1,13 @@
-// A batch whose store writes take longer than the group session: the actors keep their membership (they heartbeat
-// while the batch is handled), so the batch is applied once. Had the member missed its heartbeats, the group would
-// have evicted it during the write; the offsets commit after the write then fails, the member rejoins and reads the
-// batch again from the last committed offset, and applies it a second time. Every actor document carries `_v`, the
-// number of times the store wrote it: applied once, every document is at 1; applied twice, the batch's threads and
-// contacts are at 2.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+// A batch that outlives the group session, two ways, on the real broker and store:
+// 1. Its store writes take longer than the session: the actors keep their membership (they heartbeat while the batch
+//    is handled), so the batch is applied once. Had the member missed its heartbeats, the group would have evicted it
+//    during the write, its offsets commit would fail, and it would read the batch again from the last committed
+//    offset and apply it a second time.
+// 2. The member's whole process stalls past the session (a long GC pause: no heartbeat can run): it is evicted, its
+//    commit fails, and it must rejoin and go on, applying the batch again, rather than stop consuming.
+// Every actor document carries `_v`, the number of times the store wrote it: applied once, every document is at 1;
+// applied twice, the batch's threads and contacts are at 2.
+import { afterAll, describe, expect, test } from 'vitest';
 import { MongoClient } from 'mongodb';
 import { SchemaRegistryClient } from '@confluentinc/schemaregistry';
 import { startSystem } from '../../src/cli/system.ts';
@@ -18,77 +21,91 @@ import { topicNames } from '../../src/events/topics.ts';
 import { createActorStore } from '../../src/store/actor-store.ts';
 import { fixture, testEnv, type TestEnv } from '../helpers/env.ts';
 import { postFixture } from '../helpers/http.ts';
+import { ACTOR_COLLECTION_NAMES, actorDocuments } from '../helpers/store-dump.ts';
 import { waitForActors } from '../helpers/topics.ts';
 
 const SESSION_TIMEOUT_MS = 6_000; // the broker's group.min.session.timeout.ms default
-const STALL_MS = 10_000; // the first commit to the store takes this long: well past the session
+const STALL_MS = 10_000; // the first commit to the store is held this long: well past the session
 const FIXTURES = ['messages.text.json', 'messages.image.json', 'messages.reaction.json', 'statuses.sent.json', 'statuses.delivered.json', 'statuses.read.json'];
-const COLLECTIONS = ['ec_message', 'ec_thread', 'ec_contact', 'ec_template', 'ec_waba_state'];
+const RECEIVED_AT = new Date('2026-06-15T09:41:02.000Z'); // ingest's clock, so that both runs store the same documents
 
-describe('actors > a batch whose store write outlives the session timeout', () => {
-  let env: TestEnv;
-  let mongo: MongoClient;
-  let producer: EventProducer | undefined;
-  let actors: RunningConsumer | undefined;
+type Versions = Record<string, Record<string, unknown>>;
 
-  beforeAll(async () => {
-    env = testEnv();
-    // Ingest first, so that the actors find every event on the topics when they start.
-    const ingest = await startSystem({ config: env.config, roles: ['ingest'], log: env.log });
+describe('actors > a batch that outlives the session timeout', () => {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  afterAll(async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  });
+
+  /** Ingests the fixtures into a fresh environment, then runs the actors (6 s session) on a store whose first commit
+   *  `stall`s; returns once the group's committed offsets reach the end of every actor topic. */
+  async function run(stall: () => Promise<void>): Promise<{ env: TestEnv; stalls: number; versions: Versions }> {
+    const env = testEnv();
+    cleanups.push(() => env.cleanup());
+    const ingest = await startSystem({ config: env.config, roles: ['ingest'], log: env.log, clock: { now: () => RECEIVED_AT } });
     try {
       for (const f of FIXTURES) expect((await postFixture(ingest.url, fixture(f))).status, f).toBe(200);
     } finally {
       await ingest.stop();
     }
-    mongo = new MongoClient(env.config.mongo.uri);
+    const mongo = new MongoClient(env.config.mongo.uri);
     await mongo.connect();
-  }, 60_000);
-
-  afterAll(async () => {
-    await actors?.stop().catch(() => undefined);
-    await producer?.disconnect().catch(() => undefined);
-    await mongo?.close();
-    await env?.cleanup();
-  });
-
-  test('the batch is applied once and the group commits every offset', { timeout: 120_000 }, async () => {
-    expect(STALL_MS).toBeGreaterThan(SESSION_TIMEOUT_MS);
-    const { config, log } = env;
-    const db = mongo.db();
-    const real = createActorStore(db);
-    const commits: { stalled: boolean }[] = [];
+    cleanups.push(() => mongo.close());
+    const real = createActorStore(mongo.db());
+    let stalls = 0;
     const store: ActorStore = {
       load: (c, ids) => real.load(c, ids),
       contactsByAliases: (waba, aliases) => real.contactsByAliases(waba, aliases),
       async commit(w) {
-        const stalled = commits.length === 0;
-        commits.push({ stalled });
-        if (stalled) await new Promise((r) => setTimeout(r, STALL_MS));
+        if (stalls++ === 0) await stall();
         return real.commit(w);
       },
     };
+    const { config, log } = env;
     const topics = topicNames(config.kafka.topicPrefix);
     const kafka = createKafka({ brokers: config.kafka.brokers, clientId: 'long-batch-test', log });
     const registry = new SchemaRegistryClient({ baseURLs: [config.registry.url], maxRetries: 2, retriesWaitMs: 200 });
-    const serde = await createEventSerde(registry, schemasByTopic(topics));
-    producer = await createEventProducer(kafka);
-    actors = await startActors({
-      kafka, serde, topics, store, producer, log, metrics: createMetrics(),
+    const producer: EventProducer = await createEventProducer(kafka);
+    cleanups.push(() => producer.disconnect());
+    const actors: RunningConsumer = await startActors({
+      kafka, store, producer, log, topics,
+      serde: await createEventSerde(registry, schemasByTopic(topics)),
+      metrics: createMetrics(),
       groupId: `${config.kafka.topicPrefix}echocue.actors`,
       cacheMaxDocs: config.actors.cacheMaxDocs,
       sessionTimeoutMs: SESSION_TIMEOUT_MS,
     });
+    cleanups.push(() => actors.stop());
     await waitForActors(config, 90_000);
-    expect(commits[0]).toEqual({ stalled: true }); // the stall really happened, on a batch that was then committed
-
-    const versions: Record<string, Record<string, unknown>> = {};
-    for (const c of COLLECTIONS) {
-      for (const d of await db.collection(c).find({}, { projection: { _v: 1 } }).toArray()) (versions[c] ??= {})[String(d._id)] = d['_v'];
+    const versions: Versions = {};
+    for (const c of ACTOR_COLLECTION_NAMES) {
+      for (const d of await mongo.db().collection(c).find({}, { projection: { _v: 1 } }).toArray()) (versions[c] ??= {})[String(d._id)] = d['_v'];
     }
-    expect(Object.keys(versions['ec_message'] ?? {}).length).toBeGreaterThanOrEqual(3);
-    expect(Object.keys(versions['ec_thread'] ?? {}).length).toBeGreaterThanOrEqual(1);
-    expect(Object.keys(versions['ec_contact'] ?? {}).length).toBeGreaterThanOrEqual(1);
-    const once = Object.fromEntries(Object.entries(versions).map(([c, docs]) => [c, Object.fromEntries(Object.keys(docs).map((id) => [id, 1]))]));
-    expect(versions).toEqual(once);
+    await actors.stop();
+    return { env, stalls, versions };
+  }
+
+  let once: { env: TestEnv; versions: Versions } | undefined;
+
+  test('slow store writes: the member heartbeats through them, the batch is applied once and every offset committed', { timeout: 120_000 }, async () => {
+    expect(STALL_MS).toBeGreaterThan(SESSION_TIMEOUT_MS);
+    const r = await run(() => new Promise((resolve) => setTimeout(resolve, STALL_MS)));
+    expect(r.stalls).toBeGreaterThanOrEqual(1); // the stall really happened, on a batch that was then committed
+    expect(Object.keys(r.versions['ec_message'] ?? {}).length).toBeGreaterThanOrEqual(3);
+    expect(Object.keys(r.versions['ec_thread'] ?? {}).length).toBeGreaterThanOrEqual(1);
+    expect(Object.keys(r.versions['ec_contact'] ?? {}).length).toBeGreaterThanOrEqual(1);
+    const applied = (n: number) => Object.fromEntries(Object.entries(r.versions).map(([c, docs]) => [c, Object.fromEntries(Object.keys(docs).map((id) => [id, n]))]));
+    expect(r.versions).toEqual(applied(1));
+    once = r;
+  });
+
+  test('a process stall past the session (no heartbeat can run): the evicted member rejoins, applies the batch again, and commits every offset', { timeout: 120_000 }, async () => {
+    // Atomics.wait blocks this thread, timers and sockets included, as a long GC pause would.
+    const r = await run(async () => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, STALL_MS));
+    // The member really was evicted: the stalled batch was applied a second time after the rejoin.
+    expect(Object.values(r.versions).flatMap((docs) => Object.values(docs))).toContain(2);
+    // And the second application changed nothing but the write counts.
+    expect(once, 'the first test ran').toBeDefined();
+    expect(await actorDocuments(r.env.config.mongo.uri)).toEqual(await actorDocuments(once!.env.config.mongo.uri));
   });
 });
