@@ -292,7 +292,7 @@ const MEMBERSHIP_ERRORS: ReadonlySet<string> = new Set(['UNKNOWN_MEMBER_ID', 'IL
  * restarts: the actors would stop for good. Unwrapped, the batch is fetched again after the rejoin and applied again
  * (at-least-once; the actors' reducers and fenced writes make that harmless).
  */
-function groupMembershipError(err: unknown): Error | undefined {
+export function groupMembershipError(err: unknown): Error | undefined {
   for (let e = err as { type?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
     if (typeof e.type === 'string' && MEMBERSHIP_ERRORS.has(e.type)) return e as unknown as Error;
   }
