@@ -10,15 +10,14 @@ const num = (v: number | null) => (v === null || !Number.isFinite(v) ? 'n/a' : M
 const targetText = (f: Figure) => (f.target ? `${f.target.on === 'ratio' ? 'ratio' : 'value'} ${f.target.op} ${f.target.value}` : '');
 const metText = (f: Figure) => (f.met === null ? '' : f.met ? 'met' : '**missed**');
 
-/** The first release's figures (bench/first-release.json, read off its BENCHMARKS.md), matched by name with every
- *  number blanked out (names carry counts such as "first 117,235 events" that differ between runs). */
+/** The first release's figures (bench/first-release.json, read off its BENCHMARKS.md), by exact name, or by a name
+ *  with "#" for every number where the name carries run-dependent counts ("first 117,235 events"). */
 type Before = { stage: string; value: string; ratio: string };
 const shape = (name: string) => name.replace(/[\d,.]+/g, '#');
-function firstRelease(root: string): Map<string, Before> {
+function firstRelease(root: string): (name: string) => Before | undefined {
   const file = join(root, 'bench', 'first-release.json');
-  if (!existsSync(file)) return new Map();
-  const entries = Object.entries(JSON.parse(readFileSync(file, 'utf8')) as Record<string, Before>);
-  return new Map(entries.map(([name, b]) => [shape(name), b]));
+  const entries = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, Before>) : {};
+  return (name) => entries[name] ?? entries[shape(name)];
 }
 
 export async function writeReport(root: string, results: readonly (StageResult & { seconds: number; at: string })[], run: { totalSeconds: number; stagesRun: readonly string[] }): Promise<void> {
@@ -42,7 +41,7 @@ the same figure in the first release's BENCHMARKS.md (value, ratio), where one e
   for (const r of results) {
     md += `## ${r.stage}\n\nMeasured ${r.at} in ${r.seconds} s.\n\n| figure | value | baseline | ratio | target | | first release |\n|---|---|---|---|---|---|---|\n`;
     for (const f of r.figures) {
-      const b = before.get(shape(f.name));
+      const b = before(f.name);
       md += `| ${f.name} | ${num(f.value)} ${f.unit} | ${f.baseline ? `${f.baseline.name}: ${num(f.baseline.value)} ${f.baseline.unit}` : ''} | ${f.ratio === null ? '' : f.ratio.toFixed(2)} | ${targetText(f)} | ${metText(f)} | ${b ? `${b.value}${b.ratio ? `, ratio ${b.ratio}` : ''}` : ''} |\n`;
     }
     const notes = [...r.notes, ...r.figures.filter((f) => f.note).map((f) => `${f.name}: ${f.note}`)];
