@@ -36,7 +36,8 @@ const contactWaId = (w: number, c: number) => `1555${String(w).padStart(2, '0')}
 const contactUserId = (w: number, c: number) => `US.${String(7152938406 + w).padStart(10, '0')}${String(c).padStart(10, '0')}`;
 const templateId = (w: number, t: number) => String(1480293746152038 + w * 1000 + t);
 
-const TEXTS = [
+/** Everyday inbound texts (none is a consent keyword), shared with the soak scenario. */
+export const TEXTS = [
   'Hi! Do you have any openings for a cleaning next week?',
   'Thanks, see you on Tuesday',
   'Can I move my appointment to the afternoon?',

@@ -14,6 +14,7 @@
 //    quality and category events (entry.time set, as Meta does).
 // Every id is derived from the WABA id, so scenarios of different WABAs never share a contact, wamid or template.
 import { prng } from '../../bench/load/prng.ts';
+import { TEXTS as EVERYDAY_TEXTS } from '../../bench/load/backlog.ts';
 import { messagesValue, signed, statusItem, type SignedBody } from '../../bench/load/bodies.ts';
 
 /** 2026-06-15T09:00:00Z, the fixtures' time base (shared/fixtures/meta). */
@@ -32,15 +33,7 @@ const ERRORS = [
   { code: 132001, title: 'Template does not exist', message: 'Template does not exist', error_data: { details: 'template name (june_service_promo) does not exist in es_MX' } },
   { code: 131049, title: 'This message was not delivered to maintain healthy ecosystem engagement.', message: 'This message was not delivered to maintain healthy ecosystem engagement.' },
 ];
-const TEXTS = [
-  'Hi! Do you have any openings for a cleaning next week?',
-  'Thanks, see you on Tuesday',
-  'Can I move my appointment to the afternoon?',
-  'What time do you open on Saturdays?',
-  'Is parking available nearby?',
-  'Perfect, thank you!',
-  '¿Hablan español? 😊',
-];
+const TEXTS = [...EVERYDAY_TEXTS, '¿Hablan español? 😊'];
 const KEYWORDS = ['STOP', 'Unsubscribe', 'stop.', 'START', 'resume', 'Start!'];
 const TEMPLATE_EVENTS = ['APPROVED', 'APPROVED', 'PAUSED', 'FLAGGED', 'REJECTED', 'DISABLED', 'REINSTATED', 'ARCHIVED', 'UNARCHIVED', 'LOCKED', 'UNLOCKED', 'PENDING_DELETION'];
 
