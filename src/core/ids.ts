@@ -1,15 +1,44 @@
 // Deterministic and random identifiers.
 import { createHash, randomBytes } from 'node:crypto';
 
-/** JSON with object keys sorted, so the same value always has the same text whatever Meta's key order. */
+/** JSON with object keys sorted, so the same value always has the same text whatever Meta's key order. Iterative
+ *  (an explicit stack, not recursion): a signed body nested thousands of levels deep must still get its ids, not a
+ *  RangeError that answers Meta 500 on every retry. */
 export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const keys = Object.keys(value as Record<string, unknown>).sort();
-  return `{${keys
-    .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-    .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
-    .join(',')}}`;
+  const out: string[] = [];
+  // Each entry is a value still to write, or text to emit as it is.
+  const todo: ({ v: unknown } | string)[] = [{ v: value }];
+  while (todo.length > 0) {
+    const next = todo.pop()!;
+    if (typeof next === 'string') {
+      out.push(next);
+      continue;
+    }
+    const v = next.v;
+    if (v === null || typeof v !== 'object') {
+      out.push(JSON.stringify(v) ?? '');
+      continue;
+    }
+    if (Array.isArray(v)) {
+      todo.push(']');
+      for (let i = v.length - 1; i >= 0; i--) {
+        todo.push({ v: v[i] });
+        if (i > 0) todo.push(',');
+      }
+      todo.push('[');
+      continue;
+    }
+    const o = v as Record<string, unknown>;
+    const keys = Object.keys(o).sort().filter((k) => o[k] !== undefined);
+    todo.push('}');
+    for (let i = keys.length - 1; i >= 0; i--) {
+      todo.push({ v: o[keys[i]!] });
+      todo.push(`${JSON.stringify(keys[i])}:`);
+      if (i > 0) todo.push(',');
+    }
+    todo.push('{');
+  }
+  return out.join('');
 }
 
 /** A stable id for one Meta item: the same item delivered twice, in any POST, gets the same id. */

@@ -128,6 +128,22 @@ describe('ingest > end to end', () => {
       expect(JSON.parse(ev['raw'] as string)).toEqual(change);
     });
 
+    test('fields named constructor and __proto__ are unknown changes, kept raw: 200, never 500', async () => {
+      const body = '{"object":"whatsapp_business_account","entry":[{"id":"555000555","changes":[{"field":"constructor","value":{"a":1}},{"field":"__proto__","value":{"b":2}}]}]}';
+      const res = await postWebhook(system.url, body, sign(body));
+      expect(res).toMatchObject({ status: 200, json: { status: 'accepted', events: 2 } });
+      const { topics, serde } = await eventDecoder(env.config);
+      const recs = (await readTopic(env.config, topics.events.unknown)).filter((r) => r.key === '555000555');
+      const fields = await Promise.all(recs.map(async (r) => (await serde.decode(r.topic, r.value))['field']));
+      expect(fields.sort()).toEqual(['__proto__', 'constructor']);
+    });
+
+    test('a body nested 50,000 levels deep: 200 ignored with the reason (it was a 500 on every retry)', async () => {
+      const body = `{"object":"whatsapp_business_account","entry":[{"id":"555000666","changes":[{"field":"messages","value":{"odd":${'['.repeat(50_000)}${']'.repeat(50_000)}}}]}]}`;
+      const res = await postWebhook(system.url, body, sign(body));
+      expect(res).toMatchObject({ status: 200, json: { status: 'ignored', reason: 'body nests deeper than 256 levels' } });
+    });
+
     test('numbers where Meta usually sends strings are accepted and kept as text', async () => {
       const body = '{"object":"whatsapp_business_account","entry":[{"id":555000444,"changes":[{"field":"messages","value":{"metadata":{"phone_number_id":112356789045671},' +
         '"contacts":[{"wa_id":15550199001,"profile":{"name":"Maya"}}],"messages":[{"id":"wamid.n1","from":15550199001,"timestamp":1781514060,"type":"text","text":{"body":"hi"}}]}}]}]}';

@@ -24,6 +24,10 @@ describe('actors > template status reducer', () => {
     expect(deriveStatus(events(...names))).toMatchObject({ whatsapp_status: status, broadcastable });
   });
 
+  test.each(['constructor', '__proto__', 'toString'])('an unknown event named %s leaves the status (it stored a function)', (name) => {
+    expect(deriveStatus(events('APPROVED', name))).toMatchObject({ whatsapp_status: 'approved', broadcastable: true, last_event: name });
+  });
+
   test('LOCKED and UNLOCKED flip the lock and leave the status', () => {
     expect(deriveStatus(events('APPROVED', 'LOCKED'))).toMatchObject({ whatsapp_status: 'approved', locked: true, last_event: 'LOCKED' });
     expect(deriveStatus(events('APPROVED', 'LOCKED', 'UNLOCKED'))).toMatchObject({ whatsapp_status: 'approved', locked: false });

@@ -80,7 +80,8 @@ export function deriveStatus(events: readonly TemplateEventEntry[]) {
       if (beforeArchive) ({ status, reason } = beforeArchive);
       beforeArchive = null;
     } else {
-      const s = STATUS_OF_EVENT[e.event];
+      // Own keys only: an unknown event named `constructor` must not turn a function into the status.
+      const s = Object.hasOwn(STATUS_OF_EVENT, e.event) ? STATUS_OF_EVENT[e.event] : undefined;
       if (s) {
         status = s;
         reason = e.reason;

@@ -57,6 +57,20 @@ describe('ingest > split payload', () => {
     expect(out.kind === 'events' && out.events.map((e) => [e.eventType, e.value['field'], JSON.parse(String(e.value['raw']))])).toEqual([['unknown', 'smb_message_echoes', change]]);
   });
 
+  test.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])('a field named %s is an unknown change, kept raw (it threw: 500 on every retry)', (field) => {
+    const body = parseJsonLossless(`{"object":"whatsapp_business_account","entry":[{"id":"9","time":5,"changes":[{"field":"${field}","value":{"a":1}}]}]}`);
+    const out = split(body);
+    expect(out.kind === 'events' && out.events.map((e) => [e.eventType, e.value['field'], JSON.parse(String(e.value['raw']))])).toEqual([['unknown', field, { field, value: { a: 1 } }]]);
+  });
+
+  test('a body nested 20,000 levels deep inside a message is ignored, not a crash (JSON.stringify and the id hashing threw RangeError)', () => {
+    const body = (depth: number) => parseJsonLossless(`{"object":"whatsapp_business_account","entry":[{"id":"9","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"phone_number_id":"1"},"messages":[{"from":"15550001","id":"wamid.deep","timestamp":"1781514000","type":"text","text":{"body":"hi"},"odd":${'['.repeat(depth)}1${']'.repeat(depth)}}]}}]}]}`);
+    expect(split(body(20_000))).toEqual({ kind: 'ignored', reason: 'body nests deeper than 256 levels' });
+    // Below the limit it is an ordinary message.
+    const out = split(body(200));
+    expect(out.kind === 'events' && out.events.map((e) => e.eventType)).toEqual(['message.inbound']);
+  });
+
   test('a known field with nothing readable also lands on the unknown topic', () => {
     const change = { field: 'messages', value: { messaging_product: 'whatsapp', reactions_v2: [{ id: 'x' }] } };
     const out = split({ object: 'whatsapp_business_account', entry: [{ id: '9', changes: [change] }] });

@@ -5,6 +5,7 @@ import { accountUpdate, unknownChange } from './account.ts';
 import { inboundMessages, statuses, valueErrors } from './messages.ts';
 import { templateCategory, templateComponents, templateQuality, templateStatus } from './templates.ts';
 import { userIdUpdates, userPreferences } from './users.ts';
+import { nestsDeeperThan } from '../parse-json.ts';
 import {
   isObject, metaTime, str,
   type ChangeScope, type JsonObject, type SplitContext, type SplitEvent, type SplitOutcome,
@@ -25,8 +26,13 @@ const SPLITTERS: Readonly<Record<string, readonly Splitter[]>> = {
   business_capability_update: [accountUpdate],
 };
 
+/** Meta's payloads nest about ten levels; far deeper is no WhatsApp payload, and JSON.stringify (each event's raw
+ *  item) would overflow the stack on it: such a body is ignored (200, counted, kept on the raw topic). */
+export const MAX_NESTING = 256;
+
 export function splitPayload(body: unknown, ctx: SplitContext): SplitOutcome {
   if (!isObject(body)) return { kind: 'ignored', reason: 'body is not a JSON object' };
+  if (nestsDeeperThan(body, MAX_NESTING)) return { kind: 'ignored', reason: `body nests deeper than ${MAX_NESTING} levels` };
   if (body['object'] !== 'whatsapp_business_account') {
     return { kind: 'ignored', reason: `object is ${JSON.stringify(body['object'] ?? null)}, not "whatsapp_business_account"` };
   }
@@ -48,7 +54,8 @@ export function splitPayload(body: unknown, ctx: SplitContext): SplitOutcome {
         entryTime: metaTime(entry['time']),
         change,
       };
-      const splitters = isObject(change['value']) ? SPLITTERS[scope.field] : undefined;
+      // Own keys only: a field named `constructor` or `__proto__` is an unknown change like any other, kept raw.
+      const splitters = isObject(change['value']) && Object.hasOwn(SPLITTERS, scope.field) ? SPLITTERS[scope.field] : undefined;
       const produced = splitters ? splitters.flatMap((split) => split(scope, ctx)) : [];
       events.push(...(produced.length > 0 ? produced : unknownChange(scope, ctx)));
     }
