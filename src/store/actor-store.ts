@@ -2,6 +2,7 @@
 import { type Db, type Document } from 'mongodb';
 import { systemClock, type Clock } from '../core/clock.ts';
 import { AppError } from '../core/errors.ts';
+import { chunk, inLanes } from '../core/lanes.ts';
 import { COLLECTIONS, isDuplicateKey } from './collections.ts';
 import { aliasDocId } from './doc-ids.ts';
 import { type ActorDocs, type BroadcastRecipientDoc, type ContactDoc, type MessageDoc } from './docs.ts';
@@ -43,23 +44,6 @@ const atVersion = (id: string, v: number): Document => (v === 0 ? { _id: id, _v:
 const conflict = (collection: string, what: string) =>
   new AppError('EC_STORE_CONFLICT', `${collection}: ${what} (another member wrote it since this batch read it: the partition moved)`);
 
-/** Runs the tasks, at most `limit` at once; rejects with the first failure once all have settled. */
-async function inFlight(tasks: readonly (() => Promise<void>)[], limit: number): Promise<void> {
-  let next = 0;
-  const errors: unknown[] = [];
-  const lane = async () => {
-    while (next < tasks.length) {
-      const task = tasks[next++]!;
-      await task().catch((err: unknown) => void errors.push(err));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, lane));
-  if (errors.length > 0) throw errors.find((e) => e instanceof AppError) ?? errors[0];
-}
-
-const chunks = <T>(items: readonly T[], size: number): T[][] =>
-  Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
-
 /** FerretDB v1 answers equality on _id from an index (deploy/local/ferretdb/id-index.sql) and scans the whole
  *  collection for anything else ($in on _id included), so every read of the actors is a lookup by _id: documents
  *  one by one, and contacts by alias through ec_contact_alias ({_id: "<waba>|<alias>", contact_id}).
@@ -95,19 +79,16 @@ export function createActorStore(db: Db, clock: Clock = systemClock) {
 
   /** Known documents, each only while it still has the version this batch read; then one version higher. */
   async function replaceAll(n: Name, docs: readonly WithId[], changedAt: Date, read: ReadonlyMap<string, number>, versions: Map<string, number>): Promise<void> {
-    await inFlight(
-      chunks(docs, BULK_STATEMENTS).map((bulk) => async () => {
-        const result = await col(n).bulkWrite(
-          bulk.map((doc) => {
-            const v = read.get(doc._id) ?? 0;
-            return { replaceOne: { filter: atVersion(doc._id, v), replacement: { ...doc, changed_at: changedAt, _v: v + 1 } } };
-          }),
-          { ordered: true },
-        );
-        if (result.matchedCount !== bulk.length) throw conflict(NAMES[n], `${bulk.length - result.matchedCount} of ${bulk.length} replaced documents changed`);
-      }),
-      BULKS_IN_FLIGHT,
-    );
+    await inLanes(chunk(docs, BULK_STATEMENTS), BULKS_IN_FLIGHT, async (bulk) => {
+      const result = await col(n).bulkWrite(
+        bulk.map((doc) => {
+          const v = read.get(doc._id) ?? 0;
+          return { replaceOne: { filter: atVersion(doc._id, v), replacement: { ...doc, changed_at: changedAt, _v: v + 1 } } };
+        }),
+        { ordered: true },
+      );
+      if (result.matchedCount !== bulk.length) throw conflict(NAMES[n], `${bulk.length - result.matchedCount} of ${bulk.length} replaced documents changed`);
+    });
     for (const d of docs) versions.set(d._id, (read.get(d._id) ?? 0) + 1);
   }
 
@@ -133,7 +114,7 @@ export function createActorStore(db: Db, clock: Clock = systemClock) {
       // changed_at: when the store took the change (the one field not derived from events). REST pollers filter
       // on it (updated_since); docs/decisions/0007-rest-api.md says why it is taken before the writes.
       const changedAt = clock.now();
-      const versions = { message: new Map(), contact: new Map(), thread: new Map(), template: new Map(), waba_state: new Map() } as { [C in Name]: Map<string, number> };
+      const versions = Object.fromEntries(ORDER.map((n) => [n, new Map<string, number>()])) as { [C in Name]: Map<string, number> };
       const write = async (n: Name) => {
         await insertAll(n, w.inserts[n] as readonly WithId[], changedAt, versions[n]);
         await replaceAll(n, w.replaces[n] as readonly WithId[], changedAt, w.versions[n], versions[n]);

@@ -7,6 +7,7 @@
 import { type Db, type Document } from 'mongodb';
 import { AppError } from '../core/errors.ts';
 import { deterministicId, randomId } from '../core/ids.ts';
+import { chunk, inLanes } from '../core/lanes.ts';
 import { COLLECTIONS, isDuplicateKey } from './collections.ts';
 import { findPage, type Page, type SortSpec } from './page.ts';
 
@@ -105,16 +106,11 @@ export function createWebhookStore(db: Db) {
   /** Deliveries by id, one lookup per id (FerretDB serves _id equality from an index but scans for $in), 32 at
    *  once. Only for what the delivery worker does not know (docs/decisions/0010). */
   async function deliveriesByIds(ids: readonly string[]): Promise<Map<string, DeliveryDoc>> {
-    const unique = [...new Set(ids)];
     const out = new Map<string, DeliveryDoc>();
-    let next = 0;
-    await Promise.all(Array.from({ length: Math.min(FIND_AT_ONCE, unique.length) }, async () => {
-      while (next < unique.length) {
-        const id = unique[next++]!;
-        const d = await deliveries.findOne({ _id: id });
-        if (d) out.set(id, d);
-      }
-    }));
+    await inLanes([...new Set(ids)], FIND_AT_ONCE, async (id) => {
+      const d = await deliveries.findOne({ _id: id });
+      if (d) out.set(id, d);
+    });
     return out;
   }
 
@@ -203,12 +199,10 @@ export function createWebhookStore(db: Db) {
       if (updates.length === 0) return new Set();
       // Bulks of 64, four at once (each delivery appears once in a batch, so their order does not matter); each bulk
       // ordered: FerretDB v1 is far slower on unordered ones (docs/ferretdb-gaps.md).
-      const bulks = Array.from({ length: Math.ceil(updates.length / BULK_UPDATES) }, (_, i) => updates.slice(i * BULK_UPDATES, (i + 1) * BULK_UPDATES));
       let matched = 0;
-      let next = 0;
-      await Promise.all(Array.from({ length: Math.min(BULKS_IN_FLIGHT, bulks.length) }, async () => {
-        while (next < bulks.length) matched += (await deliveries.bulkWrite(bulks[next++]!.map(updateOp), { ordered: true })).matchedCount;
-      }));
+      await inLanes(chunk(updates, BULK_UPDATES), BULKS_IN_FLIGHT, async (bulk) => {
+        matched += (await deliveries.bulkWrite(bulk.map(updateOp), { ordered: true })).matchedCount;
+      });
       if (matched === updates.length) return new Set();
       // Rare: find which did not apply. An applied one shows exactly what it set.
       const now = await deliveriesByIds(updates.map((u) => u.id));
