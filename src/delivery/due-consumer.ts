@@ -10,7 +10,7 @@
 import { type Consumer, type Kafka, type KafkaMessage } from 'kafkajs';
 import { AppError } from '../core/errors.ts';
 import { type Logger } from '../core/log.ts';
-import { groupMembershipError, type ConsumedRecord, type RunningConsumer } from '../events/kafka.ts';
+import { commitThrough, type ConsumedRecord, type RunningConsumer } from '../events/kafka.ts';
 import { whileBeating } from '../events/keep-alive.ts';
 import { runGrouped } from './lanes.ts';
 
@@ -103,13 +103,9 @@ export async function runDueConsumer(opts: DueConsumerOptions): Promise<RunningC
         });
         const last = due[due.length - 1]!;
         resolveOffset(last.offset);
-        try {
-          await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
-        } catch (err) {
-          // Evicted (a stall past the session) or rebalancing: rethrown as the broker's answer, kafkajs rejoins and
-          // fetches again from the committed offsets instead of stopping the worker for good (src/events/kafka.ts).
-          throw groupMembershipError(err) ?? err;
-        }
+        // Evicted (a stall past the session) or rebalancing: kafkajs rejoins and fetches again from the committed
+        // offsets instead of stopping the worker for good (src/events/kafka.ts).
+        await commitThrough(consumer, batch.topic, batch.partition, last.offset);
         await heartbeat();
       }
       if (firstNotDue === -1 || !isRunning() || isStale()) return;

@@ -274,11 +274,17 @@ export async function runBatchConsumer(opts: BatchConsumerOptions): Promise<Runn
     // Resolving moves kafkajs's fetch position past the batch; without it the same batch is fetched again.
     resolveOffset(last.offset);
     // Never offset-before-apply: the commit names the next offset to read, after the whole batch is stored.
-    try {
-      await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
-    } catch (err) {
-      throw groupMembershipError(err) ?? err;
-    }
+    await commitThrough(consumer, batch.topic, batch.partition, last.offset);
+  }
+}
+
+/** Commits a partition's offsets through `lastOffset` (the commit names the next offset to read). A member that is
+ *  no longer in the group gets the broker's own answer back, so that kafkajs rejoins (groupMembershipError). */
+export async function commitThrough(consumer: Consumer, topic: string, partition: number, lastOffset: string): Promise<void> {
+  try {
+    await consumer.commitOffsets([{ topic, partition, offset: (BigInt(lastOffset) + 1n).toString() }]);
+  } catch (err) {
+    throw groupMembershipError(err) ?? err;
   }
 }
 
@@ -292,7 +298,7 @@ const MEMBERSHIP_ERRORS: ReadonlySet<string> = new Set(['UNKNOWN_MEMBER_ID', 'IL
  * restarts: the actors would stop for good. Unwrapped, the batch is fetched again after the rejoin and applied again
  * (at-least-once; the actors' reducers and fenced writes make that harmless).
  */
-export function groupMembershipError(err: unknown): Error | undefined {
+function groupMembershipError(err: unknown): Error | undefined {
   for (let e = err as { type?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
     if (typeof e.type === 'string' && MEMBERSHIP_ERRORS.has(e.type)) return e as unknown as Error;
   }
