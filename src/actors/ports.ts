@@ -6,6 +6,11 @@ export type { ActorDocs };
 export type ActorCollection = keyof ActorDocs;
 export const ACTOR_COLLECTIONS: readonly ActorCollection[] = ['message', 'contact', 'thread', 'template', 'waba_state'];
 
+/** One value per actor collection, each made fresh by `make`. */
+export const perCollection = <T>(make: () => T): { [C in ActorCollection]: T } => ({
+  message: make(), contact: make(), thread: make(), template: make(), waba_state: make(),
+});
+
 /** Everything one batch changes, written together at its end. */
 export type WriteSet = {
   /** Whole documents (each has one writer: its WABA's actor), in collection order above: those the batch

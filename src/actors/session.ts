@@ -1,17 +1,12 @@
 // A unit of work for one batch: documents are read once (from the member's state cache, else the store), changed
 // in memory by the pure reducers, and written together at the end, each changed document once, naming the version
 // it read. Reads see the batch's own changes first.
-import { ACTOR_COLLECTIONS, type ActorCollection, type ActorDocs, type ActorStore, type WriteSet } from './ports.ts';
+import { ACTOR_COLLECTIONS, perCollection, type ActorCollection, type ActorDocs, type ActorStore, type WriteSet } from './ports.ts';
 import { type ContactDoc, type ThreadDoc } from '../store/docs.ts';
 import { StateCache } from './state-cache.ts';
 import { withContact } from './thread/reduce.ts';
 
-type PerCollection<T> = { [C in ActorCollection]: T };
 type Docs = { [C in ActorCollection]: Map<string, ActorDocs[C] | null> };
-
-const perCollection = <T>(make: () => T): PerCollection<T> => ({
-  message: make(), contact: make(), thread: make(), template: make(), waba_state: make(),
-});
 
 export class Session {
   private readonly docs: Docs = perCollection(() => new Map()) as Docs;
@@ -23,8 +18,8 @@ export class Session {
   private readonly repoints: { from: string; to: string }[] = [];
   /** Aliases already resolved: every contact holding one of them is in `docs` since. */
   private readonly aliasesQueried = new Set<string>();
-  /** Aliases the store (or cache) said no contact holds, by "<waba>|<alias>". */
-  private readonly aliasesUnheld = new Set<string>();
+  /** Aliases the store (or cache) said no contact holds: "<waba>|<alias>" -> [waba, alias]. */
+  private readonly aliasesUnheld = new Map<string, [string, string]>();
   private readonly skips: WriteSet['skipRecipients'] = [];
 
   private readonly store: ActorStore;
@@ -83,7 +78,7 @@ export class Session {
     const toStore = unqueried.filter((a) => {
       const owner = owners.get(a);
       if (owner === null) {
-        this.aliasesUnheld.add(`${wabaId}|${a}`);
+        this.aliasesUnheld.set(`${wabaId}|${a}`, [wabaId, a]);
         return false;
       }
       // Not cached, or cached as held by a contact that no longer holds it: ask the store.
@@ -92,7 +87,7 @@ export class Session {
     if (toStore.length > 0) {
       const found = await this.store.contactsByAliases(wabaId, toStore);
       for (const d of found) if (!this.docs.contact.has(d._id)) this.take('contact', d._id, d);
-      for (const a of toStore) if (!found.some((d) => d.aliases.includes(a))) this.aliasesUnheld.add(`${wabaId}|${a}`);
+      for (const a of toStore) if (!found.some((d) => d.aliases.includes(a))) this.aliasesUnheld.set(`${wabaId}|${a}`, [wabaId, a]);
     }
     const want = new Set(aliases);
     return [...this.docs.contact.values()].filter(
@@ -145,10 +140,7 @@ export class Session {
         this.cache.set(c, id, doc);
       }
     }
-    for (const key of this.aliasesUnheld) {
-      const bar = key.indexOf('|');
-      this.cache.setAliasOwner(key.slice(0, bar), key.slice(bar + 1), null);
-    }
+    for (const [wabaId, alias] of this.aliasesUnheld.values()) this.cache.setAliasOwner(wabaId, alias, null);
     // After the unheld ones: a contact of this batch may hold one now. A deleted contact's aliases belong to the
     // contact it merged into.
     for (const d of this.docs.contact.values()) if (d) for (const a of d.aliases) this.cache.setAliasOwner(d.waba_id, a, d._id);
@@ -174,11 +166,11 @@ export class Session {
 
 export function emptyWriteSet(): WriteSet {
   return {
-    inserts: { message: [], contact: [], thread: [], template: [], waba_state: [] },
-    replaces: { message: [], contact: [], thread: [], template: [], waba_state: [] },
-    deletes: { message: [], contact: [], thread: [], template: [], waba_state: [] },
+    inserts: perCollection(() => []) as WriteSet['inserts'],
+    replaces: perCollection(() => []) as WriteSet['replaces'],
+    deletes: perCollection(() => []),
     repointMessages: [],
     skipRecipients: [],
-    versions: { message: new Map(), contact: new Map(), thread: new Map(), template: new Map(), waba_state: new Map() },
+    versions: perCollection(() => new Map()),
   };
 }

@@ -1,7 +1,7 @@
 // A small in-memory ActorStore for unit and property tests of the actors' logic (never for end-to-end tests).
 // It follows src/store/actor-store.ts: whole-document writes fenced by version, repoints, deletes, recipient skips.
 import { AppError } from '../../src/core/errors.ts';
-import { ACTOR_COLLECTIONS, type ActorCollection, type ActorDocs, type ActorStore, type Committed, type WriteSet } from '../../src/actors/ports.ts';
+import { ACTOR_COLLECTIONS, perCollection, type ActorCollection, type ActorDocs, type ActorStore, type Committed, type WriteSet } from '../../src/actors/ports.ts';
 import { type BroadcastRecipientDoc, type ContactDoc } from '../../src/store/docs.ts';
 
 export class MemoryActorStore implements ActorStore {
@@ -19,7 +19,7 @@ export class MemoryActorStore implements ActorStore {
   }
   async commit(w: WriteSet): Promise<Committed> {
     const changedAt = new Date(0);
-    const versions = { message: new Map(), contact: new Map(), thread: new Map(), template: new Map(), waba_state: new Map() } as Committed['versions'];
+    const versions: Committed['versions'] = perCollection(() => new Map());
     const conflict = (c: string) => new AppError('EC_STORE_CONFLICT', `${c}: version changed`);
     // Checked first, then written: the memory store never half-applies (the real one may; its retry reads back).
     for (const c of ACTOR_COLLECTIONS) {

@@ -132,9 +132,9 @@ export function applyTemplateQuality(doc: TemplateDoc, e: TemplateQualityEvent):
 }
 
 /** A completed change sets the category; an impending one (it names `correct_category`) is only recorded:
- *  Meta then puts the CURRENT category in `new_category` (docs/meta-webhooks.md §6.3). */
-/** The current category is the newest of status and category events (one stamp); the impending change is the
- *  newest category event's alone (its own stamp), so a status event never hides it: order-free either way. */
+ *  Meta then puts the CURRENT category in `new_category` (docs/meta-webhooks.md §6.3). The current category is the
+ *  newest of status and category events (one stamp); the impending change is the newest category event's alone (its
+ *  own stamp), so a status event never hides it: order-free either way. */
 export function applyTemplateCategory(doc: TemplateDoc, e: TemplateCategoryEvent): TemplateDoc {
   const s = stampOf(e);
   const current = isNewer(s, doc.category_stamp);
