@@ -16,21 +16,13 @@ import { templateView } from '../../src/views/template.ts';
 import { threadView } from '../../src/views/thread.ts';
 import { windowView } from '../../src/views/window.ts';
 import { MemoryActorStore } from '../helpers/memory-actor-store.ts';
+import { type EntityViews } from './read-back.ts';
 
 type View = Record<string, unknown>;
 
-export type ExpectedState = {
-  /** GET /api/thread/list, every page, in the API's order. */
-  threads: View[];
-  /** GET /api/thread/{id}/messages, every page, in the API's order. */
-  messages: Map<string, View[]>;
-  /** GET /api/contact/{id}. */
-  contacts: Map<string, View>;
-  /** GET /api/notification/{wamid}. */
-  notifications: Map<string, View>;
-  /** GET /api/template/list, every page, in the API's order. */
-  templates: View[];
-  /** GET /api/whatsapp/window?phone_number_id=&contact=<contact id>, per thread, as of `now`. */
+/** The REST API's views of every entity (thread and template lists and each thread's messages: every page, in the
+ *  API's order; contacts and notifications by id), plus the 24-hour window per thread as of `now`. */
+export type ExpectedState = EntityViews & {
   window(threadId: string, now: Date): View;
 };
 

@@ -2,29 +2,36 @@
 // the thread and template lists and of each thread's messages, each contact and notification by id, and the
 // 24-hour window of each thread. A route answering anything but 200 is recorded as { status, body } so the
 // comparison shows it.
+import { inLanes } from '../../src/core/lanes.ts';
+
 type View = Record<string, unknown>;
 
-export type ApiState = {
+/** What the REST API shows of the scenario's entities (and, in test/soak/expected.ts, what it should show). */
+export type EntityViews = {
+  /** GET /api/thread/list, every page, in the API's order. */
   threads: View[];
+  /** GET /api/thread/{id}/messages, every page, in the API's order. */
   messages: Map<string, View[]>;
+  /** GET /api/contact/{id}. */
   contacts: Map<string, View>;
+  /** GET /api/notification/{wamid}. */
   notifications: Map<string, View>;
+  /** GET /api/template/list, every page, in the API's order. */
   templates: View[];
+};
+
+export type ApiState = EntityViews & {
   windows: Map<string, View>;
   /** Requests made. */
   requests: number;
 };
 
-/** Runs `fn` over `items` with at most `n` at once, keeping the input order in the result. */
+/** Runs `fn` over `items` with at most `n` at once (src/core/lanes.ts), keeping the input order in the result. */
 export async function inParallel<T, R>(items: readonly T[], n: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!, i);
-    }
-  }));
+  await inLanes(items.map((_, i) => i), n, async (i) => {
+    out[i] = await fn(items[i]!, i);
+  });
   return out;
 }
 
