@@ -1,5 +1,6 @@
 // Small HTTP helpers over Node's fetch (undici) for tests against a running EchoCue.
-import { type Fixture } from './env.ts';
+import { signBody } from '../../src/ingest/verify-signature.ts';
+import { FIXTURE_SECRET, type Fixture } from './env.ts';
 
 export async function postWebhook(baseUrl: string, body: Buffer | string, headers: Record<string, string> = {}) {
   const res = await fetch(`${baseUrl}/v1/whatsapp/webhook`, {
@@ -11,6 +12,19 @@ export async function postWebhook(baseUrl: string, body: Buffer | string, header
   let json: unknown = undefined;
   try { json = JSON.parse(text); } catch { /* not JSON */ }
   return { status: res.status, text, json: json as Record<string, any> | undefined, headers: res.headers };
+}
+
+/** POSTs a signed Meta body of one inbound text (the fixtures' phone number) from `from` with id `wamid`. */
+export function postInboundText(baseUrl: string, m: { waba: string; from: string; wamid: string; timestamp: number; text: string }) {
+  const body = JSON.stringify({
+    object: 'whatsapp_business_account',
+    entry: [{ id: m.waba, changes: [{ field: 'messages', value: {
+      messaging_product: 'whatsapp',
+      metadata: { display_phone_number: '15550142277', phone_number_id: '112356789045671' },
+      messages: [{ from: m.from, id: m.wamid, timestamp: String(m.timestamp), type: 'text', text: { body: m.text } }],
+    } }] }],
+  });
+  return postWebhook(baseUrl, body, { 'x-hub-signature-256': signBody(body, FIXTURE_SECRET) });
 }
 
 export const postFixture = (baseUrl: string, f: Fixture) => postWebhook(baseUrl, f.body, { 'x-hub-signature-256': f.signature });
