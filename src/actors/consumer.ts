@@ -1,11 +1,10 @@
 // Wires the actors to Kafka: one co-partitioned consumer group over every topic they read, so all events of a
 // WABA have one writer. Each partition batch is decoded, applied through a Session, then committed; an event that
 // cannot be decoded or applied goes to the dead-letter topic with the reason, and the partition keeps moving.
-import { type Kafka } from 'kafkajs';
 import { AppError } from '../core/errors.ts';
 import { type Logger } from '../core/log.ts';
 import { type Metrics } from '../core/metrics.ts';
-import { runBatchConsumer, type ConsumedRecord, type EventProducer, type RunningConsumer } from '../events/kafka.ts';
+import { type ConsumedRecord, type EventProducer, type Events, type RunningConsumer } from '../events/port.ts';
 import { type EventSerde } from '../events/serde.ts';
 import { type EventType, type Topics } from '../events/topics.ts';
 import { ACTOR_EVENT_TYPES, applyBatch, type DecodedEvent } from './apply.ts';
@@ -16,7 +15,7 @@ import { notificationsOf } from './notify.ts';
 import { encodeJson } from '../events/outbound.ts';
 
 export type ActorsDeps = Readonly<{
-  kafka: Kafka;
+  events: Events;
   serde: EventSerde;
   topics: Topics;
   groupId: string;
@@ -61,8 +60,7 @@ export async function startActors(deps: ActorsDeps): Promise<RunningConsumer> {
     );
   }
 
-  return await runBatchConsumer({
-    kafka: deps.kafka,
+  return await deps.events.runBatchConsumer({
     groupId: deps.groupId,
     topics: [...typeOfTopic.keys()],
     log,

@@ -7,7 +7,7 @@ import { AppError } from '../core/errors.ts';
 import { createLogger } from '../core/log.ts';
 import { systemClock } from '../core/clock.ts';
 import { signBody } from '../ingest/verify-signature.ts';
-import { createKafka, ensureTopics, silenceKafkajsTimeoutWarning } from '../events/kafka.ts';
+import { createKafkaEvents, silenceKafkajsTimeoutWarning } from '../events/kafka/index.ts';
 import { topicNames } from '../events/topics.ts';
 import { createAccountStore, WABA_ID } from '../store/accounts.ts';
 import { createSecretBox } from '../core/secret-box.ts';
@@ -96,11 +96,16 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'create-topics': {
       const topics = topicNames(config.kafka.topicPrefix);
-      await ensureTopics(createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, log }), topics.all, {
-        partitions: config.kafka.partitions,
-        replicationFactor: config.kafka.replicationFactor,
-        minInsyncReplicas: config.kafka.minInsyncReplicas,
-      });
+      const events = createKafkaEvents({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, requestTimeoutMs: config.kafka.requestTimeoutMs, log });
+      try {
+        await events.admin.ensureTopics(topics.all, {
+          partitions: config.kafka.partitions,
+          replicationFactor: config.kafka.replicationFactor,
+          minInsyncReplicas: config.kafka.minInsyncReplicas,
+        });
+      } finally {
+        await events.close();
+      }
       print(topics.all.join('\n'), { topics: topics.all });
       return;
     }

@@ -8,7 +8,9 @@ import { AppError } from '../core/errors.ts';
 import { type Logger } from '../core/log.ts';
 import { createMetrics } from '../core/metrics.ts';
 import { schemasByTopic } from '../events/avro-schemas.ts';
-import { assertSamePartitionCount, assertTopicDurability, createEventProducer, createKafka, ensureTopics, type RunningConsumer } from '../events/kafka.ts';
+import { createKafkaEvents } from '../events/kafka/index.ts';
+import { type RunningConsumer } from '../events/port.ts';
+import { assertSamePartitionCount, assertTopicDurability } from '../events/topic-checks.ts';
 import { createEventSerde } from '../events/serde.ts';
 import { topicNames } from '../events/topics.ts';
 import { createIngestApp } from '../ingest/app.ts';
@@ -71,13 +73,14 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
     const now = () => clock.now();
     const metrics = createMetrics();
     const topics = topicNames(config.kafka.topicPrefix);
-    const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, requestTimeoutMs: config.kafka.requestTimeoutMs, log });
+    const events = createKafkaEvents({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, requestTimeoutMs: config.kafka.requestTimeoutMs, log });
+    stops.push(() => events.close());
     await step(`cannot reach Kafka at ${config.kafka.brokers.join(',')} (KAFKA_BROKERS)`, localHint, () =>
-      ensureTopics(kafka, topics.all, { partitions: config.kafka.partitions, replicationFactor: config.kafka.replicationFactor, minInsyncReplicas: config.kafka.minInsyncReplicas }),
+      events.admin.ensureTopics(topics.all, { partitions: config.kafka.partitions, replicationFactor: config.kafka.replicationFactor, minInsyncReplicas: config.kafka.minInsyncReplicas }),
     );
     const floor = config.kafka.durabilityFloor;
     if (floor) {
-      await step('cannot read the topics\' replication settings', localHint, () => assertTopicDurability(kafka, topics.all, floor));
+      await step('cannot read the topics\' replication settings', localHint, () => assertTopicDurability(events.admin, topics.all, floor));
     } else if (config.production) {
       log.warn({ replicationFactor: config.kafka.replicationFactor, minInsyncReplicas: config.kafka.minInsyncReplicas }, 'KAFKA_ALLOW_UNSAFE_DURABILITY=true: topics are not checked for replication; a lost broker may lose acknowledged events');
     }
@@ -91,7 +94,7 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
     if (has('ingest')) {
       const owners = await startOwnerCache(() => accounts.allWabaOwners(), 5000, log);
       stops.push(async () => owners.stop());
-      const producer = await step('cannot start the Kafka producer', localHint, () => createEventProducer(kafka));
+      const producer = await step('cannot start the Kafka producer', localHint, () => events.createProducer());
       stops.push(() => producer.disconnect());
       const ingest = createIngestApp({
         appSecrets: config.meta.appSecrets,
@@ -109,12 +112,12 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
     }
     if (has('actors')) {
       await step('the actor topics are not co-partitioned', 'Give every topic the same partition count.', () =>
-        assertSamePartitionCount(kafka, ACTOR_EVENT_TYPES.map((t) => topics.events[t])),
+        assertSamePartitionCount(events.admin, ACTOR_EVENT_TYPES.map((t) => topics.events[t])),
       );
-      const dlqProducer = await step('cannot start the Kafka producer', localHint, () => createEventProducer(kafka));
+      const dlqProducer = await step('cannot start the Kafka producer', localHint, () => events.createProducer());
       stops.push(() => dlqProducer.disconnect());
       const actors: RunningConsumer = await startActors({
-        kafka,
+        events,
         serde,
         topics,
         groupId: `${config.kafka.topicPrefix}echocue.actors`,
@@ -127,18 +130,18 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
       stops.push(() => actors.stop());
     }
     if (has('delivery')) {
-      const producer = await step('cannot start the Kafka producer', localHint, () => createEventProducer(kafka));
+      const producer = await step('cannot start the Kafka producer', localHint, () => events.createProducer());
       stops.push(() => producer.disconnect());
       const sender = createSender({ timeoutMs: config.delivery.timeoutMs, allow: config.delivery.allowCidrs });
       stops.push(() => sender.close());
       const delivery = await startDeliveryRole({
-        kafka, groupPrefix: config.kafka.topicPrefix, topics, webhooks, accounts, sender, producer, now,
+        events, groupPrefix: config.kafka.topicPrefix, topics, webhooks, accounts, sender, producer, now,
         delayScale: config.delivery.delayScale, disableAfterMs: config.delivery.disableAfterMs, cacheTtlMs: config.delivery.cacheTtlMs, log,
       });
       stops.push(() => delivery.stop());
     }
     if (has('api')) {
-      const replayProducer = await step('cannot start the Kafka producer', localHint, () => createEventProducer(kafka));
+      const replayProducer = await step('cannot start the Kafka producer', localHint, () => events.createProducer());
       stops.push(() => replayProducer.disconnect());
       const api = createApiApp({
         accounts,

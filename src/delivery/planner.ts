@@ -3,9 +3,8 @@
 // one insertMany of the new deliveries, one producer send of their first attempts (each carrying what sending needs:
 // src/delivery/record.ts). A notification seen twice (a crash before the offsets were committed) finds its
 // deliveries already there.
-import { type Kafka } from 'kafkajs';
 import { type Logger } from '../core/log.ts';
-import { runBatchConsumer, type EventProducer, type RunningConsumer } from '../events/kafka.ts';
+import { type EventProducer, type Events, type RunningConsumer } from '../events/port.ts';
 import { decodeJson, type AttemptRecord, type Notification } from '../events/outbound.ts';
 import { createDirectory, type Directory } from './directory.ts';
 import { type ProgressCache } from './progress.ts';
@@ -17,7 +16,7 @@ import { deliveryIdOf, type DeliveryDoc, type WebhookStore } from '../store/webh
 import { buildEnvelope } from './envelope.ts';
 
 export type PlannerDeps = Readonly<{
-  kafka: Kafka;
+  events: Events;
   groupId: string;
   topics: Topics;
   webhooks: Pick<WebhookStore, 'subscribed' | 'insertDeliveries' | 'deliveriesByIds' | 'endpointsByIds'>;
@@ -77,8 +76,7 @@ export async function planBatch(
 export async function startPlanner(deps: PlannerDeps): Promise<RunningConsumer> {
   const log = deps.log.child({ component: 'delivery-planner' });
   const directory = deps.directory ?? createDirectory({ webhooks: deps.webhooks, accounts: deps.accounts, ttlMs: deps.cacheTtlMs ?? 2000 });
-  return runBatchConsumer({
-    kafka: deps.kafka,
+  return deps.events.runBatchConsumer({
     groupId: deps.groupId,
     topics: [deps.topics.notifications],
     log,

@@ -1,6 +1,6 @@
 // Queues delivery attempt records on the topic of their delay tier (keyed by delivery, so one delivery's records
 // stay on one partition, in order).
-import { type EventProducer } from '../events/kafka.ts';
+import { type EventProducer } from '../events/port.ts';
 import { encodeJson, type AttemptRecord } from '../events/outbound.ts';
 import { type Topics } from '../events/topics.ts';
 

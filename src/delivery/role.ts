@@ -1,8 +1,7 @@
 // The delivery role: the planner and the attempt worker of one process, sharing what they know (the endpoint and
 // secret cache, and where each delivery stands), so that a delivery planned here is sent without a read of it.
-import { type Kafka } from 'kafkajs';
 import { type Logger } from '../core/log.ts';
-import { type EventProducer, type RunningConsumer } from '../events/kafka.ts';
+import { type EventProducer, type Events, type RunningConsumer } from '../events/port.ts';
 import { type Topics } from '../events/topics.ts';
 import { type AccountStore } from '../store/accounts.ts';
 import { type WebhookStore } from '../store/webhooks.ts';
@@ -12,7 +11,7 @@ import { createProgressCache } from './progress.ts';
 import { startWorker, type Sender } from './worker.ts';
 
 export type DeliveryRoleDeps = Readonly<{
-  kafka: Kafka;
+  events: Events;
   groupPrefix: string;
   topics: Topics;
   webhooks: WebhookStore;

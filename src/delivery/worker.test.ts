@@ -3,7 +3,7 @@
 // records what was queued. Observable results only: what was sent, what the store holds, what was queued.
 import { describe, expect, test } from 'vitest';
 import { createLogger } from '../core/log.ts';
-import { type ConsumedRecord, type EventRecord } from '../events/kafka.ts';
+import { type ConsumedRecord, type EventRecord } from '../events/port.ts';
 import { type AttemptRecord } from '../events/outbound.ts';
 import { topicNames } from '../events/topics.ts';
 import { type DeliveryDoc, type DeliveryUpdate, type EndpointDoc } from '../store/webhooks.ts';

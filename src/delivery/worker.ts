@@ -1,4 +1,4 @@
-// Attempts deliveries, a due batch at a time (src/delivery/due-consumer.ts). Each attempt record carries what sending
+// Attempts deliveries, a due batch at a time (the events port's due consumer, src/events/kafka/due-consumer.ts). Each attempt record carries what sending
 // needs (src/delivery/record.ts); endpoints and secrets come from memory (src/delivery/directory.ts). Per batch:
 //   1. judge each record against where its delivery stands (src/delivery/progress.ts); what this process does not
 //      know, and records without their body (too large, or queued before 0010), are read from the store in one go;
@@ -9,15 +9,14 @@
 // A crash before 3 stored the outcomes sends that batch's attempts again (same event id and attempt number:
 // receivers dedupe); a crash after it sends nothing again (a restarted worker reads those deliveries, finds the
 // outcomes and only queues successors that may be missing). docs/decisions/0010-delivery-round-trips.md.
-import { type Kafka } from 'kafkajs';
 import { type Logger } from '../core/log.ts';
-import { type ConsumedRecord, type EventProducer, type RunningConsumer } from '../events/kafka.ts';
+import { type ConsumedRecord, type EventProducer, type Events, type RunningConsumer } from '../events/port.ts';
 import { type AttemptRecord } from '../events/outbound.ts';
 import { type Topics } from '../events/topics.ts';
 import { type AccountStore } from '../store/accounts.ts';
 import { type DeliveryDoc, type WebhookStore } from '../store/webhooks.ts';
 import { createDirectory, type Directory } from './directory.ts';
-import { KEYS_AT_ONCE, runDueConsumer, runKeyed } from './due-consumer.ts';
+import { KEYS_AT_ONCE, runKeyed } from './lanes.ts';
 import { signatureHeaders } from './envelope.ts';
 import { batchWrites, endpointHealth, type Handled } from './outcomes.ts';
 import { createProgressCache, judge, progressOf, type ProgressCache, type Verdict } from './progress.ts';
@@ -171,7 +170,7 @@ export function createBatchHandler(deps: WorkerDeps) {
 }
 
 export type WorkerOptions = WorkerDeps & Readonly<{
-  kafka: Kafka;
+  events: Events;
   groupId: string;
   /** The worker group's session timeout and heartbeat interval; defaults 30000 and 3000 ms (tests shorten them). */
   sessionTimeoutMs?: number;
@@ -180,8 +179,7 @@ export type WorkerOptions = WorkerDeps & Readonly<{
 
 export async function startWorker(deps: WorkerOptions): Promise<RunningConsumer> {
   const handler = createBatchHandler(deps);
-  return runDueConsumer({
-    kafka: deps.kafka,
+  return deps.events.runDueConsumer({
     groupId: deps.groupId,
     topics: deps.topics.deliveryTiers,
     log: deps.log.child({ component: 'delivery-worker' }),

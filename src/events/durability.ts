@@ -1,5 +1,5 @@
 // Which topics fall short of a durability floor: fewer replicas, or fewer replicas an acks=all write must reach,
-// than production requires. Pure; src/events/kafka.ts reads the topics' actual settings from the broker.
+// than production requires. Pure; the events port's admin reads the topics' actual settings from the broker.
 import { type DurabilityFloor } from '../config/index.ts';
 
 export type TopicDurability = Readonly<{ topic: string; replicationFactor: number; minInsyncReplicas: number }>;

@@ -8,7 +8,7 @@ import { errorMiddleware } from '../core/http-errors.ts';
 import { type Logger } from '../core/log.ts';
 import { type Metrics } from '../core/metrics.ts';
 import { type Clock } from '../core/clock.ts';
-import { type EventRecord, type EventProducer } from '../events/kafka.ts';
+import { type EventRecord, type EventProducer } from '../events/port.ts';
 import { type EventSerde } from '../events/serde.ts';
 import { type Topics } from '../events/topics.ts';
 import { parseJsonLossless } from './parse-json.ts';

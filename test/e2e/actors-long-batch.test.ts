@@ -15,7 +15,8 @@ import { startActors } from '../../src/actors/consumer.ts';
 import { type ActorStore } from '../../src/actors/ports.ts';
 import { createMetrics } from '../../src/core/metrics.ts';
 import { schemasByTopic } from '../../src/events/avro-schemas.ts';
-import { createEventProducer, createKafka, type EventProducer, type RunningConsumer } from '../../src/events/kafka.ts';
+import { type EventProducer, type RunningConsumer } from '../../src/events/port.ts';
+import { testEvents } from '../helpers/kafka.ts';
 import { createEventSerde } from '../../src/events/serde.ts';
 import { topicNames } from '../../src/events/topics.ts';
 import { createActorStore } from '../../src/store/actor-store.ts';
@@ -63,12 +64,13 @@ describe('actors > a batch that outlives the session timeout', () => {
     };
     const { config, log } = env;
     const topics = topicNames(config.kafka.topicPrefix);
-    const kafka = createKafka({ brokers: config.kafka.brokers, clientId: 'long-batch-test', log });
+    const events = testEvents(config, 'long-batch-test');
+    cleanups.push(() => events.close());
     const registry = new SchemaRegistryClient({ baseURLs: [config.registry.url], maxRetries: 2, retriesWaitMs: 200 });
-    const producer: EventProducer = await createEventProducer(kafka);
+    const producer: EventProducer = await events.createProducer();
     cleanups.push(() => producer.disconnect());
     const actors: RunningConsumer = await startActors({
-      kafka, store, producer, log, topics,
+      events, store, producer, log, topics,
       serde: await createEventSerde(registry, schemasByTopic(topics)),
       metrics: createMetrics(),
       groupId: `${config.kafka.topicPrefix}echocue.actors`,

@@ -5,14 +5,14 @@
 // the attempts still in flight and send them a second time. Meanwhile the healthy endpoint's deliveries on the same
 // partition go out while the hung ones are still hanging.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { startSystem, type RunningSystem } from '../../src/cli/system.ts';
 import { createSecretBox } from '../../src/core/secret-box.ts';
 import { startPlanner } from '../../src/delivery/planner.ts';
 import { createSender, type HttpSender } from '../../src/delivery/send.ts';
 import { startWorker } from '../../src/delivery/worker.ts';
-import { createEventProducer, createKafka, type EventProducer, type RunningConsumer } from '../../src/events/kafka.ts';
+import { type EventProducer, type RunningConsumer } from '../../src/events/port.ts';
+import { testEvents } from '../helpers/kafka.ts';
 import { topicNames } from '../../src/events/topics.ts';
 import { createAccountStore } from '../../src/store/accounts.ts';
 import { createWebhookStore } from '../../src/store/webhooks.ts';
@@ -90,11 +90,9 @@ describe('outbound webhooks > a receiver that hangs past the session timeout', (
     const db = mongo.db();
     const webhooks = createWebhookStore(db);
     const accounts = createAccountStore(db, createSecretBox(config.secrets.masterKeys));
-    const kafka = createKafka({ brokers: config.kafka.brokers, clientId: 'hung-receiver-test', log });
-    producer = await createEventProducer(kafka);
+    const events = testEvents(config, 'hung-receiver-test');
+    producer = await events.createProducer();
     sender = createSender({ timeoutMs: config.delivery.timeoutMs, allow: config.delivery.allowCidrs });
-    const admin = new Kafka({ brokers: [...config.kafka.brokers], logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
     try {
       // 1. Every notification is on its topic before anything plans them, so their attempts are queued in one go.
       for (let i = 0; i < EVENTS; i++) {
@@ -102,7 +100,7 @@ describe('outbound webhooks > a receiver that hangs past the session timeout', (
         expect(res.status).toBe(200);
       }
       await waitFor(async () => {
-        const n = (await admin.fetchTopicOffsets(topics.notifications)).reduce((a, p) => a + Number(p.high), 0);
+        const n = (await events.admin.endOffsets([topics.notifications])).get(topics.notifications)!.reduce((a, o) => a + Number(o), 0);
         return n >= EVENTS ? true : undefined;
       }, 60_000, `${EVENTS} notifications`);
 
@@ -110,18 +108,18 @@ describe('outbound webhooks > a receiver that hangs past the session timeout', (
       const groupId = `${config.kafka.topicPrefix}echocue.delivery.worker`;
       for (let i = 0; i < 2; i++) {
         consumers.push(await startWorker({
-          kafka, groupId, topics, webhooks, accounts, sender, producer, now: () => new Date(),
+          events, groupId, topics, webhooks, accounts, sender, producer, now: () => new Date(),
           delayScale: config.delivery.delayScale, disableAfterMs: config.delivery.disableAfterMs, log,
           sessionTimeoutMs: SESSION_TIMEOUT_MS, heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
         }));
       }
       await waitFor(async () => {
-        const [g] = (await admin.describeGroups([groupId])).groups;
-        return g?.state === 'Stable' && g.members.length === 2 && g.members.every((m) => m.memberAssignment.length > 0) ? true : undefined;
+        const g = await events.admin.describeGroup(groupId);
+        return g.state === 'Stable' && g.members.length === 2 && g.members.every((m) => m.partitions > 0) ? true : undefined;
       }, 60_000, 'both workers in a stable group');
 
       // 3. Plan: one delivery per endpoint and event, all first attempts on the one attempt partition.
-      consumers.push(await startPlanner({ kafka, groupId: `${config.kafka.topicPrefix}echocue.delivery.planner`, topics, webhooks, accounts, producer, now: () => new Date(), log }));
+      consumers.push(await startPlanner({ events, groupId: `${config.kafka.topicPrefix}echocue.delivery.planner`, topics, webhooks, accounts, producer, now: () => new Date(), log }));
 
       const delivered = async (name: 'hang' | 'ok') => {
         const res = await api.call('GET', `${system.url}/api/webhooks/endpoints/${endpoint[name]}/deliveries?status=delivered&limit=100`, { key });
@@ -152,7 +150,7 @@ describe('outbound webhooks > a receiver that hangs past the session timeout', (
       const lastOk = rx.received.findLastIndex((r) => r.path === '/ok');
       expect(lastOk).toBeLessThan(firstRetry);
     } finally {
-      await admin.disconnect();
+      await events.close();
     }
   });
 });

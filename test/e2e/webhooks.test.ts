@@ -10,6 +10,7 @@ import { fixture, testEnv, waitFor, type TestEnv } from '../helpers/env.ts';
 import { postFixture } from '../helpers/http.ts';
 import { openApiChecker, type OpenApiChecker } from '../helpers/openapi.ts';
 import { startReceiver, type Receiver } from '../helpers/receiver.ts';
+import { testEvents } from '../helpers/kafka.ts';
 
 const ADMIN = 'admin-token-for-webhook-tests';
 const WABA_A = '104719385562013';
@@ -216,12 +217,14 @@ describe('outbound webhooks', () => {
   });
 
   test('a record on a delivery topic that is not an attempt (or a notification that is not JSON) is skipped, not retried forever', async () => {
-    const { Kafka, logLevel } = await import('kafkajs');
-    const producer = new Kafka({ brokers: [...s.env.config.kafka.brokers], logLevel: logLevel.NOTHING }).producer();
-    await producer.connect();
+    const events = testEvents(s.env.config);
+    const producer = await events.createProducer();
     const prefix = s.env.config.kafka.topicPrefix;
-    await producer.send({ topic: `${prefix}echocue.delivery.attempt.v1`, messages: [{ key: 'x', value: 'not json' }, { key: 'y', value: '{"delivery_id":1}' }] });
-    await producer.send({ topic: `${prefix}echocue.notifications.v1`, messages: [{ key: WABA_A, value: 'not json' }] });
+    await producer.send([
+      { topic: `${prefix}echocue.delivery.attempt.v1`, key: 'x', value: Buffer.from('not json') },
+      { topic: `${prefix}echocue.delivery.attempt.v1`, key: 'y', value: Buffer.from('{"delivery_id":1}') },
+      { topic: `${prefix}echocue.notifications.v1`, key: WABA_A, value: Buffer.from('not json') },
+    ], { timeoutMs: 10_000 });
     await producer.disconnect();
     // Deliveries keep flowing behind them.
     rx.script('/after-poison', [{ status: 200 }]);
@@ -230,18 +233,16 @@ describe('outbound webhooks', () => {
     expect((await postFixture(s.system.url, fixture('template-status.pending-deletion.json'))).status).toBe(200);
     await waitFor(async () => (rx.at('/after-poison').length > 0 ? true : undefined), 30_000, 'a delivery after the poison records');
     // Both groups committed past every record of their topic, the bad ones included (nothing stuck behind them).
-    const admin = new Kafka({ brokers: [...s.env.config.kafka.brokers], logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
     try {
       for (const [group, topic] of [[`${prefix}echocue.delivery.worker`, `${prefix}echocue.delivery.attempt.v1`], [`${prefix}echocue.delivery.planner`, `${prefix}echocue.notifications.v1`]] as const) {
         await waitFor(async () => {
-          const high = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)]));
-          const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-          return committed!.partitions.every((p) => Math.max(0, Number(p.offset)) >= high.get(p.partition)!) ? true : undefined;
+          const high = (await events.admin.endOffsets([topic])).get(topic)!;
+          const committed = (await events.admin.committedOffsets(group, [topic])).get(topic)!;
+          return high.every((h, p) => Math.max(0, Number(committed[p] ?? -1n)) >= Number(h)) ? true : undefined;
         }, 30_000, `${group} to commit past every record of ${topic}`);
       }
     } finally {
-      await admin.disconnect();
+      await events.close();
     }
   });
 

@@ -1,9 +1,9 @@
 // What isolates one test or benchmark stage from the next on shared services: its own database (by name in the
 // MongoDB URI) and its own topic prefix, both removed afterwards. Shared by test/helpers/env.ts and bench/.
 // No vitest import here, so plain scripts can use it.
-import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { type Config } from '../../src/config/index.ts';
+import { withEvents } from './kafka.ts';
 
 /** The same MongoDB URI with another database name (query options kept). */
 export function withDatabase(uri: string, db: string): string {
@@ -18,9 +18,8 @@ export async function removeTopicsAndDatabase(config: Config): Promise<void> {
   await mongo.connect();
   await mongo.db().dropDatabase().catch(() => undefined);
   await mongo.close();
-  const admin = new Kafka({ brokers: [...config.kafka.brokers], logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  const mine = (await admin.listTopics()).filter((t) => t.startsWith(config.kafka.topicPrefix));
-  if (mine.length > 0) await admin.deleteTopics({ topics: mine }).catch(() => undefined);
-  await admin.disconnect();
+  await withEvents(config, async (events) => {
+    const mine = (await events.admin.listTopics()).filter((t) => t.startsWith(config.kafka.topicPrefix));
+    await events.admin.deleteTopics(mine).catch(() => undefined);
+  });
 }

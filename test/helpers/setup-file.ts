@@ -1,4 +1,4 @@
 // Runs in every test worker before the tests.
-import { silenceKafkajsTimeoutWarning } from '../../src/events/kafka.ts';
+import { silenceKafkajsTimeoutWarning } from '../../src/events/kafka/index.ts';
 
 silenceKafkajsTimeoutWarning();

@@ -1,21 +1,16 @@
 // What is on a test's topics right now: totals, and decoded records of every event topic.
-import { Kafka, logLevel } from 'kafkajs';
 import { type Config } from '../../src/config/index.ts';
 import { EVENT_TYPES, type EventType } from '../../src/events/topics.ts';
-import { eventDecoder, readTopics, type TopicRecord } from './kafka.ts';
+import { eventDecoder, readTopics, withEvents, type TopicRecord } from './kafka.ts';
 
 /** Records on every topic of the config's prefix (sum of high watermarks). */
 export async function recordCount(config: Config): Promise<number> {
-  const admin = new Kafka({ brokers: [...config.kafka.brokers], logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(config.kafka.topicPrefix));
+  return withEvents(config, async (events) => {
+    const topics = (await events.admin.listTopics()).filter((t) => t.startsWith(config.kafka.topicPrefix));
     let n = 0;
-    for (const t of topics) for (const p of await admin.fetchTopicOffsets(t)) n += Number(p.high);
+    for (const offsets of (await events.admin.endOffsets(topics)).values()) for (const o of offsets) n += Number(o);
     return n;
-  } finally {
-    await admin.disconnect();
-  }
+  });
 }
 
 export type DecodedRecord = TopicRecord & { eventType: EventType; event: Record<string, unknown> };
@@ -37,22 +32,16 @@ export async function waitForActors(config: Config, timeoutMs = 60_000): Promise
   const { topicNames } = await import('../../src/events/topics.ts');
   const names = topicNames(config.kafka.topicPrefix);
   const topics = ACTOR_EVENT_TYPES.map((t) => names.events[t]);
-  const admin = new Kafka({ brokers: [...config.kafka.brokers], logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
+  const groupId = `${config.kafka.topicPrefix}echocue.actors`;
+  await withEvents(config, async (events) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
+      const [ends, committed] = await Promise.all([events.admin.endOffsets(topics), events.admin.committedOffsets(groupId, topics)]);
       let lag = 0;
-      const committed = await admin.fetchOffsets({ groupId: `${config.kafka.topicPrefix}echocue.actors`, topics });
-      for (const t of committed) {
-        const high = new Map((await admin.fetchTopicOffsets(t.topic)).map((p) => [p.partition, Number(p.high)]));
-        for (const p of t.partitions) lag += (high.get(p.partition) ?? 0) - Math.max(0, Number(p.offset));
-      }
+      for (const [topic, high] of ends) high.forEach((h, p) => (lag += Number(h) - Math.max(0, Number(committed.get(topic)?.[p] ?? 0n))));
       if (lag === 0) return;
       if (Date.now() > deadline) throw new Error(`the actors still lag ${lag} records after ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 250));
     }
-  } finally {
-    await admin.disconnect();
-  }
+  });
 }

@@ -1,12 +1,14 @@
 // The durability settings on the real broker: the topics EchoCue creates carry min.insync.replicas on the topic itself
 // (not the broker's default), and a production start refuses topics that exist with fewer replicas than it requires.
-// The local broker is a single node: its topics have one replica, so they are exactly such topics.
+// The local broker is a single node: its topics have one replica, so they are exactly such topics. The settings are
+// read back with another client (kafkajs's admin), as an observer independent of the events port under test.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ConfigResourceTypes, ConfigSource, type Kafka } from 'kafkajs';
+import { ConfigResourceTypes, ConfigSource, Kafka, logLevel } from 'kafkajs';
 import { startSystem } from '../../src/cli/system.ts';
-import { createKafka, describeTopicDurability, ensureTopics } from '../../src/events/kafka.ts';
+import { type Events } from '../../src/events/port.ts';
 import { topicNames } from '../../src/events/topics.ts';
 import { testEnv, type TestEnv } from '../helpers/env.ts';
+import { testEvents } from '../helpers/kafka.ts';
 
 async function minInsync(kafka: Kafka, topics: readonly string[]): Promise<Record<string, { value: string; source: ConfigSource }>> {
   const admin = kafka.admin();
@@ -28,19 +30,24 @@ async function minInsync(kafka: Kafka, topics: readonly string[]): Promise<Recor
 describe('events > topic durability on the real broker', () => {
   let env: TestEnv;
   let kafka: Kafka;
+  let events: Events;
 
   beforeAll(() => {
     env = testEnv();
-    kafka = createKafka({ brokers: env.config.kafka.brokers, clientId: 'durability-test', log: env.log });
+    kafka = new Kafka({ brokers: [...env.config.kafka.brokers], clientId: 'durability-observer', logLevel: logLevel.NOTHING });
+    events = testEvents(env.config, 'durability-test');
   });
-  afterAll(async () => env?.cleanup());
+  afterAll(async () => {
+    await events?.close();
+    await env?.cleanup();
+  });
 
-  test('a topic created with min.insync.replicas has it set on the topic; describeTopicDurability reads it back', async () => {
+  test('a topic created with min.insync.replicas has it set on the topic; the events port (describeDurability) reads it back', async () => {
     const topic = `${env.config.kafka.topicPrefix}durable`;
     // 2 on a one-replica topic: the broker accepts the setting (writes would then be refused), and 2 is not its default.
-    await ensureTopics(kafka, [topic], { partitions: 2, replicationFactor: 1, minInsyncReplicas: 2 });
+    await events.admin.ensureTopics([topic], { partitions: 2, replicationFactor: 1, minInsyncReplicas: 2 });
     expect(await minInsync(kafka, [topic])).toEqual({ [topic]: { value: '2', source: ConfigSource.TOPIC_CONFIG } });
-    expect(await describeTopicDurability(kafka, [topic])).toEqual([{ topic, replicationFactor: 1, minInsyncReplicas: 2 }]);
+    expect(await events.admin.describeDurability([topic])).toEqual([{ topic, replicationFactor: 1, minInsyncReplicas: 2 }]);
   });
 
   test('start-up creates every EchoCue topic with KAFKA_MIN_INSYNC_REPLICAS; in production it refuses those topics, naming them, unless overridden', { timeout: 120_000 }, async () => {

@@ -2,57 +2,17 @@
 // due yet, it pauses that partition (leaving the record unresolved, so it is fetched again) and resumes it when the
 // record is due. Other partitions keep flowing. On every rebalance all timers are dropped and every paused
 // partition resumed, so no partition stays paused for a consumer that lost it or regained it.
-// The due records at the front of a batch are handed over together (handleBatch: the worker sends them concurrently,
-// one receiver that hangs for the whole timeout must not hold up the others on its partition, records of one key one
-// after another: runKeyed below) and the offset is committed once the handler is done. Meanwhile the consumer heartbeats (src/events/keep-alive.ts): such a batch can last
-// longer than the session timeout, and a member that misses its heartbeats loses its partitions to another, which
+// The due records at the front of a batch are handed over together (the delivery worker sends them concurrently)
+// and the offset is committed once the handler is done. Meanwhile the consumer heartbeats (keep-alive.ts): such a
+// batch can last longer than the session timeout, and a member that misses its heartbeats loses its partitions to another, which
 // would send the attempts still in flight again.
 import { type Consumer, type Kafka, type KafkaMessage } from 'kafkajs';
-import { AppError } from '../core/errors.ts';
-import { type Logger } from '../core/log.ts';
-import { commitThrough, type ConsumedRecord, type RunningConsumer } from '../events/kafka.ts';
-import { whileBeating } from '../events/keep-alive.ts';
-import { runGrouped } from './lanes.ts';
+import { AppError } from '../../core/errors.ts';
+import { type ConsumedRecord, type DueConsumerOptions, type RunningConsumer } from '../port.ts';
+import { commitThrough } from './batch-consumer.ts';
+import { whileBeating } from './keep-alive.ts';
 
-/** Runs `fn` for every record, records of one key one after another and at most `limit` keys at once. */
-export function runKeyed(records: readonly ConsumedRecord[], limit: number, fn: (r: ConsumedRecord) => Promise<void>): Promise<void> {
-  const byKey = new Map<string, ConsumedRecord[]>();
-  for (const r of records) {
-    const k = r.key ?? r.offset;
-    const list = byKey.get(k);
-    if (list) list.push(r);
-    else byKey.set(k, [r]);
-  }
-  return runGrouped([...byKey.values()], limit, fn);
-}
-
-/** Keys of one partition handled at once. A lane waiting on a hung receiver costs an idle socket and a timer, and
- *  every lane it holds delays the partition's other deliveries by up to DELIVERY_TIMEOUT_MS: 64 lets one endpoint
- *  hang on dozens of deliveries while the others still go out, and keeps a process at most 64 times
- *  `concurrency` sends (and their store writes) at once. */
-export const KEYS_AT_ONCE = 64;
-
-export type DueConsumerOptions = Readonly<{
-  kafka: Kafka;
-  groupId: string;
-  topics: readonly string[];
-  log: Logger;
-  /** When a record may be handled (ms since epoch). */
-  dueAt: (r: ConsumedRecord) => number;
-  /** Handles the due records at the front of a partition batch; their offsets are committed after it resolves. */
-  handleBatch: (records: readonly ConsumedRecord[]) => Promise<void>;
-  /** Called when this member's partitions may have changed hands (it joined the group again, or restarts). */
-  onOwnershipChange?: () => void;
-  now?: () => number;
-  /** Partitions handled at once. */
-  concurrency?: number;
-  /** The group session: a member silent this long loses its partitions. Default 30000 ms. */
-  sessionTimeoutMs?: number;
-  /** How often the member heartbeats, also while a batch is handled. Default 3000 ms; below sessionTimeoutMs. */
-  heartbeatIntervalMs?: number;
-}>;
-
-export async function runDueConsumer(opts: DueConsumerOptions): Promise<RunningConsumer> {
+export async function runDueConsumer(kafka: Kafka, opts: DueConsumerOptions): Promise<RunningConsumer> {
   const now = opts.now ?? Date.now;
   const log = opts.log;
   // A short fetch wait: a resumed partition is fetched within ~100 ms (a long poll would hold it up to 5 s).
@@ -61,7 +21,7 @@ export async function runDueConsumer(opts: DueConsumerOptions): Promise<RunningC
   if (!(heartbeatInterval > 0 && heartbeatInterval < sessionTimeout)) {
     throw new AppError('EC_CONFIG_INVALID', `due consumer heartbeatIntervalMs ${heartbeatInterval} must be positive and below sessionTimeoutMs ${sessionTimeout}`, { details: { parameter: 'heartbeatIntervalMs' } });
   }
-  const consumer: Consumer = opts.kafka.consumer({ groupId: opts.groupId, allowAutoTopicCreation: false, sessionTimeout, heartbeatInterval, maxWaitTimeInMs: 100 });
+  const consumer: Consumer = kafka.consumer({ groupId: opts.groupId, allowAutoTopicCreation: false, sessionTimeout, heartbeatInterval, maxWaitTimeInMs: 100 });
   const timers = new Map<string, NodeJS.Timeout>();
   const clearTimers = () => {
     for (const t of timers.values()) clearTimeout(t);
@@ -104,7 +64,7 @@ export async function runDueConsumer(opts: DueConsumerOptions): Promise<RunningC
         const last = due[due.length - 1]!;
         resolveOffset(last.offset);
         // Evicted (a stall past the session) or rebalancing: kafkajs rejoins and fetches again from the committed
-        // offsets instead of stopping the worker for good (src/events/kafka.ts).
+        // offsets instead of stopping the worker for good (batch-consumer.ts).
         await commitThrough(consumer, batch.topic, batch.partition, last.offset);
         await heartbeat();
       }
