@@ -1,4 +1,5 @@
-// `make lint`: imports flow one way (docs: STYLE.md), no console.*, and only src/config reads the environment.
+// `make lint`: imports flow one way (docs: STYLE.md), only the events port's implementation (src/events/kafka/)
+// imports a Kafka client, no console.*, and only src/config reads the environment.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +27,9 @@ function files(dir: string): string[] {
   });
 }
 
+/** Kafka clients: only src/events/kafka/ (the events port's implementation) may import them. */
+const KAFKA_CLIENTS = ['kafkajs', '@platformatic/kafka', '@confluentinc/kafka-javascript', 'node-rdkafka'];
+
 const problems: string[] = [];
 for (const file of files(SRC)) {
   const rel = relative(SRC, file);
@@ -38,6 +42,9 @@ for (const file of files(SRC)) {
   const text = readFileSync(file, 'utf8');
   for (const m of text.matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+['"]([^'"]+)['"]/gm)) {
     const spec = m[1]!;
+    if (KAFKA_CLIENTS.some((c) => spec === c || spec.startsWith(`${c}/`)) && !rel.startsWith('events/kafka/')) {
+      problems.push(`${rel}: imports the Kafka client ${spec}; use the events port (src/events/port.ts)`);
+    }
     if (!spec.startsWith('.')) continue;
     const target = relative(SRC, join(file, '..', spec)).split('/')[0]!;
     if (target !== folder && !allowed.includes(target)) problems.push(`${rel}: imports src/${target} (${folder} may import ${allowed.join(', ') || 'nothing'})`);

@@ -5,13 +5,12 @@
 // new contacts keep arriving at the same share of inbound messages (so inserts and replaces keep their proportion
 // as the store grows), outbound messages get their sent -> delivered -> read statuses a little later (some out of
 // order, some failed), and templates, consent changes and account updates are sprinkled in.
-import { createEventProducer, type EventRecord } from '../../src/events/kafka.ts';
+import { type EventRecord, type Events } from '../../src/events/port.ts';
 import { type EventSerde } from '../../src/events/serde.ts';
 import { type EventType, type Topics } from '../../src/events/topics.ts';
 import { parseJsonLossless } from '../../src/ingest/parse-json.ts';
 import { splitPayload } from '../../src/ingest/split/split-payload.ts';
 import { prng } from './prng.ts';
-import { type Kafka } from 'kafkajs';
 
 /** 2026-06-15T09:00:00Z, the fixtures' time base (shared/fixtures/meta). */
 const T0 = 1_781_514_000;
@@ -166,9 +165,9 @@ export function* backlogBodies(events: number, seed = 42): Generator<{ body: str
 export type IngestedBacklog = BacklogSummary & { records: number; bytes: number; seconds: number };
 
 /** Splits, encodes and writes the backlog onto the event topics (acks=all), several writes in flight. */
-export async function ingestBacklog(opts: { kafka: Kafka; serde: EventSerde; topics: Topics; events: number }): Promise<IngestedBacklog> {
+export async function ingestBacklog(opts: { kafka: Events; serde: EventSerde; topics: Topics; events: number }): Promise<IngestedBacklog> {
   const started = performance.now();
-  const producer = await createEventProducer(opts.kafka);
+  const producer = await opts.kafka.createProducer();
   const inFlight = new Set<Promise<void>>();
   let records = 0;
   let bytes = 0;

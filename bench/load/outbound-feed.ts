@@ -1,8 +1,8 @@
 // Notifications as the actors write them (src/actors/notify.ts: JSON on the notifications topic, keyed by WABA id),
 // with a message.inbound payload shaped like the REST API's Message and Thread views, and a reader of the due times
 // the delivery worker put on the tier topics (each attempt record's due_at).
-import { type Kafka } from 'kafkajs';
-import { type EventProducer } from '../../src/events/kafka.ts';
+import { createLogger } from '../../src/core/log.ts';
+import { type EventProducer, type Events } from '../../src/events/port.ts';
 import { decodeJson, encodeJson, type AttemptRecord, type Notification } from '../../src/events/outbound.ts';
 
 const TEXT = 'Hi! Do you have any openings for a cleaning next week? Tuesday or Wednesday morning would be best for me.';
@@ -44,41 +44,34 @@ export async function feedNotifications(producer: EventProducer, topic: string, 
 }
 
 /** Every attempt record on `topics` (read to their current end): `delivery|round|attempt` -> due_at. */
-export async function readDueTimes(kafka: Kafka, topics: readonly string[], groupId: string, timeoutMs = 30_000): Promise<Map<string, number>> {
-  const admin = kafka.admin();
-  await admin.connect();
+export async function readDueTimes(events: Events, topics: readonly string[], groupId: string, timeoutMs = 30_000): Promise<Map<string, number>> {
   const ends = new Map<string, number>();
-  try {
-    for (const t of topics) {
-      for (const o of await admin.fetchTopicOffsets(t)) if (Number(o.high) > Number(o.low)) ends.set(`${t}|${o.partition}`, Number(o.high));
-    }
-  } finally {
-    await admin.disconnect();
-  }
+  for (const [t, offsets] of await events.admin.endOffsets(topics)) offsets.forEach((o, p) => o > 0n && ends.set(`${t}|${p}`, Number(o)));
   const out = new Map<string, number>();
   if (ends.size === 0) return out;
-  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
-  await consumer.connect();
+  let done!: () => void;
+  const all = new Promise<void>((resolve) => (done = resolve));
+  const consumer = await events.runBatchConsumer({
+    groupId,
+    topics,
+    log: createLogger({ level: 'error' }),
+    concurrency: 4,
+    async handleBatch(records) {
+      for (const r of records) {
+        const a = decodeJson<AttemptRecord>(r.value, 'delivery attempt');
+        out.set(`${a.delivery_id}|${a.round}|${a.attempt}`, a.due_at);
+        const k = `${r.topic}|${r.partition}`;
+        if (Number(r.offset) + 1 >= (ends.get(k) ?? 0)) ends.delete(k);
+      }
+      if (ends.size === 0) done();
+    },
+  });
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await consumer.subscribe({ topics: [...topics], fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`reading the tier topics took over ${timeoutMs} ms`)), timeoutMs);
-      consumer.run({
-        autoCommit: false,
-        eachMessage: async ({ topic, partition, message }) => {
-          const r = decodeJson<AttemptRecord>(message.value, 'delivery attempt');
-          out.set(`${r.delivery_id}|${r.round}|${r.attempt}`, r.due_at);
-          const k = `${topic}|${partition}`;
-          if (Number(message.offset) + 1 >= (ends.get(k) ?? 0)) ends.delete(k);
-          if (ends.size === 0) {
-            clearTimeout(timer);
-            resolve();
-          }
-        },
-      }).catch(reject);
-    });
+    await Promise.race([all, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`reading the tier topics took over ${timeoutMs} ms`)), timeoutMs)))]);
   } finally {
-    await consumer.disconnect();
+    clearTimeout(timer);
+    await consumer.stop();
   }
   return out;
 }

@@ -4,7 +4,8 @@ import { SchemaRegistryClient } from '@confluentinc/schemaregistry';
 import { type Config } from '../../src/config/index.ts';
 import { createLogger } from '../../src/core/log.ts';
 import { schemasByTopic } from '../../src/events/avro-schemas.ts';
-import { createEventProducer, createKafka, ensureTopics, silenceKafkajsTimeoutWarning, type EventRecord } from '../../src/events/kafka.ts';
+import { createKafkaEvents } from '../../src/events/kafka/index.ts';
+import { type EventRecord } from '../../src/events/port.ts';
 import { createEventSerde } from '../../src/events/serde.ts';
 import { topicNames } from '../../src/events/topics.ts';
 import { parseJsonLossless } from '../../src/ingest/parse-json.ts';
@@ -14,11 +15,10 @@ import { type SignedBody } from './bodies.ts';
 export type ProducerResult = { sends: number; events: number; seconds: number; eventsPerSecond: number; sendsPerSecond: number };
 
 export async function rawProducerRate(config: Config, bodies: readonly SignedBody[], opts: { concurrency: number; seconds: number }): Promise<ProducerResult> {
-  silenceKafkajsTimeoutWarning(); // kafkajs on Node >= 23, as EchoCue's own entry point does
   const log = createLogger({ level: 'error' });
   const topics = topicNames(config.kafka.topicPrefix);
-  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: 'echocue-bench', log });
-  await ensureTopics(kafka, topics.all, { partitions: config.kafka.partitions, replicationFactor: config.kafka.replicationFactor });
+  const kafka = createKafkaEvents({ brokers: config.kafka.brokers, clientId: 'echocue-bench', log });
+  await kafka.admin.ensureTopics(topics.all, { partitions: config.kafka.partitions, replicationFactor: config.kafka.replicationFactor });
   const serde = await createEventSerde(new SchemaRegistryClient({ baseURLs: [config.registry.url] }), schemasByTopic(topics));
   // The same records ingest writes for each body (src/ingest/app.ts), built once.
   const batches = bodies.map((b) => {
@@ -34,7 +34,7 @@ export async function rawProducerRate(config: Config, bodies: readonly SignedBod
     records.push({ topic: topics.raw, key, value: Buffer.from(b.body), headers: { 'content-type': 'application/json', 'event-count': String(events.length) } });
     return { records, events: events.length };
   });
-  const producer = await createEventProducer(kafka);
+  const producer = await kafka.createProducer();
   let sends = 0;
   let events = 0;
   const start = performance.now();
@@ -52,6 +52,7 @@ export async function rawProducerRate(config: Config, bodies: readonly SignedBod
     );
   } finally {
     await producer.disconnect();
+    await kafka.close();
   }
   const seconds = (performance.now() - start) / 1000;
   return { sends, events, seconds, eventsPerSecond: events / seconds, sendsPerSecond: sends / seconds };

@@ -14,13 +14,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { SchemaRegistryClient } from '@confluentinc/schemaregistry';
-import { type Kafka } from 'kafkajs';
 import { MongoClient, type Db, type Document } from 'mongodb';
 import { ACTOR_EVENT_TYPES } from '../../src/actors/apply.ts';
 import { startSystem } from '../../src/cli/system.ts';
 import { createLogger } from '../../src/core/log.ts';
 import { schemasByTopic } from '../../src/events/avro-schemas.ts';
-import { createKafka, ensureTopics, silenceKafkajsTimeoutWarning } from '../../src/events/kafka.ts';
+import { createKafkaEvents } from '../../src/events/kafka/index.ts';
 import { createEventSerde } from '../../src/events/serde.ts';
 import { topicNames } from '../../src/events/topics.ts';
 import { COLLECTIONS, ensureIndexes } from '../../src/store/collections.ts';
@@ -45,7 +44,6 @@ const TARGET_RATIO = 0.5;
 const DEGRADE_TOLERANCE = 0.9;
 
 /** The notifications topic's max.message.bytes in this stage (0: the broker's default, 1 MiB). See raiseNotificationLimit. */
-const NOTIFY_MAX_BYTES = Number(process.env['BENCH_ACTORS_NOTIFY_MAX_BYTES'] ?? 64 * 1024 * 1024);
 
 /** Every collection the actors write. */
 const ACTOR_COLLECTIONS = [
@@ -71,7 +69,6 @@ export const stage: Stage = { name: 'actors', run };
 type Sample = { t: number; applied: number };
 
 async function run(ctx: BenchContext): Promise<StageResult> {
-  silenceKafkajsTimeoutWarning();
   const store = await benchStore(ctx);
   const notes: string[] = [];
   try {
@@ -85,10 +82,9 @@ async function run(ctx: BenchContext): Promise<StageResult> {
       // 1. The backlog on the topics, as ingest would have written it (no HTTP).
       const log = createLogger({ level: 'error' });
       const topics = topicNames(config.kafka.topicPrefix);
-      const kafka = createKafka({ brokers: config.kafka.brokers, clientId: 'echocue-bench-actors', log });
-      await ensureTopics(kafka, topics.all, { partitions: config.kafka.partitions, replicationFactor: config.kafka.replicationFactor });
+      const kafka = createKafkaEvents({ brokers: config.kafka.brokers, clientId: 'echocue-bench-actors', log });
+      await kafka.admin.ensureTopics(topics.all, { partitions: config.kafka.partitions, replicationFactor: config.kafka.replicationFactor });
       const serde = await createEventSerde(new SchemaRegistryClient({ baseURLs: [config.registry.url] }), schemasByTopic(topics));
-      if (NOTIFY_MAX_BYTES > 0) await raiseNotificationLimit(kafka, topics.notifications, NOTIFY_MAX_BYTES);
       process.stdout.write(`  writing a backlog of ${fmt(EVENTS)} events to ${config.kafka.partitions} partitions per topic...\n`);
       const backlog = await ingestBacklog({ kafka, serde, topics, events: EVENTS });
       process.stdout.write(`  backlog written in ${backlog.seconds.toFixed(1)} s; applying with the actors on ${store.label}...\n`);
@@ -102,11 +98,10 @@ async function run(ctx: BenchContext): Promise<StageResult> {
       // 3. The actors, and their committed offsets over time.
       const groupId = `${config.kafka.topicPrefix}echocue.actors`;
       const actorTopics = ACTOR_EVENT_TYPES.map((t) => topics.events[t]);
-      const admin = kafka.admin();
-      await admin.connect();
       const committed = async (): Promise<number> => {
-        const res = await admin.fetchOffsets({ groupId, topics: actorTopics });
-        return res.reduce((n, t) => n + t.partitions.reduce((m, p) => m + Math.max(0, Number(p.offset)), 0), 0);
+        let n = 0;
+        for (const offsets of (await kafka.admin.committedOffsets(groupId, actorTopics)).values()) for (const o of offsets) n += Math.max(0, Number(o));
+        return n;
       };
       const pgPeak = { connections: 0 };
       const t0 = performance.now();
@@ -135,7 +130,7 @@ async function run(ctx: BenchContext): Promise<StageResult> {
         metricsText = await fetch(`${system.url}/metrics`).then((r) => r.text()).catch(() => '');
       } finally {
         await within(60, 'stopping the actors', system.stop());
-        await admin.disconnect();
+        await kafka.close();
       }
       const startupSeconds = (tStarted - t0) / 1000;
       const applied = samples[samples.length - 1]!.applied;
@@ -165,25 +160,6 @@ async function run(ctx: BenchContext): Promise<StageResult> {
     }
   } finally {
     await store.stop();
-  }
-}
-
-// The actors send one batch's notifications in one producer write; records of one partition travel as one record
-// batch, and the broker refuses a batch over the topic's max.message.bytes (1 MiB by default). A backlog gives the
-// actors batches of a thousand events and more, whose notifications (the stored state, as JSON) pass 1 MiB: the
-// write fails, the batch is retried, and the actors never get past it (seen at 4,071 of 20,000 events). That is an
-// EchoCue bug to fix in src/ (split a producer write by size); until then this stage raises the limit on its own
-// notifications topic so that the store's throughput can be measured at all (BENCH_ACTORS_NOTIFY_MAX_BYTES=0: not).
-/** kafkajs's ConfigResourceTypes.TOPIC (a CommonJS enum, not importable by name here). */
-const TOPIC_RESOURCE = 2;
-
-async function raiseNotificationLimit(kafka: Kafka, topic: string, bytes: number): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await admin.alterConfigs({ validateOnly: false, resources: [{ type: TOPIC_RESOURCE, name: topic, configEntries: [{ name: 'max.message.bytes', value: String(bytes) }] }] });
-  } finally {
-    await admin.disconnect();
   }
 }
 
@@ -388,7 +364,6 @@ function report(r: {
     `Store: ${r.store.label}${r.store.pg ? ', PostgreSQL 15 with synchronous_commit=off; each FerretDB table also has a GIN index on _jsonb->\'_id\', in both databases, because FerretDB v1.24 queries _id with @> (which its btree _id index cannot serve) and would otherwise scan the table on every lookup and replace' : ''}. Actors: startSystem(['actors']) in the bench process, ${r.partitions} partitions per topic, 2 partitions applied at once (EchoCue's default); rate from the group's committed offsets sampled every ${SAMPLE_MS} ms, each window's ends interpolated between samples (the actors commit a whole batch, a thousand events and more, at once, so short windows are noisy); actors started in ${r.startupSeconds.toFixed(1)} s (topics, indexes, schemas) before the clock starts.`,
     `Final documents: ${Object.entries(r.docsByCollection).map(([c, n]) => `${c} ${fmt(n)}`).join(', ')} (${fmt(r.docs)}; read back in ${r.dumpSeconds.toFixed(1)} s). Baseline: insertMany of those documents, ordered: false, ${fmt(BULK_CHUNK)} per call, one call at a time, collections interleaved in proportion, into a fresh database of the same store with the same collections and indexes. Its events/s = documents/s × (events applied ÷ final documents): the rate at which the end state of the same backlog could be written if nothing had to be read or rewritten.`,
     `Actors' counters: ${fmt(r.counters.applied)} applied, ${fmt(r.counters.deadLettered)} dead-lettered.${r.pgPeak > 0 ? ` Peak connections from FerretDB to PostgreSQL: ${r.pgPeak}.` : ''}`,
-    ...(NOTIFY_MAX_BYTES > 0 ? [`Workaround for an EchoCue bug, not a tuning: the actors send a batch's notifications (the stored state, JSON) in one producer write, one record batch per partition, and with a backlog's batches that passes the broker's 1 MiB max.message.bytes; the write is refused, the batch retried, and the actors never get past it (without the workaround they stopped for good at 4,071 of 20,000 events). This stage sets max.message.bytes=${fmt(NOTIFY_MAX_BYTES)} on its own notifications topic; BENCH_ACTORS_NOTIFY_MAX_BYTES=0 runs without it. The fix belongs in src/ (split a producer write by size).`] : []),
     ...r.notes,
   ];
   if (r.outcome !== 'complete') {

@@ -9,7 +9,7 @@ import { SchemaRegistryClient } from '@confluentinc/schemaregistry';
 import { createLogger } from '../../src/core/log.ts';
 import { schemasByTopic } from '../../src/events/avro-schemas.ts';
 import { createEventSerde } from '../../src/events/serde.ts';
-import { createKafka, ensureTopics } from '../../src/events/kafka.ts';
+import { createKafkaEvents } from '../../src/events/kafka/index.ts';
 import { topicNames } from '../../src/events/topics.ts';
 import { figure, sleep, type BenchContext, type Figure, type Series, type Stage, type StageResult } from '../lib.ts';
 import { counterOf, envOf, rssOf, serveChild, type Child } from '../load/memory-children.ts';
@@ -63,9 +63,8 @@ export const stage: Stage = {
       // Topics and schema subjects first: four processes starting at once on a fresh prefix race to create the
       // subjects' compatibility rules (Apicurio answers "A rule named 'COMPATIBILITY' already exists" to the losers).
       const topics = topicNames(config.kafka.topicPrefix);
-      await ensureTopics(createKafka({ brokers: config.kafka.brokers, clientId: 'echocue-bench', log }), topics.all, {
-        partitions: config.kafka.partitions, replicationFactor: config.kafka.replicationFactor,
-      });
+      const kafka = createKafkaEvents({ brokers: config.kafka.brokers, clientId: 'echocue-bench', log });
+      await kafka.admin.ensureTopics(topics.all, { partitions: config.kafka.partitions, replicationFactor: config.kafka.replicationFactor }).finally(() => kafka.close());
       await createEventSerde(new SchemaRegistryClient({ baseURLs: [config.registry.url], maxRetries: 2, retriesWaitMs: 200 }), schemasByTopic(topics));
 
       const env = envOf(config);

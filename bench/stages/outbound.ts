@@ -12,14 +12,14 @@
 //      the same moments in the same process.
 // The receiver, the feeder and the baseline share the process with the delivery role, so both sides of each ratio
 // pay for the receiver alike.
-import { type Kafka } from 'kafkajs';
 import { MongoClient, type Collection } from 'mongodb';
 import { startSystem, type RunningSystem } from '../../src/cli/system.ts';
 import { type Config } from '../../src/config/index.ts';
 import { createLogger, type Logger } from '../../src/core/log.ts';
 import { buildEnvelope, signatureHeaders } from '../../src/delivery/envelope.ts';
 import { createSender } from '../../src/delivery/send.ts';
-import { createEventProducer, createKafka, ensureTopics, type EventProducer } from '../../src/events/kafka.ts';
+import { createKafkaEvents } from '../../src/events/kafka/index.ts';
+import { type EventProducer, type Events } from '../../src/events/port.ts';
 import { type Notification } from '../../src/events/outbound.ts';
 import { DELIVERY_TIERS, topicNames, type Topics } from '../../src/events/topics.ts';
 import { COLLECTIONS } from '../../src/store/collections.ts';
@@ -68,7 +68,7 @@ const notesOf = (tag: string, n: number): Notification[] => Array.from({ length:
 type Phase = {
   config: Config;
   topics: Topics;
-  kafka: Kafka;
+  kafka: Events;
   producer: EventProducer;
   endpointId: string;
   deliveries: Collection<DeliveryDoc>;
@@ -81,14 +81,14 @@ type Phase = {
 /** A fresh config (own topics and database), seeded with the account, the delivery role startable; all torn down after. */
 async function withPhase<T>(ctx: BenchContext, rx: BenchReceiver, log: Logger, fn: (p: Phase) => Promise<T>): Promise<T> {
   const { config, cleanup } = ctx.freshConfig({ DELIVERY_DELAY_SCALE: String(SCALE), DELIVERY_ALLOW_CIDRS: '127.0.0.1/32', DELIVERY_TIMEOUT_MS: '5000' });
-  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: 'echocue-bench', log });
+  const kafka = createKafkaEvents({ brokers: config.kafka.brokers, clientId: 'echocue-bench', log });
   const topics = topicNames(config.kafka.topicPrefix);
   const mongo = new MongoClient(config.mongo.uri);
   let producer: EventProducer | null = null;
   let system: RunningSystem | null = null;
   try {
-    await ensureTopics(kafka, topics.all, { partitions: config.kafka.partitions, replicationFactor: config.kafka.replicationFactor });
-    producer = await createEventProducer(kafka);
+    await kafka.admin.ensureTopics(topics.all, { partitions: config.kafka.partitions, replicationFactor: config.kafka.replicationFactor });
+    producer = await kafka.createProducer();
     await mongo.connect();
     const seeded = await seedAccount(config, { wabas: WABAS, endpointUrls: [`${rx.base}/hook`], categories: ['message.inbound'] });
     return await fn({
@@ -102,6 +102,7 @@ async function withPhase<T>(ctx: BenchContext, rx: BenchReceiver, log: Logger, f
   } finally {
     await (system as RunningSystem | null)?.stop().catch(() => undefined);
     await producer?.disconnect().catch(() => undefined);
+    await kafka.close().catch(() => undefined);
     await mongo.close().catch(() => undefined);
     await cleanup().catch(() => undefined);
   }

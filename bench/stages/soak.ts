@@ -6,7 +6,7 @@
 // BENCH_QUICK=1: the short test's size.
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
-import { silenceKafkajsTimeoutWarning } from '../../src/events/kafka.ts';
+import { silenceKafkajsTimeoutWarning } from '../../src/events/kafka/index.ts';
 import { figure, type BenchContext, type Figure, type Series, type Stage, type StageResult } from '../lib.ts';
 import { startEchoCue } from '../load/processes.ts';
 import { createTenant } from '../load/tenant.ts';
