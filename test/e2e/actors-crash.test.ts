@@ -10,7 +10,7 @@ import { FIXTURE_SECRET, testEnv, waitFor, type TestEnv } from '../helpers/env.t
 import { postWebhook } from '../helpers/http.ts';
 import { waitForActors } from '../helpers/topics.ts';
 import { actorDocuments } from '../helpers/store-dump.ts';
-import { exited, serveProcess } from '../helpers/process.ts';
+import { exited, explainedBy, serveProcess } from '../helpers/process.ts';
 
 const POSTS = 16;
 const T0 = 1_781_514_000;
@@ -102,8 +102,9 @@ describe('actors > crash in the middle of a batch', () => {
     expect(seenAtKill).toBeGreaterThan(0);
     expect(afterKill).toBeLessThan(expected['ec_message']!.length); // it really was interrupted
 
-    child = serveProcess(crashed, 'actors');
-    await waitForActors(crashed.config, 120_000);
+    const restarted = serveProcess(crashed, 'actors');
+    child = restarted;
+    await explainedBy(restarted, () => waitForActors(crashed.config, 120_000));
     child.kill('SIGTERM');
     await exited(child);
     expect(await actorDocuments(crashed.config.mongo.uri)).toEqual(expected);

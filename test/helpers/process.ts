@@ -3,8 +3,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { FIXTURE_SECRET, type TestEnv } from './env.ts';
 import { ROOT } from './services.ts';
 
+/** Log lines (LOG_LEVEL=warn: warnings and errors) kept per child, printed if it exits on its own with a failure. */
+const KEPT_LINES = 40;
+
 export function serveProcess(env: TestEnv, role: string, extraEnv: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, [`${ROOT}src/cli/main.ts`, 'serve', '--role', role], {
+  const child = spawn(process.execPath, [`${ROOT}src/cli/main.ts`, 'serve', '--role', role], {
     env: {
       PATH: process.env['PATH'] ?? '',
       KAFKA_BROKERS: env.config.kafka.brokers.join(','),
@@ -17,8 +20,37 @@ export function serveProcess(env: TestEnv, role: string, extraEnv: Record<string
       LOG_LEVEL: 'warn',
       ...extraEnv,
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
+  // A child that fails on its own (a start-up step refused, a crash) would otherwise only show as a test waiting in
+  // vain: its last log lines go to the test's stderr.
+  const kept: string[] = [];
+  let partial = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop()!;
+    kept.push(...lines.filter((l) => l.length > 0));
+    kept.splice(0, Math.max(0, kept.length - KEPT_LINES));
+  });
+  logTails.set(child, kept);
+  child.once('exit', (code, signal) => {
+    if (signal === null && code !== 0) process.stderr.write(`echocue serve --role ${role} exited with code ${code}; its last log lines:\n${kept.join('\n')}\n`);
+  });
+  return child;
+}
+
+const logTails = new WeakMap<ChildProcess, string[]>();
+
+/** The child's last log lines (warnings and errors), for a test's failure message. */
+export const lastLogLines = (child: ChildProcess): string => (logTails.get(child) ?? []).join('\n') || '(none)';
+
+/** Runs `fn`; if it fails, the error names the child's last log lines too. */
+export async function explainedBy<T>(child: ChildProcess, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\nthe serve process's last log lines:\n${lastLogLines(child)}`, { cause: err });
+  }
 }
 
 export const exited = (p: ChildProcess) =>

@@ -4,7 +4,7 @@ import { Admin, ConfigResourceTypes } from '@platformatic/kafka';
 import { AppError } from '../../core/errors.ts';
 import { type TopicDurability } from '../durability.ts';
 import { type EventsAdmin, type GroupDescription, type PartitionOffsets, type TopicSettings } from '../port.ts';
-import { type ClientOptions } from './options.ts';
+import { platformaticOptions, type ClientOptions } from './options.ts';
 
 /** Per-topic record batch limit EchoCue's topics are created with (a 3 MiB webhook body plus headroom). */
 export const TOPIC_MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
@@ -12,14 +12,7 @@ export const TOPIC_MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
 const LATEST = -1n;
 
 export function createEventsAdmin(opts: ClientOptions): EventsAdmin & { close(): Promise<void> } {
-  const admin = new Admin({
-    clientId: `${opts.clientId}-admin`,
-    bootstrapBrokers: [...opts.brokers],
-    connectTimeout: opts.connectTimeoutMs,
-    timeout: opts.requestTimeoutMs,
-    retries: 3,
-    retryDelay: 250,
-  });
+  const admin = new Admin(platformaticOptions(opts, `${opts.clientId}-admin`));
 
   const metadata = (topics: readonly string[]) => admin.metadata({ topics: [...topics], forceUpdate: true });
 

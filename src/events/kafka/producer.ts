@@ -3,7 +3,7 @@
 import { ProduceAcks, Producer, compatibilityPartitioner, stringSerializer } from '@platformatic/kafka';
 import { AppError } from '../../core/errors.ts';
 import { type EventProducer, type EventRecord } from '../port.ts';
-import { type ClientOptions } from './options.ts';
+import { platformaticOptions, type ClientOptions } from './options.ts';
 
 /** One write stays well under the topics' batch limit (a caller's larger send is split into several writes, a single
  *  larger record goes alone), and serves at most this many callers. */
@@ -35,14 +35,10 @@ type KafkaProducer = Producer<string, Buffer, string, string>;
 
 export async function createEventProducer(opts: ClientOptions): Promise<EventProducer> {
   const producer: KafkaProducer = new Producer({
-    clientId: opts.clientId,
-    bootstrapBrokers: [...opts.brokers],
-    connectTimeout: opts.connectTimeoutMs,
-    timeout: opts.requestTimeoutMs,
-    // A few quick retries inside one write (a leader moving, a connection cut); past the caller's deadline the
-    // caller answers 503 and Meta redelivers with the same event ids.
-    retries: 3,
-    retryDelay: 250,
+    // Retries inside one write (a leader moving, a connection cut) keep its sequence numbers, so the broker drops
+    // what it had already written; past the caller's deadline the caller answers 503 and Meta redelivers with the
+    // same event ids.
+    ...platformaticOptions(opts, opts.clientId),
     idempotent: true,
     acks: ProduceAcks.ALL,
     autocreateTopics: false,
