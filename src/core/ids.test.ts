@@ -23,6 +23,13 @@ describe('core > ids', () => {
     expect(canonicalJson(meta)).toBe(recursive(meta));
   });
 
+  test('values on both sides of the recursion limit get the same text as the first release\'s form', () => {
+    for (const depth of [255, 256, 257, 300]) {
+      const nested = parseJsonLossless(`${'{"b":2,"a":['.repeat(depth)}{"z":1,"y":"x"}${']}'.repeat(depth)}`);
+      expect(canonicalJson(nested), `depth ${depth}`).toBe(recursive(nested));
+    }
+  });
+
   test('a value nested 100,000 levels deep gets an id (the recursive form threw RangeError)', () => {
     const deep = parseJsonLossless(`${'['.repeat(100_000)}{"k":1}${']'.repeat(100_000)}`);
     expect(() => recursive(deep)).toThrow(RangeError);

@@ -1,10 +1,47 @@
 // Deterministic and random identifiers.
 import { createHash, randomBytes } from 'node:crypto';
 
-/** JSON with object keys sorted, so the same value always has the same text whatever Meta's key order. Iterative
- *  (an explicit stack, not recursion): a signed body nested thousands of levels deep must still get its ids, not a
- *  RangeError that answers Meta 500 on every retry. */
+/** Nesting up to which canonicalJson recurses; deeper values (only hostile or broken bodies) take the iterative path. */
+const RECURSION_LIMIT = 256;
+
+/** JSON with object keys sorted, so the same value always has the same text whatever Meta's key order. A signed body
+ *  nested thousands of levels deep must still get its ids, not a RangeError that answers Meta 500 on every retry:
+ *  past RECURSION_LIMIT levels the value is written with an explicit stack instead (the same text, slower). */
 export function canonicalJson(value: unknown): string {
+  const text = shallow(value, 0);
+  return text ?? iterative(value);
+}
+
+/** The recursive writer (the hot path: ingest hashes every Meta item); undefined when the value is too deep. */
+function shallow(v: unknown, depth: number): string | undefined {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? '';
+  if (depth >= RECURSION_LIMIT) return undefined;
+  let out: string;
+  if (Array.isArray(v)) {
+    out = '[';
+    for (let i = 0; i < v.length; i++) {
+      const item = shallow(v[i], depth + 1);
+      if (item === undefined) return undefined;
+      out += i > 0 ? `,${item}` : item;
+    }
+    return `${out}]`;
+  }
+  const o = v as Record<string, unknown>;
+  const keys = Object.keys(o).sort();
+  out = '{';
+  let first = true;
+  for (const k of keys) {
+    if (o[k] === undefined) continue;
+    const item = shallow(o[k], depth + 1);
+    if (item === undefined) return undefined;
+    out += `${first ? '' : ','}${JSON.stringify(k)}:${item}`;
+    first = false;
+  }
+  return `${out}}`;
+}
+
+/** The same text as `shallow`, with an explicit stack: any depth. */
+function iterative(value: unknown): string {
   const out: string[] = [];
   // Each entry is a value still to write, or text to emit as it is.
   const todo: ({ v: unknown } | string)[] = [{ v: value }];
