@@ -3,10 +3,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { FIXTURE_SECRET, type TestEnv } from './env.ts';
 import { ROOT } from './services.ts';
 
-/** Log lines (LOG_LEVEL=warn: warnings and errors) kept per child, printed if it exits on its own with a failure. */
-const KEPT_LINES = 40;
+/** Log lines kept per child (LOG_LEVEL=warn by default: warnings and errors), printed if it exits on its own with a failure. */
+const KEPT_LINES = 2000;
 
-export function serveProcess(env: TestEnv, role: string, extraEnv: Record<string, string> = {}): ChildProcess {
+export function serveProcess(env: TestEnv, role: string, extraEnv: Record<string, string> = {}, opts: { captureStderr?: boolean } = {}): ChildProcess {
   const child = spawn(process.execPath, [`${ROOT}src/cli/main.ts`, 'serve', '--role', role], {
     env: {
       PATH: process.env['PATH'] ?? '',
@@ -20,7 +20,7 @@ export function serveProcess(env: TestEnv, role: string, extraEnv: Record<string
       LOG_LEVEL: 'warn',
       ...extraEnv,
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', opts.captureStderr ? 'pipe' : 'inherit'],
   });
   // A child that fails on its own (a start-up step refused, a crash) would otherwise only show as a test waiting in
   // vain: its last log lines go to the test's stderr.
