@@ -34,7 +34,7 @@ the same figure in the first release's BENCHMARKS.md (value, ratio), where one e
 | | |
 |---|---|
 | machine | ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${release()} |
-| versions | Node ${process.version}, Kafka 4.1.1 (KRaft, one broker), FerretDB 1.24.2 on PostgreSQL 15, kafkajs 2.2.4 |
+| versions | Node ${process.version}, Kafka 4.1.1 (KRaft, one broker), FerretDB 1.24.2 on PostgreSQL 15, @platformatic/kafka 2.12.1 (producer, admin), kafkajs 2.2.4 (consumers) |
 | last run | ${new Date().toISOString()} (stages ${run.stagesRun.join(', ')}; ${run.totalSeconds} s) |
 
 `;

@@ -52,7 +52,7 @@ describe('ingest > Kafka faults', () => {
     proxy = await startKafkaProxy();
     kafka = await startPrivateKafka({ advertisedPort: proxy.port });
     proxy.target(Number(kafka.brokers.split(':')[1]));
-    // A 2 s request timeout: the producer's retry budget (5 attempts) runs out in about 10 s instead of 50.
+    // A 2 s request timeout: the producer's retry budget (6 attempts, src/events/kafka/options.ts) runs out in about 15 s instead of 60.
     env = testEnv({ KAFKA_BROKERS: `127.0.0.1:${proxy.port}`, INGEST_ACK_TIMEOUT_MS: '2000', KAFKA_PARTITIONS: '1', KAFKA_REQUEST_TIMEOUT_MS: '2000' });
     system = await startSystem({ config: env.config, roles: ['ingest'], log: env.log });
   }, 180_000);
