@@ -66,4 +66,23 @@ describe('actors > session', () => {
     await expect(staleCreate.flush()).rejects.toMatchObject({ code: 'EC_STORE_CONFLICT' });
     expect(mem.data.waba_state.get('w9')).toMatchObject({ messaging_limit: 'TIER_1K' });
   });
+
+  test('a put that changes only the stamps (a redelivered event: updated_at later) writes nothing and keeps the stored document', async () => {
+    const mem = new MemoryActorStore();
+    const seed = new Session(mem);
+    seed.put('waba_state', state('w1', 'TIER_1K'));
+    await seed.flush();
+    const stored = mem.data.waba_state.get('w1')!;
+    const again = new Session(mem);
+    const read = (await again.get('waba_state', 'w1'))!;
+    again.put('waba_state', { ...read, updated_at: new Date(60_000) });
+    expect(await again.get('waba_state', 'w1')).toEqual(read);
+    await again.flush();
+    expect(mem.data.waba_state.get('w1')).toEqual(stored);
+    // A change of content is written, with its new updated_at.
+    const changed = new Session(mem);
+    changed.put('waba_state', { ...(await changed.get('waba_state', 'w1'))!, messaging_limit: 'TIER_10K', updated_at: new Date(60_000) });
+    await changed.flush();
+    expect(mem.data.waba_state.get('w1')).toMatchObject({ messaging_limit: 'TIER_10K', updated_at: new Date(60_000), _v: 2 });
+  });
 });

@@ -1,6 +1,11 @@
 // A unit of work for one batch: documents are read once (from the member's state cache, else the store), changed
 // in memory by the pure reducers, and written together at the end, each changed document once, naming the version
-// it read. Reads see the batch's own changes first.
+// it read. Reads see the batch's own changes first. A put that changes nothing but the bookkeeping stamps
+// (updated_at, changed_at, _v) is no change at all: a redelivered event leaves its documents exactly as they were
+// (issue 14: nothing is written, updated_at and changed_at stay, no updated_since poller reads the row again).
+// Its notification is still written, with the id it had the first time (a batch replayed after a crash must not lose
+// it), and the planner finds that notification's deliveries already there: nothing goes out again.
+import { isDeepStrictEqual } from 'node:util';
 import { ACTOR_COLLECTIONS, perCollection, type ActorCollection, type ActorDocs, type ActorStore, type WriteSet } from './ports.ts';
 import { type ContactDoc, type ThreadDoc } from '../store/docs.ts';
 import { StateCache } from './state-cache.ts';
@@ -57,6 +62,8 @@ export class Session {
   }
 
   put<C extends ActorCollection>(c: C, doc: ActorDocs[C]): void {
+    const current = (this.docs[c] as Map<string, ActorDocs[C] | null>).get(doc._id);
+    if (current && sameContent(current, doc)) return;
     (this.docs[c] as Map<string, ActorDocs[C] | null>).set(doc._id, doc);
     this.dirty[c].add(doc._id);
     this.deleted[c].delete(doc._id);
@@ -162,6 +169,19 @@ export class Session {
     ws.skipRecipients = this.skips;
     return ws;
   }
+}
+
+/** Stamps the actors and the store keep about a document, not its content. */
+const STAMPS = ['updated_at', 'changed_at', '_v'] as const;
+
+/** Whether two versions of a document differ in nothing but their stamps. */
+export function sameContent(a: object, b: object): boolean {
+  const strip = (d: object) => {
+    const copy: Record<string, unknown> = { ...d };
+    for (const k of STAMPS) delete copy[k];
+    return copy;
+  };
+  return isDeepStrictEqual(strip(a), strip(b));
 }
 
 export function emptyWriteSet(): WriteSet {

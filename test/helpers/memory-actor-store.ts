@@ -46,12 +46,25 @@ export class MemoryActorStore implements ActorStore {
     return { changedAt, versions };
   }
   /** Every document, sorted, for comparing two runs (versions and store stamps left out: they count writes, not content). */
-  snapshot() {
+  /** The documents by collection, sorted by id, without the store's stamps (_v, changed_at); `content`: without
+   *  updated_at too (when the content last changed as received: for two events saying the same thing it depends on
+   *  which arrived first). */
+  snapshot(opts: { content?: boolean } = {}) {
     return Object.fromEntries(
       Object.entries(this.data).map(([c, m]) => [
         c,
-        [...(m as Map<string, { _id: string; _v?: number; changed_at?: Date }>).values()].map(({ _v, changed_at, ...d }) => d).sort((a, b) => (a._id < b._id ? -1 : 1)),
+        [...(m as Map<string, { _id: string; _v?: number; changed_at?: Date; updated_at?: Date }>).values()]
+          .map(({ _v, changed_at, ...d }) => {
+            if (opts.content) delete d.updated_at;
+            return d;
+          })
+          .sort((a, b) => (a._id < b._id ? -1 : 1)),
       ]),
     );
+  }
+
+  /** Every document as stored, stamps included. */
+  raw() {
+    return Object.fromEntries(Object.entries(this.data).map(([c, m]) => [c, structuredClone([...(m as Map<string, unknown>).entries()])]));
   }
 }

@@ -4,13 +4,15 @@ import { MongoClient } from 'mongodb';
 
 export const ACTOR_COLLECTION_NAMES = ['ec_message', 'ec_thread', 'ec_contact', 'ec_template', 'ec_waba_state'] as const;
 
-export async function actorDocuments(uri: string): Promise<Record<string, unknown[]>> {
+/** `withStamps`: keep changed_at and _v too (a redelivery must not move even those). */
+export async function actorDocuments(uri: string, opts: { withStamps?: boolean } = {}): Promise<Record<string, unknown[]>> {
   const mongo = new MongoClient(uri);
   await mongo.connect();
   try {
     const out: Record<string, unknown[]> = {};
     for (const c of ACTOR_COLLECTION_NAMES) {
-      out[c] = (await mongo.db().collection(c).find().sort({ _id: 1 }).toArray()).map(({ changed_at: _, _v: __, ...doc }) => doc);
+      const docs = await mongo.db().collection(c).find().sort({ _id: 1 }).toArray();
+      out[c] = opts.withStamps ? docs : docs.map(({ changed_at: _, _v: __, ...doc }) => doc);
     }
     return out;
   } finally {
