@@ -38,7 +38,7 @@ describe('events > schema registry and Avro serde', () => {
       event_id: 'evt_1', event_type: 'message.inbound', waba_id: '1', account_id: null, field: 'messages', phone_number_id: '2', display_phone_number: null,
       meta_timestamp: 1781514060, entry_time: null, received_at: 1781514061000, wamid: 'wamid.X', message_type: 'unsupported', from: null, from_user_id: 'US.1',
       from_parent_user_id: null, group_id: null, contact: { wa_id: null, user_id: 'US.1', parent_user_id: null, name: 'Zoë ✓', username: '@z' },
-      text_body: 'héllo \u{1F600}', context_id: null, system_type: null,
+      text_body: 'héllo \u{1F600}', context_id: null, reaction_message_id: null, reaction_emoji: null, system_type: null,
       errors: [{ code: 131051, title: 'Message type unknown', message: 'Message type unknown', details: null, href: null }], raw: '{}',
     };
     const buf = serde.encode(topic, value);

@@ -48,6 +48,10 @@ export type MessageInboundEvent = EventHeader & {
   text_body: null | string;
   /** context.id: the business message replied to. */
   context_id: null | string;
+  /** reaction.message_id for reaction messages: the wamid of the message reacted to (inbound or outbound). */
+  reaction_message_id: null | string;
+  /** reaction.emoji for reaction messages; null (Meta omits it) or empty when the user removed the reaction. */
+  reaction_emoji: null | string;
   /** system.type for system messages (user_changed_number, user_changed_user_id). */
   system_type: null | string;
   /** messages[].errors (unsupported messages). */

@@ -15,6 +15,7 @@ export function inboundMessages(scope: ChangeScope, ctx: SplitContext): SplitEve
     const from = str(item['from']);
     const fromUserId = str(item['from_user_id']);
     const system = obj(item['system']);
+    const reaction = obj(item['reaction']);
     const raw = JSON.stringify(item);
     const idParts = [wamid ?? canonicalJson(item)];
     out.push(
@@ -29,6 +30,9 @@ export function inboundMessages(scope: ChangeScope, ctx: SplitContext): SplitEve
         contact: contactFor(scope.value, from, fromUserId),
         text_body: str(obj(item['text'])['body']),
         context_id: str(obj(item['context'])['id']),
+        // The target and the emoji of a reaction; Meta omits the emoji when the user removes it (§4.2).
+        reaction_message_id: str(reaction['message_id']),
+        reaction_emoji: str(reaction['emoji']),
         system_type: str(system['type']),
         errors: objects(item['errors']).map(metaError),
         raw,

@@ -97,6 +97,17 @@ describe('ingest > split payload', () => {
     expect(out.kind === 'events' && out.events[0]!.value).toMatchObject({ waba_id: '104719385562013', phone_number_id: '112356789045671', from: '15550199001', meta_timestamp: 1781514060, text_body: '42', contact: { wa_id: '15550199001' } });
   });
 
+  test('a reaction carries its target and emoji; a removal (emoji omitted or empty) carries the target only', () => {
+    const react = (reaction: Record<string, unknown>) => ({ id: `w${Object.keys(reaction).length}${String(reaction['emoji'])}`, from: '1', timestamp: '2', type: 'reaction', reaction });
+    const out = split({ object: 'whatsapp_business_account', entry: [{ id: '1', changes: [{ field: 'messages', value: { messages: [
+      react({ message_id: 'wamid.T', emoji: '❤️' }), react({ message_id: 'wamid.T' }), react({ message_id: 'wamid.T', emoji: '' }),
+      { id: 'wt', from: '1', timestamp: '3', type: 'text', text: { body: 'hi' } },
+    ] } }] }] });
+    expect(out.kind === 'events' && out.events.map((e) => [e.value['reaction_message_id'], e.value['reaction_emoji']])).toEqual([
+      ['wamid.T', '❤️'], ['wamid.T', null], ['wamid.T', ''], [null, null],
+    ]);
+  });
+
   test('a template id beyond 2^53 stays exact', () => {
     const text = '{"object":"whatsapp_business_account","entry":[{"id":"1","time":2,"changes":[{"field":"message_template_quality_update","value":{"message_template_id":9007199254740993123,"new_quality_score":"RED"}}]}]}';
     const out = split(parseJsonLossless(text));
