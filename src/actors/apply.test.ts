@@ -8,12 +8,40 @@ import { ACTOR_EVENT_TYPES, applyBatch, type DecodedEvent } from './apply.ts';
 import { Session } from './session.ts';
 import { StateCache } from './state-cache.ts';
 
-/** Every fixture's actor events, as ingest produces them (each POST received one second after the previous, the
- *  first at `receivedAt`). */
+const SENT_WAMID = 'wamid.HBgLMTU1NTAxOTkwMDEVAgARGBJBMTU2MUQ5QzlGMDc1OUY3REQA'; // outbound, known from its statuses
+const TEXT_WAMID = 'wamid.HBgLMTU1NTAxOTkwMDEVAgASGBQwMTMwMUI0MDkwNTZBRUYxMThFNAA='; // Maya's inbound text
+const MAYA = { wa_id: '15550199001', user_id: 'US.60418273950617283945', name: 'Maya Okafor' };
+const DIEGO = { wa_id: '15550199002', user_id: 'US.71529384061728394056', name: 'Diego Ramírez' };
+
+/** One reaction as Meta sends it (WABA A); no `emoji`: a removal as Meta sends it, '' the other removal shape. */
+function reactionBody(n: number, who: typeof MAYA, target: string, ts: number, emoji?: string): string {
+  return JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: '104719385562013', changes: [{ field: 'messages', value: {
+    messaging_product: 'whatsapp',
+    metadata: { display_phone_number: '15550142277', phone_number_id: '112356789045671' },
+    contacts: [{ profile: { name: who.name }, wa_id: who.wa_id, user_id: who.user_id }],
+    messages: [{ from: who.wa_id, from_user_id: who.user_id, id: `wamid.reaction.${n}`, timestamp: String(ts), type: 'reaction', reaction: { message_id: target, ...(emoji === undefined ? {} : { emoji }) } }],
+  } }] }] });
+}
+
+/** Hand-made reactions beside the fixtures (issue 14, rule 8): added, changed and removed (both shapes), on an
+ *  outbound placeholder, on an inbound message (a late older removal among them), and on a message never stored. */
+const REACTION_BODIES = [
+  reactionBody(1, MAYA, SENT_WAMID, 1781514500, '👍'),
+  reactionBody(2, MAYA, SENT_WAMID, 1781514600, '❤️'),
+  reactionBody(3, DIEGO, SENT_WAMID, 1781514550, '😂'),
+  reactionBody(4, DIEGO, SENT_WAMID, 1781514700, ''),
+  reactionBody(5, MAYA, TEXT_WAMID, 1781514100, '🙏'),
+  reactionBody(6, MAYA, TEXT_WAMID, 1781514090),
+  reactionBody(7, MAYA, 'wamid.never.stored', 1781514800, '🔥'),
+  reactionBody(8, MAYA, 'wamid.never.stored', 1781514800, '🎉'), // the same second: the larger event id wins
+];
+
+/** Every fixture's actor events, and the hand-made reactions', as ingest produces them (each POST received one
+ *  second after the previous, the first at `receivedAt`). */
 function fixtureEvents(receivedAt = 1_781_600_000_000): DecodedEvent[] {
   const events: DecodedEvent[] = [];
-  fixtures().forEach((f, i) => {
-    const out = splitPayload(parseJsonLossless(f.body.toString('utf8')), { receivedAt: receivedAt + i * 1000, accountOf: () => null });
+  [...fixtures().map((f) => f.body.toString('utf8')), ...REACTION_BODIES].forEach((body, i) => {
+    const out = splitPayload(parseJsonLossless(body), { receivedAt: receivedAt + i * 1000, accountOf: () => null });
     if (out.kind !== 'events') return;
     for (const e of out.events) {
       if ((ACTOR_EVENT_TYPES as readonly string[]).includes(e.eventType)) events.push({ type: e.eventType, event: e.value } as DecodedEvent);
@@ -105,6 +133,22 @@ describe('actors > apply batch', () => {
     const approved = (s['template'] as any[]).find((t) => t.template_id === '1480293746152038');
     expect(approved).toMatchObject({ whatsapp_status: 'approved', broadcastable: true, components: { footer: 'Lumen Dental Studio' } });
     expect((s['template'] as any[]).find((t) => t.template_id === '1277304958812665')).toMatchObject({ whatsapp_status: 'pending_deletion', status_reason: null });
+    // Reactions on their targets (issue 14, rule 8): Maya's 👍 changed to ❤️, Diego's 😂 removed (kept as a null
+    // entry); on her text, 🙏 stays (the removal is older); a target never stored is a placeholder holding them.
+    const messages = s['message'] as any[];
+    const reactions = (wamid: string) => messages.find((m) => m.wamid === wamid).reactions.map((r: any) => [r.key, r.emoji]);
+    expect(reactions(SENT_WAMID)).toEqual([[`uid:${MAYA.user_id}`, '❤️'], [`uid:${DIEGO.user_id}`, null]]);
+    expect(reactions(TEXT_WAMID)).toEqual([[`uid:${MAYA.user_id}`, '🙏']]);
+    const never = messages.find((m) => m.wamid === 'wamid.never.stored');
+    expect(never).toMatchObject({ direction: 'outbound', placeholder: true, kind: 'placeholder', thread_id: null });
+    expect(never.reactions).toHaveLength(1);
+    // Every message has a kind (issue 14, rule 4).
+    expect(messages.filter((m) => m.kind === undefined)).toEqual([]);
+    expect(new Set(messages.filter((m) => m.direction === 'inbound').map((m) => m.kind))).toEqual(new Set([
+      'text', 'image', 'video', 'audio', 'document', 'sticker', 'location', 'contacts', 'interactive', 'button', 'reaction', 'order', 'system', 'unsupported',
+    ]));
+    expect(messages.filter((m) => m.direction === 'system').map((m) => m.kind)).toEqual(expect.arrayContaining(['consent']));
+    expect(sent.kind).toBe('placeholder');
     expect((s['waba_state'] as any[]).find((w) => w._id === '120554298871346').restrictions).toEqual([{ type: 'RESTRICTED_BIZ_INITIATED_MESSAGING', expires_at: new Date(1782128800 * 1000) }]);
   });
 });

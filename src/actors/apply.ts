@@ -8,12 +8,14 @@ import {
   type TemplateCategoryEvent, type TemplateComponentsEvent, type TemplateQualityEvent, type TemplateStatusEvent,
 } from '../events/generated/event-types.ts';
 import { type EventType } from '../events/topics.ts';
-import { type ConsentEntry, type ContactDoc, type MessageDoc, type ThreadDoc } from '../store/docs.ts';
+import { type ConsentEntry, type ContactDoc, type ThreadDoc } from '../store/docs.ts';
 import { applyAccountUpdate, emptyWabaState } from './account/reduce.ts';
 import {
   aliasesOf, applyConsent, applySighting, keywordConsent, mergeContacts, withThread, withThreadsRenamed, type Identity,
 } from './contact/reduce.ts';
-import { applyStatus, emptyMessage, messageIdOf } from './message/reduce.ts';
+import { applyReaction, reactionOf } from './message/reactions.ts';
+import { applyStatus, emptyMessage, messageIdOf, withInboundMessage } from './message/reduce.ts';
+import { messageKind } from '../store/message-kind.ts';
 import { type Session } from './session.ts';
 import { maxDateOr, metaTimeToDate } from './stamp.ts';
 import {
@@ -93,6 +95,7 @@ async function recordConsent(
       thread_id: thread._id,
       phone_number_id: where.phoneNumberId,
       type: `consent.${entry.value}`,
+      kind: 'consent',
       text: where.detail ?? `${entry.value === 'stop' ? 'Opted out' : 'Opted back in'} (${entry.source})`,
       timestamp: entry.at,
       event_id: entry.event_id,
@@ -132,11 +135,13 @@ async function inbound(s: Session, e: MessageInboundEvent): Promise<void> {
   ({ thread, contact } = await threadFor(s, e.waba_id, e.phone_number_id, contact, receivedAt));
   s.put('thread', applyInbound(thread, { id, at: sentAt, type: e.message_type, receivedAt }));
   const existing = await s.get('message', id);
-  if (!existing || existing.thread_id !== thread._id || existing.updated_at < receivedAt) {
-    const doc: MessageDoc = existing ?? {
+  if (!existing || existing.placeholder || existing.thread_id !== thread._id || existing.updated_at < receivedAt) {
+    // A placeholder (a reaction to this message arrived first) takes the content and keeps its reactions.
+    const doc = withInboundMessage(existing, {
       ...emptyMessage(id, e.waba_id, e.wamid, 'inbound', receivedAt),
       phone_number_id: e.phone_number_id,
       type: e.message_type,
+      kind: messageKind({ direction: 'inbound', type: e.message_type, placeholder: false }),
       text: e.text_body,
       context_id: e.context_id,
       timestamp: sentAt,
@@ -145,9 +150,17 @@ async function inbound(s: Session, e: MessageInboundEvent): Promise<void> {
       event_id: e.event_id,
       raw: e.raw,
       errors: e.errors,
-    };
+    });
     // A redelivery changes nothing but the newest time EchoCue received the message.
     s.put('message', { ...doc, thread_id: thread._id, updated_at: maxDateOr(doc.updated_at, receivedAt) });
+  }
+  const reaction = reactionOf(e);
+  if (reaction) {
+    // On the target, inbound or outbound; one not stored yet is a placeholder holding its reactions until the
+    // message (or its statuses) arrive (issue 14, rule 8).
+    const targetId = messageIdOf(e.waba_id, reaction.target);
+    const target = (await s.get('message', targetId)) ?? emptyMessage(targetId, e.waba_id, reaction.target, 'outbound', receivedAt);
+    s.put('message', applyReaction(target, reaction.entry, receivedAt));
   }
   const keyword = e.message_type === 'text' ? keywordConsent(e.text_body) : null;
   if (keyword) {
@@ -237,7 +250,10 @@ export async function applyBatch(s: Session, events: readonly DecodedEvent[]): P
   const byWaba = new Map<string, string[]>();
   for (const d of events) byWaba.set(d.event.waba_id, [...(byWaba.get(d.event.waba_id) ?? []), ...aliasesNamed(d)]);
   await Promise.all([
-    s.preload('message', events.flatMap((d) => (d.type === 'message.status' || d.type === 'message.inbound') && d.event.wamid ? [messageIdOf(d.event.waba_id, d.event.wamid)] : [])),
+    s.preload('message', events.flatMap((d) => [
+      ...((d.type === 'message.status' || d.type === 'message.inbound') && d.event.wamid ? [messageIdOf(d.event.waba_id, d.event.wamid)] : []),
+      ...(d.type === 'message.inbound' && d.event.reaction_message_id ? [messageIdOf(d.event.waba_id, d.event.reaction_message_id)] : []),
+    ])),
     s.preload('template', events.flatMap((d) => (d.type.startsWith('template.') ? [templateDocId(d.event.waba_id, (d.event as TemplateStatusEvent).template_id)] : []))),
     ...[...byWaba].map(([wabaId, aliases]) => s.contactsByAliases(wabaId, [...new Set(aliases)])),
   ]);

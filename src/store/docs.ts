@@ -1,5 +1,6 @@
 // The documents the actors own. Every field is derived from events (never from the wall clock), so replaying
 // the same events in any order, any number of times, gives the same documents (docs/decisions/0005-actors.md).
+import { type MessageKind } from './message-kind.ts';
 
 /** Set by the store at each write (src/store/actor-store.ts), never by the reducers: the time EchoCue took the
  *  change, which REST pollers filter on (updated_since). Absent on a document a reducer has just created. */
@@ -79,7 +80,11 @@ export type MessageDoc = StoreStamped & {
   direction: 'inbound' | 'outbound' | 'system';
   thread_id: string | null;
   phone_number_id: string | null;
+  /** Meta's type as sent (an open list); consent.stop / consent.resume for EchoCue's opt-out entries. */
   type: string;
+  /** The normalised kind, from one closed list (src/store/message-kind.ts): what a client switches on. Absent on
+   *  documents written before it existed (the view derives it from `type`). */
+  kind?: MessageKind;
   text: string | null;
   context_id: string | null;
   timestamp: Date | null;
@@ -100,7 +105,24 @@ export type MessageDoc = StoreStamped & {
   recipient_id: string | null;
   recipient_user_id: string | null;
   biz_opaque_callback_data: string | null;
+  /** The current reaction of each user who reacted to this message, removals included (emoji null), sorted by
+   *  `key`. Absent on documents written before it existed. */
+  reactions?: ReactionEntry[];
   updated_at: Date;
+};
+
+/** One user's current reaction to a message: the newest reaction event of that user (by Meta time, then event id),
+ *  so a late older event never overrides a newer one, and a removal (emoji null) is kept so that no older add
+ *  brings the reaction back. */
+export type ReactionEntry = Stamp & {
+  /** Who reacted, one entry each: "uid:<BSUID>" when Meta named one, else "wa:<wa_id>". */
+  key: string;
+  from: string | null;
+  from_user_id: string | null;
+  /** null: removed (Meta omits the emoji, or sends it empty). */
+  emoji: string | null;
+  /** The reaction message's own wamid. */
+  wamid: string;
 };
 
 export type TemplateEventEntry = { event_id: string; at: Date; event: string; reason: string | null };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type MessageDoc } from '../store/docs.ts';
+import { MESSAGE_KIND_DOCS, MESSAGE_KINDS, messageKind } from '../store/message-kind.ts';
 import { isoOrNull, MetaError, metaErrorView, Pricing, pricingView, timestamp } from './common.ts';
 
 const parseRaw = (raw: string | null): Record<string, unknown> | null => {
@@ -12,6 +13,31 @@ const parseRaw = (raw: string | null): Record<string, unknown> | null => {
   }
 };
 
+const Kind = z.enum(MESSAGE_KINDS).meta({
+  description: `What the message is, from one closed list a client can switch on (\`type\` is Meta's own, open list: Meta adds types). ${
+    MESSAGE_KINDS.map((k) => `\`${k}\`: ${MESSAGE_KIND_DOCS[k]}`).join('; ')}.`,
+});
+
+const Reactions = z
+  .array(z.object({
+    emoji: z.string(),
+    from: z.string().nullable().meta({ description: "The reacting user's phone digits (wa_id); null for a username-only user." }),
+    from_user_id: z.string().nullable().meta({ description: "The reacting user's BSUID." }),
+    at: timestamp().meta({ description: "Meta's time of the reaction." }),
+  }))
+  .meta({
+    id: 'Reactions',
+    description: "The message's current reactions, one per user, oldest first: the newest reaction of each user by Meta's time (a change replaces it, a removal takes it away).",
+  });
+
+/** The reactions a message shows: removed ones left out, oldest first (then by user). */
+function reactionsView(m: MessageDoc): z.input<typeof Reactions> {
+  return (m.reactions ?? [])
+    .filter((r): r is typeof r & { emoji: string } => r.emoji !== null)
+    .sort((a, b) => a.at.getTime() - b.at.getTime() || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map((r) => ({ emoji: r.emoji, from: r.from, from_user_id: r.from_user_id, at: r.at.toISOString() }));
+}
+
 export const Message = z
   .object({
     id: z.string(),
@@ -19,6 +45,7 @@ export const Message = z
     thread_id: z.string().nullable(),
     direction: z.enum(['inbound', 'outbound', 'system']),
     type: z.string().meta({ description: 'Meta message type (text, image, interactive, ...); consent.stop / consent.resume for opt-out entries.' }),
+    kind: Kind,
     text: z.string().nullable(),
     reply_to_wamid: z.string().nullable(),
     timestamp: timestamp().nullable(),
@@ -28,6 +55,7 @@ export const Message = z
     whatsapp_status: z.string().nullable(),
     error: MetaError.nullable(),
     content: z.record(z.string(), z.unknown()).nullable().meta({ description: "The message object exactly as Meta sent it (inbound only)." }),
+    reactions: Reactions,
     updated_at: timestamp().nullable(),
   })
   .meta({ id: 'Message' });
@@ -38,6 +66,8 @@ export const messageView = (m: MessageDoc): z.input<typeof Message> => ({
   thread_id: m.thread_id,
   direction: m.direction,
   type: m.type,
+  // Documents stored before the kind existed get it from their type.
+  kind: m.kind ?? messageKind(m),
   text: m.text,
   reply_to_wamid: m.context_id,
   timestamp: isoOrNull(m.timestamp),
@@ -47,6 +77,7 @@ export const messageView = (m: MessageDoc): z.input<typeof Message> => ({
   whatsapp_status: m.whatsapp_status,
   error: m.error ? metaErrorView(m.error) : null,
   content: parseRaw(m.raw),
+  reactions: reactionsView(m),
   updated_at: isoOrNull(m.changed_at),
 });
 
@@ -63,6 +94,7 @@ export const Notification = z
     status_history: z.array(z.object({ status: z.string(), at: timestamp(), errors: z.array(MetaError) })),
     pricing: Pricing.nullable(),
     biz_opaque_callback_data: z.string().nullable(),
+    reactions: Reactions,
     updated_at: timestamp().nullable(),
   })
   .meta({ id: 'Notification', description: "One outbound message's delivery state." });
@@ -81,5 +113,6 @@ export const notificationView = (m: MessageDoc): z.input<typeof Notification> =>
     .map((h) => ({ status: h.status, at: h.at.toISOString(), errors: h.errors.map(metaErrorView) })),
   pricing: pricingView(m.pricing),
   biz_opaque_callback_data: m.biz_opaque_callback_data,
+  reactions: reactionsView(m),
   updated_at: isoOrNull(m.changed_at),
 });

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { type StatusEntry } from '../../store/docs.ts';
-import { deriveDelivery } from './reduce.ts';
+import { type MessageDoc, type StatusEntry } from '../../store/docs.ts';
+import { applyReaction } from './reactions.ts';
+import { deriveDelivery, emptyMessage, withInboundMessage } from './reduce.ts';
 
 const entry = (status: string, at: number, extra: Partial<StatusEntry> = {}): StatusEntry => ({
   status, at: new Date(at * 1000), event_id: `e-${status}-${at}`, errors: [], pricing: null, pricing_from: null, errors_from: null, ...extra,
@@ -29,5 +30,31 @@ describe('actors > message status reducer', () => {
       entry('failed', 2, { errors: [err] }),
     ]);
     expect(d).toEqual({ delivery_status: 'failed', whatsapp_status: 'failed', error: err, pricing: { billable: true, pricing_model: 'PMP', type: 'regular', category: 'marketing' } });
+  });
+
+  describe('an inbound message and a placeholder of it', () => {
+    const at = new Date(1_781_600_000_000);
+    const inbound = (): MessageDoc => ({
+      ...emptyMessage('msg_1', 'W', 'wamid.1', 'inbound', at), phone_number_id: 'P', type: 'image', kind: 'image', timestamp: at, from: '1', event_id: 'evt_m', raw: '{}',
+    });
+    const reaction = { key: 'uid:US.1', from: '1', from_user_id: 'US.1', emoji: '👍', at, event_id: 'evt_r', wamid: 'wamid.r' };
+
+    test('new messages and placeholders get a kind: the inbound its own, a placeholder `placeholder`, a system entry `system`', () => {
+      expect(emptyMessage('m', 'W', 'w', 'outbound', at)).toMatchObject({ kind: 'placeholder', placeholder: true, reactions: [] });
+      expect(emptyMessage('m', 'W', 'w', 'system', at).kind).toBe('system');
+      expect(withInboundMessage(null, inbound()).kind).toBe('image');
+    });
+
+    test('a reaction that arrived first (placeholder) and the message after: the same document as the other way round', () => {
+      const messageFirst = applyReaction(withInboundMessage(null, inbound()), reaction, at);
+      const reactionFirst = withInboundMessage(applyReaction(emptyMessage('msg_1', 'W', 'wamid.1', 'outbound', at), reaction, at), inbound());
+      expect(reactionFirst).toEqual(messageFirst);
+      expect(reactionFirst).toMatchObject({ direction: 'inbound', placeholder: false, kind: 'image', reactions: [reaction] });
+    });
+
+    test('a stored message is kept as it is (a redelivery changes nothing)', () => {
+      const stored = applyReaction(withInboundMessage(null, inbound()), reaction, at);
+      expect(withInboundMessage(stored, { ...inbound(), text: 'other' })).toBe(stored);
+    });
   });
 });

@@ -2,6 +2,7 @@
 // (one entry per distinct status) from which the delivery state is derived. Pure functions.
 import { type MessageStatusEvent } from '../../events/generated/event-types.ts';
 import { type MessageDoc, type StatusEntry } from '../../store/docs.ts';
+import { messageKind } from '../../store/message-kind.ts';
 import { compareStamps, maxDateOr, metaTimeToDate } from '../stamp.ts';
 
 export { messageIdOf } from '../../store/doc-ids.ts';
@@ -21,6 +22,7 @@ export function emptyMessage(id: string, wabaId: string, wamid: string, directio
     thread_id: null,
     phone_number_id: null,
     type: 'unknown',
+    kind: messageKind({ direction, type: 'unknown', placeholder: direction === 'outbound' }),
     text: null,
     context_id: null,
     timestamp: null,
@@ -39,7 +41,31 @@ export function emptyMessage(id: string, wabaId: string, wamid: string, directio
     recipient_id: null,
     recipient_user_id: null,
     biz_opaque_callback_data: null,
+    reactions: [],
     updated_at: receivedAt,
+  };
+}
+
+/** The fields a placeholder keeps when its message turns out to be an inbound one: what statuses and reactions
+ *  said about it (a reaction to a message can arrive before the message). */
+const KEPT_FROM_PLACEHOLDER = [
+  'status_history', 'delivery_status', 'whatsapp_status', 'error', 'pricing', 'recipient_id', 'recipient_user_id',
+  'biz_opaque_callback_data', 'reactions',
+] as const satisfies readonly (keyof MessageDoc)[];
+
+/** An inbound message's document: the stored one as it is when there is one (a redelivery changes nothing but the
+ *  stamps); a placeholder (created by a reaction or a status that arrived first) takes the message's content and
+ *  keeps what it knew, so both orders end in the same document. `message` is the document the event alone makes. */
+export function withInboundMessage(existing: MessageDoc | null, message: MessageDoc): MessageDoc {
+  if (existing === null) return message;
+  if (!existing.placeholder) return existing;
+  const kept = Object.fromEntries(KEPT_FROM_PLACEHOLDER.map((k) => [k, existing[k]])) as Pick<MessageDoc, (typeof KEPT_FROM_PLACEHOLDER)[number]>;
+  return {
+    ...message,
+    ...kept,
+    phone_number_id: message.phone_number_id ?? existing.phone_number_id,
+    reactions: existing.reactions ?? [],
+    updated_at: maxDateOr(existing.updated_at, message.updated_at),
   };
 }
 
