@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { fixtures } from '../../test/helpers/env.ts';
 import { MESSAGE_KIND_DOCS, MESSAGE_KINDS, messageKind } from './message-kind.ts';
@@ -42,5 +43,12 @@ describe('store > message kind', () => {
   test('every kind is documented, and the list has no duplicates', () => {
     expect(Object.keys(MESSAGE_KIND_DOCS).sort()).toEqual([...MESSAGE_KINDS].sort());
     expect(new Set(MESSAGE_KINDS).size).toBe(MESSAGE_KINDS.length);
+  });
+
+  test('the README lists every kind, and only those', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const table = readme.slice(readme.indexOf('| `kind` | the message |')).split('\n\n')[0]!;
+    const listed = table.split('\n').slice(2).flatMap((row) => [...(row.split('|')[1] ?? '').matchAll(/`([a-z_]+)`/g)].map((m) => m[1]));
+    expect(listed.sort()).toEqual([...MESSAGE_KINDS].sort());
   });
 });
