@@ -11,11 +11,12 @@ import { type EventType } from '../events/topics.ts';
 import { type ConsentEntry, type ContactDoc, type ThreadDoc } from '../store/docs.ts';
 import { applyAccountUpdate, emptyWabaState } from './account/reduce.ts';
 import {
-  aliasesOf, applyConsent, applySighting, keywordConsent, mergeContacts, withThread, withThreadsRenamed, type Identity,
+  aliasesOf, applyConsent, applyInboundSeen, applyProfile, applySighting, applyReviewFlag, applyUnreachable, isStopNearMiss, keywordConsent, UNREACHABLE_CODES, mergeContacts, withThread, withThreadsRenamed, type Identity,
 } from './contact/reduce.ts';
 import { applyReaction, reactionOf } from './message/reactions.ts';
 import { applyStatus, emptyMessage, messageIdOf, withInboundMessage } from './message/reduce.ts';
 import { messageKind } from '../store/message-kind.ts';
+import { consentScope } from '../store/contact-state.ts';
 import { type Session } from './session.ts';
 import { maxDateOr, metaTimeToDate } from './stamp.ts';
 import {
@@ -96,14 +97,17 @@ async function recordConsent(
       phone_number_id: where.phoneNumberId,
       type: `consent.${entry.value}`,
       kind: 'consent',
-      text: where.detail ?? `${entry.value === 'stop' ? 'Opted out' : 'Opted back in'} (${entry.source})`,
+      text: where.detail ?? `${entry.value === 'stop' ? 'Opted out' : 'Opted back in'}${consentScope(entry) === 'marketing' ? ' of marketing messages' : ''} (${entry.source})`,
       timestamp: entry.at,
       event_id: entry.event_id,
       updated_at: maxDateOr(existing?.updated_at ?? where.receivedAt, where.receivedAt),
     });
   }
-  if (updated.opted_out_at !== null) {
-    s.skipRecipients({ wabaId: where.wabaId, aliases: updated.aliases, reason: `opted_out:${entry.source}`, at: updated.opted_out_at });
+  // Pending broadcast recipients: a global opt-out skips every one, a marketing opt-out those of marketing broadcasts.
+  const scope = consentScope(entry);
+  const stoppedAt = scope === 'all' ? updated.opted_out_at : updated.marketing_opted_out_at ?? null;
+  if (stoppedAt !== null) {
+    s.skipRecipients({ wabaId: where.wabaId, aliases: updated.aliases, reason: `${scope === 'all' ? 'opted_out' : 'marketing_opted_out'}:${entry.source}`, at: stoppedAt, marketingOnly: scope === 'marketing' });
   }
 }
 
@@ -128,6 +132,7 @@ async function inbound(s: Session, e: MessageInboundEvent): Promise<void> {
       name: e.contact?.name ?? null,
       username: e.contact?.username ?? null,
     });
+    contact = applyInboundSeen(contact, { at: sentAt, event_id: e.event_id });
     s.put('contact', contact);
   }
   const id = messageIdOf(e.waba_id, e.wamid);
@@ -162,11 +167,15 @@ async function inbound(s: Session, e: MessageInboundEvent): Promise<void> {
     const target = (await s.get('message', targetId)) ?? emptyMessage(targetId, e.waba_id, reaction.target, 'outbound', receivedAt);
     s.put('message', applyReaction(target, reaction.entry, receivedAt));
   }
+  if (e.message_type === 'text' && isStopNearMiss(e.text_body)) {
+    contact = applyReviewFlag(contact, { reason: 'stop_keyword_near_miss', text: e.text_body ?? '', wamid: e.wamid, at: sentAt, event_id: e.event_id });
+    s.put('contact', contact);
+  }
   const keyword = e.message_type === 'text' ? keywordConsent(e.text_body) : null;
   if (keyword) {
     await recordConsent(
       s, contact,
-      { event_id: `${e.event_id}:keyword`, at: sentAt, value: keyword, source: 'keyword', category: null },
+      { event_id: `${e.event_id}:keyword`, at: sentAt, value: keyword, source: 'keyword', scope: 'all', category: null },
       { wabaId: e.waba_id, phoneNumberId: e.phone_number_id, receivedAt, detail: `"${e.text_body?.trim()}" typed in the chat` },
     );
   }
@@ -179,17 +188,51 @@ async function status(s: Session, e: MessageStatusEvent): Promise<void> {
   const id = messageIdOf(e.waba_id, e.wamid);
   const doc = (await s.get('message', id)) ?? emptyMessage(id, e.waba_id, e.wamid, 'outbound', new Date(e.received_at));
   s.put('message', applyStatus(doc, e));
+  await recipient(s, e);
 }
+
+/** The status's recipient as a contact (linked or created, so an unreachable recipient is visible): the profile of
+ *  its contacts block, a failure that means it cannot be reached, and a 131050 failure as a marketing opt-out. */
+async function recipient(s: Session, e: MessageStatusEvent): Promise<void> {
+  if (e.recipient_type === 'group') return; // a group is not a contact
+  const aliases = recipientAliases(e);
+  if (aliases.length === 0) return;
+  const receivedAt = new Date(e.received_at);
+  const stamp = { at: at(e.meta_timestamp, e.received_at), event_id: e.event_id };
+  let contact = await resolveContact(s, e.waba_id, aliases, receivedAt);
+  if (e.contact) contact = applyProfile(contact, stamp, e.contact);
+  const codes = e.status === 'failed' ? e.errors.map((x) => Number(x.code)) : [];
+  const unreachable = e.errors.find((x) => UNREACHABLE_CODES.has(Number(x.code)));
+  if (e.status === 'failed' && unreachable) {
+    contact = applyUnreachable(contact, { code: unreachable.code, title: unreachable.title, wamid: e.wamid, ...stamp });
+  }
+  s.put('contact', contact);
+  if (codes.includes(131050)) {
+    // Meta refused a marketing template because the user stopped marketing messages: the opt-out holds even when
+    // the user_preferences webhook was missed (docs/meta-webhooks.md §8.1).
+    await recordConsent(
+      s, contact,
+      { event_id: `${e.event_id}:131050`, at: stamp.at, value: 'stop', source: 'status_131050', scope: 'marketing', category: 'marketing_messages' },
+      { wabaId: e.waba_id, phoneNumberId: e.phone_number_id, receivedAt, detail: 'A marketing message failed with 131050: the user stopped marketing messages' },
+    );
+  }
+}
+
+const recipientAliases = (e: MessageStatusEvent) => aliasesOf(
+  { wa_id: e.recipient_id, user_id: e.recipient_user_id, parent_user_id: e.recipient_parent_user_id },
+  { wa_id: e.contact?.wa_id, user_id: e.contact?.user_id, parent_user_id: e.contact?.parent_user_id },
+);
 
 async function consent(s: Session, e: ConsentEventEvent): Promise<void> {
   if (e.value !== 'stop' && e.value !== 'resume') throw unapplicable(`consent value "${e.value}" is neither stop nor resume`);
   const aliases = aliasesOf({ wa_id: e.wa_id, user_id: e.user_id, parent_user_id: e.parent_user_id });
   if (aliases.length === 0) throw unapplicable('consent event without a user (no wa_id or user_id)');
   const receivedAt = new Date(e.received_at);
-  const contact = await resolveContact(s, e.waba_id, aliases, receivedAt);
+  const stamp = { at: at(e.meta_timestamp, e.received_at), event_id: e.event_id };
+  const contact = applyProfile(await resolveContact(s, e.waba_id, aliases, receivedAt), stamp, e.contact ?? {});
   await recordConsent(
     s, contact,
-    { event_id: e.event_id, at: at(e.meta_timestamp, e.received_at), value: e.value, source: 'user_preferences', category: e.category },
+    { event_id: e.event_id, at: at(e.meta_timestamp, e.received_at), value: e.value, source: 'user_preferences', scope: 'marketing', category: e.category },
     { wabaId: e.waba_id, phoneNumberId: e.phone_number_id, receivedAt, detail: e.detail },
   );
 }
@@ -238,6 +281,7 @@ export type Rejected = { index: number; error: AppError };
 function aliasesNamed(d: DecodedEvent): string[] {
   switch (d.type) {
     case 'message.inbound': return aliasesOf({ wa_id: d.event.from, user_id: d.event.from_user_id }, { wa_id: d.event.contact?.wa_id, user_id: d.event.contact?.user_id });
+    case 'message.status': return d.event.recipient_type === 'group' ? [] : recipientAliases(d.event);
     case 'consent.event': return aliasesOf({ wa_id: d.event.wa_id, user_id: d.event.user_id });
     case 'identity.change': return aliasesOf({ wa_id: d.event.wa_id, user_id: d.event.previous_user_id }, { wa_id: d.event.new_wa_id, user_id: d.event.current_user_id });
     default: return [];

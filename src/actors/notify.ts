@@ -11,6 +11,8 @@ import { templateView } from '../views/template.ts';
 import { threadView } from '../views/thread.ts';
 import { type DecodedEvent } from './apply.ts';
 import { type Session } from './session.ts';
+import { consentScope } from '../store/contact-state.ts';
+import { type ContactDoc } from '../store/docs.ts';
 
 const note = (category: Category, d: DecodedEvent, data: Record<string, unknown>): Notification => ({
   id: deterministicId('evt', category, d.event.event_id),
@@ -19,6 +21,14 @@ const note = (category: Category, d: DecodedEvent, data: Record<string, unknown>
   created_at: new Date(d.event.received_at).toISOString(),
   data,
 });
+
+/** The consent change an event implied (a typed STOP, a 131050 failure), as its own consent.event notification. */
+function derivedConsent(d: DecodedEvent, c: ContactDoc, entryId: string): Notification[] {
+  const e = c.consent.find((x) => x.event_id === entryId);
+  if (!e) return [];
+  const data = { value: e.value, scope: consentScope(e), source: e.source, at: e.at.toISOString(), contact: contactView(c) };
+  return [{ ...note('consent.event', d, data), id: deterministicId('evt', 'consent.event', e.event_id) }];
+}
 
 /** Notifications for the applied events of a batch, in event order (after Session.flush). */
 export async function notificationsOf(s: Session, applied: readonly DecodedEvent[]): Promise<Notification[]> {
@@ -31,15 +41,17 @@ export async function notificationsOf(s: Session, applied: readonly DecodedEvent
         if (m && t) out.push(note('message.inbound', d, { message: messageView(m), thread: threadView(t) }));
         // A typed STOP / START is also a consent change.
         const c = t ? await s.get('contact', t.contact_id) : null;
-        const keyword = c?.consent.find((e) => e.event_id === `${d.event.event_id}:keyword`);
-        if (c && keyword) {
-          out.push({ ...note('consent.event', d, { value: keyword.value, source: keyword.source, at: keyword.at.toISOString(), contact: contactView(c) }), id: deterministicId('evt', 'consent.event', keyword.event_id) });
-        }
+        if (c) out.push(...derivedConsent(d, c, `${d.event.event_id}:keyword`));
         break;
       }
       case 'message.status': {
         const m = await s.get('message', messageIdOf(d.event.waba_id, d.event.wamid));
         if (m) out.push(note('message.status', d, { status: d.event.status, notification: notificationView(m) }));
+        // A 131050 failure is also a marketing opt-out.
+        if (d.event.status === 'failed') {
+          const [c] = await s.contactsByAliases(d.event.waba_id, aliasesOf({ wa_id: d.event.recipient_id, user_id: d.event.recipient_user_id }));
+          if (c) out.push(...derivedConsent(d, c, `${d.event.event_id}:131050`));
+        }
         break;
       }
       case 'template.status':
@@ -54,7 +66,7 @@ export async function notificationsOf(s: Session, applied: readonly DecodedEvent
       }
       case 'consent.event': {
         const [c] = await s.contactsByAliases(d.event.waba_id, aliasesOf({ wa_id: d.event.wa_id, user_id: d.event.user_id }));
-        if (c) out.push(note('consent.event', d, { value: d.event.value, source: 'user_preferences', category: d.event.category, contact: contactView(c) }));
+        if (c) out.push(note('consent.event', d, { value: d.event.value, scope: 'marketing', source: 'user_preferences', category: d.event.category, contact: contactView(c) }));
         break;
       }
       default:

@@ -22,7 +22,8 @@ export type WriteSet = {
   /** Messages moved from one thread to another (contacts that turned out to be one person). */
   repointMessages: { from: string; to: string }[];
   /** Pending broadcast recipients of an opted-out contact become skipped. */
-  skipRecipients: { wabaId: string; aliases: string[]; reason: string; at: Date }[];
+  /** Pending broadcast recipients to skip after an opt-out; `marketingOnly`: only those of marketing broadcasts. */
+  skipRecipients: { wabaId: string; aliases: string[]; reason: string; at: Date; marketingOnly: boolean }[];
   /** The version (`_v`) each replaced or deleted document had when the batch read it (0: written before versions
    *  existed). A write applies only while the store still holds that version: the fence that keeps a member that
    *  lost its partition mid-batch from overwriting what the new owner wrote. Inserts are fenced by the _id itself. */

@@ -23,7 +23,8 @@ export type ActorWriteSet = {
   replaces: { [C in Name]: readonly ActorDocs[C][] };
   deletes: Record<Name, string[]>;
   repointMessages: { from: string; to: string }[];
-  skipRecipients: { wabaId: string; aliases: string[]; reason: string; at: Date }[];
+  /** Pending broadcast recipients to skip after an opt-out; `marketingOnly`: only those of marketing broadcasts. */
+  skipRecipients: { wabaId: string; aliases: string[]; reason: string; at: Date; marketingOnly: boolean }[];
   versions: { [C in Name]: ReadonlyMap<string, number> };
 };
 
@@ -143,7 +144,11 @@ export function createActorStore(db: Db, clock: Clock = systemClock) {
         const waIds = s.aliases.filter((a) => a.startsWith('wa:')).map((a) => a.slice(3));
         const userIds = s.aliases.filter((a) => a.startsWith('uid:')).map((a) => a.slice(4));
         await recipients.updateMany(
-          { waba_id: s.wabaId, status: 'pending', $or: [{ wa_id: { $in: waIds } }, { user_id: { $in: userIds } }] },
+          {
+            waba_id: s.wabaId, status: 'pending', $or: [{ wa_id: { $in: waIds } }, { user_id: { $in: userIds } }],
+            // A marketing opt-out leaves utility and authentication broadcasts alone (no category: marketing).
+            ...(s.marketingOnly ? { template_category: { $nin: NOT_MARKETING } } : {}),
+          },
           { $set: { status: 'skipped', skip_reason: s.reason, skipped_at: s.at, changed_at: changedAt } },
         );
       }
@@ -151,5 +156,8 @@ export function createActorStore(db: Db, clock: Clock = systemClock) {
     },
   };
 }
+
+/** Template categories a marketing opt-out does not refuse. */
+const NOT_MARKETING = ['UTILITY', 'AUTHENTICATION'];
 
 export type ActorStoreImpl = ReturnType<typeof createActorStore>;

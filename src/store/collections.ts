@@ -11,6 +11,8 @@ export const COLLECTIONS = {
   message: 'ec_message',
   contact: 'ec_contact',
   contactAlias: 'ec_contact_alias',
+  /** Review flags a person cleared through the API (the contact document itself belongs to the actors). */
+  reviewClear: 'ec_review_clear',
   template: 'ec_template',
   wabaState: 'ec_waba_state',
   broadcastRecipient: 'ec_broadcast_recipient',
@@ -32,6 +34,7 @@ export const INDEXES: Readonly<Record<keyof typeof COLLECTIONS, readonly IndexDe
   message: [{ key: { thread_id: 1, timestamp: 1 }, name: 'by_thread_time' }],
   contact: [{ key: { waba_id: 1, aliases: 1 }, name: 'by_alias' }],
   contactAlias: [],
+  reviewClear: [],
   template: [{ key: { waba_id: 1, template_id: 1 }, name: 'by_template_id' }],
   wabaState: [],
   broadcastRecipient: [

@@ -1,4 +1,6 @@
-// Reads of ec_contact for the REST API: by EchoCue id, or by a wa_id or BSUID through the alias index.
+// Reads of ec_contact for the REST API: by EchoCue id, or by a wa_id or BSUID through the alias index; and the one
+// thing the API records about a contact, a person clearing its review flag (ec_review_clear, keyed by the flagging
+// event, so the actors keep sole ownership of the contact document).
 import { type Db } from 'mongodb';
 import { COLLECTIONS } from './collections.ts';
 import { aliasDocId, userAlias, waAlias } from './doc-ids.ts';
@@ -8,7 +10,20 @@ import { firstById } from './scope.ts';
 export function createContactReads(db: Db) {
   const contacts = db.collection<ContactDoc>(COLLECTIONS.contact);
   const aliases = db.collection<{ _id: string; contact_id: string }>(COLLECTIONS.contactAlias);
+  const cleared = db.collection<{ _id: string; waba_id: string; event_id: string; cleared_at: Date }>(COLLECTIONS.reviewClear);
+  const clearId = (c: ContactDoc) => (c.needs_review ? `${c.waba_id}|${c.needs_review.event_id}` : null);
   return {
+    /** Whether the contact's current review flag was cleared by a person (false when it has none). */
+    async reviewCleared(c: ContactDoc): Promise<boolean> {
+      const id = clearId(c);
+      return id !== null && (await cleared.findOne({ _id: id })) !== null;
+    },
+    /** Clears the contact's current review flag; a newer flag (a later message) shows again. Idempotent. */
+    async clearReview(c: ContactDoc, at: Date): Promise<void> {
+      const id = clearId(c);
+      if (id === null) return;
+      await cleared.updateOne({ _id: id }, { $setOnInsert: { waba_id: c.waba_id, event_id: c.needs_review!.event_id, cleared_at: at } }, { upsert: true });
+    },
     /** `id` is an EchoCue contact id (con_...), a wa_id or a business-scoped user id. With several WABAs the
      *  same person is one contact per WABA: the most recently changed one is returned. */
     async byIdOrAlias(wabaIds: readonly string[], id: string): Promise<ContactDoc | null> {

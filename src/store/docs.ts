@@ -29,16 +29,33 @@ export type ContactDoc = StoreStamped & {
   consent: ConsentEntry[];
   /** The contact's threads (one per business phone number): the actors find them from here, by id. */
   thread_ids: string[];
-  /** Set while the newest consent entry is a stop (either source); null otherwise. */
+  /** Opted out of everything (a stop keyword typed in the chat): set while the newest entry of scope `all` is a
+   *  stop; null otherwise. No message of any kind may be sent. */
   opted_out_at: Date | null;
+  /** Opted out of marketing only (Meta's user_preferences stop, or a status failing with 131050): set while the
+   *  newest entry of scope `marketing` is a stop. Utility templates and replies inside the window may still go. */
+  marketing_opted_out_at?: Date | null;
+  /** The newest failure of a message to this contact that means it cannot be reached (131026 and the like). */
+  unreachable?: ({ code: number | string | null; title: string | null; wamid: string } & Stamp) | null;
+  /** The newest inbound message from the contact (Meta time): a contact that wrote after the failure is reachable. */
+  last_inbound?: Stamp | null;
+  /** The newest message that looks like an opt-out but is not exactly one ("stop sending me promos", "don't stop"):
+   *  not applied, left to a person. Cleared through the API (ec_review_clear), not here. */
+  needs_review?: ({ reason: 'stop_keyword_near_miss'; text: string; wamid: string } & Stamp) | null;
   updated_at: Date;
 };
+
+/** What a consent entry is about. Entries stored before the two levels have no scope: see consentScope. */
+export type ConsentScope = 'all' | 'marketing';
 
 export type ConsentEntry = {
   event_id: string;
   at: Date;
   value: 'stop' | 'resume';
-  source: 'user_preferences' | 'keyword';
+  /** keyword: typed in the chat; user_preferences: Meta's marketing setting; status_131050: a marketing message
+   *  failed because the user stopped marketing messages. */
+  source: 'user_preferences' | 'keyword' | 'status_131050';
+  scope?: ConsentScope;
   category: string | null;
 };
 
@@ -47,7 +64,7 @@ export type ThreadDoc = StoreStamped & {
   waba_id: string;
   phone_number_id: string | null;
   contact_id: string;
-  contact: { wa_id: string | null; user_id: string | null; name: string | null; username: string | null; opted_out_at: Date | null };
+  contact: { wa_id: string | null; user_id: string | null; name: string | null; username: string | null; opted_out_at: Date | null; marketing_opted_out_at?: Date | null };
   last_message_at: Date | null;
   last_inbound_at: Date | null;
   /** 24-hour customer service window: newest user-initiated message + 24 h. */
@@ -177,6 +194,9 @@ export type BroadcastRecipientDoc = StoreStamped & {
   wamid: string | null;
   /** Written by the sending side (pending, or failed when Meta refused the send) and by the actors (skipped). */
   status: string;
+  /** The broadcast's template category (MARKETING, UTILITY, AUTHENTICATION), written by the sending side: a marketing
+   *  opt-out skips only recipients of MARKETING broadcasts; absent: treated as marketing (the cautious reading). */
+  template_category?: string | null;
   skip_reason: string | null;
   skipped_at: Date | null;
 };

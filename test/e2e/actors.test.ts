@@ -204,7 +204,7 @@ describe('actors > end to end through ingest and the real store', () => {
   });
 
   describe('consent.event', () => {
-    test('user_preferences stop: opted out, a system entry on the thread, pending broadcasts skipped; resume clears it', async () => {
+    test('user_preferences stop: opted out of marketing only, a system entry on the thread, pending broadcasts skipped; resume clears it', async () => {
       await db.collection('ec_broadcast_recipient').insertMany([
         { _id: 'r1' as never, broadcast_id: 'b1', waba_id: A, wa_id: '15550199002', user_id: null, status: 'pending', skip_reason: null, skipped_at: null },
         { _id: 'r2' as never, broadcast_id: 'b1', waba_id: A, wa_id: null, user_id: 'US.71529384061728394056', status: 'pending', skip_reason: null, skipped_at: null },
@@ -214,16 +214,17 @@ describe('actors > end to end through ingest and the real store', () => {
       expect((await postFixture(system.url, fixture('user-preferences.stop.json'))).status).toBe(200);
       await settle();
       const diego = await one('ec_contact', { aliases: 'wa:15550199002' });
-      expect(diego['opted_out_at']).toEqual(new Date(1781523000_000));
+      expect(diego).toMatchObject({ opted_out_at: null, marketing_opted_out_at: new Date(1781523000_000) });
       const thread = await one('ec_thread', { contact_id: diego['_id'] });
-      expect(thread['contact']['opted_out_at']).toEqual(new Date(1781523000_000));
+      expect(thread['contact']).toMatchObject({ opted_out_at: null, marketing_opted_out_at: new Date(1781523000_000) });
       expect(await one('ec_message', { thread_id: thread['_id'], direction: 'system' })).toMatchObject({ type: 'consent.stop', text: 'User requested to stop marketing messages' });
       const recipients = Object.fromEntries((await db.collection('ec_broadcast_recipient').find().toArray()).map((r) => [String(r['_id']), [r['status'], r['skip_reason']]]));
-      expect(recipients).toEqual({ r1: ['skipped', 'opted_out:user_preferences'], r2: ['skipped', 'opted_out:user_preferences'], r3: ['sent', null], r4: ['pending', null] });
+      // No template_category recorded: treated as marketing, so skipped.
+      expect(recipients).toEqual({ r1: ['skipped', 'marketing_opted_out:user_preferences'], r2: ['skipped', 'marketing_opted_out:user_preferences'], r3: ['sent', null], r4: ['pending', null] });
 
       expect((await postFixture(system.url, fixture('user-preferences.resume.json'))).status).toBe(200);
       await settle();
-      expect(await one('ec_contact', { aliases: 'wa:15550199002' })).toMatchObject({ opted_out_at: null });
+      expect(await one('ec_contact', { aliases: 'wa:15550199002' })).toMatchObject({ opted_out_at: null, marketing_opted_out_at: null });
     });
 
     test('an inbound STOP (whole message, any case) opts out; "stop please" does not; START resumes', async () => {

@@ -173,11 +173,16 @@ describe('REST API for pollers', () => {
     expect(byQuality.json.data.map((t: any) => t.template_id)).toEqual([TEMPLATE_B]);
   });
 
-  test('contact/{id}: by wa_id, business-scoped user id or EchoCue id, with opted_out_at', async () => {
+  test('contact/{id}: by wa_id, business-scoped user id or EchoCue id, with both opt-out levels', async () => {
     const byWa = await get(`/api/contact/${DIEGO.wa_id}`, keys.A);
     expect(byWa.status).toBe(200);
-    expect(byWa.json).toMatchObject({ wa_id: DIEGO.wa_id, user_id: DIEGO.user_id, opted_out_at: iso(1781523000) });
-    expect(byWa.json.consent).toEqual([{ at: iso(1781523000), value: 'stop', source: 'user_preferences', category: 'marketing_messages' }]);
+    expect(byWa.json).toMatchObject({ wa_id: DIEGO.wa_id, user_id: DIEGO.user_id, opted_out_at: null, marketing_opted_out_at: iso(1781523000), needs_review: null });
+    expect(byWa.json.consent).toEqual([{ at: iso(1781523000), value: 'stop', scope: 'marketing', source: 'user_preferences', category: 'marketing_messages' }]);
+    // Nothing to review: clearing is harmless and answers the contact as it is.
+    const cleared = await api.call('POST', `${system.url}/api/contact/${DIEGO.wa_id}/review/clear`, { key: keys.A });
+    expect(cleared.status).toBe(200);
+    expect(cleared.json).toMatchObject({ id: byWa.json.id, needs_review: null });
+    expect((await api.call('POST', `${system.url}/api/contact/${DIEGO.wa_id}/review/clear`, { key: keys.B })).status).toBe(404); // another tenant
     expect((await get(`/api/contact/${DIEGO.user_id}`, keys.A)).json).toEqual(byWa.json);
     expect((await get(`/api/contact/${byWa.json.id}`, keys.A)).json).toEqual(byWa.json);
   });
@@ -206,7 +211,7 @@ describe('REST API for pollers', () => {
     expect(pages[0]!.json.counts).toEqual({ total: 4, pending: 1, sent: 0, delivered: 0, read: 1, failed: 1, skipped: 1 });
     expect(Object.fromEntries(items.map((r) => [r['id'], r['status']]))).toEqual({ rcp_1: 'read', rcp_2: 'failed', rcp_3: 'skipped', rcp_4: 'pending' });
     expect(items.find((r) => r['id'] === 'rcp_2')!['error']).toMatchObject({ code: 131026 });
-    expect(items.find((r) => r['id'] === 'rcp_3')!['skip_reason']).toBe('opted_out:user_preferences');
+    expect(items.find((r) => r['id'] === 'rcp_3')!['skip_reason']).toBe('marketing_opted_out:user_preferences');
     expect((await get('/api/broadcast/bc_unknown', keys.A)).status).toBe(404);
   });
 
@@ -298,7 +303,7 @@ describe('REST API for pollers', () => {
     await waitForActors(env.config);
     const contactAfter = await get(`/api/contact/${DIEGO.wa_id}`, keys.A, { 'if-none-match': contactBefore.headers.get('etag')! });
     expect(contactAfter.status).toBe(200);
-    expect(contactAfter.json.opted_out_at).toBeNull();
+    expect(contactAfter.json).toMatchObject({ opted_out_at: null, marketing_opted_out_at: null });
     const diegoThreads = await get(`/api/thread/list?updated_since=${contactBefore.json.updated_at}`, keys.A);
     expect(diegoThreads.json.data.map((t: any) => t.contact.wa_id)).toContain(DIEGO.wa_id);
   });

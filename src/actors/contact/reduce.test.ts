@@ -1,5 +1,10 @@
 import { describe, expect, test } from 'vitest';
-import { aliasesOf, applyConsent, applySighting, contactIdOf, keywordConsent, mergeContacts } from './reduce.ts';
+import fc from 'fast-check';
+import { currentUnreachable } from '../../store/contact-state.ts';
+import { type ConsentEntry, type ContactDoc } from '../../store/docs.ts';
+import {
+  aliasesOf, applyConsent, applyInboundSeen, applyProfile, applyReviewFlag, applySighting, applyUnreachable, contactIdOf, isStopNearMiss, keywordConsent, mergeContacts,
+} from './reduce.ts';
 
 const at = (s: number) => new Date(s * 1000);
 
@@ -28,12 +33,69 @@ describe('actors > contact reducer', () => {
     }
   });
 
-  test('the newest consent entry decides, whatever order they arrive in', () => {
+  test('two levels: a keyword stop is global, user_preferences and 131050 only marketing; each resumes by its own kind', () => {
     const base = mergeContacts('w', [], ['wa:1'], at(1));
-    const stop = { event_id: 'a', at: at(10), value: 'stop' as const, source: 'user_preferences' as const, category: 'marketing_messages' };
-    const resume = { event_id: 'b', at: at(20), value: 'resume' as const, source: 'keyword' as const, category: null };
-    expect(applyConsent(applyConsent(base, stop, at(1)), resume, at(1)).opted_out_at).toBeNull();
-    expect(applyConsent(applyConsent(base, resume, at(1)), stop, at(1)).opted_out_at).toBeNull();
-    expect(applyConsent(applyConsent(base, stop, at(1)), stop, at(1)).consent).toHaveLength(1);
+    const kw = (id: string, t: number, value: 'stop' | 'resume'): ConsentEntry => ({ event_id: id, at: at(t), value, source: 'keyword', scope: 'all', category: null });
+    const pref = (id: string, t: number, value: 'stop' | 'resume'): ConsentEntry => ({ event_id: id, at: at(t), value, source: 'user_preferences', scope: 'marketing', category: 'marketing_messages' });
+    const failed131050: ConsentEntry = { event_id: 'f', at: at(30), value: 'stop', source: 'status_131050', scope: 'marketing', category: 'marketing_messages' };
+    const apply = (entries: ConsentEntry[]) => entries.reduce((d, e) => applyConsent(d, e, at(1)), base);
+    expect(apply([pref('a', 10, 'stop')])).toMatchObject({ opted_out_at: null, marketing_opted_out_at: at(10) });
+    expect(apply([kw('a', 10, 'stop')])).toMatchObject({ opted_out_at: at(10), marketing_opted_out_at: null });
+    // A resume keyword does not undo a marketing stop; a user_preferences resume does not undo a keyword stop.
+    expect(apply([pref('a', 10, 'stop'), kw('b', 20, 'resume')])).toMatchObject({ opted_out_at: null, marketing_opted_out_at: at(10) });
+    expect(apply([kw('a', 10, 'stop'), pref('b', 20, 'resume')])).toMatchObject({ opted_out_at: at(10), marketing_opted_out_at: null });
+    expect(apply([pref('a', 10, 'stop'), pref('b', 20, 'resume'), failed131050])).toMatchObject({ marketing_opted_out_at: at(30) });
+    // Entries stored before the levels (no scope) read as before: keyword global, user_preferences marketing.
+    const old = { event_id: 'o', at: at(5), value: 'stop' as const, source: 'user_preferences' as const, category: 'marketing_messages' };
+    expect(apply([old])).toMatchObject({ opted_out_at: null, marketing_opted_out_at: at(5) });
+    // Any order, any duplication: one result.
+    const all = [kw('k1', 10, 'stop'), pref('p1', 15, 'stop'), kw('k2', 20, 'resume'), pref('p2', 25, 'resume'), failed131050];
+    const expected = apply(all);
+    expect(expected).toMatchObject({ opted_out_at: null, marketing_opted_out_at: at(30) });
+    fc.assert(fc.property(fc.shuffledSubarray(all, { minLength: all.length, maxLength: all.length }), fc.array(fc.nat(all.length - 1), { maxLength: 5 }), (order, dups) => {
+      expect(apply([...order, ...dups.map((i) => all[i]!)])).toEqual(expected);
+    }));
+  });
+
+  test('a status\'s contacts block fills and updates the profile when newer, and never blanks it', () => {
+    const base = applySighting(mergeContacts('w', [], ['wa:1'], at(1)), { stamp: { at: at(10), event_id: 'm' }, receivedAt: at(1), wa_id: '1', name: 'Ana', username: 'ana' });
+    expect(applyProfile(base, { at: at(20), event_id: 's' }, { name: null, username: null })).toBe(base);
+    expect(applyProfile(base, { at: at(20), event_id: 's' }, { name: 'Ana B.' })).toMatchObject({ name: 'Ana B.', username: 'ana' });
+    expect(applyProfile(base, { at: at(5), event_id: 's' }, { name: 'Older' })).toMatchObject({ name: 'Ana' });
+  });
+
+  test('unreachable: the newest failure holds until the contact writes after it, in any order', () => {
+    const base = mergeContacts('w', [], ['wa:1'], at(1));
+    const failure = (t: number, id: string) => ({ code: 131026, title: 'Message undeliverable', wamid: `wamid.${id}`, at: at(t), event_id: id });
+    const steps: ((d: ContactDoc) => ContactDoc)[] = [
+      (d) => applyUnreachable(d, failure(10, 'f1')),
+      (d) => applyInboundSeen(d, { at: at(20), event_id: 'in' }),
+      (d) => applyUnreachable(d, failure(30, 'f2')),
+    ];
+    const expected = steps.reduce((d, f) => f(d), base);
+    expect(currentUnreachable(expected)).toMatchObject({ wamid: 'wamid.f2', at: at(30) });
+    for (const order of [[2, 1, 0], [1, 2, 0], [0, 2, 1]]) expect(order.reduce((d, i) => steps[i]!(d), base)).toEqual(expected);
+    expect(currentUnreachable(steps[1]!(steps[0]!(base)))).toBeNull(); // wrote after the first failure
+    expect(currentUnreachable(base)).toBeNull();
+  });
+  test.each([
+    // keyword plus words, keyword inside a sentence, keyword with a negation, other languages' punctuation
+    ['stop please', true], ['Please unsubscribe me.', true], ["don't stop the reminders", true], ['STOP sending promos!!', true],
+    ['I will not stop', true], ['¿stop?', true], ['STOP', false], ['unsubscribe', false], ['stopwatch broken', false], ['nonstop', false],
+    ['hello', false], [null, false],
+  ])('near miss %j -> %s (never an opt-out by itself)', (text, expected) => {
+    expect(isStopNearMiss(text)).toBe(expected);
+    if (expected) expect(keywordConsent(text)).toBeNull();
+  });
+
+  test('the newest near miss is the review flag, in any order; merging keeps it', () => {
+    const base = mergeContacts('w', [], ['wa:1'], at(1));
+    const flag = (t: number, id: string) => ({ reason: 'stop_keyword_near_miss' as const, text: `stop ${id}`, wamid: `wamid.${id}`, at: at(t), event_id: id });
+    const a = applyReviewFlag(applyReviewFlag(base, flag(10, 'a')), flag(20, 'b'));
+    expect(applyReviewFlag(applyReviewFlag(base, flag(20, 'b')), flag(10, 'a'))).toEqual(a);
+    expect(a.needs_review).toMatchObject({ wamid: 'wamid.b' });
+    expect(applyReviewFlag(a, flag(20, 'b'))).toBe(a);
+    const other = mergeContacts('w', [], ['uid:US.1'], at(1));
+    expect(mergeContacts('w', [other, a], [], at(1)).needs_review).toMatchObject({ wamid: 'wamid.b' });
   });
 });

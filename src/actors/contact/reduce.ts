@@ -2,7 +2,8 @@
 // Pure functions; the identity of a contact is a function of its alias set alone, so any order of events that
 // links the same aliases ends in the same document (docs/decisions/0005-actors.md).
 import { contactIdOf, parentUserAlias, userAlias, waAlias } from '../../store/doc-ids.ts';
-import { type ConsentEntry, type ContactDoc, type Stamp } from '../../store/docs.ts';
+import { consentScope } from '../../store/contact-state.ts';
+import { type ConsentEntry, type ConsentScope, type ContactDoc, type Stamp } from '../../store/docs.ts';
 import { compareStamps, isNewer, maxDateOr } from '../stamp.ts';
 
 export type Identity = { wa_id?: string | null; user_id?: string | null; parent_user_id?: string | null };
@@ -19,12 +20,17 @@ export function aliasesOf(...ids: Identity[]): string[] {
 
 export { contactIdOf };
 
+/** When the newest entry of a scope is a stop, its time; else null. */
+function stoppedAt(consent: readonly ConsentEntry[], scope: ConsentScope): Date | null {
+  const newest = consent.filter((e) => consentScope(e) === scope).at(-1);
+  return newest && newest.value === 'stop' ? newest.at : null;
+}
+
 function withConsent(doc: ContactDoc, entries: readonly ConsentEntry[]): ContactDoc {
   const byId = new Map(doc.consent.map((e) => [e.event_id, e]));
   for (const e of entries) byId.set(e.event_id, e);
   const consent = [...byId.values()].sort(compareStamps);
-  const newest = consent[consent.length - 1];
-  return { ...doc, consent, opted_out_at: newest && newest.value === 'stop' ? newest.at : null };
+  return { ...doc, consent, opted_out_at: stoppedAt(consent, 'all'), marketing_opted_out_at: stoppedAt(consent, 'marketing') };
 }
 
 function pick<T>(a: { v: T; s: Stamp | null }, b: { v: T; s: Stamp | null }): { v: T; s: Stamp | null } {
@@ -48,6 +54,10 @@ export function mergeContacts(wabaId: string, docs: readonly ContactDoc[], newAl
     consent: [],
     thread_ids: [],
     opted_out_at: null,
+    marketing_opted_out_at: null,
+    unreachable: null,
+    last_inbound: null,
+    needs_review: null,
     updated_at: updatedAt,
   };
   for (const d of docs) {
@@ -65,6 +75,9 @@ export function mergeContacts(wabaId: string, docs: readonly ContactDoc[], newAl
         username: prof.v[1],
         profile_stamp: prof.s,
         thread_ids: [...new Set([...merged.thread_ids, ...d.thread_ids])].sort(),
+        unreachable: newest(merged.unreachable ?? null, d.unreachable ?? null),
+        last_inbound: newest(merged.last_inbound ?? null, d.last_inbound ?? null),
+        needs_review: newest(merged.needs_review ?? null, d.needs_review ?? null),
         updated_at: maxDateOr(merged.updated_at, d.updated_at),
       },
       d.consent,
@@ -93,6 +106,36 @@ export function applySighting(doc: ContactDoc, s: Sighting): ContactDoc {
   return next;
 }
 
+/** The newer of two stamped values (either may be absent). */
+function newest<T extends Stamp>(a: T | null, b: T | null): T | null {
+  return a === null ? b : b === null ? a : isNewer(b, a) ? b : a;
+}
+
+/** Profile fields from a contacts block that carries no identity news (a status's recipient block): name and
+ *  username when present and newer, never blanked. */
+export function applyProfile(doc: ContactDoc, stamp: Stamp, profile: { name?: string | null; username?: string | null }): ContactDoc {
+  if (!(profile.name || profile.username) || !isNewer(stamp, doc.profile_stamp)) return doc;
+  return { ...doc, name: profile.name || doc.name, username: profile.username || doc.username, profile_stamp: stamp };
+}
+
+/** Meta's failure codes that mean a message cannot reach this user (docs/meta-webhooks.md §9): 131026 message
+ *  undeliverable (not on WhatsApp, terms not accepted, old client), 131021 recipient cannot be the sender, 131030
+ *  recipient not in the allowed list. 131050 is a marketing opt-out instead (applyConsent); 131047 and 131049 are
+ *  about timing and limits, not the user. */
+export const UNREACHABLE_CODES: ReadonlySet<number> = new Set([131026, 131021, 131030]);
+
+/** A failure that means the contact cannot be reached: the newest one is kept (any order of events, one result). */
+export function applyUnreachable(doc: ContactDoc, failure: NonNullable<ContactDoc['unreachable']>): ContactDoc {
+  const kept = newest(doc.unreachable ?? null, failure);
+  return kept === doc.unreachable ? doc : { ...doc, unreachable: kept };
+}
+
+/** The contact wrote to the business (newest inbound message kept): a failure before it no longer holds. */
+export function applyInboundSeen(doc: ContactDoc, stamp: Stamp): ContactDoc {
+  const kept = newest(doc.last_inbound ?? null, stamp);
+  return kept === doc.last_inbound ? doc : { ...doc, last_inbound: kept };
+}
+
 export function applyConsent(doc: ContactDoc, entry: ConsentEntry, receivedAt: Date): ContactDoc {
   return withConsent({ ...doc, updated_at: maxDateOr(doc.updated_at, receivedAt) }, [entry]);
 }
@@ -101,10 +144,29 @@ export function applyConsent(doc: ContactDoc, entry: ConsentEntry, receivedAt: D
 export const STOP_KEYWORDS: ReadonlySet<string> = new Set(['stop', 'unsubscribe']);
 export const RESUME_KEYWORDS: ReadonlySet<string> = new Set(['start', 'unstop', 'resume', 'subscribe']);
 
+const normalised = (text: string) => text.normalize('NFKC').trim().toLowerCase().replace(/[\s.!?¡¿,;:]+$/u, '').trim();
+
 export function keywordConsent(text: string | null): 'stop' | 'resume' | null {
   if (text === null) return null;
-  const t = text.normalize('NFKC').trim().toLowerCase().replace(/[\s.!?¡¿,;:]+$/u, '').trim();
+  const t = normalised(text);
   return STOP_KEYWORDS.has(t) ? 'stop' : RESUME_KEYWORDS.has(t) ? 'resume' : null;
+}
+
+/** A stop keyword as a word of a longer text ("stop please", "please unsubscribe me", "don't stop the reminders"):
+ *  not an opt-out (a false positive silences a customer who still wants service messages), but one a person should
+ *  look at (docs/meta-webhooks.md §8.2). */
+const STOP_WORD = new RegExp(`(?:^|[^\\p{L}\\p{N}])(?:${[...STOP_KEYWORDS].join('|')})(?:$|[^\\p{L}\\p{N}])`, 'u');
+
+export function isStopNearMiss(text: string | null): boolean {
+  if (text === null) return false;
+  const t = normalised(text);
+  return !STOP_KEYWORDS.has(t) && STOP_WORD.test(t);
+}
+
+/** Flags the contact for review (the newest such message kept; any order, one result). */
+export function applyReviewFlag(doc: ContactDoc, flag: NonNullable<ContactDoc['needs_review']>): ContactDoc {
+  const kept = newest(doc.needs_review ?? null, flag);
+  return kept === doc.needs_review ? doc : { ...doc, needs_review: kept };
 }
 
 /** Notes a thread of the contact (idempotent). */

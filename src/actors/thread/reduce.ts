@@ -21,7 +21,7 @@ export function emptyThread(id: string, wabaId: string, phoneNumberId: string | 
       waba_id: wabaId,
       phone_number_id: phoneNumberId,
       contact_id: contact._id,
-      contact: { wa_id: null, user_id: null, name: null, username: null, opted_out_at: null },
+      contact: { wa_id: null, user_id: null, name: null, username: null, opted_out_at: null, marketing_opted_out_at: null },
       last_message_at: null,
       last_inbound_at: null,
       window_expires_at: null,
@@ -38,7 +38,7 @@ export function withContact(t: ThreadDoc, c: ContactDoc): ThreadDoc {
   return {
     ...t,
     contact_id: c._id,
-    contact: { wa_id: c.wa_id, user_id: c.user_id, name: c.name, username: c.username, opted_out_at: c.opted_out_at },
+    contact: { wa_id: c.wa_id, user_id: c.user_id, name: c.name, username: c.username, opted_out_at: c.opted_out_at, marketing_opted_out_at: c.marketing_opted_out_at ?? null },
     updated_at: maxDateOr(t.updated_at, c.updated_at),
   };
 }

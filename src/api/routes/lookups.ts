@@ -66,7 +66,24 @@ export function lookupRoutes(deps: LookupRouteDeps): Route[] {
       handle: async ({ params, caller }) => {
         const c = await deps.contacts.byIdOrAlias(caller.wabaIds, params.id);
         if (!c) throw new AppError('EC_NOT_FOUND', `no contact ${params.id}`);
-        return contactView(c);
+        return contactView(c, { reviewCleared: await deps.contacts.reviewCleared(c) });
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/contact/{id}/review/clear',
+      operationId: 'clearContactReview',
+      tag: 'contacts',
+      summary: 'Clear the contact\'s review flag (needs_review) once a person has looked at it',
+      access: 'api_key',
+      params: z.object({ id: contactRef.meta({ description: 'EchoCue contact id (con_...), wa_id, or business-scoped user id.' }) }),
+      response: Contact,
+      errors: [404],
+      handle: async ({ params, caller }) => {
+        const c = await deps.contacts.byIdOrAlias(caller.wabaIds, params.id);
+        if (!c) throw new AppError('EC_NOT_FOUND', `no contact ${params.id}`);
+        await deps.contacts.clearReview(c, deps.clock.now());
+        return contactView(c, { reviewCleared: c.needs_review !== null && c.needs_review !== undefined });
       },
     }),
   ];

@@ -174,6 +174,14 @@ export type ConsentEventEvent = EventHeader & {
   /** stop or resume (kept as sent). */
   value: string;
   detail: null | string;
+  /** The value.contacts[] entry of the user (its profile, when Meta sends one). */
+  contact: null | {
+    wa_id: null | string;
+    user_id: null | string;
+    parent_user_id: null | string;
+    name: null | string;
+    username: null | string;
+  };
 };
 
 /** identity.change: topic whatsapp.identity.change.v1, schema schemas/identity.change.avsc */

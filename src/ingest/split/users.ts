@@ -1,6 +1,6 @@
 // User-level fields: marketing preferences (user_preferences) and BSUID changes (user_id_update).
 import { canonicalJson } from '../../core/ids.ts';
-import { event, header, metaTime, obj, objects, str, type ChangeScope, type SplitContext, type SplitEvent } from './types.ts';
+import { contactFor, event, header, metaTime, obj, objects, str, type ChangeScope, type SplitContext, type SplitEvent } from './types.ts';
 
 export function userPreferences(scope: ChangeScope, ctx: SplitContext): SplitEvent[] {
   return objects(scope.value['user_preferences']).map((item) =>
@@ -13,6 +13,7 @@ export function userPreferences(scope: ChangeScope, ctx: SplitContext): SplitEve
       category: str(item['category']),
       value: str(item['value']) ?? 'unknown',
       detail: str(item['detail']),
+      contact: contactFor(scope.value, str(item['wa_id']), str(item['user_id'])),
       raw: JSON.stringify(item),
     }),
   );
