@@ -120,6 +120,12 @@ export function createActorStore(db: Db, clock: Clock = systemClock) {
         await insertAll(n, w.inserts[n] as readonly WithId[], changedAt, versions[n]);
         await replaceAll(n, w.replaces[n] as readonly WithId[], changedAt, w.versions[n], versions[n]);
       };
+      // The alias links of new contacts go first: a crash between a contact's insert and its links would leave a
+      // contact no alias finds, and every retry of the batch would create it again and conflict for good (found by
+      // test/e2e/actors-crash.test.ts). A link written before its contact is a dangling link, which
+      // contactsByAliases repairs on read; a conflicting insert leaves links to the same id (ids follow the aliases).
+      const links = (docs: readonly ContactDoc[]) => docs.flatMap((c) => c.aliases.map((a) => ({ _id: aliasDocId(c.waba_id, a), contact_id: c._id })));
+      await upsertAll(COLLECTIONS.contactAlias, links(w.inserts.contact));
       await write('message');
       for (const r of w.repointMessages) {
         // Only when two contacts turn out to be one person: rare, so a scan is acceptable here. The moved messages
@@ -135,10 +141,7 @@ export function createActorStore(db: Db, clock: Clock = systemClock) {
       }
       // The alias index follows the contacts (a merged contact holds every alias of the ones it replaced).
       // Contacts are few next to messages, so these upserts stay cheap.
-      await upsertAll(
-        COLLECTIONS.contactAlias,
-        [...w.inserts.contact, ...w.replaces.contact].flatMap((c) => c.aliases.map((a) => ({ _id: aliasDocId(c.waba_id, a), contact_id: c._id }))),
-      );
+      await upsertAll(COLLECTIONS.contactAlias, links(w.replaces.contact));
       const recipients = db.collection<BroadcastRecipientDoc>(COLLECTIONS.broadcastRecipient);
       for (const s of w.skipRecipients) {
         const waIds = s.aliases.filter((a) => a.startsWith('wa:')).map((a) => a.slice(3));
