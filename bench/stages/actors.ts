@@ -19,7 +19,7 @@ import { ACTOR_EVENT_TYPES } from '../../src/actors/apply.ts';
 import { startSystem } from '../../src/cli/system.ts';
 import { createLogger } from '../../src/core/log.ts';
 import { schemasByTopic } from '../../src/events/avro-schemas.ts';
-import { createKafkaEvents } from '../../src/events/kafka/index.ts';
+import { createKafkaEvents, silenceKafkajsTimeoutWarning } from '../../src/events/kafka/index.ts';
 import { createEventSerde } from '../../src/events/serde.ts';
 import { topicNames } from '../../src/events/topics.ts';
 import { COLLECTIONS, ensureIndexes } from '../../src/store/collections.ts';
@@ -69,6 +69,7 @@ export const stage: Stage = { name: 'actors', run };
 type Sample = { t: number; applied: number };
 
 async function run(ctx: BenchContext): Promise<StageResult> {
+  silenceKafkajsTimeoutWarning(); // the actors' kafkajs consumer runs in this process, as in EchoCue's entry point
   const store = await benchStore(ctx);
   const notes: string[] = [];
   try {
