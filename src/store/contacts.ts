@@ -11,6 +11,20 @@ export function createContactReads(db: Db) {
   const contacts = db.collection<ContactDoc>(COLLECTIONS.contact);
   const aliases = db.collection<{ _id: string; contact_id: string }>(COLLECTIONS.contactAlias);
   const cleared = db.collection<{ _id: string; waba_id: string; event_id: string; cleared_at: Date }>(COLLECTIONS.reviewClear);
+  async function allByIdOrAlias(wabaIds: readonly string[], id: string): Promise<ContactDoc[]> {
+    if (id.startsWith('con_')) {
+      const c = await firstById(contacts, [id], wabaIds);
+      return c ? [c] : [];
+    }
+    const links = await Promise.all(
+      wabaIds.flatMap((w) => [waAlias(id), userAlias(id)].map((a) => aliases.findOne({ _id: aliasDocId(w, a) }))),
+    );
+    const found = await Promise.all(
+      [...new Set(links.flatMap((l) => (l ? [l.contact_id] : [])))].map((cid) => firstById(contacts, [cid], wabaIds)),
+    );
+    const live = found.filter((c): c is ContactDoc => c !== null);
+    return live.sort((a, b) => (b.changed_at?.getTime() ?? 0) - (a.changed_at?.getTime() ?? 0));
+  }
   const clearId = (c: ContactDoc) => (c.needs_review ? `${c.waba_id}|${c.needs_review.event_id}` : null);
   return {
     /** Whether the contact's current review flag was cleared by a person (false when it has none). */
@@ -24,18 +38,12 @@ export function createContactReads(db: Db) {
       if (id === null) return;
       await cleared.updateOne({ _id: id }, { $setOnInsert: { waba_id: c.waba_id, event_id: c.needs_review!.event_id, cleared_at: at } }, { upsert: true });
     },
-    /** `id` is an EchoCue contact id (con_...), a wa_id or a business-scoped user id. With several WABAs the
-     *  same person is one contact per WABA: the most recently changed one is returned. */
+    /** Every contact `id` names within the WABAs (an EchoCue contact id, a wa_id or a business-scoped user id): with
+     *  several WABAs the same person is one contact per WABA. Most recently changed first. */
+    allByIdOrAlias,
+    /** The most recently changed contact `id` names (see allByIdOrAlias). */
     async byIdOrAlias(wabaIds: readonly string[], id: string): Promise<ContactDoc | null> {
-      if (id.startsWith('con_')) return firstById(contacts, [id], wabaIds);
-      const links = await Promise.all(
-        wabaIds.flatMap((w) => [waAlias(id), userAlias(id)].map((a) => aliases.findOne({ _id: aliasDocId(w, a) }))),
-      );
-      const found = await Promise.all(
-        [...new Set(links.flatMap((l) => (l ? [l.contact_id] : [])))].map((cid) => firstById(contacts, [cid], wabaIds)),
-      );
-      const live = found.filter((c): c is ContactDoc => c !== null);
-      return live.sort((a, b) => (b.changed_at?.getTime() ?? 0) - (a.changed_at?.getTime() ?? 0))[0] ?? null;
+      return (await allByIdOrAlias(wabaIds, id))[0] ?? null;
     },
   };
 }

@@ -32,9 +32,13 @@ export function lookupRoutes(deps: LookupRouteDeps): Route[] {
       response: Window,
       errors: [400],
       handle: async ({ query, caller }) => {
-        const contact = await deps.contacts.byIdOrAlias(caller.wabaIds, query.contact);
-        const thread = contact ? await deps.threads.get(caller.wabaIds, threadIdOf(contact.waba_id, query.phone_number_id, contact._id)) : null;
-        return windowView(query.phone_number_id, contact?._id ?? null, thread, deps.clock.now());
+        // The number belongs to one of the account's WABAs, and the person is one contact per WABA: the window is
+        // the thread of that number with the contact of its WABA (not the contact changed last, on another WABA).
+        const found = await deps.contacts.allByIdOrAlias(caller.wabaIds, query.contact);
+        const threads = await Promise.all(found.map((c) => deps.threads.get(caller.wabaIds, threadIdOf(c.waba_id, query.phone_number_id, c._id))));
+        const at = threads.findIndex((t) => t !== null);
+        const contact = at >= 0 ? found[at]! : found[0] ?? null;
+        return windowView(query.phone_number_id, contact?._id ?? null, at >= 0 ? threads[at]! : null, deps.clock.now());
       },
     }),
     defineRoute({
