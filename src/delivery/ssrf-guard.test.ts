@@ -251,17 +251,20 @@ describe('delivery > ssrf guard > resolveAndCheck', () => {
   });
 
   test.each([
-    [[PUBLIC_V4, '10.0.0.5'], 'private', 'url host resolves to 10.0.0.5, a private address (refused: server-side request forgery guard)'],
-    [['10.0.0.5', PUBLIC_V4], 'private', /10\.0\.0\.5, a private address/],
-    [[PUBLIC_V6, 'fd00:ec2::254'], 'metadata', /fd00:ec2::254, a cloud metadata address/],
-    [[PUBLIC_V4, '::ffff:7f00:1'], 'loopback', /^url host resolves to ::ffff:7f00:1, which embeds 127\.0\.0\.1, a loopback address \(refused/],
-    [['169.254.169.254'], 'metadata', /169\.254\.169\.254/],
+    [[PUBLIC_V4, '10.0.0.5'], 'private', 'url host hooks.example.com resolves to a private address (refused: server-side request forgery guard)'],
+    [['10.0.0.5', PUBLIC_V4], 'private', /hooks\.example\.com resolves to a private address/],
+    [[PUBLIC_V6, 'fd00:ec2::254'], 'metadata', /resolves to a cloud metadata address/],
+    [[PUBLIC_V4, '::ffff:7f00:1'], 'loopback', /^url host hooks\.example\.com resolves to a loopback address \(refused/],
+    [['169.254.169.254'], 'metadata', /resolves to a cloud metadata address/],
     [['100.64.1.2'], 'cgnat', /carrier-grade NAT/],
-    [['not-an-ip'], 'unresolvable', /not an IP address/],
-  ])('a host resolving to %j is refused as %s when ANY address is refused', async (found, reason, message) => {
+    [['not-an-ip'], 'unresolvable', /resolves to something that is not an IP address/],
+  ])('a host resolving to %j is refused as %s when ANY address is refused, naming the class but never the address', async (found, reason, message) => {
     const r = await asyncRefusal(resolveAndCheck('https://hooks.example.com/', { resolve: fakeResolver({ 'hooks.example.com': found }) }));
     expect(r?.reason).toBe(reason);
     expect(r?.message).toMatch(message);
+    // The resolved addresses are internal facts: echoed, they would let a caller map internal DNS (issue 16, defect 6).
+    for (const a of found) expect(r?.message).not.toContain(a);
+    expect(r?.message).not.toMatch(/127\.0\.0\.1/);
   });
 
   test('an unresolvable host is refused as unresolvable', async () => {

@@ -131,14 +131,16 @@ function isAllowed(address: string, allow: readonly [ipaddr.IPv4 | ipaddr.IPv6, 
 function vet(hostname: string, address: string, allow: readonly [ipaddr.IPv4 | ipaddr.IPv6, number][]): VettedAddress {
   const verdict = classifyAddress(address);
   if (verdict.reason === 'unresolvable') {
-    throw refusal(`url host ${hostname} resolved to ${JSON.stringify(address)}, which is not an IP address`, 'unresolvable');
+    // What a name resolves to is an internal fact: it is never echoed to the caller (a way to map internal DNS).
+    throw refusal(hostname === address ? `url host ${hostname} is not an IP address` : `url host ${hostname} resolves to something that is not an IP address`, 'unresolvable');
   }
   if (verdict.refused && !isAllowed(address, allow)) {
     const reason = verdict.reason as AddressReason;
     const embeds = verdict.embedded ? `embeds ${verdict.embedded}, ` : '';
+    // A literal is the caller's own text and may be named; a resolved address is not (see above).
     const message = hostname === address
       ? `url host ${address} ${embeds || 'is '}${PHRASES[reason]}`
-      : `url host resolves to ${address}, ${embeds && `which ${embeds}`}${PHRASES[reason]}`;
+      : `url host ${hostname} resolves to ${PHRASES[reason]}`;
     throw refusal(message, reason);
   }
   return { address, family: isIP(address) as 4 | 6 };

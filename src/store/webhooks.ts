@@ -230,8 +230,9 @@ export function createWebhookStore(db: Db) {
       const res = await deliveries.replaceOne({ _id: id, round: doc.round, status: 'failed' }, next);
       return res.matchedCount === 1 ? next : null;
     },
-    failedSince(endpointId: string, since: Date): Promise<DeliveryDoc[]> {
-      return deliveries.find({ endpoint_id: endpointId, status: 'failed', created_at: { $gte: since } }).sort({ created_at: 1, _id: 1 }).toArray();
+    /** The endpoint's failed deliveries created since `since`, oldest first, at most `limit`. */
+    failedSince(endpointId: string, since: Date, limit: number): Promise<DeliveryDoc[]> {
+      return deliveries.find({ endpoint_id: endpointId, status: 'failed', created_at: { $gte: since } }).sort({ created_at: 1, _id: 1 }).limit(limit).toArray();
     },
   };
 }

@@ -148,11 +148,28 @@ describe('outbound webhooks', () => {
     expect((await postFixture(s.system.url, fixture('statuses.sent.json'))).status).toBe(200);
     const failed = await settled('ok2', 'failed');
     rx.script('/ok2', [{ status: 200 }]);
-    const res = await call('POST', `/api/webhooks/endpoints/${ep.id}/replay`, { since: new Date(Date.parse(failed.created_at) - 1000).toISOString() });
-    expect(res.json).toEqual({ replayed: 1 });
+    const since = new Date(Date.parse(failed.created_at) - 1000).toISOString();
+    expect((await call('POST', `/api/webhooks/endpoints/${ep.id}/replay`, { since, limit: 0 })).status).toBe(400);
+    expect((await call('POST', `/api/webhooks/endpoints/${ep.id}/replay`, { since, limit: 1001 })).status).toBe(400);
+    const res = await call('POST', `/api/webhooks/endpoints/${ep.id}/replay`, { since });
+    expect(res.json).toEqual({ replayed: 1, more: false });
     const done = await settled('ok2', 'delivered');
     expect(JSON.parse(rx.at('/ok2').at(-1)!.body)).toMatchObject({ type: 'message.status', data: { status: 'sent', notification: { delivery_status: expect.any(String) } } });
     expect(done.id).toBe(failed.id);
+  }, 90_000);
+
+  test('a replay restarts at most `limit` deliveries per call and says when more remain', async () => {
+    rx.script('/bounded', [{ status: 500 }]);
+    const ep = (await call('POST', '/api/webhooks/endpoints', { url: `${rx.base}/bounded`, categories: ['template.status'] })).json;
+    endpoints['bounded'] = ep.id;
+    for (const f of ['template-status.approved.json', 'template-status.pending-deletion.json']) expect((await postFixture(s.system.url, fixture(f))).status).toBe(200);
+    const failed = await waitFor(async () => {
+      const d = await deliveriesOf('bounded', 'failed');
+      return d.length === 2 ? d : undefined;
+    }, 60_000, 'two failed deliveries');
+    const since = new Date(Math.min(...failed.map((d) => Date.parse(d.created_at))) - 1000).toISOString();
+    expect((await call('POST', `/api/webhooks/endpoints/${ep.id}/replay`, { since, limit: 1 })).json).toEqual({ replayed: 1, more: true });
+    expect((await call('POST', `/api/webhooks/endpoints/${ep.id}/replay`, { since, limit: 1 })).json).toEqual({ replayed: 1, more: false });
   }, 90_000);
 
   test('SSRF: private, loopback (not allow-listed), link-local and metadata URLs are refused at registration', async () => {

@@ -305,7 +305,7 @@ describe('delivery > send', () => {
       try {
         const out = await s.send(`https://rebind.example.test:${probe.port}/hook`, '{}', {});
         expect(out).toMatchObject({ ok: false, status_code: null, error_code: 'ssrf_refused', response_body: null });
-        expect(out.error).toBe('url host resolves to 127.0.0.2, a loopback address (refused: server-side request forgery guard)');
+        expect(out.error).toBe('url host rebind.example.test resolves to a loopback address (refused: server-side request forgery guard)'); // never the address
         expect(resolve.calls).toEqual(['rebind.example.test', 'rebind.example.test']); // checked, then re-checked at connect
         expect(probe.connections()).toBe(0);
       } finally {

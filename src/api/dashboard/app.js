@@ -286,8 +286,8 @@ const replayAll = (event) => {
   return act(event.submitter, async () => {
     const since = new Date($('replay-since').value);
     if (Number.isNaN(since.getTime())) throw new Error('choose a date and time');
-    const { replayed } = await api('POST', path('endpoints', state.endpointId, 'replay'), { since: since.toISOString() });
-    say(`Replaying ${replayed} failed ${replayed === 1 ? 'delivery' : 'deliveries'} since ${since.toLocaleString()}.`);
+    const { replayed, more } = await api('POST', path('endpoints', state.endpointId, 'replay'), { since: since.toISOString() });
+    say(`Replaying ${replayed} failed ${replayed === 1 ? 'delivery' : 'deliveries'} since ${since.toLocaleString()}${more ? '; more remain: replay again once these are under way' : ''}.`);
     await loadDeliveries(true);
   });
 };

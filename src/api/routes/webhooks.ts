@@ -38,6 +38,9 @@ export function webhookRoutes(deps: WebhookRouteDeps): Route[] {
     if (!d || d.key_id !== caller.keyId) throw new AppError('EC_NOT_FOUND', `no delivery ${id}`);
     return d;
   };
+  /** The most deliveries one replay call restarts (issue 16, defect 6: one call could restart an endpoint's whole
+   *  history, a burst of sends and store writes at once). */
+  const REPLAY_MAX = 1000;
   const replay = async (docs: readonly DeliveryDoc[]): Promise<DeliveryDoc[]> => {
     const started: DeliveryDoc[] = [];
     for (const d of docs) {
@@ -102,12 +105,18 @@ export function webhookRoutes(deps: WebhookRouteDeps): Route[] {
     }),
     defineRoute({
       method: 'post', path: '/api/webhooks/endpoints/{id}/replay', operationId: 'replayWebhookEndpoint', tag: 'webhooks', access: 'api_key',
-      summary: "Replay every failed delivery of the endpoint created since a time", params: idParam,
-      body: z.strictObject({ since: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with a time zone' }) }),
-      response: z.object({ replayed: z.number().int() }), errors: [400, 404],
+      summary: 'Replay the failed deliveries of the endpoint created since a time, oldest first, at most `limit` per call',
+      description: `One call restarts at most \`limit\` deliveries (default and most ${REPLAY_MAX}); \`more: true\` says failed deliveries remain: call again (the replayed ones are no longer failed).`,
+      params: idParam,
+      body: z.strictObject({
+        since: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with a time zone' }),
+        limit: z.number().int().min(1).max(REPLAY_MAX).default(REPLAY_MAX),
+      }),
+      response: z.object({ replayed: z.number().int(), more: z.boolean() }), errors: [400, 404],
       handle: async ({ params, body, caller }) => {
         await webhooks.endpointOf(caller.keyId, params.id);
-        return { replayed: (await replay(await webhooks.failedSince(params.id, new Date(body.since)))).length };
+        const failed = await webhooks.failedSince(params.id, new Date(body.since), body.limit + 1);
+        return { replayed: (await replay(failed.slice(0, body.limit))).length, more: failed.length > body.limit };
       },
     }),
     defineRoute({
