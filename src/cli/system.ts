@@ -51,6 +51,20 @@ async function step<T>(what: string, hint: string, fn: () => Promise<T>): Promis
   }
 }
 
+/** Stops taking connections and lets the requests in flight finish (a webhook POST waiting for Kafka, an API read),
+ *  closing idle keep-alive connections at once; whatever still runs after `deadlineMs` is cut. Meta retries a POST
+ *  cut that way; one answered 200 was on Kafka before its answer. Issue 16, defect 7. */
+function drain(server: Server, deadlineMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const cut = setTimeout(() => server.closeAllConnections(), deadlineMs);
+    server.close(() => {
+      clearTimeout(cut);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
 /** Starts the given roles in this process. Tests call this with their own Config; `echocue serve` with the env's. */
 export async function startSystem(opts: { config: Config; roles: readonly Role[]; log: Logger; clock?: Clock }): Promise<RunningSystem> {
   const { config, roles, log } = opts;
@@ -190,7 +204,7 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
       server.once('error', (err) => reject(new AppError('EC_CONFIG_INVALID', `cannot listen on ${config.http.host}:${config.http.port} (HOST/PORT): ${err.message}`)));
       server.listen(config.http.port, config.http.host, resolve);
     });
-    stops.push(() => new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); }));
+    stops.push(() => drain(server, config.http.shutdownTimeoutMs));
     const port = (server.address() as AddressInfo).port;
     const url = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${port}`;
     log.info({ url, roles }, 'EchoCue is running');

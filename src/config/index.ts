@@ -67,6 +67,8 @@ const EnvSchema = z.object({
   META_VERIFY_TOKEN: z.string().min(8, 'must be at least 8 characters').optional(),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: intIn(0, 65535).default(8080), // 0: any free port (tests)
+  /** On SIGTERM: how long requests in flight may take to finish before their connections are closed. */
+  SHUTDOWN_TIMEOUT_MS: intIn(0, 600_000).default(10_000),
   KAFKA_BROKERS: brokerList.optional(),
   KAFKA_CLIENT_ID: z.string().min(1).default('echocue'),
   KAFKA_REQUEST_TIMEOUT_MS: intIn(500, 120_000).default(10_000),
@@ -114,7 +116,7 @@ export type Config = Readonly<{
   /** True when NODE_ENV=production: real secrets and endpoints are then required. */
   production: boolean;
   meta: Readonly<{ appSecrets: readonly string[]; verifyToken: string }>;
-  http: Readonly<{ host: string; port: number }>;
+  http: Readonly<{ host: string; port: number; shutdownTimeoutMs: number }>;
   kafka: Readonly<{
     brokers: readonly string[];
     clientId: string;
@@ -230,7 +232,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   return deepFreeze({
     production,
     meta: { appSecrets, verifyToken },
-    http: { host: e.HOST, port: e.PORT },
+    http: { host: e.HOST, port: e.PORT, shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS },
     kafka: {
       brokers: orDefault('KAFKA_BROKERS', e.KAFKA_BROKERS, LOCAL_DEFAULTS.KAFKA_BROKERS.split(',')),
       clientId: e.KAFKA_CLIENT_ID,
