@@ -15,7 +15,15 @@ export type LookupRouteDeps = Readonly<{ threads: ThreadReads; messages: Message
 
 const contactRef = z.string().min(1).max(256);
 
+const contactParam = z.object({ id: contactRef.meta({ description: 'EchoCue contact id (con_...), wa_id, or business-scoped user id.' }) });
+
 export function lookupRoutes(deps: LookupRouteDeps): Route[] {
+  /** The contact `id` names within the caller's WABAs, or EC_NOT_FOUND (another tenant's is missing too). */
+  const contactOf = async (wabaIds: readonly string[], id: string) => {
+    const c = await deps.contacts.byIdOrAlias(wabaIds, id);
+    if (!c) throw new AppError('EC_NOT_FOUND', `no contact ${id}`);
+    return c;
+  };
   return [
     defineRoute({
       method: 'get',
@@ -64,12 +72,11 @@ export function lookupRoutes(deps: LookupRouteDeps): Route[] {
       tag: 'contacts',
       summary: 'A contact, with its consent history (look for opted_out_at)',
       access: 'api_key',
-      params: z.object({ id: contactRef.meta({ description: 'EchoCue contact id (con_...), wa_id, or business-scoped user id.' }) }),
+      params: contactParam,
       response: Contact,
       errors: [404],
       handle: async ({ params, caller }) => {
-        const c = await deps.contacts.byIdOrAlias(caller.wabaIds, params.id);
-        if (!c) throw new AppError('EC_NOT_FOUND', `no contact ${params.id}`);
+        const c = await contactOf(caller.wabaIds, params.id);
         return contactView(c, { reviewCleared: await deps.contacts.reviewCleared(c) });
       },
     }),
@@ -80,12 +87,11 @@ export function lookupRoutes(deps: LookupRouteDeps): Route[] {
       tag: 'contacts',
       summary: 'Clear the contact\'s review flag (needs_review) once a person has looked at it',
       access: 'api_key',
-      params: z.object({ id: contactRef.meta({ description: 'EchoCue contact id (con_...), wa_id, or business-scoped user id.' }) }),
+      params: contactParam,
       response: Contact,
       errors: [404],
       handle: async ({ params, caller }) => {
-        const c = await deps.contacts.byIdOrAlias(caller.wabaIds, params.id);
-        if (!c) throw new AppError('EC_NOT_FOUND', `no contact ${params.id}`);
+        const c = await contactOf(caller.wabaIds, params.id);
         await deps.contacts.clearReview(c, deps.clock.now());
         return contactView(c, { reviewCleared: c.needs_review !== null && c.needs_review !== undefined });
       },
