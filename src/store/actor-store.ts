@@ -42,6 +42,11 @@ const BULKS_IN_FLIGHT = 4;
 /** The filter that matches a document only while it has the version `v` (0: written before versions existed). */
 const atVersion = (id: string, v: number): Document => (v === 0 ? { _id: id, _v: { $exists: false } } : { _id: id, _v: v });
 
+/** The store answered without error but took fewer writes than it was sent (issue 16, defect 8: a store that drops
+ *  writes must not leave a batch half applied and committed): the batch is retried. */
+const shortWrite = (collection: string, acknowledged: number, sent: number, what: string) =>
+  new AppError('EC_STORE_UNAVAILABLE', `${collection}: the store acknowledged ${acknowledged} of ${sent} ${what}; the batch is retried`);
+
 const conflict = (collection: string, what: string) =>
   new AppError('EC_STORE_CONFLICT', `${collection}: ${what} (another member wrote it since this batch read it: the partition moved)`);
 
@@ -68,8 +73,10 @@ export function createActorStore(db: Db, clock: Clock = systemClock) {
   async function insertAll(n: Name, docs: readonly WithId[], changedAt: Date, versions: Map<string, number>): Promise<void> {
     if (docs.length === 0) return;
     try {
-      await col(n).insertMany(docs.map((d) => ({ ...d, changed_at: changedAt, _v: 1 })), { ordered: false });
+      const result = await col(n).insertMany(docs.map((d) => ({ ...d, changed_at: changedAt, _v: 1 })), { ordered: false });
+      if (result.insertedCount !== docs.length) throw shortWrite(NAMES[n], result.insertedCount, docs.length, 'inserts');
     } catch (err) {
+      if (err instanceof AppError) throw err;
       const writeErrors = (err as { writeErrors?: { code?: number }[] | { code?: number } }).writeErrors;
       const errors = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
       if (isDuplicateKey(err) || (errors.length > 0 && errors.every((e) => e.code === 11000))) throw conflict(NAMES[n], 'a document this batch created exists already');
@@ -89,6 +96,8 @@ export function createActorStore(db: Db, clock: Clock = systemClock) {
         { ordered: true },
       );
       if (result.matchedCount !== bulk.length) throw conflict(NAMES[n], `${bulk.length - result.matchedCount} of ${bulk.length} replaced documents changed`);
+      // Matched but not modified: every replace carries a new _v, so the store did not take it.
+      if (result.modifiedCount !== bulk.length) throw shortWrite(NAMES[n], result.modifiedCount, bulk.length, 'replaces');
     });
     for (const d of docs) versions.set(d._id, (read.get(d._id) ?? 0) + 1);
   }

@@ -99,4 +99,46 @@ describe('store > actor store', () => {
     await db.collection('ec_contact').deleteOne({ _id: old._id as never });
     expect((await store.contactsByAliases('w3', ['wa:5'])).map((x) => x._id)).toEqual([merged._id]);
   });
+
+  test('a store that drops some writes while answering without error fails the batch (issue 16, defect 8); the retry ends right', async () => {
+    const status = (wamid: string, n: number, value: string): DecodedEvent => ({
+      type: 'message.status',
+      event: {
+        event_id: `evt_drop_${wamid}_${value}`, event_type: 'message.status', waba_id: 'wdrop', account_id: null, field: 'messages',
+        phone_number_id: 'p1', display_phone_number: '1555', meta_timestamp: String(1781514400 + n), entry_time: null,
+        received_at: 1781600000000 + n, wamid, status: value, recipient_id: null, recipient_user_id: null,
+        recipient_parent_user_id: null, recipient_type: null, biz_opaque_callback_data: null, conversation_id: null,
+        conversation_origin_type: null, conversation_expiration: null, pricing: null, errors: [], contact: null, raw: '{}',
+      } as MessageStatusEvent,
+    });
+    // The real store, except that ec_message silently loses the last document of each insertMany and the last
+    // statement of each bulkWrite, and reports what it really did (as a store losing writes would).
+    const dropping = new Proxy(db, {
+      get(target, prop, receiver) {
+        if (prop !== 'collection') return Reflect.get(target, prop, receiver);
+        return (name: string) => {
+          const real = target.collection(name);
+          if (name !== 'ec_message') return real;
+          return new Proxy(real, {
+            get(c, p, r) {
+              if (p === 'insertMany') return (docs: unknown[], o: unknown) => c.insertMany(docs.slice(0, -1) as never, o as never);
+              if (p === 'bulkWrite') return (ops: unknown[], o: unknown) => c.bulkWrite(ops.slice(0, -1) as never, o as never);
+              return Reflect.get(c, p, r);
+            },
+          });
+        };
+      },
+    }) as Db;
+    const wamids = ['wamid.drop.1', 'wamid.drop.2', 'wamid.drop.3'];
+    const store = createActorStore(db);
+    // New documents: two of three inserts land, and the batch fails instead of committing.
+    await expect(applyBatch(new Session(createActorStore(dropping)), wamids.map((w, i) => status(w, i, 'sent')))).rejects.toMatchObject({ code: 'EC_STORE_UNAVAILABLE', message: expect.stringMatching(/acknowledged 2 of 3 inserts/) });
+    await applyBatch(new Session(store), wamids.map((w, i) => status(w, i, 'sent'))); // the retry
+    // Known documents: two of three replaces land, and the batch fails instead of committing.
+    // (A replace the store did not match reads, from its counts, like another member's write: a conflict, retried too.)
+    await expect(applyBatch(new Session(createActorStore(dropping)), wamids.map((w, i) => status(w, 10 + i, 'delivered')))).rejects.toMatchObject({ code: expect.stringMatching(/^EC_STORE_(CONFLICT|UNAVAILABLE)$/), message: expect.stringMatching(/1 of 3 replaced documents changed|acknowledged 2 of 3 replaces/) });
+    await applyBatch(new Session(store), wamids.map((w, i) => status(w, 10 + i, 'delivered'))); // the retry
+    const stored = await store.load('message', wamids.map((w) => messageIdOf('wdrop', w)));
+    expect(stored.map((m) => [m.wamid, m.delivery_status, m.status_history.map((h) => h.status)]).sort()).toEqual(wamids.map((w) => [w, 'delivered', ['sent', 'delivered']]));
+  });
 });
