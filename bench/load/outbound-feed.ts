@@ -1,9 +1,9 @@
 // Notifications as the actors write them (src/actors/notify.ts: JSON on the notifications topic, keyed by WABA id),
 // with a message.inbound payload shaped like the REST API's Message and Thread views, and a reader of the due times
 // the delivery worker put on the tier topics (each attempt record's due_at).
-import { createLogger } from '../../src/core/log.ts';
 import { type EventProducer, type Events } from '../../src/events/port.ts';
 import { decodeJson, encodeJson, type AttemptRecord, type Notification } from '../../src/events/outbound.ts';
+import { readToEnd } from '../../test/helpers/kafka.ts';
 
 const TEXT = 'Hi! Do you have any openings for a cleaning next week? Tuesday or Wednesday morning would be best for me.';
 
@@ -45,33 +45,10 @@ export async function feedNotifications(producer: EventProducer, topic: string, 
 
 /** Every attempt record on `topics` (read to their current end): `delivery|round|attempt` -> due_at. */
 export async function readDueTimes(events: Events, topics: readonly string[], groupId: string, timeoutMs = 30_000): Promise<Map<string, number>> {
-  const ends = new Map<string, number>();
-  for (const [t, offsets] of await events.admin.endOffsets(topics)) offsets.forEach((o, p) => o > 0n && ends.set(`${t}|${p}`, Number(o)));
   const out = new Map<string, number>();
-  if (ends.size === 0) return out;
-  let done!: () => void;
-  const all = new Promise<void>((resolve) => (done = resolve));
-  const consumer = await events.runBatchConsumer({
-    groupId,
-    topics,
-    log: createLogger({ level: 'error' }),
-    concurrency: 4,
-    async handleBatch(records) {
-      for (const r of records) {
-        const a = decodeJson<AttemptRecord>(r.value, 'delivery attempt');
-        out.set(`${a.delivery_id}|${a.round}|${a.attempt}`, a.due_at);
-        const k = `${r.topic}|${r.partition}`;
-        if (Number(r.offset) + 1 >= (ends.get(k) ?? 0)) ends.delete(k);
-      }
-      if (ends.size === 0) done();
-    },
+  await readToEnd(events, topics, { groupId, timeoutMs, timeoutMessage: () => `reading the tier topics took over ${timeoutMs} ms` }, (r) => {
+    const a = decodeJson<AttemptRecord>(r.value, 'delivery attempt');
+    out.set(`${a.delivery_id}|${a.round}|${a.attempt}`, a.due_at);
   });
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([all, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`reading the tier topics took over ${timeoutMs} ms`)), timeoutMs)))]);
-  } finally {
-    clearTimeout(timer);
-    await consumer.stop();
-  }
   return out;
 }
