@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { currentUnreachable } from '../../store/contact-state.ts';
 import { type ConsentEntry, type ContactDoc } from '../../store/docs.ts';
 import {
-  aliasesOf, applyConsent, applyInboundSeen, applyProfile, applyReviewFlag, applySighting, applyUnreachable, contactIdOf, isStopNearMiss, keywordConsent, mergeContacts,
+  aliasesOf, applyConsent, applyProfile, applySighting, contactIdOf, isStopNearMiss, keywordConsent, mergeContacts, withNewest,
 } from './reduce.ts';
 
 const at = (s: number) => new Date(s * 1000);
@@ -68,9 +68,9 @@ describe('actors > contact reducer', () => {
     const base = mergeContacts('w', [], ['wa:1'], at(1));
     const failure = (t: number, id: string) => ({ code: 131026, title: 'Message undeliverable', wamid: `wamid.${id}`, at: at(t), event_id: id });
     const steps: ((d: ContactDoc) => ContactDoc)[] = [
-      (d) => applyUnreachable(d, failure(10, 'f1')),
-      (d) => applyInboundSeen(d, { at: at(20), event_id: 'in' }),
-      (d) => applyUnreachable(d, failure(30, 'f2')),
+      (d) => withNewest(d, 'unreachable', failure(10, 'f1')),
+      (d) => withNewest(d, 'last_inbound', { at: at(20), event_id: 'in' }),
+      (d) => withNewest(d, 'unreachable', failure(30, 'f2')),
     ];
     const expected = steps.reduce((d, f) => f(d), base);
     expect(currentUnreachable(expected)).toMatchObject({ wamid: 'wamid.f2', at: at(30) });
@@ -91,10 +91,10 @@ describe('actors > contact reducer', () => {
   test('the newest near miss is the review flag, in any order; merging keeps it', () => {
     const base = mergeContacts('w', [], ['wa:1'], at(1));
     const flag = (t: number, id: string) => ({ reason: 'stop_keyword_near_miss' as const, text: `stop ${id}`, wamid: `wamid.${id}`, at: at(t), event_id: id });
-    const a = applyReviewFlag(applyReviewFlag(base, flag(10, 'a')), flag(20, 'b'));
-    expect(applyReviewFlag(applyReviewFlag(base, flag(20, 'b')), flag(10, 'a'))).toEqual(a);
+    const a = withNewest(withNewest(base, 'needs_review', flag(10, 'a')), 'needs_review', flag(20, 'b'));
+    expect(withNewest(withNewest(base, 'needs_review', flag(20, 'b')), 'needs_review', flag(10, 'a'))).toEqual(a);
     expect(a.needs_review).toMatchObject({ wamid: 'wamid.b' });
-    expect(applyReviewFlag(a, flag(20, 'b'))).toBe(a);
+    expect(withNewest(a, 'needs_review', flag(20, 'b'))).toBe(a);
     const other = mergeContacts('w', [], ['uid:US.1'], at(1));
     expect(mergeContacts('w', [other, a], [], at(1)).needs_review).toMatchObject({ wamid: 'wamid.b' });
   });

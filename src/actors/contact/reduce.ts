@@ -124,16 +124,16 @@ export function applyProfile(doc: ContactDoc, stamp: Stamp, profile: { name?: st
  *  about timing and limits, not the user. */
 export const UNREACHABLE_CODES: ReadonlySet<number> = new Set([131026, 131021, 131030]);
 
-/** A failure that means the contact cannot be reached: the newest one is kept (any order of events, one result). */
-export function applyUnreachable(doc: ContactDoc, failure: NonNullable<ContactDoc['unreachable']>): ContactDoc {
-  const kept = newest(doc.unreachable ?? null, failure);
-  return kept === doc.unreachable ? doc : { ...doc, unreachable: kept };
-}
+/** The stamped fields of a contact that keep their newest value: `unreachable` (a failure that means the contact
+ *  cannot be reached), `last_inbound` (the newest message the contact wrote: a failure before it no longer holds),
+ *  `needs_review` (the newest near-miss opt-out). */
+type NewestField = 'unreachable' | 'last_inbound' | 'needs_review';
 
-/** The contact wrote to the business (newest inbound message kept): a failure before it no longer holds. */
-export function applyInboundSeen(doc: ContactDoc, stamp: Stamp): ContactDoc {
-  const kept = newest(doc.last_inbound ?? null, stamp);
-  return kept === doc.last_inbound ? doc : { ...doc, last_inbound: kept };
+/** Keeps the newer of the field's value and `value` (any order of events, one result); the same doc when unchanged. */
+export function withNewest<K extends NewestField>(doc: ContactDoc, key: K, value: NonNullable<ContactDoc[K]>): ContactDoc {
+  const current = (doc[key] ?? null) as Stamp | null;
+  const kept = newest(current, value as Stamp);
+  return kept === current ? doc : { ...doc, [key]: kept };
 }
 
 export function applyConsent(doc: ContactDoc, entry: ConsentEntry, receivedAt: Date): ContactDoc {
@@ -161,12 +161,6 @@ export function isStopNearMiss(text: string | null): boolean {
   if (text === null) return false;
   const t = normalised(text);
   return !STOP_KEYWORDS.has(t) && STOP_WORD.test(t);
-}
-
-/** Flags the contact for review (the newest such message kept; any order, one result). */
-export function applyReviewFlag(doc: ContactDoc, flag: NonNullable<ContactDoc['needs_review']>): ContactDoc {
-  const kept = newest(doc.needs_review ?? null, flag);
-  return kept === doc.needs_review ? doc : { ...doc, needs_review: kept };
 }
 
 /** Notes a thread of the contact (idempotent). */
