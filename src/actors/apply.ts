@@ -11,7 +11,7 @@ import { type EventType } from '../events/topics.ts';
 import { type ConsentEntry, type ContactDoc, type ThreadDoc } from '../store/docs.ts';
 import { applyAccountUpdate, emptyWabaState } from './account/reduce.ts';
 import {
-  aliasesOf, applyConsent, applyInboundSeen, applyProfile, applySighting, applyReviewFlag, applyUnreachable, isStopNearMiss, keywordConsent, UNREACHABLE_CODES, mergeContacts, withThread, withThreadsRenamed, type Identity,
+  aliasesOf, applyConsent, applyProfile, applySighting, isStopNearMiss, keywordConsent, UNREACHABLE_CODES, mergeContacts, withNewest, withThread, withThreadsRenamed, type Identity,
 } from './contact/reduce.ts';
 import { applyReaction, reactionOf } from './message/reactions.ts';
 import { applyStatus, emptyMessage, messageIdOf, withInboundMessage } from './message/reduce.ts';
@@ -132,7 +132,7 @@ async function inbound(s: Session, e: MessageInboundEvent): Promise<void> {
       name: e.contact?.name ?? null,
       username: e.contact?.username ?? null,
     });
-    contact = applyInboundSeen(contact, { at: sentAt, event_id: e.event_id });
+    contact = withNewest(contact, 'last_inbound', { at: sentAt, event_id: e.event_id });
     s.put('contact', contact);
   }
   const id = messageIdOf(e.waba_id, e.wamid);
@@ -168,7 +168,7 @@ async function inbound(s: Session, e: MessageInboundEvent): Promise<void> {
     s.put('message', applyReaction(target, reaction.entry, receivedAt));
   }
   if (e.message_type === 'text' && isStopNearMiss(e.text_body)) {
-    contact = applyReviewFlag(contact, { reason: 'stop_keyword_near_miss', text: e.text_body ?? '', wamid: e.wamid, at: sentAt, event_id: e.event_id });
+    contact = withNewest(contact, 'needs_review', { reason: 'stop_keyword_near_miss', text: e.text_body ?? '', wamid: e.wamid, at: sentAt, event_id: e.event_id });
     s.put('contact', contact);
   }
   const keyword = e.message_type === 'text' ? keywordConsent(e.text_body) : null;
@@ -201,13 +201,12 @@ async function recipient(s: Session, e: MessageStatusEvent): Promise<void> {
   const stamp = { at: at(e.meta_timestamp, e.received_at), event_id: e.event_id };
   let contact = await resolveContact(s, e.waba_id, aliases, receivedAt);
   if (e.contact) contact = applyProfile(contact, stamp, e.contact);
-  const codes = e.status === 'failed' ? e.errors.map((x) => Number(x.code)) : [];
-  const unreachable = e.errors.find((x) => UNREACHABLE_CODES.has(Number(x.code)));
-  if (e.status === 'failed' && unreachable) {
-    contact = applyUnreachable(contact, { code: unreachable.code, title: unreachable.title, wamid: e.wamid, ...stamp });
+  const unreachable = e.status === 'failed' ? e.errors.find((x) => UNREACHABLE_CODES.has(Number(x.code))) : undefined;
+  if (unreachable) {
+    contact = withNewest(contact, 'unreachable', { code: unreachable.code, title: unreachable.title, wamid: e.wamid, ...stamp });
   }
   s.put('contact', contact);
-  if (codes.includes(131050)) {
+  if (isMarketingRefusal(e)) {
     // Meta refused a marketing template because the user stopped marketing messages: the opt-out holds even when
     // the user_preferences webhook was missed (docs/meta-webhooks.md §8.1).
     await recordConsent(
@@ -218,7 +217,11 @@ async function recipient(s: Session, e: MessageStatusEvent): Promise<void> {
   }
 }
 
-const recipientAliases = (e: MessageStatusEvent) => aliasesOf(
+/** A failed status saying the user stopped marketing messages (131050): a marketing opt-out. */
+export const isMarketingRefusal = (e: MessageStatusEvent): boolean => e.status === 'failed' && e.errors.some((x) => Number(x.code) === 131050);
+
+/** The identities a status names its recipient by (the recipient fields and its contacts block). */
+export const recipientAliases = (e: MessageStatusEvent) => aliasesOf(
   { wa_id: e.recipient_id, user_id: e.recipient_user_id, parent_user_id: e.recipient_parent_user_id },
   { wa_id: e.contact?.wa_id, user_id: e.contact?.user_id, parent_user_id: e.contact?.parent_user_id },
 );

@@ -9,7 +9,7 @@ import { contactView } from '../views/contact.ts';
 import { messageView, notificationView } from '../views/message.ts';
 import { templateView } from '../views/template.ts';
 import { threadView } from '../views/thread.ts';
-import { type DecodedEvent } from './apply.ts';
+import { isMarketingRefusal, recipientAliases, type DecodedEvent } from './apply.ts';
 import { type Session } from './session.ts';
 import { consentScope } from '../store/contact-state.ts';
 import { type ContactDoc } from '../store/docs.ts';
@@ -48,8 +48,8 @@ export async function notificationsOf(s: Session, applied: readonly DecodedEvent
         const m = await s.get('message', messageIdOf(d.event.waba_id, d.event.wamid));
         if (m) out.push(note('message.status', d, { status: d.event.status, notification: notificationView(m) }));
         // A 131050 failure is also a marketing opt-out.
-        if (d.event.status === 'failed') {
-          const [c] = await s.contactsByAliases(d.event.waba_id, aliasesOf({ wa_id: d.event.recipient_id, user_id: d.event.recipient_user_id }));
+        if (isMarketingRefusal(d.event)) {
+          const [c] = await s.contactsByAliases(d.event.waba_id, recipientAliases(d.event));
           if (c) out.push(...derivedConsent(d, c, `${d.event.event_id}:131050`));
         }
         break;

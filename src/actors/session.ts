@@ -175,7 +175,7 @@ export class Session {
 const STAMPS = ['updated_at', 'changed_at', '_v'] as const;
 
 /** Whether two versions of a document differ in nothing but their stamps. */
-export function sameContent(a: object, b: object): boolean {
+function sameContent(a: object, b: object): boolean {
   const strip = (d: object) => {
     const copy: Record<string, unknown> = { ...d };
     for (const k of STAMPS) delete copy[k];

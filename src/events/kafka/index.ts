@@ -10,7 +10,6 @@ import { type ClientOptions } from './options.ts';
 import { createEventProducer } from './producer.ts';
 
 export { silenceKafkajsTimeoutWarning } from './kafkajs.ts';
-export { TOPIC_MAX_MESSAGE_BYTES } from './admin.ts';
 
 export type KafkaEventsOptions = Omit<ClientOptions, 'requestTimeoutMs' | 'connectTimeoutMs'> & Readonly<{ requestTimeoutMs?: number; connectTimeoutMs?: number }>;
 

@@ -13,7 +13,7 @@ const MAX_WRITE_CALLERS = 500;
 const sizeOf = (records: readonly EventRecord[]): number => records.reduce((n, r) => n + r.value.length + r.key.length + 64, 0);
 
 /** Consecutive chunks of at most `max` bytes (a record larger than that is a chunk of its own). */
-export function chunkBySize(records: readonly EventRecord[], max: number): EventRecord[][] {
+function chunkBySize(records: readonly EventRecord[], max: number): EventRecord[][] {
   const chunks: EventRecord[][] = [];
   let current: EventRecord[] = [];
   let bytes = 0;
@@ -118,7 +118,7 @@ export async function createEventProducer(opts: ClientOptions): Promise<EventPro
 }
 
 /** The client's message and, for an aggregate of per-broker failures, the first underlying one. */
-export function describe(err: unknown): string {
+function describe(err: unknown): string {
   const e = err as { message?: string; errors?: { message?: string }[] };
   const inner = e.errors?.[0]?.message;
   return inner && inner !== e.message ? `${e.message} (${inner})` : String(e.message ?? err);
