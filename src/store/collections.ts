@@ -2,6 +2,7 @@
 // Indexes stay within what FerretDB v1 and MongoDB both support: plain and unique compound keys only
 // (no TTL, sparse or partial indexes: docs/decisions/0002-local-stack.md).
 import { type Db, type IndexDescription } from 'mongodb';
+import { withRetries, type RetryOptions } from '../core/retry.ts';
 
 export const COLLECTIONS = {
   account: 'ec_account',
@@ -52,26 +53,18 @@ export async function ensureIndexes(db: Db): Promise<void> {
   for (const [name, indexes] of Object.entries(INDEXES) as [keyof typeof COLLECTIONS, IndexDescription[]][]) {
     // One index per command: FerretDB v1.24 crashes the connection on a multi-index createIndexes whose
     // indexes already exist (docs/ferretdb-gaps.md). MongoDB accepts both forms.
-    for (const index of indexes) await withRetries(() => db.collection(COLLECTIONS[name]).createIndexes([index]));
+    for (const index of indexes) await withRetries(() => db.collection(COLLECTIONS[name]).createIndexes([index]), INDEX_RETRY);
   }
 }
 
-/** Attempts of one index creation: a store busy with other DDL (FerretDB serialises it; many databases created at
- *  once) or a large collection can take longer than one call's deadline (MONGODB_TIMEOUT_MS); the build goes on on
- *  the server and createIndexes is idempotent, so a timed-out call is made again before start-up gives up. */
-const INDEX_ATTEMPTS = 4;
-
-async function withRetries<T>(fn: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      const name = (err as Error).name ?? '';
-      if (attempt >= INDEX_ATTEMPTS || !/MongoNetwork(Timeout)?Error|MongoServerSelectionError|MongoWaitQueueTimeoutError/.test(name)) throw err;
-      await new Promise((r) => setTimeout(r, 500 * attempt));
-    }
-  }
-}
+/** One index creation, retried when a call times out: a store busy with other DDL (FerretDB serialises it; many
+ *  databases created at once) or a large collection can take longer than one call's deadline (MONGODB_TIMEOUT_MS);
+ *  the build goes on on the server and createIndexes is idempotent, so the call is made again before start-up gives up. */
+const INDEX_RETRY: RetryOptions = {
+  attempts: 4,
+  retriable: (err) => /MongoNetwork(Timeout)?Error|MongoServerSelectionError|MongoWaitQueueTimeoutError/.test((err as Error).name ?? ''),
+  delayMs: (attempt) => 500 * attempt,
+};
 
 /** MongoDB's duplicate-key error: a unique index already holds the key. */
 export const isDuplicateKey = (err: unknown): boolean => (err as { code?: number }).code === 11000;

@@ -2,6 +2,7 @@
 // their durability settings, end offsets and a group's committed offsets.
 import { Admin, ConfigResourceTypes } from '@platformatic/kafka';
 import { AppError } from '../../core/errors.ts';
+import { withRetries } from '../../core/retry.ts';
 import { type TopicDurability } from '../durability.ts';
 import { type EventsAdmin, type GroupDescription, type PartitionOffsets, type TopicSettings } from '../port.ts';
 import { platformaticOptions, type ClientOptions } from './options.ts';
@@ -25,39 +26,33 @@ export function createEventsAdmin(opts: ClientOptions): EventsAdmin & { close():
     async ensureTopics(topics: readonly string[], settings: TopicSettings): Promise<void> {
       // A broker that has just started (or is creating other topics) answers "does not host this topic-partition"
       // or "leader not available" for a moment: retried a few times before giving up.
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const existing = new Set(await admin.listTopics());
-          const missing = topics.filter((t) => !existing.has(t));
-          if (missing.length > 0) {
-            await admin.createTopics({
-              topics: missing,
-              partitions: settings.partitions,
-              replicas: settings.replicationFactor,
-              configs: [
-                // Meta's bodies reach 3 MiB (the raw topic keeps them whole), above Kafka's 1 MiB default.
-                { name: 'max.message.bytes', value: String(TOPIC_MAX_MESSAGE_BYTES) },
-                // How many replicas every acks=all write must reach (else the broker refuses it): without it the
-                // broker's default applies, 1 unless configured, and one lost disk can lose acknowledged events.
-                ...(settings.minInsyncReplicas ? [{ name: 'min.insync.replicas', value: String(settings.minInsyncReplicas) }] : []),
-              ],
-            }).catch((err: unknown) => {
-              // Another process created some of them meanwhile (processes starting together): fine.
-              if (!hasCode(err, 'TOPIC_ALREADY_EXISTS')) throw err;
-            });
-          }
-          const meta = await metadata(topics);
-          const leaderless = topics.filter((t) => {
-            const tm = meta.topics.get(t);
-            return !tm || tm.partitions.some((p) => p.leader < 0);
+      await withRetries(async () => {
+        const existing = new Set(await admin.listTopics());
+        const missing = topics.filter((t) => !existing.has(t));
+        if (missing.length > 0) {
+          await admin.createTopics({
+            topics: missing,
+            partitions: settings.partitions,
+            replicas: settings.replicationFactor,
+            configs: [
+              // Meta's bodies reach 3 MiB (the raw topic keeps them whole), above Kafka's 1 MiB default.
+              { name: 'max.message.bytes', value: String(TOPIC_MAX_MESSAGE_BYTES) },
+              // How many replicas every acks=all write must reach (else the broker refuses it): without it the
+              // broker's default applies, 1 unless configured, and one lost disk can lose acknowledged events.
+              ...(settings.minInsyncReplicas ? [{ name: 'min.insync.replicas', value: String(settings.minInsyncReplicas) }] : []),
+            ],
+          }).catch((err: unknown) => {
+            // Another process created some of them meanwhile (processes starting together): fine.
+            if (!hasCode(err, 'TOPIC_ALREADY_EXISTS')) throw err;
           });
-          if (leaderless.length > 0) throw Object.assign(new Error(`topics without a leader yet: ${leaderless.join(', ')}`), { retriable: true });
-          return;
-        } catch (err) {
-          if (attempt >= 8 || !retriable(err)) throw err;
-          await new Promise((r) => setTimeout(r, 250 * attempt));
         }
-      }
+        const meta = await metadata(topics);
+        const leaderless = topics.filter((t) => {
+          const tm = meta.topics.get(t);
+          return !tm || tm.partitions.some((p) => p.leader < 0);
+        });
+        if (leaderless.length > 0) throw Object.assign(new Error(`topics without a leader yet: ${leaderless.join(', ')}`), { retriable: true });
+      }, { attempts: 8, retriable, delayMs: (attempt) => 250 * attempt });
     },
 
     listTopics: () => admin.listTopics(),
