@@ -45,36 +45,44 @@ export type DecodedEvent =
 const unapplicable = (reason: string) => new AppError('EC_EVENT_UNAPPLICABLE', reason);
 const at = (t: string | number | null, receivedAt: number) => metaTimeToDate(t) ?? new Date(receivedAt);
 
-/** Finds every contact holding any of the aliases and makes them one contact (merging, re-keying their threads). */
+/** Finds every contact holding any of the aliases and makes them one contact: the smallest id stays, the others
+ *  become its former ids (issue 14, rule 6). Their threads join per phone number the same way. */
 async function resolveContact(s: Session, wabaId: string, aliases: string[], receivedAt: Date): Promise<ContactDoc> {
   const docs = await s.contactsByAliases(wabaId, aliases);
   if (docs.length === 1 && aliases.every((a) => docs[0]!.aliases.includes(a))) return docs[0]!;
   let merged = mergeContacts(wabaId, docs, aliases, receivedAt);
-  // Threads follow their contact: those of a contact whose id changed move to the merged contact's thread id
-  // (per phone number), joining any thread already there.
-  const renamed = new Map<string, string>();
-  for (const d of docs) {
-    for (const t of await s.threadsOf(d)) {
-      const id = threadIdOf(t.waba_id, t.phone_number_id, merged._id);
-      if (id === t._id) continue;
-      const target = await s.get('thread', id);
-      s.put('thread', mergeThreads(id, target ? [target, t] : [t], merged));
-      s.delete('thread', t._id);
-      s.repointMessages(t._id, id);
-      renamed.set(t._id, id);
-    }
-  }
+  if (docs.length > 1) merged = await joinThreads(s, docs, merged);
   for (const d of docs) if (d._id !== merged._id) s.delete('contact', d._id);
-  merged = withThreadsRenamed(merged, renamed);
   s.put('contact', merged);
   return merged;
 }
 
-/** The contact's thread on a phone number (created when new, and noted on the contact). */
+/** The threads of contacts that turned out to be one person: those of one phone number become one thread, which
+ *  keeps the smallest id (the others still resolve to it); a thread alone on its number keeps its id and moves. */
+async function joinThreads(s: Session, docs: readonly ContactDoc[], contact: ContactDoc): Promise<ContactDoc> {
+  const byPhone = new Map<string | null, ThreadDoc[]>();
+  for (const d of docs) for (const t of await s.threadsOf(d)) byPhone.set(t.phone_number_id, [...(byPhone.get(t.phone_number_id) ?? []), t]);
+  const renamed = new Map<string, string>();
+  for (const threads of byPhone.values()) {
+    const joined = mergeThreads(threads, contact);
+    s.put('thread', joined);
+    for (const t of threads) {
+      if (t._id === joined._id) continue;
+      s.delete('thread', t._id);
+      s.repointMessages(t._id, joined._id);
+      renamed.set(t._id, joined._id);
+    }
+  }
+  return withThreadsRenamed(contact, renamed);
+}
+
+/** The contact's thread on a phone number: the one the contact has there (whatever id it was given), else a new
+ *  one (and noted on the contact). */
 async function threadFor(s: Session, wabaId: string, phoneNumberId: string | null, contact: ContactDoc, receivedAt: Date): Promise<{ thread: ThreadDoc; contact: ContactDoc }> {
   const id = threadIdOf(wabaId, phoneNumberId, contact._id);
-  const thread = (await s.get('thread', id)) ?? emptyThread(id, wabaId, phoneNumberId, contact, receivedAt);
-  const noted = withThread(contact, id);
+  const thread = (await s.threadsOf(contact)).find((t) => t.phone_number_id === phoneNumberId)
+    ?? (await s.get('thread', id)) ?? emptyThread(id, wabaId, phoneNumberId, contact, receivedAt);
+  const noted = withThread(contact, thread._id);
   if (noted !== contact) s.put('contact', noted);
   return { thread, contact: noted };
 }

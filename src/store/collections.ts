@@ -29,11 +29,18 @@ export const INDEXES: Readonly<Record<keyof typeof COLLECTIONS, readonly IndexDe
     { key: { account_id: 1 }, name: 'by_account' },
   ],
   // A contact's threads are found through the ids the contact keeps (ec_contact.thread_ids), not by query.
-  thread: [{ key: { waba_id: 1, last_message_at: -1 }, name: 'by_waba_recent' }],
+  // by_former_id: an id merged into another document still resolves (issue 14, rule 6); read only on a miss by _id.
+  thread: [
+    { key: { waba_id: 1, last_message_at: -1 }, name: 'by_waba_recent' },
+    { key: { waba_id: 1, former_ids: 1 }, name: 'by_former_id' },
+  ],
   // Unique per WABA + wamid through _id itself (msg_ + hash of both): a second unique index would only cost
   // writes, which FerretDB v1 makes expensive per secondary index.
   message: [{ key: { thread_id: 1, timestamp: 1 }, name: 'by_thread_time' }],
-  contact: [{ key: { waba_id: 1, aliases: 1 }, name: 'by_alias' }],
+  contact: [
+    { key: { waba_id: 1, aliases: 1 }, name: 'by_alias' },
+    { key: { waba_id: 1, former_ids: 1 }, name: 'by_former_id' },
+  ],
   contactAlias: [],
   reviewClear: [],
   template: [{ key: { waba_id: 1, template_id: 1 }, name: 'by_template_id' }],

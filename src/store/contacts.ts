@@ -5,7 +5,7 @@ import { type Db } from 'mongodb';
 import { COLLECTIONS } from './collections.ts';
 import { aliasDocId, userAlias, waAlias } from './doc-ids.ts';
 import { type ContactDoc } from './docs.ts';
-import { firstById } from './scope.ts';
+import { byIdOrFormerId, firstById } from './scope.ts';
 
 export function createContactReads(db: Db) {
   const contacts = db.collection<ContactDoc>(COLLECTIONS.contact);
@@ -13,7 +13,7 @@ export function createContactReads(db: Db) {
   const cleared = db.collection<{ _id: string; waba_id: string; event_id: string; cleared_at: Date }>(COLLECTIONS.reviewClear);
   async function allByIdOrAlias(wabaIds: readonly string[], id: string): Promise<ContactDoc[]> {
     if (id.startsWith('con_')) {
-      const c = await firstById(contacts, [id], wabaIds);
+      const c = await byIdOrFormerId(contacts, id, wabaIds);
       return c ? [c] : [];
     }
     const links = await Promise.all(

@@ -29,6 +29,9 @@ export type ContactDoc = StoreStamped & {
   consent: ConsentEntry[];
   /** The contact's threads (one per business phone number): the actors find them from here, by id. */
   thread_ids: string[];
+  /** Ids of contacts that turned out to be this person and merged into it (issue 14, rule 6): each still resolves
+   *  here. Absent when none did. docs/decisions/0014-stable-ids.md. */
+  former_ids?: string[];
   /** Opted out of everything (a stop keyword typed in the chat): set while the newest entry of scope `all` is a
    *  stop; null otherwise. No message of any kind may be sent. */
   opted_out_at: Date | null;
@@ -72,6 +75,9 @@ export type ThreadDoc = StoreStamped & {
   /** Ids of the inbound messages not read yet: a set, so a redelivered message never counts twice. */
   unread_ids: string[];
   unread_count: number;
+  /** Ids of threads merged into this one (their contacts turned out to be one person): each still resolves here.
+   *  Absent when none did. */
+  former_ids?: string[];
   updated_at: Date;
 };
 

@@ -1,9 +1,9 @@
 // Reads of ec_thread for the REST API, always within the caller's WABAs.
 import { type Db, type Document } from 'mongodb';
 import { COLLECTIONS } from './collections.ts';
-import { type ThreadDoc } from './docs.ts';
+import { type ContactDoc, type ThreadDoc } from './docs.ts';
 import { findPage, type Page, type SortSpec } from './page.ts';
-import { firstById } from './scope.ts';
+import { byIdOrFormerId } from './scope.ts';
 
 export const THREAD_ORDERS = {
   /** Inbox order: newest message first. */
@@ -30,8 +30,14 @@ export function createThreadReads(db: Db) {
       if (f.updatedSince) filter['changed_at'] = { $gte: f.updatedSince };
       return findPage(threads, { filter, sort: THREAD_ORDERS[order], after, limit });
     },
+    /** A thread by its id or by a former id (a thread merged into it). */
     get(wabaIds: readonly string[], id: string): Promise<ThreadDoc | null> {
-      return firstById(threads, [id], wabaIds);
+      return byIdOrFormerId(threads, id, wabaIds);
+    },
+    /** The contact's thread on a business phone number, by the thread ids the contact keeps. */
+    async ofContact(contact: ContactDoc, phoneNumberId: string): Promise<ThreadDoc | null> {
+      const found = await Promise.all(contact.thread_ids.map((id) => threads.findOne({ _id: id })));
+      return found.find((t) => t !== null && t.waba_id === contact.waba_id && t.phone_number_id === phoneNumberId) ?? null;
     },
   };
 }

@@ -5,7 +5,8 @@ import { consentScope, currentUnreachable } from '../store/contact-state.ts';
 
 export const Contact = z
   .object({
-    id: z.string(),
+    id: z.string().meta({ description: 'Given when the contact is created and never changed: a new number or BSUID becomes another alias, and when two contacts turn out to be one person one of their ids stays and the other becomes a former id.' }),
+    former_ids: z.array(z.string()).meta({ description: 'Ids of contacts merged into this one. Every one still resolves to this contact, as does every wa_id and BSUID it was ever known by.' }),
     waba_id: z.string(),
     wa_id: z.string().nullable().meta({ description: 'Phone-based WhatsApp id (may be absent for username-only users).' }),
     user_id: z.string().nullable().meta({ description: 'Business-scoped user id (BSUID).' }),
@@ -49,6 +50,7 @@ const alias = (aliases: readonly string[], prefix: string): string[] => aliases.
 /** `reviewCleared`: a person cleared the current review flag (src/store/contacts.ts). */
 export const contactView = (c: ContactDoc, opts: { reviewCleared?: boolean } = {}): z.input<typeof Contact> => ({
   id: c._id,
+  former_ids: c.former_ids ?? [],
   waba_id: c.waba_id,
   wa_id: c.wa_id ?? alias(c.aliases, 'wa:')[0] ?? null,
   user_id: c.user_id ?? alias(c.aliases, 'uid:')[0] ?? null,

@@ -4,7 +4,8 @@ import { isoOrNull, timestamp } from './common.ts';
 
 export const Thread = z
   .object({
-    id: z.string(),
+    id: z.string().meta({ description: 'Given when the thread is created and never changed: not when the contact changes number, nor when two contacts turn out to be one person.' }),
+    former_ids: z.array(z.string()).meta({ description: 'Ids of threads merged into this one (two contacts turned out to be one person, each with a thread on this number). Every one still resolves to this thread.' }),
     waba_id: z.string(),
     phone_number_id: z.string().nullable(),
     contact: z.object({
@@ -26,6 +27,7 @@ export const Thread = z
 
 export const threadView = (t: ThreadDoc): z.input<typeof Thread> => ({
   id: t._id,
+  former_ids: t.former_ids ?? [],
   waba_id: t.waba_id,
   phone_number_id: t.phone_number_id,
   contact: {

@@ -112,7 +112,7 @@ describe('REST API for pollers', () => {
     expect((await api.call('GET', `${system.url}/api/openapi.json`)).json).toEqual(api.doc);
     expect(api.doc).toMatchObject({ openapi: '3.1.0' });
     const ops = api.operations().map((o) => `${o.method.toUpperCase()} ${o.path}`);
-    for (const path of ['/api/thread/list', '/api/thread/{id}/messages', '/api/whatsapp/window', '/api/notification/{id}', '/api/template/list', '/api/template/{id}', '/api/contact/{id}', '/api/broadcast/{id}', '/api/openapi.json']) {
+    for (const path of ['/api/thread/list', '/api/thread/{id}', '/api/thread/{id}/messages', '/api/whatsapp/window', '/api/notification/{id}', '/api/template/list', '/api/template/{id}', '/api/contact/{id}', '/api/broadcast/{id}', '/api/openapi.json']) {
       expect(ops).toContain(`GET ${path}`);
     }
   });
@@ -142,6 +142,8 @@ describe('REST API for pollers', () => {
     expect(text).toMatchObject({ direction: 'inbound', type: 'text', text: 'Hi! Do you have any openings for a cleaning next week?', from: MAYA.wa_id, timestamp: iso(1781514060) });
     expect(text['content']).toMatchObject({ id: TEXT_WAMID, type: 'text', text: { body: 'Hi! Do you have any openings for a cleaning next week?' } });
     expect(maya.last_message_at).toBe(stamps[stamps.length - 1]);
+    // The thread by its id: what the list shows.
+    expect((await get(`/api/thread/${maya.id}`, keys.A)).json).toEqual(maya);
   });
 
   test('notification/{id}: an outbound message\'s delivery state by wamid or EchoCue id, failure with Meta\'s code', async () => {
@@ -221,6 +223,7 @@ describe('REST API for pollers', () => {
     const contact = (await get(`/api/contact/${DIEGO.wa_id}`, keys.A)).json;
     const notification = (await get(`/api/notification/${encodeURIComponent(READ_WAMID)}`, keys.A)).json;
     const cases: [string, string][] = [
+      [`/api/thread/${thread.id}`, '/api/thread/thr_doesnotexist'],
       [`/api/thread/${thread.id}/messages`, '/api/thread/thr_doesnotexist/messages'],
       [`/api/notification/${encodeURIComponent(READ_WAMID)}`, '/api/notification/wamid.doesnotexist'],
       [`/api/notification/${notification.id}`, '/api/notification/msg_doesnotexist'],

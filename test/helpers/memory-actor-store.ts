@@ -2,13 +2,16 @@
 // It follows src/store/actor-store.ts: whole-document writes fenced by version, repoints, deletes, recipient skips.
 import { AppError } from '../../src/core/errors.ts';
 import { ACTOR_COLLECTIONS, perCollection, type ActorCollection, type ActorDocs, type ActorStore, type Committed, type WriteSet } from '../../src/actors/ports.ts';
-import { type BroadcastRecipientDoc, type ContactDoc } from '../../src/store/docs.ts';
+import { contactIdOf, threadIdOf } from '../../src/store/doc-ids.ts';
+import { type BroadcastRecipientDoc, type ContactDoc, type ThreadDoc } from '../../src/store/docs.ts';
 
 export class MemoryActorStore implements ActorStore {
   readonly data: { [C in ActorCollection]: Map<string, ActorDocs[C]> } = {
     message: new Map(), contact: new Map(), thread: new Map(), template: new Map(), waba_state: new Map(),
   };
   readonly recipients = new Map<string, BroadcastRecipientDoc>();
+  /** Every contact and thread ever written, as written: the ids a client may have read and still hold. */
+  readonly written = { contact: new Map<string, ContactDoc>(), thread: new Map<string, ThreadDoc>() };
 
   async load<C extends ActorCollection>(c: C, ids: readonly string[]): Promise<ActorDocs[C][]> {
     const m = this.data[c] as Map<string, ActorDocs[C]>;
@@ -31,7 +34,10 @@ export class MemoryActorStore implements ActorStore {
     const write = (c: ActorCollection) => {
       for (const d of w.inserts[c]) versions[c].set(d._id, 1);
       for (const d of w.replaces[c]) versions[c].set(d._id, (w.versions[c].get(d._id) ?? 0) + 1);
-      for (const d of [...w.inserts[c], ...w.replaces[c]]) (this.data[c] as Map<string, unknown>).set(d._id, { ...structuredClone(d), changed_at: changedAt, _v: versions[c].get(d._id) });
+      for (const d of [...w.inserts[c], ...w.replaces[c]]) {
+        (this.data[c] as Map<string, unknown>).set(d._id, { ...structuredClone(d), changed_at: changedAt, _v: versions[c].get(d._id) });
+        if (c === 'contact' || c === 'thread') (this.written[c] as Map<string, unknown>).set(d._id, structuredClone(d));
+      }
     };
     write('message');
     for (const r of w.repointMessages) for (const m of this.data.message.values()) if (m.thread_id === r.from) Object.assign(m, { thread_id: r.to, _v: (m._v ?? 0) + 1 });
@@ -61,6 +67,45 @@ export class MemoryActorStore implements ActorStore {
           .sort((a, b) => (a._id < b._id ? -1 : 1)),
       ]),
     );
+  }
+
+  /** The snapshot with every contact and thread named by what it is rather than by the id it was given: ids are
+   *  given when a document is created and kept (issue 14, rule 6), so which id a merged contact keeps depends on
+   *  which of its identities arrived first. Contacts are named by their alias set, threads by contact and number;
+   *  former ids are left out (what they resolve to is checked by `unresolvable`). */
+  canonicalSnapshot(opts: { content?: boolean } = {}) {
+    const snap = this.snapshot(opts) as Record<string, any[]>;
+    const contactName = new Map(snap['contact']!.map((c: ContactDoc) => [c._id, contactIdOf(c.waba_id, c.aliases)]));
+    const threadName = new Map(snap['thread']!.map((t: ThreadDoc) => [t._id, threadIdOf(t.waba_id, t.phone_number_id, contactName.get(t.contact_id) ?? `missing:${t.contact_id}`)]));
+    const byId = (a: { _id: string }, b: { _id: string }) => (a._id < b._id ? -1 : 1);
+    const name = (m: Map<string, string>, id: string) => m.get(id) ?? `missing:${id}`;
+    return {
+      ...snap,
+      contact: snap['contact']!.map(({ former_ids, ...c }: ContactDoc) => ({ ...c, _id: name(contactName, c._id), thread_ids: c.thread_ids.map((t) => name(threadName, t)).sort() })).sort(byId),
+      thread: snap['thread']!.map(({ former_ids, ...t }: ThreadDoc) => ({ ...t, _id: name(threadName, t._id), contact_id: name(contactName, t.contact_id) })).sort(byId),
+      message: snap['message']!.map((m: { thread_id: string | null }) => ({ ...m, thread_id: m.thread_id === null ? null : name(threadName, m.thread_id) })),
+    };
+  }
+
+  /** Contact and thread ids ever written that no longer resolve to the same person (and number): an id that is
+   *  neither a live document's id nor exactly one live document's former id, or resolves to a document without
+   *  every alias (or another number) it had. Empty when every id a client ever read still works. */
+  unresolvable(): string[] {
+    const out: string[] = [];
+    const resolve = <T extends { _id: string; former_ids?: string[] }>(live: Map<string, T>, id: string): T | null => {
+      if (live.has(id)) return live.get(id)!;
+      const holders = [...live.values()].filter((d) => d.former_ids?.includes(id));
+      return holders.length === 1 ? holders[0]! : null;
+    };
+    for (const [id, was] of this.written.contact) {
+      const now = resolve(this.data.contact, id);
+      if (!now || !was.aliases.every((a) => now.aliases.includes(a))) out.push(id);
+    }
+    for (const [id, was] of this.written.thread) {
+      const now = resolve(this.data.thread, id);
+      if (!now || now.phone_number_id !== was.phone_number_id || resolve(this.data.contact, was.contact_id)?._id !== now.contact_id) out.push(id);
+    }
+    return out;
   }
 
   /** Every document as stored, stamps included. */

@@ -64,7 +64,8 @@ export function apiReader(baseUrl: string, key: string) {
 
   return {
     requests: () => requests,
-    /** Reads the lists, then every thread's messages and window, the given contacts (plus any a thread names) and notifications. */
+    /** Reads the lists, then every thread's messages and window, the given contacts (by id, wa_id or BSUID, plus
+     *  any a thread names) and notifications. */
     async read(want: { contactIds: Iterable<string>; wamids: Iterable<string> }): Promise<ApiState> {
       const threads = await allPages('/api/thread/list');
       const templates = await allPages('/api/template/list');

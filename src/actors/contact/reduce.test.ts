@@ -17,7 +17,7 @@ describe('actors > contact reducer', () => {
     expect(keywordConsent(text)).toBe(expected);
   });
 
-  test('aliases are typed, deduplicated and sorted; the id depends on the alias set only', () => {
+  test('aliases are typed, deduplicated and sorted; a new contact\'s id depends on its alias set only', () => {
     expect(aliasesOf({ wa_id: '2', user_id: 'US.1' }, { wa_id: '2', parent_user_id: 'US.ENT.9' })).toEqual(['puid:US.ENT.9', 'uid:US.1', 'wa:2']);
     expect(contactIdOf('w', ['wa:2', 'uid:US.1'])).toBe(contactIdOf('w', ['uid:US.1', 'wa:2']));
     expect(contactIdOf('w', ['wa:2'])).not.toBe(contactIdOf('other-waba', ['wa:2']));
@@ -29,7 +29,25 @@ describe('actors > contact reducer', () => {
     const b = applySighting(mergeContacts('w', [], ['uid:US.9'], now), { stamp: { at: at(30), event_id: 'e2' }, receivedAt: now, user_id: 'US.9', name: 'New' });
     for (const merged of [mergeContacts('w', [a, b], [], now), mergeContacts('w', [b, a], [], now)]) {
       expect(merged).toMatchObject({ aliases: ['uid:US.9', 'wa:1'], wa_id: '1', user_id: 'US.9', name: 'New', opted_out_at: at(20) });
-      expect(merged._id).toBe(contactIdOf('w', ['uid:US.9', 'wa:1']));
+      // The smaller of the two ids stays; the other still resolves, as a former id (issue 14, rule 6).
+      const [kept, former] = [a._id, b._id].sort();
+      expect(merged).toMatchObject({ _id: kept, former_ids: [former] });
+    }
+  });
+
+  test('a contact keeps its id when it gains an identity (a new number or BSUID), and across merges of merges', () => {
+    const now = at(100);
+    const a = mergeContacts('w', [], ['wa:1'], now);
+    // A new number (smaller alias than the old) and a BSUID: still the same id, no former ids.
+    const grown = mergeContacts('w', [a], ['wa:0', 'uid:US.1'], now);
+    expect(grown).toMatchObject({ _id: a._id, aliases: ['uid:US.1', 'wa:0', 'wa:1'] });
+    expect(grown.former_ids).toBeUndefined();
+    // Three contacts in two merges, in either grouping: one id, the two others as former ids.
+    const b = mergeContacts('w', [], ['wa:2'], now);
+    const c = mergeContacts('w', [], ['wa:3'], now);
+    const ids = [a._id, b._id, c._id].sort();
+    for (const merged of [mergeContacts('w', [mergeContacts('w', [a, b], [], now), c], [], now), mergeContacts('w', [a, mergeContacts('w', [c, b], [], now)], [], now)]) {
+      expect(merged).toMatchObject({ _id: ids[0], former_ids: ids.slice(1) });
     }
   });
 

@@ -1,6 +1,8 @@
 // Contacts: one person in one WABA, known by any of several identities (phone-based wa_id, BSUID, parent BSUID).
-// Pure functions; the identity of a contact is a function of its alias set alone, so any order of events that
-// links the same aliases ends in the same document (docs/decisions/0005-actors.md).
+// Pure functions. A contact's id is given once, when it is created (from the aliases of the event that created
+// it), and never changes: a new number or BSUID adds an alias, and two contacts that turn out to be one person keep
+// the smaller id, the other staying resolvable as a former id (issue 14, rule 6; docs/decisions/0014-stable-ids.md).
+// Any order of events that links the same aliases ends in the same content under, at most, another id.
 import { contactIdOf, parentUserAlias, userAlias, waAlias } from '../../store/doc-ids.ts';
 import { consentScope } from '../../store/contact-state.ts';
 import { type ConsentEntry, type ConsentScope, type ContactDoc, type Stamp } from '../../store/docs.ts';
@@ -37,11 +39,15 @@ function pick<T>(a: { v: T; s: Stamp | null }, b: { v: T; s: Stamp | null }): { 
   return b.s !== null && isNewer(b.s, a.s) ? b : a;
 }
 
-/** One contact out of several documents that turned out to be the same person, plus any new aliases. */
+/** One contact out of several documents that turned out to be the same person, plus any new aliases (no
+ *  documents: a new contact). It keeps the smallest of their ids; the others are its former ids. */
 export function mergeContacts(wabaId: string, docs: readonly ContactDoc[], newAliases: readonly string[], updatedAt: Date): ContactDoc {
   const aliases = [...new Set([...docs.flatMap((d) => d.aliases), ...newAliases])].sort();
+  const [id = contactIdOf(wabaId, aliases), ...others] = docs.map((d) => d._id).sort();
+  const formerIds = [...new Set([...docs.flatMap((d) => d.former_ids ?? []), ...others])].sort();
   let merged: ContactDoc = {
-    _id: contactIdOf(wabaId, aliases),
+    _id: id,
+    ...(formerIds.length > 0 ? { former_ids: formerIds } : {}),
     waba_id: wabaId,
     aliases,
     wa_id: null,

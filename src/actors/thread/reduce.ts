@@ -60,11 +60,13 @@ export function applyInbound(t: ThreadDoc, m: { id: string; at: Date; type: stri
   };
 }
 
-/** Threads that turned out to belong to one contact become one thread (history and unread messages kept). */
-export function mergeThreads(id: string, threads: readonly ThreadDoc[], contact: ContactDoc): ThreadDoc {
-  const base = threads[0]!;
-  let merged: ThreadDoc = { ...base, _id: id };
-  for (const t of threads.slice(1)) {
+/** Threads of one phone number that turned out to belong to one contact become one thread (history and unread
+ *  messages kept). It keeps the smallest of their ids; the others are its former ids, and still resolve to it. */
+export function mergeThreads(threads: readonly ThreadDoc[], contact: ContactDoc): ThreadDoc {
+  const [base, ...rest] = [...threads].sort((a, b) => (a._id < b._id ? -1 : 1));
+  const formerIds = [...new Set([...threads.flatMap((t) => t.former_ids ?? []), ...rest.map((t) => t._id)])].sort();
+  let merged: ThreadDoc = { ...base!, ...(formerIds.length > 0 ? { former_ids: formerIds } : {}) };
+  for (const t of rest) {
     merged = {
       ...withUnread(merged, t.unread_ids),
       last_message_at: maxDate(merged.last_message_at, t.last_message_at),

@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { type Clock } from '../../core/clock.ts';
 import { AppError } from '../../core/errors.ts';
 import { type ContactReads } from '../../store/contacts.ts';
-import { threadIdOf } from '../../store/doc-ids.ts';
 import { type MessageReads } from '../../store/messages.ts';
 import { type ThreadReads } from '../../store/threads.ts';
 import { defineRoute, type Route } from '../route.ts';
@@ -43,7 +42,7 @@ export function lookupRoutes(deps: LookupRouteDeps): Route[] {
         // The number belongs to one of the account's WABAs, and the person is one contact per WABA: the window is
         // the thread of that number with the contact of its WABA (not the contact changed last, on another WABA).
         const found = await deps.contacts.allByIdOrAlias(caller.wabaIds, query.contact);
-        const threads = await Promise.all(found.map((c) => deps.threads.get(caller.wabaIds, threadIdOf(c.waba_id, query.phone_number_id, c._id))));
+        const threads = await Promise.all(found.map((c) => deps.threads.ofContact(c, query.phone_number_id)));
         const at = threads.findIndex((t) => t !== null);
         const contact = at >= 0 ? found[at]! : found[0] ?? null;
         return windowView(query.phone_number_id, contact?._id ?? null, at >= 0 ? threads[at]! : null, deps.clock.now());

@@ -15,7 +15,15 @@ export type ThreadRouteDeps = Readonly<{ threads: ThreadReads; messages: Message
 
 const bool = z.enum(['true', 'false'], { error: 'must be true or false' }).transform((v) => v === 'true');
 
+const threadParam = z.object({ id: z.string().min(1).max(256).meta({ description: 'Thread id (thr_...), current or former.' }) });
+
 export function threadRoutes(deps: ThreadRouteDeps): Route[] {
+  /** The thread `id` names (its own id or a former one) within the caller's WABAs, or EC_NOT_FOUND. */
+  const threadOf = async (wabaIds: readonly string[], id: string): Promise<ThreadDoc> => {
+    const thread = await deps.threads.get(wabaIds, id);
+    if (!thread) throw new AppError('EC_NOT_FOUND', `no thread ${id}`);
+    return thread;
+  };
   return [
     defineRoute({
       method: 'get',
@@ -49,19 +57,31 @@ export function threadRoutes(deps: ThreadRouteDeps): Route[] {
     }),
     defineRoute({
       method: 'get',
+      path: '/api/thread/{id}',
+      operationId: 'getThread',
+      tag: 'threads',
+      summary: 'One thread',
+      description: 'A former id (a thread merged into this one) answers with this thread; its `id` is the one to keep.',
+      access: 'api_key',
+      params: threadParam,
+      response: Thread,
+      errors: [404],
+      handle: async ({ params, caller }) => threadView(await threadOf(caller.wabaIds, params.id)),
+    }),
+    defineRoute({
+      method: 'get',
       path: '/api/thread/{id}/messages',
       operationId: 'listThreadMessages',
       tag: 'threads',
       summary: "List a thread's messages",
       description: 'Oldest first (Meta timestamp), including opt-out entries; with `updated_since`, only messages changed since, oldest change first.',
       access: 'api_key',
-      params: z.object({ id: z.string().min(1).meta({ description: 'Thread id (thr_...).' }) }),
+      params: threadParam,
       query: z.strictObject(pageQuery),
       response: listOf(Message),
       errors: [400, 404],
       handle: async ({ query, params, caller }) => {
-        const thread = await deps.threads.get(caller.wabaIds, params.id);
-        if (!thread) throw new AppError('EC_NOT_FOUND', `no thread ${params.id}`);
+        const thread = await threadOf(caller.wabaIds, params.id);
         return pollList<MessageDoc, 'chronological', ReturnType<typeof messageView>>({
           op: 'listThreadMessages',
           scope: { thread: thread._id },
