@@ -148,7 +148,16 @@ export type ReactionEntry = Stamp & {
   wamid: string;
 };
 
-export type TemplateEventEntry = { event_id: string; at: Date; event: string; reason: string | null };
+export type TemplateEventEntry = {
+  event_id: string;
+  at: Date;
+  event: string;
+  reason: string | null;
+  /** What the event says (event, reason, pause title, rejection and disable details): two entries with the same
+   *  content are one event delivered twice unless the template was edited between them. Absent on entries stored
+   *  before it (each then counts as its own event). */
+  content?: string;
+};
 
 export type TemplateDoc = StoreStamped & {
   _id: string;
@@ -175,6 +184,9 @@ export type TemplateDoc = StoreStamped & {
   quality_stamp: Stamp | null;
   components: { title: string | null; element: string | null; footer: string | null; buttons: { type: string | null; text: string | null; url: string | null; phone_number: string | null }[] } | null;
   components_stamp: Stamp | null;
+  /** When Meta reported the template edited (each message_template_components_update's entry.time), oldest first:
+   *  a review event repeating an earlier one is a new review only after an edit (src/actors/template/reduce.ts). */
+  edited_at?: Date[];
   details: { disable_date: string | number | null; other_info_title: string | null; other_info_description: string | null; rejection_reason: string | null; rejection_recommendation: string | null } | null;
   updated_at: Date;
 };
