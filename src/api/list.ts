@@ -2,8 +2,10 @@
 //
 // next_updated_since = min(newest changed_at returned by the pass, time of the pass's first page - settle time).
 // The actors stamp changed_at when a commit starts, so a document can become visible a little after a reader
-// has passed its position; the settle time (API_CHANGE_SETTLE_MS) bounds that and clock skew between processes; the next poll re-reads
-// that margin. Quiet data gives a watermark that depends only on the data, so repeated polls get 304.
+// has passed its position; the settle time (API_CHANGE_SETTLE_MS) bounds that and clock skew between processes,
+// and the actor store keeps the bound by stamping a slow commit again (src/store/actor-store.ts, issue 16 defect 1);
+// the next poll re-reads that margin. Quiet data gives a watermark that depends only on the data, so repeated polls
+// get 304.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { AppError } from '../core/errors.ts';

@@ -135,7 +135,7 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
         serde,
         topics,
         groupId: `${config.kafka.topicPrefix}echocue.actors`,
-        store: createActorStore(db, clock),
+        store: createActorStore(db, { clock, settleMs: config.api.changeSettleMs }),
         producer: dlqProducer,
         log,
         metrics,

@@ -55,8 +55,37 @@ const conflict = (collection: string, what: string) =>
  *  one by one, and contacts by alias through ec_contact_alias ({_id: "<waba>|<alias>", contact_id}).
  *  Every write of an actor document is fenced by its version (`_v`): the actor that owns a WABA's partition is its
  *  only writer, and a member that lost the partition mid-batch finds its writes refused (EC_STORE_CONFLICT). */
-export function createActorStore(db: Db, clock: Clock = systemClock) {
+/** How pollers' watermarks are kept safe (issue 16, defect 1). `settleMs`: API_CHANGE_SETTLE_MS, how long after its
+ *  changed_at a change may become visible (src/api/list.ts keeps the watermark that far behind its reads). */
+export type ActorStoreOptions = { clock?: Clock; settleMs?: number };
+
+/** Re-stamp rounds after a slow commit before giving up (each round is quick: one update by _id per document). */
+const RESTAMP_ROUNDS = 5;
+
+export function createActorStore(db: Db, opts: ActorStoreOptions = {}) {
+  const clock = opts.clock ?? systemClock;
+  // A commit stamps changed_at before its writes, and each write becomes visible when the store takes it. A commit
+  // that took longer than half the settle time is stamped again, with the time of the re-stamp, until one round of
+  // re-stamping is itself quick: every document is then visible well within the settle time after its changed_at,
+  // so no poller's watermark can pass it before it shows (half: room for clock skew between the API and the actors).
+  const restampAfterMs = (opts.settleMs ?? 5000) / 2;
   const col = (n: Name) => db.collection<WithId>(NAMES[n]);
+
+  /** Moves changed_at to now on the documents written (each still at the version written: one another member
+   *  wrote since keeps its own stamp; the filter is {_id, _v} like every fenced write, an index read on FerretDB)
+   *  and on the messages stamped `from` that moved into the given threads. Returns the new stamp. */
+  async function restamp(written: { [C in Name]: ReadonlyMap<string, number> }, movedInto: readonly string[], from: Date): Promise<Date> {
+    const to = clock.now();
+    for (const n of ORDER) {
+      for (const bulk of chunk([...written[n]], BULK_STATEMENTS)) {
+        await col(n).bulkWrite(bulk.map(([id, v]) => ({ updateOne: { filter: { _id: id, _v: v }, update: { $set: { changed_at: to } } } })), { ordered: true });
+      }
+    }
+    for (const thread of movedInto) {
+      await db.collection<MessageDoc>(COLLECTIONS.message).updateMany({ thread_id: thread, changed_at: from }, { $set: { changed_at: to } });
+    }
+    return to;
+  }
 
   /** Unfenced upserts, for the alias index (derived from the contacts, repaired on read: contactsByAliases). */
   async function upsertAll(n: string, docs: readonly WithId[]): Promise<void> {
@@ -139,7 +168,8 @@ export function createActorStore(db: Db, clock: Clock = systemClock) {
       for (const r of w.repointMessages) {
         // Only when two contacts turn out to be one person: rare, so a scan is acceptable here. The moved messages
         // take a new version, so a stale copy of one elsewhere cannot be written back.
-        await db.collection<MessageDoc>(COLLECTIONS.message).updateMany({ thread_id: r.from }, { $set: { thread_id: r.to }, $inc: { _v: 1 } });
+        // Stamped with this commit: a poller of the thread they join reads them as changed.
+        await db.collection<MessageDoc>(COLLECTIONS.message).updateMany({ thread_id: r.from }, { $set: { thread_id: r.to, changed_at: changedAt }, $inc: { _v: 1 } });
       }
       for (const n of ORDER.slice(1)) await write(n);
       for (const n of ORDER) {
@@ -164,7 +194,12 @@ export function createActorStore(db: Db, clock: Clock = systemClock) {
           { $set: { status: 'skipped', skip_reason: s.reason, skipped_at: s.at, changed_at: changedAt } },
         );
       }
-      return { changedAt, versions };
+      // A slow commit is stamped again (see restampAfterMs); the stamp returned is the one the documents hold.
+      let stamp = changedAt;
+      for (let round = 0; round < RESTAMP_ROUNDS && clock.now().getTime() - stamp.getTime() >= restampAfterMs; round++) {
+        stamp = await restamp(versions, w.repointMessages.map((r) => r.to), stamp);
+      }
+      return { changedAt: stamp, versions };
     },
   };
 }
