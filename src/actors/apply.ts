@@ -5,7 +5,7 @@ import { AppError } from '../core/errors.ts';
 import { deterministicId } from '../core/ids.ts';
 import {
   type AccountUpdateEvent, type ConsentEventEvent, type IdentityChangeEvent, type MessageInboundEvent, type MessageStatusEvent,
-  type TemplateCategoryEvent, type TemplateComponentsEvent, type TemplateQualityEvent, type TemplateStatusEvent,
+  type TemplateCategoryEvent, type TemplateComponentsEvent, type TemplateQualityEvent, type TemplateStatusEvent, type ThreadReadEvent,
 } from '../events/generated/event-types.ts';
 import { type EventType } from '../events/topics.ts';
 import { type ConsentEntry, type ContactDoc, type ThreadDoc } from '../store/docs.ts';
@@ -22,12 +22,12 @@ import { maxDateOr, metaTimeToDate } from './stamp.ts';
 import {
   applyTemplateCategory, applyTemplateComponents, applyTemplateQuality, applyTemplateStatus, emptyTemplate, templateDocId,
 } from './template/reduce.ts';
-import { applyInbound, emptyThread, mergeThreads, threadIdOf } from './thread/reduce.ts';
+import { applyInbound, applyRead, emptyThread, mergeThreads, threadIdOf } from './thread/reduce.ts';
 
 /** The event types the actors consume (webhook.error and unknown are for people and data teams). */
 export const ACTOR_EVENT_TYPES = [
   'message.inbound', 'message.status', 'template.status', 'template.quality', 'template.category', 'template.components',
-  'consent.event', 'identity.change', 'account.update',
+  'consent.event', 'identity.change', 'account.update', 'thread.read',
 ] as const satisfies readonly EventType[];
 export type ActorEventType = (typeof ACTOR_EVENT_TYPES)[number];
 
@@ -40,7 +40,8 @@ export type DecodedEvent =
   | { type: 'template.components'; event: TemplateComponentsEvent }
   | { type: 'consent.event'; event: ConsentEventEvent }
   | { type: 'identity.change'; event: IdentityChangeEvent }
-  | { type: 'account.update'; event: AccountUpdateEvent };
+  | { type: 'account.update'; event: AccountUpdateEvent }
+  | { type: 'thread.read'; event: ThreadReadEvent };
 
 const unapplicable = (reason: string) => new AppError('EC_EVENT_UNAPPLICABLE', reason);
 const at = (t: string | number | null, receivedAt: number) => metaTimeToDate(t) ?? new Date(receivedAt);
@@ -269,6 +270,15 @@ async function template(s: Session, d: Extract<DecodedEvent, { type: `template.$
   }
 }
 
+/** A thread marked read through the API. The API named the thread by its id as it was then; a thread merged into
+ *  another since is gone (its id resolves through the API, not here): nothing left to mark, so the mark is dropped. */
+async function read(s: Session, e: ThreadReadEvent): Promise<void> {
+  const thread = await s.get('thread', e.thread_id);
+  if (!thread) throw unapplicable(`thread ${e.thread_id} does not exist (merged into another since it was marked read?)`);
+  if (thread.waba_id !== e.waba_id) throw unapplicable(`thread ${e.thread_id} is not of WABA ${e.waba_id}`);
+  s.put('thread', applyRead(thread, new Date(e.read_up_to), new Date(e.received_at)));
+}
+
 async function account(s: Session, e: AccountUpdateEvent): Promise<void> {
   const doc = (await s.get('waba_state', e.waba_id)) ?? emptyWabaState(e.waba_id, new Date(e.received_at));
   s.put('waba_state', applyAccountUpdate(doc, e));
@@ -281,6 +291,7 @@ export async function applyEvent(s: Session, d: DecodedEvent): Promise<void> {
     case 'consent.event': return consent(s, d.event);
     case 'identity.change': return identity(s, d.event);
     case 'account.update': return account(s, d.event);
+    case 'thread.read': return read(s, d.event);
     default: return template(s, d);
   }
 }

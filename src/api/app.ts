@@ -23,7 +23,7 @@ import { adminRoutes } from './routes/admin.ts';
 import { broadcastRoutes } from './routes/broadcasts.ts';
 import { lookupRoutes } from './routes/lookups.ts';
 import { templateRoutes } from './routes/templates.ts';
-import { threadRoutes } from './routes/threads.ts';
+import { threadRoutes, type ThreadRouteDeps } from './routes/threads.ts';
 import { webhookRoutes, type WebhookRouteDeps } from './routes/webhooks.ts';
 import { serveDashboard } from './dashboard/serve.ts';
 import { type WebhookStore } from '../store/webhooks.ts';
@@ -41,6 +41,8 @@ export type ApiDeps = Omit<WebhookRouteDeps, 'accounts' | 'webhooks'> & Readonly
   version: string;
   /** API_CHANGE_SETTLE_MS: see src/api/list.ts. */
   settleMs: number;
+  /** Writes a thread's read mark for the actors (src/events/thread-read.ts). */
+  markRead: ThreadRouteDeps['markRead'];
   clock: Clock;
   log: Logger;
 }>;

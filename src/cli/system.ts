@@ -16,6 +16,7 @@ import { topicNames } from '../events/topics.ts';
 import { createIngestApp } from '../ingest/app.ts';
 import { createApiApp } from '../api/app.ts';
 import { ACTOR_EVENT_TYPES } from '../actors/apply.ts';
+import { threadReadRecord } from '../events/thread-read.ts';
 import { startActors } from '../actors/consumer.ts';
 import { createActorStore } from '../store/actor-store.ts';
 import { createMongoClient } from '../store/client.ts';
@@ -155,8 +156,8 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
       stops.push(() => delivery.stop());
     }
     if (has('api')) {
-      const replayProducer = await step('cannot start the Kafka producer', localHint, () => events.createProducer());
-      stops.push(() => replayProducer.disconnect());
+      const apiProducer = await step('cannot start the Kafka producer', localHint, () => events.createProducer());
+      stops.push(() => apiProducer.disconnect());
       const api = createApiApp({
         accounts,
         threads: createThreadReads(db),
@@ -165,11 +166,12 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
         contacts: createContactReads(db),
         broadcasts: createBroadcastStore(db),
         webhooks,
-        queueAttempts: (records) => queueAttempts(replayProducer, topics, records.map((record) => ({ record, tier: 0 }))),
+        queueAttempts: (records) => queueAttempts(apiProducer, topics, records.map((record) => ({ record, tier: 0 }))),
         allowCidrs: config.delivery.allowCidrs,
         adminToken: config.api.adminToken,
         rateLimit: config.api.rateLimit,
         settleMs: config.api.changeSettleMs,
+        markRead: (mark) => apiProducer.send([threadReadRecord(topics, serde, mark)], { timeoutMs: config.ingest.ackTimeoutMs }),
         version: PACKAGE_VERSION,
         clock,
         log,

@@ -66,6 +66,12 @@ export const EVENT_CATALOG = {
     description: 'WABA and phone-number changes: account_update, phone_number_quality_update, business_capability_update',
     consumers: ['account actor (planned)'],
   },
+  'thread.read': {
+    topic: 'echocue.thread.read.v1',
+    schema: 'thread.read.avsc',
+    description: 'A thread marked read up to a time through the REST API (POST /api/thread/{id}/read); not from Meta',
+    consumers: ['thread actor (ec_thread: unread messages)'],
+  },
   'webhook.error': {
     topic: 'whatsapp.webhook.error.v1',
     schema: 'webhook.error.avsc',

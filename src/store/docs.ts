@@ -72,14 +72,22 @@ export type ThreadDoc = StoreStamped & {
   last_inbound_at: Date | null;
   /** 24-hour customer service window: newest user-initiated message + 24 h. */
   window_expires_at: Date | null;
-  /** Ids of the inbound messages not read yet: a set, so a redelivered message never counts twice. */
-  unread_ids: string[];
+  /** The inbound messages not read yet, oldest first by Meta time: a set (a redelivered message never counts
+   *  twice), bounded to the newest UNREAD_KEPT so a long-lived thread stays far below MongoDB's 16 MB document
+   *  limit (issue 16, defect 3). */
+  unread: UnreadEntry[];
   unread_count: number;
+  /** More messages are unread than `unread` holds (the oldest fell off the bound). */
+  unread_capped?: boolean;
+  /** Every inbound message with a Meta time at or before this was marked read (POST /api/thread/{id}/read). */
+  read_up_to?: Date | null;
   /** Ids of threads merged into this one (their contacts turned out to be one person): each still resolves here.
    *  Absent when none did. */
   former_ids?: string[];
   updated_at: Date;
 };
+
+export type UnreadEntry = { id: string; at: Date };
 
 export type MetaErrorDoc = { code: number | string | null; title: string | null; message: string | null; details: string | null; href: string | null };
 export type PricingDoc = { billable: boolean | null; pricing_model: string | null; type: string | null; category: string | null };

@@ -19,7 +19,9 @@ export const Thread = z
     }),
     last_message_at: timestamp().nullable(),
     last_inbound_at: timestamp().nullable(),
-    unread_count: z.number().int(),
+    unread_count: z.number().int().meta({ description: 'Inbound messages not read yet (after read_up_to). At most 1000: see unread_capped.' }),
+    unread_capped: z.boolean().meta({ description: 'More than 1000 messages are unread; unread_count shows 1000. Cleared once the thread is marked read past the oldest of those counted.' }),
+    read_up_to: timestamp().nullable().meta({ description: 'Every inbound message with a Meta timestamp at or before this was marked read (POST /api/thread/{id}/read).' }),
     window_expires_at: timestamp().nullable().meta({ description: 'End of the 24-hour customer service window (newest user message + 24 h).' }),
     updated_at: timestamp().nullable().meta({ description: 'When EchoCue last changed this thread (what updated_since filters on).' }),
   })
@@ -42,6 +44,8 @@ export const threadView = (t: ThreadDoc): z.input<typeof Thread> => ({
   last_message_at: isoOrNull(t.last_message_at),
   last_inbound_at: isoOrNull(t.last_inbound_at),
   unread_count: t.unread_count,
+  unread_capped: t.unread_capped ?? false,
+  read_up_to: isoOrNull(t.read_up_to ?? null),
   window_expires_at: isoOrNull(t.window_expires_at),
   updated_at: isoOrNull(t.changed_at),
 });

@@ -416,8 +416,9 @@ describe('REST API for pollers', () => {
     }
   });
 
-  test('every documented operation was exercised and answered as documented (webhooks: test/e2e/webhooks.test.ts)', () => {
-    const missing = api.operations().filter((o) => o.tag !== 'webhooks' && !api.seen.get(o.operationId)?.size);
+  test('every documented operation was exercised and answered as documented (webhooks: test/e2e/webhooks.test.ts; markThreadRead: test/e2e/thread-read.test.ts)', () => {
+    const elsewhere = new Set(['markThreadRead']);
+    const missing = api.operations().filter((o) => o.tag !== 'webhooks' && !elsewhere.has(o.operationId) && !api.seen.get(o.operationId)?.size);
     expect(missing).toEqual([]);
   });
 });

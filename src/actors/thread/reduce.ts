@@ -1,6 +1,6 @@
 // Threads: one conversation between a business phone number and a contact. Pure functions; every field is a
 // max, a recount or a snapshot, so duplicates and reordering cannot change the result.
-import { type ContactDoc, type ThreadDoc } from '../../store/docs.ts';
+import { type ContactDoc, type ThreadDoc, type UnreadEntry } from '../../store/docs.ts';
 import { maxDate, maxDateOr } from '../stamp.ts';
 
 export const WINDOW_MS = 24 * 60 * 60 * 1000;
@@ -25,8 +25,10 @@ export function emptyThread(id: string, wabaId: string, phoneNumberId: string | 
       last_message_at: null,
       last_inbound_at: null,
       window_expires_at: null,
-      unread_ids: [],
+      unread: [],
       unread_count: 0,
+      unread_capped: false,
+      read_up_to: null,
       updated_at: at,
     },
     contact,
@@ -43,16 +45,43 @@ export function withContact(t: ThreadDoc, c: ContactDoc): ThreadDoc {
   };
 }
 
-const withUnread = (t: ThreadDoc, ids: readonly string[]): ThreadDoc => {
-  const unread_ids = [...new Set([...t.unread_ids, ...ids])].sort();
-  return { ...t, unread_ids, unread_count: unread_ids.length };
-};
+/** How many unread messages a thread keeps by id (the newest by Meta time). Beyond it the count shows the bound and
+ *  `unread_capped` says there are more: a thread of a million unread messages stays a small document. */
+export const UNREAD_KEPT = 1000;
+
+const byTime = (a: UnreadEntry, b: UnreadEntry) => a.at.getTime() - b.at.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/** The thread's unread set with `entries` added (those after the read mark), bounded to the newest UNREAD_KEPT. */
+function withUnread(t: ThreadDoc, entries: readonly UnreadEntry[]): ThreadDoc {
+  const readUpTo = t.read_up_to ?? null;
+  const byId = new Map(unreadOf(t).map((u) => [u.id, u]));
+  for (const e of entries) if (!byId.has(e.id) && (readUpTo === null || e.at > readUpTo)) byId.set(e.id, e);
+  const all = [...byId.values()].sort(byTime);
+  const unread = all.length > UNREAD_KEPT ? all.slice(-UNREAD_KEPT) : all;
+  return { ...t, unread, unread_count: unread.length, unread_capped: (t.unread_capped ?? false) || all.length > UNREAD_KEPT, read_up_to: readUpTo };
+}
+
+/** Marked read up to `upTo` (Meta time): every inbound message at or before it is read; a mark never moves back,
+ *  so marks in any order end the same. Messages that fell off the bound are older than every one kept, so they are
+ *  read too once the mark reaches the oldest kept (until then the thread stays `unread_capped`). */
+export function applyRead(t: ThreadDoc, upTo: Date, receivedAt: Date): ThreadDoc {
+  const current = t.read_up_to ?? null;
+  if (current !== null && current >= upTo) return t;
+  const before = unreadOf(t);
+  const unread = before.filter((u) => u.at > upTo);
+  const capped = (t.unread_capped ?? false) && !(before.length > 0 && before[0]!.at <= upTo);
+  return { ...t, read_up_to: upTo, unread, unread_count: unread.length, unread_capped: capped, updated_at: maxDateOr(t.updated_at, receivedAt) };
+}
+
+/** The unread set as stored (documents from before the bound hold `unread_ids` without times: oldest of all). */
+export const unreadOf = (t: ThreadDoc): UnreadEntry[] =>
+  t.unread ?? ((t as { unread_ids?: string[] }).unread_ids ?? []).map((id) => ({ id, at: new Date(0) }));
 
 /** An inbound message of this thread: newest times are maxima; the window is the newest user message + 24 h;
  *  a user message is unread until read (a set of ids, so duplicates count once). */
 export function applyInbound(t: ThreadDoc, m: { id: string; at: Date; type: string; receivedAt: Date }): ThreadDoc {
   return {
-    ...withUnread(t, opensWindow(m.type) ? [m.id] : []),
+    ...withUnread(t, opensWindow(m.type) ? [{ id: m.id, at: m.at }] : []),
     last_message_at: maxDate(t.last_message_at, m.at),
     last_inbound_at: maxDate(t.last_inbound_at, m.at),
     window_expires_at: opensWindow(m.type) ? maxDate(t.window_expires_at, new Date(m.at.getTime() + WINDOW_MS)) : t.window_expires_at,
@@ -67,8 +96,9 @@ export function mergeThreads(threads: readonly ThreadDoc[], contact: ContactDoc)
   const formerIds = [...new Set([...threads.flatMap((t) => t.former_ids ?? []), ...rest.map((t) => t._id)])].sort();
   let merged: ThreadDoc = { ...base!, ...(formerIds.length > 0 ? { former_ids: formerIds } : {}) };
   for (const t of rest) {
+    const readUpTo = maxDate(merged.read_up_to ?? null, t.read_up_to ?? null);
     merged = {
-      ...withUnread(merged, t.unread_ids),
+      ...withUnread({ ...merged, read_up_to: readUpTo, unread: unreadOf(merged).filter((u) => readUpTo === null || u.at > readUpTo), unread_capped: (merged.unread_capped ?? false) || (t.unread_capped ?? false) }, unreadOf(t)),
       last_message_at: maxDate(merged.last_message_at, t.last_message_at),
       last_inbound_at: maxDate(merged.last_inbound_at, t.last_inbound_at),
       window_expires_at: maxDate(merged.window_expires_at, t.window_expires_at),

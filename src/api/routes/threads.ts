@@ -10,8 +10,22 @@ import { listOf, pageQuery, pollList } from '../list.ts';
 import { defineRoute, type Route } from '../route.ts';
 import { Message, messageView } from '../../views/message.ts';
 import { Thread, threadView } from '../../views/thread.ts';
+import { timestamp } from '../../views/common.ts';
+import { type ReadMarkInput } from '../../events/thread-read.ts';
 
-export type ThreadRouteDeps = Readonly<{ threads: ThreadReads; messages: MessageReads; clock: Clock; settleMs: number }>;
+/** Hands a read mark to the actors (the thread document is theirs): written to the thread.read topic. */
+export type ThreadRouteDeps = Readonly<{ threads: ThreadReads; messages: MessageReads; clock: Clock; settleMs: number; markRead: (mark: ReadMarkInput) => Promise<void> }>;
+
+/** How far ahead of the API's clock a read mark may be (the sender's clock may run a little fast); later is a 400:
+ *  it would mark read messages not received yet. */
+const MARK_AHEAD_MS = 5 * 60 * 1000;
+
+const ReadMarkView = z
+  .object({
+    thread_id: z.string(),
+    read_up_to: timestamp().nullable().meta({ description: 'The mark handed to the actors; null when the thread has no inbound message to mark (nothing was written).' }),
+  })
+  .meta({ id: 'ThreadReadMark' });
 
 const bool = z.enum(['true', 'false'], { error: 'must be true or false' }).transform((v) => v === 'true');
 
@@ -67,6 +81,33 @@ export function threadRoutes(deps: ThreadRouteDeps): Route[] {
       response: Thread,
       errors: [404],
       handle: async ({ params, caller }) => threadView(await threadOf(caller.wabaIds, params.id)),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/thread/{id}/read',
+      operationId: 'markThreadRead',
+      tag: 'threads',
+      summary: 'Mark a thread read up to a time',
+      description:
+        'Every inbound message with a Meta timestamp at or before `up_to` (default: the newest inbound message) becomes read. Accepted (202) once the mark is on Kafka; the actors apply it within moments, and `unread_count`, `unread_capped` and `read_up_to` then show it. A mark never moves back: an earlier one changes nothing. Idempotent.',
+      access: 'api_key',
+      params: threadParam,
+      body: z.strictObject({
+        up_to: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }).optional().meta({ description: 'Defaults to the newest inbound message of the thread.' }),
+      }),
+      status: 202,
+      response: ReadMarkView,
+      errors: [400, 404],
+      handle: async ({ params, body, caller }) => {
+        const thread = await threadOf(caller.wabaIds, params.id);
+        const now = deps.clock.now();
+        const upTo = body.up_to !== undefined ? new Date(body.up_to) : thread.last_inbound_at;
+        if (upTo !== null && upTo.getTime() > now.getTime() + MARK_AHEAD_MS) {
+          throw new AppError('EC_BAD_REQUEST', 'up_to is in the future: it would mark read messages not received yet', { details: { parameter: 'up_to', in: 'body' } });
+        }
+        if (upTo !== null) await deps.markRead({ wabaId: thread.waba_id, accountId: caller.accountId, threadId: thread._id, upTo, at: now });
+        return { thread_id: thread._id, read_up_to: upTo?.toISOString() ?? null };
+      },
     }),
     defineRoute({
       method: 'get',

@@ -9,23 +9,21 @@ export type EventHeader = {
   waba_id: string;
   /** EchoCue account owning the WABA; null when no account owns it yet (the event is still written). */
   account_id: null | string;
-  /** changes[].field the item came from. */
-  field: string;
-  /** value.metadata.phone_number_id: the business number, when Meta sent one. */
-  phone_number_id: null | string;
-  display_phone_number: null | string;
-  /** The item's timestamp exactly as Meta sent it (string or integer Unix seconds). */
-  meta_timestamp: null | string | number;
-  /** entry[].time exactly as Meta sent it (template and account fields). */
-  entry_time: null | string | number;
   /** When EchoCue accepted the POST. */
   received_at: number;
-  /** The JSON of the item as received (integers beyond 2^53 kept as strings). */
-  raw: string;
 };
 
 /** message.inbound: topic whatsapp.message.inbound.v1, schema schemas/message.inbound.avsc */
 export type MessageInboundEvent = EventHeader & {
+  /** changes[].field the item came from (always messages). */
+  field: string;
+  /** value.metadata.phone_number_id: the business number, when Meta sent one. */
+  phone_number_id: null | string;
+  display_phone_number: null | string;
+  /** messages[].timestamp exactly as Meta sent it. */
+  meta_timestamp: null | string | number;
+  /** entry[].time exactly as Meta sent it (template and account fields). */
+  entry_time: null | string | number;
   /** messages[].id */
   wamid: string;
   /** messages[].type as sent; unknown types are kept as they come. */
@@ -62,10 +60,21 @@ export type MessageInboundEvent = EventHeader & {
     details: null | string;
     href: null | string;
   })[];
+  /** The JSON of the item as received (integers beyond 2^53 kept as strings). */
+  raw: string;
 };
 
 /** message.status: topic whatsapp.message.status.v1, schema schemas/message.status.avsc */
 export type MessageStatusEvent = EventHeader & {
+  /** changes[].field the item came from. */
+  field: string;
+  /** value.metadata.phone_number_id: the business number, when Meta sent one. */
+  phone_number_id: null | string;
+  display_phone_number: null | string;
+  /** statuses[].timestamp exactly as Meta sent it. */
+  meta_timestamp: null | string | number;
+  /** entry[].time exactly as Meta sent it (template and account fields). */
+  entry_time: null | string | number;
   /** statuses[].id: the outbound message. */
   wamid: string;
   /** sent, delivered, read, played, failed, or any value Meta adds (kept as sent). */
@@ -101,10 +110,21 @@ export type MessageStatusEvent = EventHeader & {
     name: null | string;
     username: null | string;
   };
+  /** The JSON of the item as received (integers beyond 2^53 kept as strings). */
+  raw: string;
 };
 
 /** template.status: topic whatsapp.template.status.v1, schema schemas/template.status.avsc */
 export type TemplateStatusEvent = EventHeader & {
+  /** changes[].field the item came from. */
+  field: string;
+  /** value.metadata.phone_number_id: the business number, when Meta sent one. */
+  phone_number_id: null | string;
+  display_phone_number: null | string;
+  /** The item's timestamp exactly as Meta sent it (string or integer Unix seconds). */
+  meta_timestamp: null | string | number;
+  /** entry[].time exactly as Meta sent it (template and account fields). */
+  entry_time: null | string | number;
   /** message_template_id as decimal text (Meta sends a JSON number; kept lossless). */
   template_id: string;
   template_name: null | string;
@@ -119,10 +139,21 @@ export type TemplateStatusEvent = EventHeader & {
   other_info_description: null | string;
   rejection_reason: null | string;
   rejection_recommendation: null | string;
+  /** The JSON of the item as received (integers beyond 2^53 kept as strings). */
+  raw: string;
 };
 
 /** template.quality: topic whatsapp.template.quality.v1, schema schemas/template.quality.avsc */
 export type TemplateQualityEvent = EventHeader & {
+  /** changes[].field the item came from. */
+  field: string;
+  /** value.metadata.phone_number_id: the business number, when Meta sent one. */
+  phone_number_id: null | string;
+  display_phone_number: null | string;
+  /** The item's timestamp exactly as Meta sent it (string or integer Unix seconds). */
+  meta_timestamp: null | string | number;
+  /** entry[].time exactly as Meta sent it (template and account fields). */
+  entry_time: null | string | number;
   /** message_template_id as decimal text (Meta sends a JSON number; kept lossless). */
   template_id: string;
   template_name: null | string;
@@ -130,10 +161,21 @@ export type TemplateQualityEvent = EventHeader & {
   previous_quality_score: null | string;
   /** GREEN, YELLOW, RED or UNKNOWN as sent. */
   new_quality_score: string;
+  /** The JSON of the item as received (integers beyond 2^53 kept as strings). */
+  raw: string;
 };
 
 /** template.category: topic whatsapp.template.category.v1, schema schemas/template.category.avsc */
 export type TemplateCategoryEvent = EventHeader & {
+  /** changes[].field the item came from. */
+  field: string;
+  /** value.metadata.phone_number_id: the business number, when Meta sent one. */
+  phone_number_id: null | string;
+  display_phone_number: null | string;
+  /** The item's timestamp exactly as Meta sent it (string or integer Unix seconds). */
+  meta_timestamp: null | string | number;
+  /** entry[].time exactly as Meta sent it (template and account fields). */
+  entry_time: null | string | number;
   /** message_template_id as decimal text (Meta sends a JSON number; kept lossless). */
   template_id: string;
   template_name: null | string;
@@ -144,10 +186,21 @@ export type TemplateCategoryEvent = EventHeader & {
   /** Impending change: the category it will become. */
   correct_category: null | string;
   category_update_timestamp: null | string | number;
+  /** The JSON of the item as received (integers beyond 2^53 kept as strings). */
+  raw: string;
 };
 
 /** template.components: topic whatsapp.template.components.v1, schema schemas/template.components.avsc */
 export type TemplateComponentsEvent = EventHeader & {
+  /** changes[].field the item came from. */
+  field: string;
+  /** value.metadata.phone_number_id: the business number, when Meta sent one. */
+  phone_number_id: null | string;
+  display_phone_number: null | string;
+  /** The item's timestamp exactly as Meta sent it (string or integer Unix seconds). */
+  meta_timestamp: null | string | number;
+  /** entry[].time exactly as Meta sent it (template and account fields). */
+  entry_time: null | string | number;
   /** message_template_id as decimal text (Meta sends a JSON number; kept lossless). */
   template_id: string;
   template_name: null | string;
@@ -162,10 +215,21 @@ export type TemplateComponentsEvent = EventHeader & {
     url: null | string;
     phone_number: null | string;
   })[];
+  /** The JSON of the item as received (integers beyond 2^53 kept as strings). */
+  raw: string;
 };
 
 /** consent.event: topic whatsapp.consent.event.v1, schema schemas/consent.event.avsc */
 export type ConsentEventEvent = EventHeader & {
+  /** changes[].field the item came from. */
+  field: string;
+  /** value.metadata.phone_number_id: the business number, when Meta sent one. */
+  phone_number_id: null | string;
+  display_phone_number: null | string;
+  /** user_preferences[].timestamp exactly as Meta sent it (an integer). */
+  meta_timestamp: null | string | number;
+  /** entry[].time exactly as Meta sent it (template and account fields). */
+  entry_time: null | string | number;
   source: string;
   wa_id: null | string;
   user_id: null | string;
@@ -182,10 +246,21 @@ export type ConsentEventEvent = EventHeader & {
     name: null | string;
     username: null | string;
   };
+  /** The JSON of the item as received (integers beyond 2^53 kept as strings). */
+  raw: string;
 };
 
 /** identity.change: topic whatsapp.identity.change.v1, schema schemas/identity.change.avsc */
 export type IdentityChangeEvent = EventHeader & {
+  /** changes[].field the item came from. */
+  field: string;
+  /** value.metadata.phone_number_id: the business number, when Meta sent one. */
+  phone_number_id: null | string;
+  display_phone_number: null | string;
+  /** The item's timestamp exactly as Meta sent it (string or integer Unix seconds). */
+  meta_timestamp: null | string | number;
+  /** entry[].time exactly as Meta sent it (template and account fields). */
+  entry_time: null | string | number;
   /** user_id_update, user_changed_number or user_changed_user_id. */
   kind: string;
   /** The system message's id, for system-message changes. */
@@ -200,28 +275,70 @@ export type IdentityChangeEvent = EventHeader & {
   current_parent_user_id: null | string;
   /** Meta's human text (never parsed). */
   detail: null | string;
+  /** The JSON of the item as received (integers beyond 2^53 kept as strings). */
+  raw: string;
 };
 
 /** account.update: topic whatsapp.account.update.v1, schema schemas/account.update.avsc */
 export type AccountUpdateEvent = EventHeader & {
+  /** changes[].field the item came from. */
+  field: string;
+  /** value.metadata.phone_number_id: the business number, when Meta sent one. */
+  phone_number_id: null | string;
+  display_phone_number: null | string;
+  /** The item's timestamp exactly as Meta sent it (string or integer Unix seconds). */
+  meta_timestamp: null | string | number;
+  /** entry[].time exactly as Meta sent it (template and account fields). */
+  entry_time: null | string | number;
   /** value.event as sent, when the field has one. */
   event: null | string;
   max_daily_conversations_per_business: null | string | number;
   max_phone_numbers: null | string | number;
+  /** The JSON of the item as received (integers beyond 2^53 kept as strings). */
+  raw: string;
+};
+
+/** thread.read: topic echocue.thread.read.v1, schema schemas/thread.read.avsc */
+export type ThreadReadEvent = EventHeader & {
+  /** The thread's EchoCue id (thr_...), as it was when the call was made. */
+  thread_id: string;
+  /** Inbound messages with a Meta timestamp at or before this time are read. */
+  read_up_to: number;
 };
 
 /** webhook.error: topic whatsapp.webhook.error.v1, schema schemas/webhook.error.avsc */
 export type WebhookErrorEvent = EventHeader & {
+  /** changes[].field the item came from. */
+  field: string;
+  /** value.metadata.phone_number_id: the business number, when Meta sent one. */
+  phone_number_id: null | string;
+  display_phone_number: null | string;
+  /** The item's timestamp exactly as Meta sent it (string or integer Unix seconds). */
+  meta_timestamp: null | string | number;
+  /** entry[].time exactly as Meta sent it (template and account fields). */
+  entry_time: null | string | number;
   code: null | number | string;
   title: null | string;
   message: null | string;
   details: null | string;
   href: null | string;
+  /** The JSON of the item as received (integers beyond 2^53 kept as strings). */
+  raw: string;
 };
 
 /** unknown: topic whatsapp.unknown.v1, schema schemas/unknown.avsc */
 export type UnknownEvent = EventHeader & {
-
+  /** changes[].field the item came from. */
+  field: string;
+  /** value.metadata.phone_number_id: the business number, when Meta sent one. */
+  phone_number_id: null | string;
+  display_phone_number: null | string;
+  /** The item's timestamp exactly as Meta sent it (string or integer Unix seconds). */
+  meta_timestamp: null | string | number;
+  /** entry[].time exactly as Meta sent it (template and account fields). */
+  entry_time: null | string | number;
+  /** The whole changes[] element as received. */
+  raw: string;
 };
 
 export type EventValue = {
@@ -234,6 +351,7 @@ export type EventValue = {
   'consent.event': ConsentEventEvent;
   'identity.change': IdentityChangeEvent;
   'account.update': AccountUpdateEvent;
+  'thread.read': ThreadReadEvent;
   'webhook.error': WebhookErrorEvent;
   'unknown': UnknownEvent;
 };
