@@ -33,7 +33,10 @@ function responsesOf(route: Route): ZodOpenApiResponsesObject {
   if (route.access !== 'public') errors.add(401);
   if (route.access === 'api_key') errors.add(429);
   if (route.access === 'admin') errors.add(403);
-  if (route.body) for (const s of [400, 413, 415]) errors.add(s);
+  // Every route checks its query strictly (an unknown parameter is a 400, found by test/e2e/fuzz.test.ts); every
+  // POST parses a body when one is sent, whether the route takes one or not (src/api/json-body.ts).
+  errors.add(400);
+  if (route.body || route.method !== 'get') for (const s of [413, 415]) errors.add(s);
   const out: Record<string, ZodOpenApiResponsesObject[keyof ZodOpenApiResponsesObject]> = { [String(route.status ?? 200)]: success };
   if (isGet) out['304'] = { description: 'Not modified: the content still matches If-None-Match' };
   for (const status of [...errors].sort()) out[String(status)] = { description: ERROR_TEXT[status]!, content: { 'application/json': { schema: ErrorBody } } };
