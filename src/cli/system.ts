@@ -66,6 +66,19 @@ function drain(server: Server, deadlineMs: number): Promise<void> {
   });
 }
 
+/** Stops a consumer within SHUTDOWN_TIMEOUT_MS (issue 16, defect 7): it finishes its batch in flight and commits
+ *  it when it can; past the deadline (a store that hangs, say) the batch is abandoned uncommitted, and the
+ *  partition's next owner applies it again (at least once, and applying twice gives the same documents). */
+async function stopWithin(what: string, stop: () => Promise<void>, deadlineMs: number, log: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), deadlineMs); });
+  const outcome = await Promise.race([stop().then(() => 'stopped' as const), late]);
+  clearTimeout(timer);
+  if (outcome === 'late') {
+    log.warn({ deadlineMs }, `${what} did not stop within SHUTDOWN_TIMEOUT_MS: the batch in flight is abandoned uncommitted and will be applied again by the partition's next owner`);
+  }
+}
+
 /** Starts the given roles in this process. Tests call this with their own Config; `echocue serve` with the env's. */
 export async function startSystem(opts: { config: Config; roles: readonly Role[]; log: Logger; clock?: Clock }): Promise<RunningSystem> {
   const { config, roles, log } = opts;
@@ -142,7 +155,7 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
         metrics,
         cacheMaxDocs: config.actors.cacheMaxDocs,
       });
-      stops.push(() => actors.stop());
+      stops.push(() => stopWithin('the actors', () => actors.stop(), config.http.shutdownTimeoutMs, log));
     }
     if (has('delivery')) {
       const producer = await step('cannot start the Kafka producer', localHint, () => events.createProducer());
@@ -153,7 +166,7 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
         events, groupPrefix: config.kafka.topicPrefix, topics, webhooks, accounts, sender, producer, now,
         delayScale: config.delivery.delayScale, disableAfterMs: config.delivery.disableAfterMs, cacheTtlMs: config.delivery.cacheTtlMs, log,
       });
-      stops.push(() => delivery.stop());
+      stops.push(() => stopWithin('the delivery worker', () => delivery.stop(), config.http.shutdownTimeoutMs, log));
     }
     if (has('api')) {
       const apiProducer = await step('cannot start the Kafka producer', localHint, () => events.createProducer());

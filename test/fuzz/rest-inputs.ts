@@ -32,7 +32,9 @@ export function restCalls(ops: readonly Operation[], count: number, known: reado
     auth: fc.constantFrom<RestCall['auth']>('key', 'key', 'key', 'other', 'none', 'garbage', 'admin'),
   }).map(({ params, query, body, auth }) => {
     let i = 0;
-    const path = op.path.replace(/\{\w+\}/g, () => encodeURIComponent(params[i++ % params.length]! || 'x'));
+    // "." and ".." stay segments of their own (a URL would resolve them away before sending).
+    const segment = (v: string) => encodeURIComponent(v || 'x').replace(/^\.\.?$/, (dots) => dots.replaceAll('.', '%2E'));
+    const path = op.path.replace(/\{\w+\}/g, () => segment(params[i++ % params.length]!));
     return { name: `${op.operationId} ${path.slice(0, 80)}`, method: op.method, path, query, body: op.hasBody || op.method !== 'GET' ? body : undefined, auth };
   }));
   return fc.sample(call, { numRuns: count, seed });

@@ -2,7 +2,7 @@
 // It follows src/store/actor-store.ts: whole-document writes fenced by version, repoints, deletes, recipient skips.
 import { AppError } from '../../src/core/errors.ts';
 import { ACTOR_COLLECTIONS, perCollection, type ActorCollection, type ActorDocs, type ActorStore, type Committed, type WriteSet } from '../../src/actors/ports.ts';
-import { contactIdOf, threadIdOf } from '../../src/store/doc-ids.ts';
+import { withCanonicalIds } from './canonical-ids.ts';
 import { type BroadcastRecipientDoc, type ContactDoc, type ThreadDoc } from '../../src/store/docs.ts';
 
 export class MemoryActorStore implements ActorStore {
@@ -69,22 +69,10 @@ export class MemoryActorStore implements ActorStore {
     );
   }
 
-  /** The snapshot with every contact and thread named by what it is rather than by the id it was given: ids are
-   *  given when a document is created and kept (issue 14, rule 6), so which id a merged contact keeps depends on
-   *  which of its identities arrived first. Contacts are named by their alias set, threads by contact and number;
-   *  former ids are left out (what they resolve to is checked by `unresolvable`). */
+  /** The snapshot with contacts and threads named by what they are, not by the ids they were given
+   *  (test/helpers/canonical-ids.ts); what former ids resolve to is checked by `unresolvable`. */
   canonicalSnapshot(opts: { content?: boolean } = {}) {
-    const snap = this.snapshot(opts) as Record<string, any[]>;
-    const contactName = new Map(snap['contact']!.map((c: ContactDoc) => [c._id, contactIdOf(c.waba_id, c.aliases)]));
-    const threadName = new Map(snap['thread']!.map((t: ThreadDoc) => [t._id, threadIdOf(t.waba_id, t.phone_number_id, contactName.get(t.contact_id) ?? `missing:${t.contact_id}`)]));
-    const byId = (a: { _id: string }, b: { _id: string }) => (a._id < b._id ? -1 : 1);
-    const name = (m: Map<string, string>, id: string) => m.get(id) ?? `missing:${id}`;
-    return {
-      ...snap,
-      contact: snap['contact']!.map(({ former_ids, ...c }: ContactDoc) => ({ ...c, _id: name(contactName, c._id), thread_ids: c.thread_ids.map((t) => name(threadName, t)).sort() })).sort(byId),
-      thread: snap['thread']!.map(({ former_ids, ...t }: ThreadDoc) => ({ ...t, _id: name(threadName, t._id), contact_id: name(contactName, t.contact_id) })).sort(byId),
-      message: snap['message']!.map((m: { thread_id: string | null }) => ({ ...m, thread_id: m.thread_id === null ? null : name(threadName, m.thread_id) })),
-    };
+    return withCanonicalIds(this.snapshot(opts) as Record<string, unknown[]>);
   }
 
   /** Contact and thread ids ever written that no longer resolve to the same person (and number): an id that is

@@ -3,10 +3,13 @@
 // written; updated_at, when the content last changed as received: a redelivery leaves it, so after a crash it can
 // keep the time of an earlier, partly written try: docs/decisions/0012-redelivery-changes-nothing.md).
 import { MongoClient } from 'mongodb';
+import { withCanonicalIds } from './canonical-ids.ts';
 
 export const ACTOR_COLLECTION_NAMES = ['ec_message', 'ec_thread', 'ec_contact', 'ec_template', 'ec_waba_state'] as const;
 
-/** `withStamps`: keep changed_at, _v and updated_at too (a redelivery must not move even those). */
+/** `withStamps`: keep changed_at, _v and updated_at too (a redelivery must not move even those), and the ids as
+ *  stored; without it, contacts and threads are named by what they are (test/helpers/canonical-ids.ts: two runs of
+ *  the same events in other orders may give them other ids). */
 export async function actorDocuments(uri: string, opts: { withStamps?: boolean } = {}): Promise<Record<string, unknown[]>> {
   const mongo = new MongoClient(uri);
   await mongo.connect();
@@ -16,7 +19,7 @@ export async function actorDocuments(uri: string, opts: { withStamps?: boolean }
       const docs = await mongo.db().collection(c).find().sort({ _id: 1 }).toArray();
       out[c] = opts.withStamps ? docs : docs.map(({ changed_at: _, _v: __, updated_at: ___, ...doc }) => doc);
     }
-    return out;
+    return opts.withStamps ? out : withCanonicalIds(out);
   } finally {
     await mongo.close();
   }
