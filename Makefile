@@ -15,7 +15,7 @@ CHROMIUM := /usr/bin/chromium
 # Run every node/npm/npx below with the project's Node 24, not the machine's older one.
 export PATH := $(NODE_BIN):$(ROOT)/node_modules/.bin:$(PATH)
 
-.PHONY: help deps node browser up down status run test fuzz bench check typecheck lint gen clean
+.PHONY: help deps node browser up down status run test fuzz chaos bench check typecheck lint gen clean
 
 help:
 	@echo "make run     start the local stack and EchoCue (ingest, actors, delivery, api) on http://127.0.0.1:8080"
@@ -24,6 +24,7 @@ help:
 	@echo "make deps    install Node $(NODE_MAJOR), npm packages and the local stack's services"
 	@echo "make browser install Debian's chromium for the browser tests (only when $(CHROMIUM) is missing)"
 	@echo "make fuzz    the fuzz suite's long version (FUZZ_WEBHOOK_INPUTS, FUZZ_REST_CALLS; make test runs a short one)"
+	@echo "make chaos   the chaos drills' long version, broker and store kills included (CHAOS_BODIES, CHAOS_ONLY=broker,...)"
 	@echo "make bench   benchmarks of every stage against same-run baselines -> BENCHMARKS.md (STAGE=ingest,... for some)"
 	@echo "make check   typecheck and lint"
 
@@ -78,6 +79,11 @@ test: deps browser
 # The fuzz suite (test/e2e/fuzz.test.ts) with more inputs than the short version in `make test`.
 fuzz: deps
 	FUZZ_WEBHOOK_INPUTS=$(or $(FUZZ_WEBHOOK_INPUTS),3000) FUZZ_REST_CALLS=$(or $(FUZZ_REST_CALLS),3000) node node_modules/vitest/vitest.mjs run test/e2e/fuzz.test.ts
+
+# The chaos drills (test/e2e/chaos.test.ts): each kills or disturbs one part under load, then reconciles and prints
+# the table. The full set SIGKILLs the local stack's broker and store too, so it runs alone, never inside make test.
+chaos: deps
+	CHAOS=full node node_modules/vitest/vitest.mjs run test/e2e/chaos.test.ts
 
 # Benchmarks are not tests: no timing assertion ever goes into `make test`. STAGE=ingest,actors,... runs some.
 # The stages run on the default store (FerretDB on PostgreSQL) unless BENCH_MONGODB_URI names another.

@@ -8,7 +8,7 @@ import { sleep } from '../lib.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-export type ServerProcess = { url: string; pid: number; running(): boolean; output(): string; stop(): Promise<void> };
+export type ServerProcess = { url: string; pid: number; running(): boolean; output(): string; stop(): Promise<void>; kill(): Promise<void> };
 
 /** A port that was free a moment ago (the child binds it right after). */
 export function freePort(): Promise<number> {
@@ -69,6 +69,12 @@ function spawnServer(args: string[], env: Record<string, string>, port: number, 
       await exited;
       clearTimeout(timer);
     },
+    /** SIGKILL: no shutdown at all, as a crash. */
+    async kill() {
+      if (!running()) return;
+      child.kill('SIGKILL');
+      await exited;
+    },
   };
 }
 
@@ -87,8 +93,8 @@ async function healthy(server: ServerProcess, timeoutMs = 60_000): Promise<Serve
 }
 
 /** EchoCue with the given roles on the stage's config, in its own Node process. */
-export async function startEchoCue(config: Config, roles: string, extraEnv: Record<string, string> = {}): Promise<ServerProcess> {
-  const port = await freePort();
+export async function startEchoCue(config: Config, roles: string, extraEnv: Record<string, string> = {}, fixedPort?: number): Promise<ServerProcess> {
+  const port = fixedPort ?? (await freePort());
   return healthy(spawnServer(['src/cli/main.ts', 'serve', '--role', roles], configEnv(config, extraEnv), port, 'echocue'));
 }
 

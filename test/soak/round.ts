@@ -37,10 +37,11 @@ async function admin(system: SoakSystem, path: string, body: unknown): Promise<v
   if (!res.ok) throw new Error(`POST ${path} answered ${res.status}: ${await res.text()}`);
 }
 
-/** POSTs a body as Meta does: signed, and sent again after a 503 or a broken connection (Meta retries both).
- *  Returns what had to be retried, so a caller can report it. */
-async function deliver(url: string, body: string, signature: string): Promise<{ retried503: number; connectionErrors: string[] }> {
+/** POSTs a body as Meta does: signed, and sent again after a 503 or a broken connection (Meta retries both), up to
+ *  `attempts` times, waiting a little longer each time. Returns what had to be retried, so a caller can report it. */
+export async function deliver(url: string, body: string, signature: string, attempts = 6): Promise<{ retried503: number; connectionErrors: string[] }> {
   const out = { retried503: 0, connectionErrors: [] as string[] };
+  const last = attempts - 1;
   for (let attempt = 0; ; attempt++) {
     let status: number;
     let text: string;
@@ -51,14 +52,14 @@ async function deliver(url: string, body: string, signature: string): Promise<{ 
     } catch (err) {
       const cause = (err as Error & { cause?: { code?: string; message?: string } }).cause;
       out.connectionErrors.push(`${(err as Error).message}: ${cause?.code ?? ''} ${cause?.message ?? ''}`.trim());
-      if (attempt >= 5) throw err;
-      await new Promise((r) => setTimeout(r, 500 * (attempt + 1)));
+      if (attempt >= last) throw err;
+      await new Promise((r) => setTimeout(r, Math.min(500 * (attempt + 1), 3000)));
       continue;
     }
     if (status === 200) return out;
-    if (status !== 503 || attempt >= 5) throw new Error(`webhook POST answered ${status}: ${text}`);
+    if (status !== 503 || attempt >= last) throw new Error(`webhook POST answered ${status}: ${text}`);
     out.retried503++;
-    await new Promise((r) => setTimeout(r, 500 * (attempt + 1)));
+    await new Promise((r) => setTimeout(r, Math.min(500 * (attempt + 1), 3000)));
   }
 }
 
