@@ -13,6 +13,7 @@ import { Session } from './session.ts';
 import { StateCache } from './state-cache.ts';
 import { notificationsOf } from './notify.ts';
 import { encodeJson } from '../events/outbound.ts';
+import { storeRefusedData } from '../store/errors.ts';
 
 export type ActorsDeps = Readonly<{
   events: Events;
@@ -73,6 +74,7 @@ export async function startActors(deps: ActorsDeps): Promise<RunningConsumer> {
         await applyRecords(records);
       } catch (err) {
         cache.clear();
+        if (storeRefusedData(err) !== null) return applyOneByOne(records);
         if (err instanceof AppError && err.code === 'EC_STORE_CONFLICT') {
           deps.metrics.actorConflicts.inc();
           log.warn({ topic: records[0]?.topic, partition: records[0]?.partition }, `batch not written: ${err.message}; retried from a fresh read`);
@@ -81,6 +83,24 @@ export async function startActors(deps: ActorsDeps): Promise<RunningConsumer> {
       }
     },
   });
+
+  /** The store refused a write of the batch for its data (issue 16: U+0000 on FerretDB over PostgreSQL stalled a
+   *  partition for good): the events are applied again one at a time, and one whose own write the store refuses
+   *  goes to the dead-letter topic (EC_STORE_REFUSED) instead of failing its partition on every retry. The others
+   *  apply as usual (those already written by the failed try are redeliveries: nothing changes). Any other failure
+   *  fails the batch, which is retried as always. */
+  async function applyOneByOne(records: readonly ConsumedRecord[]): Promise<void> {
+    for (const r of records) {
+      try {
+        await applyRecords([r]);
+      } catch (err) {
+        cache.clear();
+        const reason = storeRefusedData(err);
+        if (reason === null) throw err;
+        await deadLetter(r, new AppError('EC_STORE_REFUSED', `${reason}; the event is not applied (parts of it may be)`, { cause: err }));
+      }
+    }
+  }
 
   async function applyRecords(records: readonly ConsumedRecord[]): Promise<void> {
     const decoded: { record: ConsumedRecord; event: DecodedEvent }[] = [];

@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   EC_EVENT_UNAPPLICABLE: { status: 500, retriable: false },
   EC_STORE_UNAVAILABLE: { status: 503, retriable: true },
   EC_STORE_CONFLICT: { status: 409, retriable: true },
+  EC_STORE_REFUSED: { status: 500, retriable: false },
   EC_UNAUTHENTICATED: { status: 401, retriable: false },
   EC_NOT_FOUND: { status: 404, retriable: false },
   EC_BAD_REQUEST: { status: 400, retriable: false },
