@@ -11,6 +11,7 @@ import { mergeContacts } from '../../src/actors/contact/reduce.ts';
 import { emptyThread } from '../../src/actors/thread/reduce.ts';
 import { startSystem, type RunningSystem } from '../../src/cli/system.ts';
 import { createActorStore } from '../../src/store/actor-store.ts';
+import { createTenant } from '../../bench/load/tenant.ts';
 import { testEnv, type TestEnv } from '../helpers/env.ts';
 import { openApiChecker, type OpenApiChecker } from '../helpers/openapi.ts';
 
@@ -53,9 +54,7 @@ describe('REST API > updated_since never misses a slow commit', () => {
     env = testEnv({ ADMIN_TOKEN: ADMIN, API_CHANGE_SETTLE_MS: String(SETTLE_MS) });
     system = await startSystem({ config: env.config, roles: ['api'], log: env.log });
     api = await openApiChecker(system.url);
-    const acc = await api.call('POST', `${system.url}/api/admin/accounts`, { key: ADMIN, body: { name: 'Slow commits' } });
-    await api.call('POST', `${system.url}/api/admin/accounts/${acc.json.id}/wabas`, { key: ADMIN, body: { waba_id: WABA } });
-    key = (await api.call('POST', `${system.url}/api/admin/accounts/${acc.json.id}/keys`, { key: ADMIN })).json.key;
+    key = (await createTenant(system.url, ADMIN, [WABA])).key;
     mongo = new MongoClient(env.config.mongo.uri);
     await mongo.connect();
   }, 120_000);

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startSystem, type RunningSystem } from '../../src/cli/system.ts';
 import { signBody } from '../../src/ingest/verify-signature.ts';
+import { createTenant } from '../../bench/load/tenant.ts';
 import { FIXTURE_SECRET, testEnv, type TestEnv } from '../helpers/env.ts';
 import { postWebhook } from '../helpers/http.ts';
 import { openApiChecker, type OpenApiChecker } from '../helpers/openapi.ts';
@@ -55,9 +56,7 @@ describe('contacts and threads > stable ids', () => {
     env = testEnv({ ADMIN_TOKEN: ADMIN });
     system = await startSystem({ config: env.config, roles: ['ingest', 'actors', 'api'], log: env.log });
     api = await openApiChecker(system.url);
-    const acc = await api.call('POST', `${system.url}/api/admin/accounts`, { key: ADMIN, body: { name: 'Stable ids' } });
-    await api.call('POST', `${system.url}/api/admin/accounts/${acc.json.id}/wabas`, { key: ADMIN, body: { waba_id: WABA } });
-    key = (await api.call('POST', `${system.url}/api/admin/accounts/${acc.json.id}/keys`, { key: ADMIN })).json.key;
+    key = (await createTenant(system.url, ADMIN, [WABA])).key;
   }, 120_000);
   afterAll(async () => {
     await system?.stop();

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startSystem, type RunningSystem } from '../../src/cli/system.ts';
 import { signBody } from '../../src/ingest/verify-signature.ts';
+import { createTenant } from '../../bench/load/tenant.ts';
 import { FIXTURE_SECRET, testEnv, type TestEnv } from '../helpers/env.ts';
 import { postWebhook } from '../helpers/http.ts';
 import { openApiChecker, type OpenApiChecker } from '../helpers/openapi.ts';
@@ -46,11 +47,8 @@ describe('threads > mark read', () => {
     env = testEnv({ ADMIN_TOKEN: ADMIN });
     system = await startSystem({ config: env.config, roles: ['ingest', 'actors', 'api'], log: env.log });
     api = await openApiChecker(system.url);
-    for (const [waba, set] of [[WABA, (k: string) => { key = k; }], [OTHER_WABA, (k: string) => { otherKey = k; }]] as const) {
-      const acc = await api.call('POST', `${system.url}/api/admin/accounts`, { key: ADMIN, body: { name: `Reader ${waba}` } });
-      await api.call('POST', `${system.url}/api/admin/accounts/${acc.json.id}/wabas`, { key: ADMIN, body: { waba_id: waba } });
-      set((await api.call('POST', `${system.url}/api/admin/accounts/${acc.json.id}/keys`, { key: ADMIN })).json.key);
-    }
+    key = (await createTenant(system.url, ADMIN, [WABA])).key;
+    otherKey = (await createTenant(system.url, ADMIN, [OTHER_WABA])).key;
     for (const n of [1, 2, 3]) await post(text(n));
     await waitForActors(env.config);
     threadId = (await api.call('GET', `${system.url}/api/contact/${IVY}`, { key })).json.thread_ids[0];
