@@ -59,32 +59,55 @@ const conflict = (collection: string, what: string) =>
  *  changed_at a change may become visible (src/api/list.ts keeps the watermark that far behind its reads). */
 export type ActorStoreOptions = { clock?: Clock; settleMs?: number };
 
-/** Re-stamp rounds after a slow commit before giving up (each round is quick: one update by _id per document). */
+/** Re-stamp rounds for the documents of a slow bulk before giving up (each round is one update by _id per document). */
 const RESTAMP_ROUNDS = 5;
+
+type Written = { n: Name; id: string; v: number };
 
 export function createActorStore(db: Db, opts: ActorStoreOptions = {}) {
   const clock = opts.clock ?? systemClock;
-  // A commit stamps changed_at before its writes, and each write becomes visible when the store takes it. A commit
-  // that took longer than half the settle time is stamped again, with the time of the re-stamp, until one round of
-  // re-stamping is itself quick: every document is then visible well within the settle time after its changed_at,
-  // so no poller's watermark can pass it before it shows (half: room for clock skew between the API and the actors).
+  // changed_at is what REST pollers filter on (updated_since), and their watermark trails their reads by the settle
+  // time, so a document must become visible within the settle time after its changed_at (issue 16, defect 1). Each
+  // bulk of writes is stamped with the time it is sent, so a stamp is at most one bulk's duration older than the
+  // moment the store takes the document (one stamp for a whole commit was seconds old by its last bulk under load).
+  // The documents of a bulk that took longer than half the settle time are stamped again when it ends, again while
+  // such a round is itself slow (half: room for clock skew between the API and the actors).
   const restampAfterMs = (opts.settleMs ?? 5000) / 2;
   const col = (n: Name) => db.collection<WithId>(NAMES[n]);
 
-  /** Moves changed_at to now on the documents written (each still at the version written: one another member
-   *  wrote since keeps its own stamp; the filter is {_id, _v} like every fenced write, an index read on FerretDB)
-   *  and on the messages stamped `from` that moved into the given threads. Returns the new stamp. */
-  async function restamp(written: { [C in Name]: ReadonlyMap<string, number> }, movedInto: readonly string[], from: Date): Promise<Date> {
-    const to = clock.now();
-    for (const n of ORDER) {
-      for (const bulk of chunk([...written[n]], BULK_STATEMENTS)) {
-        await col(n).bulkWrite(bulk.map(([id, v]) => ({ updateOne: { filter: { _id: id, _v: v }, update: { $set: { changed_at: to } } } })), { ordered: true });
+  /** One commit's stamps: each bulk its own, the newest of them, and the documents of the slow bulks. */
+  function commitStamps() {
+    let newest = new Date(0);
+    const slow: Written[] = [];
+    return {
+      /** Runs one bulk stamped `at` (now); its documents are noted when it was slow. */
+      async bulk(written: () => readonly Written[], write: (at: Date) => Promise<void>): Promise<void> {
+        const at = clock.now();
+        if (at > newest) newest = at;
+        await write(at);
+        if (clock.now().getTime() - at.getTime() >= restampAfterMs) slow.push(...written());
+      },
+      newest: () => newest,
+      slow,
+    };
+  }
+
+  /** Moves changed_at to now on the documents of slow bulks, each only at the version written (one another member
+   *  wrote since keeps its own stamp; {_id, _v} like every fenced write: an index read on FerretDB). Returns the
+   *  newest stamp the commit's documents hold. */
+  async function restampSlow(slow: readonly Written[], newest: Date): Promise<Date> {
+    let last = newest;
+    for (let round = 0; round < RESTAMP_ROUNDS && slow.length > 0; round++) {
+      const to = clock.now();
+      for (const n of ORDER) {
+        for (const bulk of chunk(slow.filter((d) => d.n === n), BULK_STATEMENTS)) {
+          await col(n).bulkWrite(bulk.map((d) => ({ updateOne: { filter: { _id: d.id, _v: d.v }, update: { $set: { changed_at: to } } } })), { ordered: true });
+        }
       }
+      last = to;
+      if (clock.now().getTime() - to.getTime() < restampAfterMs) break;
     }
-    for (const thread of movedInto) {
-      await db.collection<MessageDoc>(COLLECTIONS.message).updateMany({ thread_id: thread, changed_at: from }, { $set: { changed_at: to } });
-    }
-    return to;
+    return last;
   }
 
   /** Unfenced upserts, for the alias index (derived from the contacts, repaired on read: contactsByAliases). */
@@ -97,37 +120,38 @@ export function createActorStore(db: Db, opts: ActorStoreOptions = {}) {
     );
   }
 
-  /** New documents, version 1. One that exists already was written by another member (or by an earlier attempt of
-   *  this batch, which a retry reads back first): a conflict. */
-  async function insertAll(n: Name, docs: readonly WithId[], changedAt: Date, versions: Map<string, number>): Promise<void> {
-    if (docs.length === 0) return;
-    try {
-      const result = await col(n).insertMany(docs.map((d) => ({ ...d, changed_at: changedAt, _v: 1 })), { ordered: false });
-      if (result.insertedCount !== docs.length) throw shortWrite(NAMES[n], result.insertedCount, docs.length, 'inserts');
-    } catch (err) {
-      if (err instanceof AppError) throw err;
-      const writeErrors = (err as { writeErrors?: { code?: number }[] | { code?: number } }).writeErrors;
-      const errors = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
-      if (isDuplicateKey(err) || (errors.length > 0 && errors.every((e) => e.code === 11000))) throw conflict(NAMES[n], 'a document this batch created exists already');
-      throw err;
-    }
+  /** New documents, version 1, in bulks each stamped when sent. One that exists already was written by another
+   *  member (or by an earlier attempt of this batch, which a retry reads back first): a conflict. */
+  async function insertAll(n: Name, docs: readonly WithId[], st: ReturnType<typeof commitStamps>, versions: Map<string, number>): Promise<void> {
+    await inLanes(chunk(docs, BULK_STATEMENTS), BULKS_IN_FLIGHT, (bulk) => st.bulk(() => bulk.map((d) => ({ n, id: d._id, v: 1 })), async (at) => {
+      try {
+        const result = await col(n).insertMany(bulk.map((d) => ({ ...d, changed_at: at, _v: 1 })), { ordered: false });
+        if (result.insertedCount !== bulk.length) throw shortWrite(NAMES[n], result.insertedCount, bulk.length, 'inserts');
+      } catch (err) {
+        if (err instanceof AppError) throw err;
+        const writeErrors = (err as { writeErrors?: { code?: number }[] | { code?: number } }).writeErrors;
+        const errors = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+        if (isDuplicateKey(err) || (errors.length > 0 && errors.every((e) => e.code === 11000))) throw conflict(NAMES[n], 'a document this batch created exists already');
+        throw err;
+      }
+    }));
     for (const d of docs) versions.set(d._id, 1);
   }
 
   /** Known documents, each only while it still has the version this batch read; then one version higher. */
-  async function replaceAll(n: Name, docs: readonly WithId[], changedAt: Date, read: ReadonlyMap<string, number>, versions: Map<string, number>): Promise<void> {
-    await inLanes(chunk(docs, BULK_STATEMENTS), BULKS_IN_FLIGHT, async (bulk) => {
+  async function replaceAll(n: Name, docs: readonly WithId[], st: ReturnType<typeof commitStamps>, read: ReadonlyMap<string, number>, versions: Map<string, number>): Promise<void> {
+    await inLanes(chunk(docs, BULK_STATEMENTS), BULKS_IN_FLIGHT, (bulk) => st.bulk(() => bulk.map((d) => ({ n, id: d._id, v: (read.get(d._id) ?? 0) + 1 })), async (at) => {
       const result = await col(n).bulkWrite(
         bulk.map((doc) => {
           const v = read.get(doc._id) ?? 0;
-          return { replaceOne: { filter: atVersion(doc._id, v), replacement: { ...doc, changed_at: changedAt, _v: v + 1 } } };
+          return { replaceOne: { filter: atVersion(doc._id, v), replacement: { ...doc, changed_at: at, _v: v + 1 } } };
         }),
         { ordered: true },
       );
       if (result.matchedCount !== bulk.length) throw conflict(NAMES[n], `${bulk.length - result.matchedCount} of ${bulk.length} replaced documents changed`);
       // Matched but not modified: every replace carries a new _v, so the store did not take it.
       if (result.modifiedCount !== bulk.length) throw shortWrite(NAMES[n], result.modifiedCount, bulk.length, 'replaces');
-    });
+    }));
     for (const d of docs) versions.set(d._id, (read.get(d._id) ?? 0) + 1);
   }
 
@@ -150,13 +174,13 @@ export function createActorStore(db: Db, opts: ActorStoreOptions = {}) {
       return [...new Map([...found, ...recovered].map((c) => [c._id, c])).values()];
     },
     async commit(w: ActorWriteSet): Promise<{ changedAt: Date; versions: { [C in Name]: Map<string, number> } }> {
-      // changed_at: when the store took the change (the one field not derived from events). REST pollers filter
-      // on it (updated_since); docs/decisions/0007-rest-api.md says why it is taken before the writes.
-      const changedAt = clock.now();
+      // changed_at: when the store took the change (the one field not derived from events), stamped per bulk just
+      // before it is sent (see restampAfterMs). REST pollers filter on it (updated_since): docs/decisions/0007.
+      const st = commitStamps();
       const versions = Object.fromEntries(ORDER.map((n) => [n, new Map<string, number>()])) as { [C in Name]: Map<string, number> };
       const write = async (n: Name) => {
-        await insertAll(n, w.inserts[n] as readonly WithId[], changedAt, versions[n]);
-        await replaceAll(n, w.replaces[n] as readonly WithId[], changedAt, w.versions[n], versions[n]);
+        await insertAll(n, w.inserts[n] as readonly WithId[], st, versions[n]);
+        await replaceAll(n, w.replaces[n] as readonly WithId[], st, w.versions[n], versions[n]);
       };
       // The alias links of new contacts go first: a crash between a contact's insert and its links would leave a
       // contact no alias finds, and every retry of the batch would create it again and conflict for good (found by
@@ -168,8 +192,8 @@ export function createActorStore(db: Db, opts: ActorStoreOptions = {}) {
       for (const r of w.repointMessages) {
         // Only when two contacts turn out to be one person: rare, so a scan is acceptable here. The moved messages
         // take a new version, so a stale copy of one elsewhere cannot be written back.
-        // Stamped with this commit: a poller of the thread they join reads them as changed.
-        await db.collection<MessageDoc>(COLLECTIONS.message).updateMany({ thread_id: r.from }, { $set: { thread_id: r.to, changed_at: changedAt }, $inc: { _v: 1 } });
+        // Stamped now: a poller of the thread they join reads them as changed.
+        await st.bulk(() => [], (at) => db.collection<MessageDoc>(COLLECTIONS.message).updateMany({ thread_id: r.from }, { $set: { thread_id: r.to, changed_at: at }, $inc: { _v: 1 } }).then(() => {}));
       }
       for (const n of ORDER.slice(1)) await write(n);
       for (const n of ORDER) {
@@ -191,15 +215,11 @@ export function createActorStore(db: Db, opts: ActorStoreOptions = {}) {
             // A marketing opt-out leaves utility and authentication broadcasts alone (no category: marketing).
             ...(s.marketingOnly ? { template_category: { $nin: NOT_MARKETING } } : {}),
           },
-          { $set: { status: 'skipped', skip_reason: s.reason, skipped_at: s.at, changed_at: changedAt } },
+          { $set: { status: 'skipped', skip_reason: s.reason, skipped_at: s.at, changed_at: clock.now() } },
         );
       }
-      // A slow commit is stamped again (see restampAfterMs); the stamp returned is the one the documents hold.
-      let stamp = changedAt;
-      for (let round = 0; round < RESTAMP_ROUNDS && clock.now().getTime() - stamp.getTime() >= restampAfterMs; round++) {
-        stamp = await restamp(versions, w.repointMessages.map((r) => r.to), stamp);
-      }
-      return { changedAt: stamp, versions };
+      // The documents of slow bulks are stamped again; the stamp returned is the newest any document holds.
+      return { changedAt: await restampSlow(st.slow, st.newest().getTime() === 0 ? clock.now() : st.newest()), versions };
     },
   };
 }

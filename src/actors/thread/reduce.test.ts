@@ -54,6 +54,16 @@ describe('actors > thread reducer: unread messages (issue 16, defect 3)', () => 
     }));
   });
 
+  test('a thread stored before the bound (unread_ids, no times) keeps its unread messages and loses the old field', () => {
+    const { unread: _, unread_capped: __, read_up_to: ___, ...old } = empty();
+    const stored = { ...old, unread_ids: ['msg_old1', 'msg_old2'], unread_count: 2 } as unknown as ThreadDoc;
+    const next = applyInbound(stored, inbound(5));
+    expect(next).toMatchObject({ unread_count: 3, unread_capped: false, read_up_to: null });
+    expect(next.unread.map((u) => u.id)).toEqual(['msg_old1', 'msg_old2', 'msg_000005']);
+    expect('unread_ids' in next).toBe(false);
+    expect(applyRead(next, at(5), at(0))).toMatchObject({ unread_count: 0 });
+  });
+
   test('two threads merging keep the later mark and the union of what is unread after it', () => {
     const a = fold([{ kind: 'in', n: 1 }, { kind: 'in', n: 5 }, { kind: 'read', upTo: 2 }]);
     const b = fold([{ kind: 'in', n: 3 }, { kind: 'in', n: 7 }, { kind: 'read', upTo: 4 }], emptyThread('thr_2', 'w', 'pn', contact, at(0)));

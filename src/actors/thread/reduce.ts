@@ -58,7 +58,14 @@ function withUnread(t: ThreadDoc, entries: readonly UnreadEntry[]): ThreadDoc {
   for (const e of entries) if (!byId.has(e.id) && (readUpTo === null || e.at > readUpTo)) byId.set(e.id, e);
   const all = [...byId.values()].sort(byTime);
   const unread = all.length > UNREAD_KEPT ? all.slice(-UNREAD_KEPT) : all;
-  return { ...t, unread, unread_count: unread.length, unread_capped: (t.unread_capped ?? false) || all.length > UNREAD_KEPT, read_up_to: readUpTo };
+  return { ...withoutOldUnread(t), unread, unread_count: unread.length, unread_capped: (t.unread_capped ?? false) || all.length > UNREAD_KEPT, read_up_to: readUpTo };
+}
+
+/** The thread without the field documents from before the bound kept their unread ids in (`unread` replaces it). */
+function withoutOldUnread(t: ThreadDoc): ThreadDoc {
+  if (!('unread_ids' in t)) return t;
+  const { unread_ids: _, ...rest } = t as ThreadDoc & { unread_ids?: string[] };
+  return rest;
 }
 
 /** Marked read up to `upTo` (Meta time): every inbound message at or before it is read; a mark never moves back,
@@ -70,7 +77,7 @@ export function applyRead(t: ThreadDoc, upTo: Date, receivedAt: Date): ThreadDoc
   const before = unreadOf(t);
   const unread = before.filter((u) => u.at > upTo);
   const capped = (t.unread_capped ?? false) && !(before.length > 0 && before[0]!.at <= upTo);
-  return { ...t, read_up_to: upTo, unread, unread_count: unread.length, unread_capped: capped, updated_at: maxDateOr(t.updated_at, receivedAt) };
+  return { ...withoutOldUnread(t), read_up_to: upTo, unread, unread_count: unread.length, unread_capped: capped, updated_at: maxDateOr(t.updated_at, receivedAt) };
 }
 
 /** The unread set as stored (documents from before the bound hold `unread_ids` without times: oldest of all). */
