@@ -6,7 +6,7 @@ type CatalogEntry = Readonly<{
   schema: string;
   /** What the events are, for the topic catalog. */
   description: string;
-  /** Who reads the topic (documentation; actors arrive with their issues). */
+  /** Who reads the topic (documentation, for data teams). */
   consumers: readonly string[];
 }>;
 
@@ -16,67 +16,67 @@ export const EVENT_CATALOG = {
     topic: 'whatsapp.message.inbound.v1',
     schema: 'message.inbound.avsc',
     description: 'Each inbound message (value.messages[] of a `messages` change), every type including unknown ones',
-    consumers: ['thread actor (ec_thread, ec_message)'],
+    consumers: ['actors (ec_message, ec_thread, ec_contact: the message, its thread, the sender, keyword opt-outs, reactions)', 'outbound webhooks (message.inbound, through the notifications topic)'],
   },
   'message.status': {
     topic: 'whatsapp.message.status.v1',
     schema: 'message.status.avsc',
     description: 'Each delivery status of an outbound message (value.statuses[]): sent, delivered, read, played, failed, ...',
-    consumers: ['message actor (planned)'],
+    consumers: ['actors (ec_message: delivery status and history; ec_contact: the recipient, reachability, 131050 opt-outs)', 'outbound webhooks (message.status, through the notifications topic)'],
   },
   'template.status': {
     topic: 'whatsapp.template.status.v1',
     schema: 'template.status.avsc',
     description: 'Template review and lifecycle events (message_template_status_update), every Meta event value',
-    consumers: ['template actor (planned)'],
+    consumers: ['actors (ec_template: status, broadcastable)', 'outbound webhooks (template.status)'],
   },
   'template.quality': {
     topic: 'whatsapp.template.quality.v1',
     schema: 'template.quality.avsc',
     description: 'Template quality changes (message_template_quality_update): GREEN, YELLOW, RED, UNKNOWN',
-    consumers: ['template actor (planned)'],
+    consumers: ['actors (ec_template: quality rating)', 'outbound webhooks (template.quality)'],
   },
   'template.category': {
     topic: 'whatsapp.template.category.v1',
     schema: 'template.category.avsc',
     description: 'Template category changes, completed or impending (template_category_update)',
-    consumers: ['template actor (planned)'],
+    consumers: ['actors (ec_template: category, impending change)'],
   },
   'template.components': {
     topic: 'whatsapp.template.components.v1',
     schema: 'template.components.avsc',
     description: 'Edited template content (message_template_components_update)',
-    consumers: ['template actor (planned)'],
+    consumers: ['actors (ec_template: components, edit times)'],
   },
   'consent.event': {
     topic: 'whatsapp.consent.event.v1',
     schema: 'consent.event.avsc',
     description: "Meta's marketing stop/resume preferences (value.user_preferences[])",
-    consumers: ['contact actor (planned)'],
+    consumers: ['actors (ec_contact: marketing opt-out; ec_thread, ec_message: a system entry)', 'outbound webhooks (consent.event)'],
   },
   'identity.change': {
     topic: 'whatsapp.identity.change.v1',
     schema: 'identity.change.avsc',
     description: 'User identity changes: user_id_update items and system messages user_changed_number / user_changed_user_id',
-    consumers: ['contact actor (planned)'],
+    consumers: ['actors (ec_contact: aliases, merges; ec_thread, ec_message follow)'],
   },
   'account.update': {
     topic: 'whatsapp.account.update.v1',
     schema: 'account.update.avsc',
     description: 'WABA and phone-number changes: account_update, phone_number_quality_update, business_capability_update',
-    consumers: ['account actor (planned)'],
+    consumers: ['actors (ec_waba_state: messaging limit, restrictions)'],
   },
   'thread.read': {
     topic: 'echocue.thread.read.v1',
     schema: 'thread.read.avsc',
     description: 'A thread marked read up to a time through the REST API (POST /api/thread/{id}/read); not from Meta',
-    consumers: ['thread actor (ec_thread: unread messages)'],
+    consumers: ['actors (ec_thread: unread messages, read_up_to)'],
   },
   'webhook.error': {
     topic: 'whatsapp.webhook.error.v1',
     schema: 'webhook.error.avsc',
     description: 'Value-level errors (value.errors[] without messages or statuses): system, app or account problems',
-    consumers: ['alerting (planned)'],
+    consumers: ['data teams and alerting (no EchoCue consumer)'],
   },
   unknown: {
     topic: 'whatsapp.unknown.v1',
