@@ -63,6 +63,13 @@ describe('actors > contact reducer', () => {
     expect(apply([pref('a', 10, 'stop'), kw('b', 20, 'resume')])).toMatchObject({ opted_out_at: null, marketing_opted_out_at: at(10) });
     expect(apply([kw('a', 10, 'stop'), pref('b', 20, 'resume')])).toMatchObject({ opted_out_at: at(10), marketing_opted_out_at: null });
     expect(apply([pref('a', 10, 'stop'), pref('b', 20, 'resume'), failed131050])).toMatchObject({ marketing_opted_out_at: at(30) });
+    // A stop newer than a resume holds, in either arrival order (issue 19 found no test of it).
+    for (const entries of [[kw('r', 10, 'resume'), kw('s', 20, 'stop')], [kw('s', 20, 'stop'), kw('r', 10, 'resume')]]) {
+      expect(apply(entries)).toMatchObject({ opted_out_at: at(20), marketing_opted_out_at: null });
+    }
+    for (const entries of [[pref('r', 10, 'resume'), pref('s', 20, 'stop')], [pref('s', 20, 'stop'), pref('r', 10, 'resume')]]) {
+      expect(apply(entries)).toMatchObject({ opted_out_at: null, marketing_opted_out_at: at(20) });
+    }
     // Entries stored before the levels (no scope) read as before: keyword global, user_preferences marketing.
     const old = { event_id: 'o', at: at(5), value: 'stop' as const, source: 'user_preferences' as const, category: 'marketing_messages' };
     expect(apply([old])).toMatchObject({ opted_out_at: null, marketing_opted_out_at: at(5) });
