@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../src/config/index.ts';
 import { createLogger, type Logger } from '../../src/core/log.ts';
+import { ContractError } from './contract-error.ts';
 import { ROOT } from './services.ts';
 import { removeTopicsAndDatabase, withDatabase } from './isolation.ts';
 
@@ -61,7 +62,8 @@ export const fixture = (file: string): Fixture => {
   return f;
 };
 
-/** Polls until `probe` returns a value (not undefined), or fails after `timeoutMs` with the last error. */
+/** Polls until `probe` returns a value (not undefined), or fails after `timeoutMs` with the last error. A
+ *  ContractError (an answer the API's document does not allow) fails at once: polling on would hide it (issue 19). */
 export async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 30_000, what = 'condition'): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
@@ -70,6 +72,7 @@ export async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs 
       const v = await probe();
       if (v !== undefined) return v;
     } catch (err) {
+      if (err instanceof ContractError) throw err;
       last = err;
     }
     await new Promise((r) => setTimeout(r, 200));

@@ -3,6 +3,7 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { compileErrors, validate } from '@readme/openapi-parser';
+import { ContractError } from './contract-error.ts';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;
 
@@ -15,7 +16,7 @@ const pointer = (...parts: string[]) => parts.map((p) => p.replace(/~/g, '~0').r
 export async function openApiChecker(baseUrl: string) {
   const doc = (await (await fetch(`${baseUrl}/api/openapi.json`)).json()) as Doc;
   const result = await validate(structuredClone(doc) as never);
-  if (!result.valid) throw new Error(`the OpenAPI document is invalid:\n${compileErrors(result)}`);
+  if (!result.valid) throw new ContractError(`the OpenAPI document is invalid:\n${compileErrors(result)}`);
   const ajv = new Ajv2020({ strict: false, allErrors: true });
   addFormats(ajv);
   ajv.addSchema(doc as object, 'openapi.json');
@@ -27,18 +28,18 @@ export async function openApiChecker(baseUrl: string) {
 
   function check(method: string, path: string, res: ApiResponse): void {
     const m = templates.find((x) => x.re.test(path));
-    if (!m) throw new Error(`${method} ${path} is not in the OpenAPI document`);
+    if (!m) throw new ContractError(`${method} ${path} is not in the OpenAPI document`);
     const op = doc.paths[m.t]![method.toLowerCase()];
-    if (!op) throw new Error(`${method} ${m.t} is not in the OpenAPI document`);
+    if (!op) throw new ContractError(`${method} ${m.t} is not in the OpenAPI document`);
     const documented = op.responses[String(res.status)];
-    if (!documented) throw new Error(`${op.operationId} answered ${res.status}, which the OpenAPI document does not list`);
+    if (!documented) throw new ContractError(`${op.operationId} answered ${res.status}, which the OpenAPI document does not list`);
     if (!documented.content) {
-      if (res.text !== '') throw new Error(`${op.operationId} ${res.status} has a body the document does not describe`);
+      if (res.text !== '') throw new ContractError(`${op.operationId} ${res.status} has a body the document does not describe`);
     } else {
       const ref = `openapi.json#/${pointer('paths', m.t, method.toLowerCase(), 'responses', String(res.status), 'content', 'application/json', 'schema')}`;
       const v = ajv.getSchema(ref);
-      if (!v) throw new Error(`no schema at ${ref}`);
-      if (!v(res.json)) throw new Error(`${op.operationId} ${res.status} does not match the document: ${ajv.errorsText(v.errors)}\n${JSON.stringify(res.json).slice(0, 500)}`);
+      if (!v) throw new ContractError(`no schema at ${ref}`);
+      if (!v(res.json)) throw new ContractError(`${op.operationId} ${res.status} does not match the document: ${ajv.errorsText(v.errors)}\n${JSON.stringify(res.json).slice(0, 500)}`);
     }
     // Seen only once the answer matched the document (issue 19: it was counted before its body was checked).
     if (!seen.has(op.operationId)) seen.set(op.operationId, new Set());
