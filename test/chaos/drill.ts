@@ -19,10 +19,9 @@ import { FIXTURE_SECRET } from '../helpers/env.ts';
 import { readTopics } from '../helpers/kafka.ts';
 import { startReceiver, type Receiver } from '../helpers/receiver.ts';
 import { waitForActors } from '../helpers/topics.ts';
-import { compareStates, describeMismatches } from '../soak/compare.ts';
+import { describeMismatches } from '../soak/compare.ts';
 import { Expectation } from '../soak/expected.ts';
-import { apiReader } from '../soak/read-back.ts';
-import { deliver } from '../soak/round.ts';
+import { deliver, readBackAndCompare } from '../soak/round.ts';
 import { soakScenario } from '../soak/scenario.ts';
 
 export type Role = 'ingest' | 'actors' | 'delivery' | 'api';
@@ -151,10 +150,7 @@ export async function runDrill(o: {
     // The state: what the REST API shows against the fold of every body.
     const expectation = new Expectation();
     await expectation.fold(scenario.posts.map((p) => p.body));
-    const expected = expectation.render();
-    const contactRefs = [...expected.contacts.values()].map((c) => (c['wa_id'] ?? c['user_id']) as string);
-    const state = await apiReader(api, tenant.key).read({ contactIds: contactRefs, wamids: expected.notifications.keys() });
-    const comparison = compareStates(expected, state, new Date());
+    const { comparison } = await readBackAndCompare(api, tenant.key, expectation);
 
     // Outbound: every notification owed reached the receiver (2xx) or is in the failed log.
     const owed = new Set((await readTopics(o.config, [topics.notifications])).map((r) => r.headers['notification_id']!));

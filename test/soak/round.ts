@@ -77,13 +77,7 @@ export async function runRound(o: {
   const applySeconds = (performance.now() - started) / 1000;
 
   const readStarted = performance.now();
-  const expected = o.expectation.render();
-  const reader = apiReader(system.url, system.key);
-  // Contacts by a Meta id (their current wa_id, else BSUID): the id the actors gave a contact may be another than
-  // the fold's (test/soak/compare.ts says why); every Meta id of a contact finds it.
-  const contactRefs = [...expected.contacts.values()].map((c) => (c['wa_id'] ?? c['user_id']) as string);
-  const api = await reader.read({ contactIds: contactRefs, wamids: expected.notifications.keys() });
-  const comparison = compareStates(expected, api, new Date());
+  const { comparison, requests } = await readBackAndCompare(system.url, system.key, o.expectation);
   return {
     ...comparison,
     wabaId: scenario.wabaId,
@@ -95,6 +89,16 @@ export async function runRound(o: {
     connectionErrors: delivered.flatMap((d) => d.connectionErrors),
     applySeconds,
     readSeconds: (performance.now() - readStarted) / 1000,
-    requests: api.requests,
+    requests,
   };
+}
+
+/** Reads everything the tenant's key can see through the REST API and compares it with the expectation's state. */
+export async function readBackAndCompare(url: string, key: string, expectation: Expectation): Promise<{ comparison: Comparison; requests: number }> {
+  const expected = expectation.render();
+  // Contacts by a Meta id (their current wa_id, else BSUID): the id the actors gave a contact may be another than
+  // the fold's (test/soak/compare.ts says why); every Meta id of a contact finds it.
+  const contactRefs = [...expected.contacts.values()].map((c) => (c['wa_id'] ?? c['user_id']) as string);
+  const api = await apiReader(url, key).read({ contactIds: contactRefs, wamids: expected.notifications.keys() });
+  return { comparison: compareStates(expected, api, new Date()), requests: api.requests };
 }
