@@ -51,12 +51,12 @@ export const UNREAD_KEPT = 1000;
 
 const byTime = (a: UnreadEntry, b: UnreadEntry) => a.at.getTime() - b.at.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
-/** The thread's unread set with `entries` added (those after the read mark), bounded to the newest UNREAD_KEPT. */
+/** The thread's unread set with `entries` added, all of it after the read mark, bounded to the newest UNREAD_KEPT. */
 function withUnread(t: ThreadDoc, entries: readonly UnreadEntry[]): ThreadDoc {
   const readUpTo = t.read_up_to ?? null;
   const byId = new Map(unreadOf(t).map((u) => [u.id, u]));
-  for (const e of entries) if (!byId.has(e.id) && (readUpTo === null || e.at > readUpTo)) byId.set(e.id, e);
-  const all = [...byId.values()].sort(byTime);
+  for (const e of entries) if (!byId.has(e.id)) byId.set(e.id, e);
+  const all = [...byId.values()].filter((u) => readUpTo === null || u.at > readUpTo).sort(byTime);
   const unread = all.length > UNREAD_KEPT ? all.slice(-UNREAD_KEPT) : all;
   return { ...withoutOldUnread(t), unread, unread_count: unread.length, unread_capped: (t.unread_capped ?? false) || all.length > UNREAD_KEPT, read_up_to: readUpTo };
 }
@@ -105,7 +105,7 @@ export function mergeThreads(threads: readonly ThreadDoc[], contact: ContactDoc)
   for (const t of rest) {
     const readUpTo = maxDate(merged.read_up_to ?? null, t.read_up_to ?? null);
     merged = {
-      ...withUnread({ ...merged, read_up_to: readUpTo, unread: unreadOf(merged).filter((u) => readUpTo === null || u.at > readUpTo), unread_capped: (merged.unread_capped ?? false) || (t.unread_capped ?? false) }, unreadOf(t)),
+      ...withUnread({ ...merged, read_up_to: readUpTo, unread_capped: (merged.unread_capped ?? false) || (t.unread_capped ?? false) }, unreadOf(t)),
       last_message_at: maxDate(merged.last_message_at, t.last_message_at),
       last_inbound_at: maxDate(merged.last_inbound_at, t.last_inbound_at),
       window_expires_at: maxDate(merged.window_expires_at, t.window_expires_at),
