@@ -30,7 +30,10 @@ export async function writeCharts(dir: string, series: readonly Series[]): Promi
     const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
     const svg = await view.toSVG();
     view.finalize();
-    const file = `${chart.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')}.svg`;
+    const file = `${chart
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '')}.svg`;
     writeFileSync(join(dir, file), svg);
     files.push(file);
   }

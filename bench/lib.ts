@@ -4,7 +4,11 @@
 import { type Config } from '../src/config/index.ts';
 import { type Logger } from '../src/core/log.ts';
 
-export type Target = { op: '>=' | '<='; value: number; /** what the target is compared with: the ratio or the value */ on: 'ratio' | 'value' };
+export type Target = {
+  op: '>=' | '<=';
+  value: number;
+  /** what the target is compared with: the ratio or the value */ on: 'ratio' | 'value';
+};
 
 export type Figure = {
   /** e.g. "ingest: requests/s, batches of 1" */
@@ -47,12 +51,17 @@ export type BenchContext = {
 export type Stage = { name: string; run(ctx: BenchContext): Promise<StageResult> };
 
 export function figure(f: {
-  name: string; value: number; unit: string;
+  name: string;
+  value: number;
+  unit: string;
   baseline?: { name: string; value: number; unit?: string } | null;
-  target?: Target | null; note?: string | null; lowerIsBetter?: boolean;
+  target?: Target | null;
+  note?: string | null;
+  lowerIsBetter?: boolean;
 }): Figure {
   const baseline = f.baseline ? { name: f.baseline.name, value: f.baseline.value, unit: f.baseline.unit ?? f.unit } : null;
-  const ratio = baseline && baseline.value !== 0 && f.value !== 0 ? (f.lowerIsBetter ? baseline.value / f.value : f.value / baseline.value) : null;
+  const ratio =
+    baseline && baseline.value !== 0 && f.value !== 0 ? (f.lowerIsBetter ? baseline.value / f.value : f.value / baseline.value) : null;
   const subject = f.target?.on === 'ratio' ? ratio : f.value;
   const met = f.target && subject !== null ? (f.target.op === '>=' ? subject >= f.target.value : subject <= f.target.value) : null;
   return { name: f.name, value: f.value, unit: f.unit, baseline, ratio, target: f.target ?? null, met, note: f.note ?? null };

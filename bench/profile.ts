@@ -15,16 +15,26 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const dir = join(ROOT, '.bench', 'profile');
 mkdirSync(dir, { recursive: true });
 const id = `benchprof${Date.now().toString(36)}`;
-const config = loadConfig({ ...process.env, KAFKA_TOPIC_PREFIX: `${id}.`, MONGODB_URI: withDatabase(process.env['MONGODB_URI'] ?? 'mongodb://127.0.0.1:27027/echocue?retryWrites=false', id), PORT: '0', LOG_LEVEL: 'error' });
+const config = loadConfig({
+  ...process.env,
+  KAFKA_TOPIC_PREFIX: `${id}.`,
+  MONGODB_URI: withDatabase(process.env['MONGODB_URI'] ?? 'mongodb://127.0.0.1:27027/echocue?retryWrites=false', id),
+  PORT: '0',
+  LOG_LEVEL: 'error',
+});
 const secret = config.meta.appSecrets[0]!;
 const before = new Set(readdirSync(dir));
 const server = await startEchoCue(config, 'ingest', { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir}` });
-const load = await runWorker<LoadResult>('autocannon-worker.ts', {
-  url: server.url,
-  requests: webhookRequests(statusBatches(secret, 20)),
-  connections: 10,
-  seconds: Number(process.env['PROFILE_SECONDS'] ?? 10),
-}, dir);
+const load = await runWorker<LoadResult>(
+  'autocannon-worker.ts',
+  {
+    url: server.url,
+    requests: webhookRequests(statusBatches(secret, 20)),
+    connections: 10,
+    seconds: Number(process.env['PROFILE_SECONDS'] ?? 10),
+  },
+  dir,
+);
 await server.stop();
 const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile') && !before.has(f));
 if (!file) throw new Error('no profile written');
@@ -37,5 +47,6 @@ for (const n of profile.nodes) {
   self.set(key, (self.get(key) ?? 0) + (n.hitCount ?? 0));
 }
 process.stdout.write(`ingest under load: ${load.rps.toFixed(0)} req/s; ${total} samples (${file})\n`);
-for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) process.stdout.write(`${((100 * v) / total).toFixed(1).padStart(5)} %  ${k}\n`);
+for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25))
+  process.stdout.write(`${((100 * v) / total).toFixed(1).padStart(5)} %  ${k}\n`);
 await removeTopicsAndDatabase(config);

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { writeCharts } from './charts.ts';
 import { type Figure, type StageResult } from './lib.ts';
 
-const num = (v: number | null) => (v === null || !Number.isFinite(v) ? 'n/a' : Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2));
+const num = (v: number | null) =>
+  v === null || !Number.isFinite(v) ? 'n/a' : Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2);
 const targetText = (f: Figure) => (f.target ? `${f.target.on === 'ratio' ? 'ratio' : 'value'} ${f.target.op} ${f.target.value}` : '');
 const metText = (f: Figure) => (f.met === null ? '' : f.met ? 'met' : '**missed**');
 
@@ -20,8 +21,15 @@ function firstRelease(root: string): (name: string) => Before | undefined {
   return (name) => entries[name] ?? entries[shape(name)];
 }
 
-export async function writeReport(root: string, results: readonly (StageResult & { seconds: number; at: string })[], run: { totalSeconds: number; stagesRun: readonly string[] }): Promise<void> {
-  const charts = await writeCharts(join(root, 'benchmarks'), results.flatMap((r) => r.series));
+export async function writeReport(
+  root: string,
+  results: readonly (StageResult & { seconds: number; at: string })[],
+  run: { totalSeconds: number; stagesRun: readonly string[] },
+): Promise<void> {
+  const charts = await writeCharts(
+    join(root, 'benchmarks'),
+    results.flatMap((r) => r.series),
+  );
   const before = firstRelease(root);
   const cpu = cpus();
   let md = `# Benchmarks

@@ -34,11 +34,15 @@ function freshConfig(base: Record<string, string | undefined>, name: string, ove
 }
 
 async function main(): Promise<void> {
-  const wanted = (process.env['STAGE'] ?? process.argv[2] ?? 'all').split(',').map((s) => s.trim()).filter(Boolean);
+  const wanted = (process.env['STAGE'] ?? process.argv[2] ?? 'all')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   // STAGE=report rewrites BENCHMARKS.md and the charts from the newest results without measuring anything.
   const names = wanted.includes('all') ? [...STAGES] : wanted.filter((n) => n !== 'report');
   for (const n of names) {
-    if (!(STAGES as readonly string[]).includes(n)) throw new Error(`STAGE must be "all", "report" or a list of ${STAGES.join(', ')} (got "${n}")`);
+    if (!(STAGES as readonly string[]).includes(n))
+      throw new Error(`STAGE must be "all", "report" or a list of ${STAGES.join(', ')} (got "${n}")`);
   }
   const runId = new Date().toISOString().replace(/[:.]/g, '-');
   const dir = join(ROOT, '.bench', runId);
@@ -71,11 +75,15 @@ async function main(): Promise<void> {
     writeFileSync(join(dir, `${name}.json`), json);
     writeFileSync(join(latest, `${name}.json`), json);
     for (const f of result.figures) {
-      process.stdout.write(`  ${f.name}: ${f.value?.toFixed(1)} ${f.unit}${f.baseline ? `  (baseline ${f.baseline.name}: ${f.baseline.value?.toFixed(1)} ${f.baseline.unit}; ratio ${f.ratio?.toFixed(2)})` : ''}${f.met === null ? '' : f.met ? '  target met' : '  TARGET MISSED'}\n`);
+      process.stdout.write(
+        `  ${f.name}: ${f.value?.toFixed(1)} ${f.unit}${f.baseline ? `  (baseline ${f.baseline.name}: ${f.baseline.value?.toFixed(1)} ${f.baseline.unit}; ratio ${f.ratio?.toFixed(2)})` : ''}${f.met === null ? '' : f.met ? '  target met' : '  TARGET MISSED'}\n`,
+      );
     }
     process.stdout.write(`  (${seconds} s)\n`);
   }
-  const results = readdirSync(latest).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(readFileSync(join(latest, f), 'utf8')) as StageResult & { seconds: number; at: string });
+  const results = readdirSync(latest)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.parse(readFileSync(join(latest, f), 'utf8')) as StageResult & { seconds: number; at: string });
   const ordered = STAGES.flatMap((s) => results.filter((r) => r.stage === s));
   await writeReport(ROOT, ordered, { totalSeconds: Math.round((Date.now() - started) / 1000), stagesRun: names });
   process.stdout.write(`\nwrote BENCHMARKS.md and benchmarks/*.svg (raw: ${dir}${existsSync(dir) ? '' : ''})\n`);

@@ -47,10 +47,12 @@ for (const file of files(SRC)) {
     }
     if (!spec.startsWith('.')) continue;
     const target = relative(SRC, join(file, '..', spec)).split('/')[0]!;
-    if (target !== folder && !allowed.includes(target)) problems.push(`${rel}: imports src/${target} (${folder} may import ${allowed.join(', ') || 'nothing'})`);
+    if (target !== folder && !allowed.includes(target))
+      problems.push(`${rel}: imports src/${target} (${folder} may import ${allowed.join(', ') || 'nothing'})`);
   }
   if (/\bconsole\.(log|warn|error|info|debug)\(/.test(text)) problems.push(`${rel}: uses console.*; use the injected pino logger`);
-  if (/\bprocess\.env\b/.test(text) && folder !== 'config' && rel !== 'cli/main.ts') problems.push(`${rel}: reads process.env; only src/config reads the environment`);
+  if (/\bprocess\.env\b/.test(text) && folder !== 'config' && rel !== 'cli/main.ts')
+    problems.push(`${rel}: reads process.env; only src/config reads the environment`);
 }
 
 if (problems.length > 0) {

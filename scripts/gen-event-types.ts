@@ -5,7 +5,19 @@ import { fileURLToPath } from 'node:url';
 import { writeGenerated } from './write-generated.ts';
 import { EVENT_CATALOG, EVENT_TYPES } from '../src/events/topics.ts';
 
-type AvroSchema = string | AvroSchema[] | { type: string | AvroSchema; name?: string; fields?: { name: string; type: AvroSchema; doc?: string }[]; items?: AvroSchema; values?: AvroSchema; symbols?: string[]; logicalType?: string; doc?: string };
+type AvroSchema =
+  | string
+  | AvroSchema[]
+  | {
+      type: string | AvroSchema;
+      name?: string;
+      fields?: { name: string; type: AvroSchema; doc?: string }[];
+      items?: AvroSchema;
+      values?: AvroSchema;
+      symbols?: string[];
+      logicalType?: string;
+      doc?: string;
+    };
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const out = `${root}src/events/generated/event-types.ts`;
@@ -15,34 +27,52 @@ const pascal = (s: string) => s.replace(/(^|[._-])(\w)/g, (_, __, c: string) => 
 function tsType(s: AvroSchema, named: Map<string, string>): string {
   if (typeof s === 'string') {
     switch (s) {
-      case 'null': return 'null';
-      case 'string': return 'string';
-      case 'boolean': return 'boolean';
-      case 'int': case 'long': case 'float': case 'double': return 'number';
-      case 'bytes': return 'Buffer';
-      default: return named.get(s) ?? 'unknown';
+      case 'null':
+        return 'null';
+      case 'string':
+        return 'string';
+      case 'boolean':
+        return 'boolean';
+      case 'int':
+      case 'long':
+      case 'float':
+      case 'double':
+        return 'number';
+      case 'bytes':
+        return 'Buffer';
+      default:
+        return named.get(s) ?? 'unknown';
     }
   }
   if (Array.isArray(s)) return s.map((x) => tsType(x, named)).join(' | ');
   if (typeof s.type !== 'string') return tsType(s.type, named);
   switch (s.type) {
     case 'record': {
-      const body = (s.fields ?? []).map((f) => `${f.doc ? `  /** ${f.doc} */\n` : ''}  ${f.name}: ${tsType(f.type, named).replace(/\n/g, "\n  ")};`).join('\n');
+      const body = (s.fields ?? [])
+        .map((f) => `${f.doc ? `  /** ${f.doc} */\n` : ''}  ${f.name}: ${tsType(f.type, named).replace(/\n/g, '\n  ')};`)
+        .join('\n');
       const t = `{\n${body}\n}`;
       if (s.name) named.set(s.name, t);
       return t;
     }
-    case 'array': return `(${tsType(s.items!, named)})[]`;
-    case 'map': return `Record<string, ${tsType(s.values!, named)}>`;
-    case 'enum': return (s.symbols ?? []).map((x) => JSON.stringify(x)).join(' | ');
-    default: return tsType(s.type, named);
+    case 'array':
+      return `(${tsType(s.items!, named)})[]`;
+    case 'map':
+      return `Record<string, ${tsType(s.values!, named)}>`;
+    case 'enum':
+      return (s.symbols ?? []).map((x) => JSON.stringify(x)).join(' | ');
+    default:
+      return tsType(s.type, named);
   }
 }
 
 type Field = { name: string; type: AvroSchema; doc?: string };
 type RecordSchema = { fields: Field[] };
 
-const schemas = EVENT_TYPES.map((t) => ({ t, schema: JSON.parse(readFileSync(`${root}schemas/${EVENT_CATALOG[t].schema}`, 'utf8')) as RecordSchema }));
+const schemas = EVENT_TYPES.map((t) => ({
+  t,
+  schema: JSON.parse(readFileSync(`${root}schemas/${EVENT_CATALOG[t].schema}`, 'utf8')) as RecordSchema,
+}));
 const fieldLine = (f: Field) => `${f.doc ? `  /** ${f.doc} */\n` : ''}  ${f.name}: ${tsType(f.type, new Map()).replace(/\n/g, '\n  ')};`;
 
 // The fields every event carries with the same type (schemas share them) become one EventHeader type.

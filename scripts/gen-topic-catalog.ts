@@ -10,10 +10,13 @@ const out = `${root}docs/topics.md`;
 
 type Field = { name: string; type: unknown; doc?: string };
 const typeText = (t: unknown): string =>
-  typeof t === 'string' ? t
-  : Array.isArray(t) ? t.map(typeText).join(' | ')
-  : (t as { type: string; name?: string; items?: unknown; logicalType?: string }).type === 'array' ? `array<${typeText((t as { items: unknown }).items)}>`
-  : (t as { logicalType?: string }).logicalType ?? (t as { name?: string }).name ?? (t as { type: string }).type;
+  typeof t === 'string'
+    ? t
+    : Array.isArray(t)
+      ? t.map(typeText).join(' | ')
+      : (t as { type: string; name?: string; items?: unknown; logicalType?: string }).type === 'array'
+        ? `array<${typeText((t as { items: unknown }).items)}>`
+        : ((t as { logicalType?: string }).logicalType ?? (t as { name?: string }).name ?? (t as { type: string }).type);
 
 let md = `# Kafka topics
 
@@ -38,7 +41,10 @@ md += `| \`${RAW_TOPIC.topic}\` | first WABA id of the POST (\`none\` when it ha
 md += `| \`${DEAD_LETTER_TOPIC.topic}\` | as on the source topic | as on the source topic | ${DEAD_LETTER_TOPIC.description} | ${DEAD_LETTER_TOPIC.consumers.join('; ')} |\n`;
 md += `| \`${NOTIFICATIONS_TOPIC.topic}\` | WABA id | JSON | ${NOTIFICATIONS_TOPIC.description} | ${NOTIFICATIONS_TOPIC.consumers.join('; ')} |\n`;
 for (const [i, t] of DELIVERY_TIERS.entries()) {
-  const what = i === 0 ? 'Internal (JSON): first delivery attempts, due at once' : `Internal (JSON): retry ${i} of a delivery, due ${t.delayMs / 1000} s after the failed attempt (times DELIVERY_DELAY_SCALE)`;
+  const what =
+    i === 0
+      ? 'Internal (JSON): first delivery attempts, due at once'
+      : `Internal (JSON): retry ${i} of a delivery, due ${t.delayMs / 1000} s after the failed attempt (times DELIVERY_DELAY_SCALE)`;
   md += `| \`${t.topic}\` | delivery id | JSON | ${what} | delivery workers (pause the partition until the head record is due) |\n`;
 }
 

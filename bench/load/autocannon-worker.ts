@@ -6,7 +6,11 @@ import { readSpec, type LoadRequest, type LoadResult } from './workers.ts';
 export type AutocannonSpec = { url: string; requests: LoadRequest[]; connections: number; seconds: number; overallRate?: number };
 
 type AutocannonOut = {
-  duration: number; errors: number; timeouts: number; non2xx: number; '2xx': number;
+  duration: number;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  '2xx': number;
   latency: { p50: number; p99: number; p99_9: number; max: number };
 };
 type Autocannon = (opts: Record<string, unknown>, cb: (err: Error | null, res: AutocannonOut) => void) => unknown;

@@ -45,7 +45,13 @@ export const TEXTS = [
   'Perfect, thank you!',
 ];
 
-export type BacklogSummary = { events: number; byType: Partial<Record<EventType, number>>; bodies: number; contacts: number; outbound: number };
+export type BacklogSummary = {
+  events: number;
+  byType: Partial<Record<EventType, number>>;
+  bodies: number;
+  contacts: number;
+  outbound: number;
+};
 
 /** Meta-shaped webhook bodies, generated lazily: about `events` events in all. */
 export function* backlogBodies(events: number, seed = 42): Generator<{ body: string; receivedAt: number }, BacklogSummary> {
@@ -61,7 +67,10 @@ export function* backlogBodies(events: number, seed = 42): Generator<{ body: str
   let outbound = 0;
   let seq = 0;
   const total = MIX.inbound + MIX.template + MIX.consent + MIX.account;
-  const count = (t: EventType, n = 1) => { byType[t] = (byType[t] ?? 0) + n; produced += n; };
+  const count = (t: EventType, n = 1) => {
+    byType[t] = (byType[t] ?? 0) + n;
+    produced += n;
+  };
 
   const contactOf = (w: number): number => {
     if (contacts[w] === 0 || rnd() < NEW_CONTACT_SHARE) return contacts[w]!++;
@@ -74,7 +83,10 @@ export function* backlogBodies(events: number, seed = 42): Generator<{ body: str
   });
   const metadata = (w: number, p: number) => ({ display_phone_number: displayPhone(w, p), phone_number_id: phoneId(w, p) });
   const envelope = (w: number, field: string, value: Json, time?: number) =>
-    JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: wabaId(w), ...(time ? { time } : {}), changes: [{ value, field }] }] });
+    JSON.stringify({
+      object: 'whatsapp_business_account',
+      entry: [{ id: wabaId(w), ...(time ? { time } : {}), changes: [{ value, field }] }],
+    });
 
   while (produced < events) {
     const now = T0 + seq; // one second of Meta time per step
@@ -95,7 +107,10 @@ export function* backlogBodies(events: number, seed = 42): Generator<{ body: str
         const failed = o.next === 1 && rnd() < 0.03;
         const status = failed ? 'failed' : (['sent', 'delivered', 'read'] as const)[o.next]!;
         statuses.push({
-          id: o.wamid, status, timestamp: String(now - Math.floor(rnd() * 3)), recipient_id: contactWaId(o.w, o.c),
+          id: o.wamid,
+          status,
+          timestamp: String(now - Math.floor(rnd() * 3)),
+          recipient_id: contactWaId(o.w, o.c),
           ...(hasUserId(o.c) ? { recipient_user_id: contactUserId(o.w, o.c) } : {}),
           ...(o.next === 0 ? { pricing: { billable: true, pricing_model: 'PMP', type: 'regular', category: 'utility' } } : {}),
           ...(failed ? { errors: [{ code: 131047, title: 'Re-engagement message', message: 'Re-engagement message' }] } : {}),
@@ -116,43 +131,107 @@ export function* backlogBodies(events: number, seed = 42): Generator<{ body: str
         const c = contactOf(w);
         cards.set(c, contactCard(w, c));
         const id = `wamid.in.${w}.${seq}.${i}`;
-        const base = { from: contactWaId(w, c), ...(hasUserId(c) ? { from_user_id: contactUserId(w, c) } : {}), id, timestamp: String(now) };
+        const base = {
+          from: contactWaId(w, c),
+          ...(hasUserId(c) ? { from_user_id: contactUserId(w, c) } : {}),
+          id,
+          timestamp: String(now),
+        };
         const kind = rnd();
         if (kind < 0.02) messages.push({ ...base, type: 'text', text: { body: rnd() < 0.6 ? 'STOP' : 'start' } });
-        else if (kind < 0.12) messages.push({ ...base, type: 'image', image: { caption: 'as requested', mime_type: 'image/jpeg', sha256: '2VT2EC3gMjT2g39D+4aAbfc04fngvOZdKPZdNTlEp/U=', id: String(1014253622071311 + seq) } });
-        else if (kind < 0.17) messages.push({ ...base, type: 'reaction', reaction: { message_id: `wamid.out.${w}.${Math.max(0, outbound - 1)}`, emoji: '👍' } });
-        else if (kind < 0.2) messages.push({ ...base, type: 'interactive', interactive: { type: 'button_reply', button_reply: { id: `appt-confirm-${seq}`, title: 'Confirm' } }, context: { from: displayPhone(w, p), id: `wamid.out.${w}.${Math.max(0, outbound - 1)}` } });
+        else if (kind < 0.12)
+          messages.push({
+            ...base,
+            type: 'image',
+            image: {
+              caption: 'as requested',
+              mime_type: 'image/jpeg',
+              sha256: '2VT2EC3gMjT2g39D+4aAbfc04fngvOZdKPZdNTlEp/U=',
+              id: String(1014253622071311 + seq),
+            },
+          });
+        else if (kind < 0.17)
+          messages.push({
+            ...base,
+            type: 'reaction',
+            reaction: { message_id: `wamid.out.${w}.${Math.max(0, outbound - 1)}`, emoji: '👍' },
+          });
+        else if (kind < 0.2)
+          messages.push({
+            ...base,
+            type: 'interactive',
+            interactive: { type: 'button_reply', button_reply: { id: `appt-confirm-${seq}`, title: 'Confirm' } },
+            context: { from: displayPhone(w, p), id: `wamid.out.${w}.${Math.max(0, outbound - 1)}` },
+          });
         else messages.push({ ...base, type: 'text', text: { body: pick(TEXTS) } });
         // The business answers some messages: an outbound message whose statuses come later.
-        if (rnd() < REPLY_SHARE) pending.push({ w, p, c, wamid: `wamid.out.${w}.${outbound++}`, next: 0, due: seq + 5 + Math.floor(rnd() * 200) });
+        if (rnd() < REPLY_SHARE)
+          pending.push({ w, p, c, wamid: `wamid.out.${w}.${outbound++}`, next: 0, due: seq + 5 + Math.floor(rnd() * 200) });
       }
       body = envelope(w, 'messages', { messaging_product: 'whatsapp', metadata: metadata(w, p), contacts: [...cards.values()], messages });
       count('message.inbound', n);
     } else if ((r -= MIX.template) < 0) {
       const t = Math.floor(rnd() * TEMPLATES_PER_WABA);
-      const ident = { message_template_id: Number(templateId(w, t)), message_template_name: `template_${t}`, message_template_language: 'en_US' };
+      const ident = {
+        message_template_id: Number(templateId(w, t)),
+        message_template_name: `template_${t}`,
+        message_template_language: 'en_US',
+      };
       const k = rnd();
       if (k < 0.5) {
-        body = envelope(w, 'message_template_status_update', { event: pick(['APPROVED', 'APPROVED', 'PAUSED', 'REJECTED']), ...ident, reason: 'NONE', message_template_category: 'UTILITY' }, now);
+        body = envelope(
+          w,
+          'message_template_status_update',
+          { event: pick(['APPROVED', 'APPROVED', 'PAUSED', 'REJECTED']), ...ident, reason: 'NONE', message_template_category: 'UTILITY' },
+          now,
+        );
         count('template.status');
       } else if (k < 0.85) {
-        body = envelope(w, 'message_template_quality_update', { previous_quality_score: 'GREEN', new_quality_score: pick(['GREEN', 'YELLOW', 'RED']), ...ident }, now);
+        body = envelope(
+          w,
+          'message_template_quality_update',
+          { previous_quality_score: 'GREEN', new_quality_score: pick(['GREEN', 'YELLOW', 'RED']), ...ident },
+          now,
+        );
         count('template.quality');
       } else {
         body = envelope(w, 'template_category_update', { ...ident, previous_category: 'UTILITY', new_category: 'MARKETING' }, now);
         count('template.category');
       }
     } else if ((r -= MIX.consent) < 0) {
-      if (contacts[w] === 0) { seq++; continue; }
+      if (contacts[w] === 0) {
+        seq++;
+        continue;
+      }
       const c = Math.floor(rnd() * contacts[w]!);
       const value = rnd() < 0.7 ? 'stop' : 'resume';
       body = envelope(w, 'user_preferences', {
-        messaging_product: 'whatsapp', metadata: metadata(w, p), contacts: [contactCard(w, c)],
-        user_preferences: [{ wa_id: contactWaId(w, c), ...(hasUserId(c) ? { user_id: contactUserId(w, c) } : {}), detail: 'User requested to stop marketing messages', category: 'marketing_messages', value, timestamp: now }],
+        messaging_product: 'whatsapp',
+        metadata: metadata(w, p),
+        contacts: [contactCard(w, c)],
+        user_preferences: [
+          {
+            wa_id: contactWaId(w, c),
+            ...(hasUserId(c) ? { user_id: contactUserId(w, c) } : {}),
+            detail: 'User requested to stop marketing messages',
+            category: 'marketing_messages',
+            value,
+            timestamp: now,
+          },
+        ],
       });
       count('consent.event');
     } else {
-      body = envelope(w, 'phone_number_quality_update', { display_phone_number: displayPhone(w, p), event: pick(['THROUGHPUT_UPGRADE', 'FLAGGED', 'UNFLAGGED']), max_daily_conversations_per_business: 'TIER_UNLIMITED' }, now);
+      body = envelope(
+        w,
+        'phone_number_quality_update',
+        {
+          display_phone_number: displayPhone(w, p),
+          event: pick(['THROUGHPUT_UPGRADE', 'FLAGGED', 'UNFLAGGED']),
+          max_daily_conversations_per_business: 'TIER_UNLIMITED',
+        },
+        now,
+      );
       count('account.update');
     }
     seq++;
@@ -199,7 +278,8 @@ export async function ingestBacklog(opts: { kafka: Events; serde: EventSerde; to
     if (chunk.length > 0) await flush();
     await Promise.all(inFlight);
     const summary = next.value;
-    if (records !== summary.events) throw new Error(`backlog: ${summary.events} events generated but ${records} split (a body did not split as meant)`);
+    if (records !== summary.events)
+      throw new Error(`backlog: ${summary.events} events generated but ${records} split (a body did not split as meant)`);
     return { ...summary, records, bytes, seconds: (performance.now() - started) / 1000 };
   } finally {
     await producer.disconnect();

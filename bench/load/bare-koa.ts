@@ -19,6 +19,9 @@ const server = createServer((req, res) => {
   void handler(req, res);
 });
 server.listen(Number(process.env['PORT'] ?? 0), '127.0.0.1');
-const stop = () => { server.close(() => process.exit(0)); server.closeAllConnections(); };
+const stop = () => {
+  server.close(() => process.exit(0));
+  server.closeAllConnections();
+};
 process.once('SIGTERM', stop);
 process.once('SIGINT', stop);

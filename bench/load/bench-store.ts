@@ -27,7 +27,11 @@ export type BenchStore = {
 };
 
 function psqlBinary(): string | null {
-  const dirs = [process.env['ECHOCUE_PG_BIN'], '/usr/lib/postgresql/15/bin', ...(existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').map((v) => `/usr/lib/postgresql/${v}/bin`) : [])];
+  const dirs = [
+    process.env['ECHOCUE_PG_BIN'],
+    '/usr/lib/postgresql/15/bin',
+    ...(existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').map((v) => `/usr/lib/postgresql/${v}/bin`) : []),
+  ];
   return dirs.map((d) => d && join(d, 'psql')).find((p): p is string => !!p && existsSync(p)) ?? null;
 }
 
@@ -36,7 +40,8 @@ const databaseOf = (uri: string) => /^mongodb(?:\+srv)?:\/\/[^/?]+\/([^?]*)/.exe
 export function benchStore(config: Config): BenchStore {
   const given = process.env['BENCH_MONGODB_URI'];
   if (!given) {
-    const label = 'the harness store (MONGODB_URI, BENCH_MONGODB_URI unset: on the default local FerretDB on SQLite every query scans its collection, which dominates these figures)';
+    const label =
+      'the harness store (MONGODB_URI, BENCH_MONGODB_URI unset: on the default local FerretDB on SQLite every query scans its collection, which dominates these figures)';
     return { config, label, prepare: async () => {}, cleanup: async () => {} };
   }
   const database = databaseOf(config.mongo.uri);
@@ -45,7 +50,7 @@ export function benchStore(config: Config): BenchStore {
   const psql = onLocalPg ? psqlBinary() : null;
   return {
     config: { ...config, mongo: { ...config.mongo, uri } },
-    label: `BENCH_MONGODB_URI${psql ? ', FerretDB on PostgreSQL with a GIN index on _jsonb->\'_id\' per table (FerretDB v1.24 queries _id with @>, which its btree index cannot serve)' : ''}`,
+    label: `BENCH_MONGODB_URI${psql ? ", FerretDB on PostgreSQL with a GIN index on _jsonb->'_id' per table (FerretDB v1.24 queries _id with @>, which its btree index cannot serve)" : ''}`,
     async prepare() {
       const mongo = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000 });
       await mongo.connect();
@@ -57,11 +62,24 @@ export function benchStore(config: Config): BenchStore {
       }
       if (!psql) return;
       if (!/^[a-z0-9_]+$/.test(database)) throw new Error(`unexpected database name ${database}`);
-      await run$(psql, ['-h', '127.0.0.1', '-p', PG_PORT, '-U', 'echocue', '-d', PG_DATABASE, '-v', 'ON_ERROR_STOP=1', '-tAc', `DO $$ DECLARE r record; BEGIN
+      await run$(psql, [
+        '-h',
+        '127.0.0.1',
+        '-p',
+        PG_PORT,
+        '-U',
+        'echocue',
+        '-d',
+        PG_DATABASE,
+        '-v',
+        'ON_ERROR_STOP=1',
+        '-tAc',
+        `DO $$ DECLARE r record; BEGIN
         FOR r IN SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                  WHERE n.nspname = '${database}' AND c.relkind = 'r' AND c.relname NOT LIKE '\\_ferretdb%' LOOP
           EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %I.%I USING gin ((_jsonb -> ''_id''))', left(r.relname, 50) || '_id_gin', '${database}', r.relname);
-        END LOOP; END $$`]);
+        END LOOP; END $$`,
+      ]);
     },
     async cleanup() {
       const mongo = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000, socketTimeoutMS: 60_000 });

@@ -58,13 +58,18 @@ export const messagesValue = (phoneNumberId: string, parts: { contacts?: Json[];
 });
 
 export const webhookBody = (wabaId: string, values: Json[]): string =>
-  JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: wabaId, changes: values.map((value) => ({ value, field: 'messages' })) }] });
+  JSON.stringify({
+    object: 'whatsapp_business_account',
+    entry: [{ id: wabaId, changes: values.map((value) => ({ value, field: 'messages' })) }],
+  });
 
 /** `count` different bodies of `size` delivery statuses each (WABA A), as Meta batches them under load. */
 export function statusBatches(secret: string, count: number, size = 100): SignedBody[] {
   const t = Math.floor(Date.now() / 1000);
   return Array.from({ length: count }, (_, b) => {
-    const statuses = Array.from({ length: size }, (_, i) => statusItem(`wamid.bench.${t}.${b}.${i}`, `1555020${String(i).padStart(4, '0')}`, t + i, i % 3 === 0 ? 'read' : 'delivered'));
+    const statuses = Array.from({ length: size }, (_, i) =>
+      statusItem(`wamid.bench.${t}.${b}.${i}`, `1555020${String(i).padStart(4, '0')}`, t + i, i % 3 === 0 ? 'read' : 'delivered'),
+    );
     return signed(webhookBody(WABA_A, [messagesValue(PHONE_A, { statuses })]), secret);
   });
 }
@@ -78,11 +83,16 @@ export type E2eBatch = SignedBody & { probeWaId: string; probeWamid: string };
  * probe phone number (its thread shows up in `GET /api/thread/list?phone_number_id=<probe phone>`). The first
  * status is the status probe (`GET /api/notification/{wamid}`).
  */
-export function e2eBatch(secret: string, o: { run: string; seq: number; wabaId: string; phoneId: string; probePhoneId: string; size: number }): E2eBatch {
+export function e2eBatch(
+  secret: string,
+  o: { run: string; seq: number; wabaId: string; phoneId: string; probePhoneId: string; size: number },
+): E2eBatch {
   const t = Math.floor(Date.now() / 1000);
   const statusCount = Math.max(1, Math.round((o.size - 1) * 0.9));
   const inboundCount = Math.max(0, o.size - 1 - statusCount);
-  const statuses = Array.from({ length: statusCount }, (_, i) => statusItem(`wamid.e2e.${o.run}.${o.seq}.${i}`, `1555030${String(i).padStart(4, '0')}`, t));
+  const statuses = Array.from({ length: statusCount }, (_, i) =>
+    statusItem(`wamid.e2e.${o.run}.${o.seq}.${i}`, `1555030${String(i).padStart(4, '0')}`, t),
+  );
   const pool = Array.from({ length: inboundCount }, (_, i) => `155540${String((o.seq * inboundCount + i) % 500).padStart(5, '0')}`);
   const probeWaId = `1999${o.run}${String(o.seq).padStart(6, '0')}`;
   const body = webhookBody(o.wabaId, [

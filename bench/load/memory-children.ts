@@ -30,7 +30,10 @@ export type Child = {
 
 export function serveChild(role: string, env: Record<string, string>): Child {
   // The inspector listens on a free loopback port; its address is printed on stderr ("Debugger listening on ws://...").
-  const proc = spawn(process.execPath, ['--inspect=127.0.0.1:0', MAIN, 'serve', '--role', role], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, ['--inspect=127.0.0.1:0', MAIN, 'serve', '--role', role], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let inspector: string | null = null;
   const tail: string[] = [];
   const keep = (line: string) => {
@@ -61,18 +64,30 @@ export function serveChild(role: string, env: Record<string, string>): Child {
         else if (!line.startsWith('For help, see')) keep(line);
       }
     });
-    proc.once('exit', (code, signal) => reject(new Error(`echocue serve --role ${role} exited (${code ?? signal}) before serving: ${tail.join(' | ')}`)));
+    proc.once('exit', (code, signal) =>
+      reject(new Error(`echocue serve --role ${role} exited (${code ?? signal}) before serving: ${tail.join(' | ')}`)),
+    );
   });
   ready.catch(() => undefined);
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   return {
-    role, proc, pid: proc.pid!, ready, tail,
+    role,
+    proc,
+    pid: proc.pid!,
+    ready,
+    tail,
     async forceGc() {
       if (!inspector) throw new Error(`no inspector address from ${role}`);
       const ws = new WebSocket(inspector);
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => { ws.close(); reject(new Error(`${role}: no answer to collectGarbage within 30 s`)); }, 30_000);
-        ws.onerror = () => { clearTimeout(timer); reject(new Error(`${role}: inspector connection failed`)); };
+        const timer = setTimeout(() => {
+          ws.close();
+          reject(new Error(`${role}: no answer to collectGarbage within 30 s`));
+        }, 30_000);
+        ws.onerror = () => {
+          clearTimeout(timer);
+          reject(new Error(`${role}: inspector connection failed`));
+        };
         ws.onopen = () => ws.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' }));
         ws.onmessage = (m) => {
           if ((JSON.parse(String(m.data)) as { id?: number }).id !== 1) return;

@@ -11,7 +11,10 @@ import { createWebhookStore } from '../../src/store/webhooks.ts';
 
 export type Seeded = { accountId: string; keyId: string; key: string; secret: string; endpointIds: string[] };
 
-export async function seedAccount(config: Config, opts: { wabas: readonly string[]; endpointUrls: readonly string[]; categories?: readonly string[] }): Promise<Seeded> {
+export async function seedAccount(
+  config: Config,
+  opts: { wabas: readonly string[]; endpointUrls: readonly string[]; categories?: readonly string[] },
+): Promise<Seeded> {
   const mongo = new MongoClient(config.mongo.uri);
   await mongo.connect();
   try {
@@ -25,7 +28,10 @@ export async function seedAccount(config: Config, opts: { wabas: readonly string
     const key = await accounts.createApiKey(account._id, now);
     const endpointIds: string[] = [];
     for (const url of opts.endpointUrls) {
-      const ep = await webhooks.createEndpoint({ accountId: account._id, keyId: key.id, url, categories: opts.categories ?? CATEGORIES }, now);
+      const ep = await webhooks.createEndpoint(
+        { accountId: account._id, keyId: key.id, url, categories: opts.categories ?? CATEGORIES },
+        now,
+      );
       endpointIds.push(ep._id);
     }
     return { accountId: account._id, keyId: key.id, key: key.key, secret: key.signing_secret, endpointIds };

@@ -13,12 +13,18 @@ const latencies: number[] = [];
 let ok = 0;
 let failed = 0;
 const pending: Promise<void>[] = [];
-const send = (r: LoadRequest) => pool.request({ method: r.method, path: r.path, headers: r.headers, body: r.body, headersTimeout: 30_000, bodyTimeout: 30_000 });
+const send = (r: LoadRequest) =>
+  pool.request({ method: r.method, path: r.path, headers: r.headers, body: r.body, headersTimeout: 30_000, bodyTimeout: 30_000 });
 
 // Warm-up at the same rate, not measured: this process's JIT, the pool's connections, the server's first requests.
 const warm: Promise<unknown>[] = [];
 await openLoop(spec.rate, Math.min(1000, spec.seconds * 250), (i) => {
-  warm.push(send(spec.requests[i % spec.requests.length]!).then((res) => res.body.dump(), () => undefined));
+  warm.push(
+    send(spec.requests[i % spec.requests.length]!).then(
+      (res) => res.body.dump(),
+      () => undefined,
+    ),
+  );
 });
 await Promise.all(warm);
 
@@ -33,7 +39,9 @@ await openLoop(spec.rate, spec.seconds * 1000, (i, dueAt) => {
         if (res.statusCode >= 200 && res.statusCode < 300) ok++;
         else failed++;
       },
-      () => { failed++; },
+      () => {
+        failed++;
+      },
     ),
   );
 });
@@ -49,6 +57,11 @@ const result: LoadResult = {
   ok,
   failed,
   rps: ok / seconds,
-  latency: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), p999: percentile(latencies, 99.9), max: latencies.reduce((a, b) => Math.max(a, b), 0) },
+  latency: {
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    p999: percentile(latencies, 99.9),
+    max: latencies.reduce((a, b) => Math.max(a, b), 0),
+  },
 };
 process.stdout.write(`${JSON.stringify(result)}\n`);

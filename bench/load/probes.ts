@@ -47,20 +47,24 @@ export function createProber(o: { url: string; key: string; probePhoneId: string
 
   async function pollStatuses(): Promise<void> {
     const due = [...statuses.entries()].slice(0, o.maxStatusPolls);
-    await Promise.all(due.map(async ([wamid, p]) => {
-      const res = await get(`/api/notification/${encodeURIComponent(wamid)}`);
-      if (res.status === 200) {
-        sample.status.push(Math.max(0, performance.now() - p.answeredAt));
-        statuses.delete(wamid);
-      }
-    }));
+    await Promise.all(
+      due.map(async ([wamid, p]) => {
+        const res = await get(`/api/notification/${encodeURIComponent(wamid)}`);
+        if (res.status === 200) {
+          sample.status.push(Math.max(0, performance.now() - p.answeredAt));
+          statuses.delete(wamid);
+        }
+      }),
+    );
   }
 
   const loop = (async () => {
     while (!stopped) {
       const start = performance.now();
       if (threads.size > 0 || statuses.size > 0) {
-        await Promise.all([pollThreads(), pollStatuses()]).catch((err: unknown) => process.stderr.write(`probe poll failed: ${String(err)}\n`));
+        await Promise.all([pollThreads(), pollStatuses()]).catch((err: unknown) =>
+          process.stderr.write(`probe poll failed: ${String(err)}\n`),
+        );
         sample.polls++;
         sample.pollMs += performance.now() - start;
       }

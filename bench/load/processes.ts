@@ -8,7 +8,14 @@ import { sleep } from '../lib.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-export type ServerProcess = { url: string; pid: number; running(): boolean; output(): string; stop(): Promise<void>; kill(): Promise<void> };
+export type ServerProcess = {
+  url: string;
+  pid: number;
+  running(): boolean;
+  output(): string;
+  stop(): Promise<void>;
+  kill(): Promise<void>;
+};
 
 /** A port that was free a moment ago (the child binds it right after). */
 export function freePort(): Promise<number> {
@@ -54,7 +61,9 @@ function spawnServer(args: string[], env: Record<string, string>, port: number, 
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const running = () => child.exitCode === null && child.signalCode === null;
   return {
@@ -85,7 +94,9 @@ async function healthy(server: ServerProcess, timeoutMs = 60_000): Promise<Serve
     try {
       const res = await fetch(`${server.url}/healthz`);
       if (res.ok) return server;
-    } catch { /* not listening yet */ }
+    } catch {
+      /* not listening yet */
+    }
     await sleep(200);
   }
   await server.stop();
@@ -93,7 +104,12 @@ async function healthy(server: ServerProcess, timeoutMs = 60_000): Promise<Serve
 }
 
 /** EchoCue with the given roles on the stage's config, in its own Node process. */
-export async function startEchoCue(config: Config, roles: string, extraEnv: Record<string, string> = {}, fixedPort?: number): Promise<ServerProcess> {
+export async function startEchoCue(
+  config: Config,
+  roles: string,
+  extraEnv: Record<string, string> = {},
+  fixedPort?: number,
+): Promise<ServerProcess> {
   const port = fixedPort ?? (await freePort());
   return healthy(spawnServer(['src/cli/main.ts', 'serve', '--role', roles], configEnv(config, extraEnv), port, 'echocue'));
 }

@@ -14,7 +14,11 @@ import { type SignedBody } from './bodies.ts';
 
 export type ProducerResult = { sends: number; events: number; seconds: number; eventsPerSecond: number; sendsPerSecond: number };
 
-export async function rawProducerRate(config: Config, bodies: readonly SignedBody[], opts: { concurrency: number; seconds: number }): Promise<ProducerResult> {
+export async function rawProducerRate(
+  config: Config,
+  bodies: readonly SignedBody[],
+  opts: { concurrency: number; seconds: number },
+): Promise<ProducerResult> {
   const log = createLogger({ level: 'error' });
   const topics = topicNames(config.kafka.topicPrefix);
   const kafka = createKafkaEvents({ brokers: config.kafka.brokers, clientId: 'echocue-bench', log });
@@ -31,7 +35,12 @@ export async function rawProducerRate(config: Config, bodies: readonly SignedBod
       headers: { event_type: e.eventType, event_id: String(e.value['event_id']) },
     }));
     const key = (outcome.kind === 'events' ? outcome.wabaIds[0] : undefined) ?? 'none';
-    records.push({ topic: topics.raw, key, value: Buffer.from(b.body), headers: { 'content-type': 'application/json', 'event-count': String(events.length) } });
+    records.push({
+      topic: topics.raw,
+      key,
+      value: Buffer.from(b.body),
+      headers: { 'content-type': 'application/json', 'event-count': String(events.length) },
+    });
     return { records, events: events.length };
   });
   const producer = await kafka.createProducer();

@@ -1,5 +1,9 @@
 // A customer of EchoCue made the operator's way, through the admin API (ADMIN_TOKEN): an account, its WABAs, an API key.
-export async function createTenant(url: string, adminToken: string, wabaIds: readonly string[]): Promise<{ accountId: string; key: string }> {
+export async function createTenant(
+  url: string,
+  adminToken: string,
+  wabaIds: readonly string[],
+): Promise<{ accountId: string; key: string }> {
   const admin = async (path: string, body?: unknown) => {
     const res = await fetch(`${url}${path}`, {
       method: 'POST',

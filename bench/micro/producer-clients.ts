@@ -32,10 +32,11 @@ function groupCommit(write: (recs: Rec[]) => Promise<unknown>) {
     }
     busy = false;
   }
-  return (recs: Rec[]) => new Promise<void>((resolve, reject) => {
-    queue.push({ recs, resolve, reject });
-    if (!busy) void flush();
-  });
+  return (recs: Rec[]) =>
+    new Promise<void>((resolve, reject) => {
+      queue.push({ recs, resolve, reject });
+      if (!busy) void flush();
+    });
 }
 
 const admin = new Admin({ clientId: 'micro-admin', bootstrapBrokers: brokers });
@@ -44,13 +45,22 @@ await admin.createTopics({ topics: [topic], partitions: 6, replicas: 1 });
 let send: (recs: Rec[]) => Promise<void>;
 let close: () => Promise<void>;
 if (client === 'kafkajs') {
-  const producer = new Kafka({ clientId: 'micro', brokers, logLevel: logLevel.NOTHING })
-    .producer({ idempotent: true, maxInFlightRequests: 5, createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = new Kafka({ clientId: 'micro', brokers, logLevel: logLevel.NOTHING }).producer({
+    idempotent: true,
+    maxInFlightRequests: 5,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await producer.connect();
   send = groupCommit((recs) => producer.send({ topic, acks: -1, messages: recs }));
   close = () => producer.disconnect();
 } else {
-  const producer = new Producer({ clientId: 'micro', bootstrapBrokers: brokers, idempotent: true, acks: ProduceAcks.ALL, partitioner: compatibilityPartitioner });
+  const producer = new Producer({
+    clientId: 'micro',
+    bootstrapBrokers: brokers,
+    idempotent: true,
+    acks: ProduceAcks.ALL,
+    partitioner: compatibilityPartitioner,
+  });
   send = groupCommit((recs) => producer.send({ messages: recs.map((r) => ({ topic, key: Buffer.from(r.key), value: r.value })) }));
   close = () => producer.close();
 }
@@ -59,14 +69,18 @@ let sends = 0;
 let i = 0;
 const end = Date.now() + SECONDS * 1000;
 const cpu0 = process.cpuUsage();
-await Promise.all(Array.from({ length: C }, async () => {
-  while (Date.now() < end) {
-    await send(records(i++));
-    sends++;
-  }
-}));
+await Promise.all(
+  Array.from({ length: C }, async () => {
+    while (Date.now() < end) {
+      await send(records(i++));
+      sends++;
+    }
+  }),
+);
 const cpu = process.cpuUsage(cpu0);
 await close();
 await admin.deleteTopics({ topics: [topic] });
 await admin.close();
-process.stdout.write(`${client}: ${N} record(s) per send, ${C} callers: ${Math.round(sends / SECONDS)} sends/s, ${((cpu.user + cpu.system) / 1000 / sends).toFixed(3)} ms CPU per send\n`);
+process.stdout.write(
+  `${client}: ${N} record(s) per send, ${C} callers: ${Math.round(sends / SECONDS)} sends/s, ${((cpu.user + cpu.system) / 1000 / sends).toFixed(3)} ms CPU per send\n`,
+);

@@ -47,8 +47,13 @@ const DEGRADE_TOLERANCE = 0.9;
 
 /** Every collection the actors write. */
 const ACTOR_COLLECTIONS = [
-  COLLECTIONS.message, COLLECTIONS.thread, COLLECTIONS.contact, COLLECTIONS.contactAlias,
-  COLLECTIONS.template, COLLECTIONS.wabaState, COLLECTIONS.broadcastRecipient,
+  COLLECTIONS.message,
+  COLLECTIONS.thread,
+  COLLECTIONS.contact,
+  COLLECTIONS.contactAlias,
+  COLLECTIONS.template,
+  COLLECTIONS.wabaState,
+  COLLECTIONS.broadcastRecipient,
 ] as const;
 
 const fmt = (v: number) => Math.round(v).toLocaleString('en-US');
@@ -56,7 +61,15 @@ const fmt = (v: number) => Math.round(v).toLocaleString('en-US');
 /** A phase that does not finish in time fails the stage with its name (a wedged store must not hang the run). */
 async function within<T>(seconds: number, what: string, work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`actors stage: ${what} did not finish within ${seconds} s (is the bench store wedged? deploy/local/stack.sh status)`)), seconds * 1000); });
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(`actors stage: ${what} did not finish within ${seconds} s (is the bench store wedged? deploy/local/stack.sh status)`),
+        ),
+      seconds * 1000,
+    );
+  });
   try {
     return await Promise.race([work, late]);
   } finally {
@@ -84,7 +97,10 @@ async function run(ctx: BenchContext): Promise<StageResult> {
       const log = createLogger({ level: 'error' });
       const topics = topicNames(config.kafka.topicPrefix);
       const kafka = createKafkaEvents({ brokers: config.kafka.brokers, clientId: 'echocue-bench-actors', log });
-      await kafka.admin.ensureTopics(topics.all, { partitions: config.kafka.partitions, replicationFactor: config.kafka.replicationFactor });
+      await kafka.admin.ensureTopics(topics.all, {
+        partitions: config.kafka.partitions,
+        replicationFactor: config.kafka.replicationFactor,
+      });
       const serde = await createEventSerde(new SchemaRegistryClient({ baseURLs: [config.registry.url] }), schemasByTopic(topics));
       process.stdout.write(`  writing a backlog of ${fmt(EVENTS)} events to ${config.kafka.partitions} partitions per topic...\n`);
       const backlog = await ingestBacklog({ kafka, serde, topics, events: EVENTS });
@@ -101,12 +117,17 @@ async function run(ctx: BenchContext): Promise<StageResult> {
       const actorTopics = ACTOR_EVENT_TYPES.map((t) => topics.events[t]);
       const committed = async (): Promise<number> => {
         let n = 0;
-        for (const offsets of (await kafka.admin.committedOffsets(groupId, actorTopics)).values()) for (const o of offsets) n += Math.max(0, Number(o));
+        for (const offsets of (await kafka.admin.committedOffsets(groupId, actorTopics)).values())
+          for (const o of offsets) n += Math.max(0, Number(o));
         return n;
       };
       const pgPeak = { connections: 0 };
       const t0 = performance.now();
-      const system = await within(120, 'starting the actors', startSystem({ config, roles: ['actors'], log: createLogger({ level: process.env['BENCH_LOG_LEVEL'] ?? 'error' }) }));
+      const system = await within(
+        120,
+        'starting the actors',
+        startSystem({ config, roles: ['actors'], log: createLogger({ level: process.env['BENCH_LOG_LEVEL'] ?? 'error' }) }),
+      );
       const tStarted = performance.now();
       const samples: Sample[] = [{ t: 0, applied: 0 }];
       let outcome: 'complete' | 'budget' | 'stalled' = 'complete';
@@ -125,10 +146,18 @@ async function run(ctx: BenchContext): Promise<StageResult> {
             pgPeak.connections = Math.max(pgPeak.connections, await store.pg.connections().catch(() => 0));
           }
           if (applied >= backlog.records) break;
-          if ((now - tStarted) / 1000 > MAX_APPLY_SECONDS) { outcome = 'budget'; break; }
-          if ((now - lastProgress) / 1000 > STALL_SECONDS) { outcome = 'stalled'; break; }
+          if ((now - tStarted) / 1000 > MAX_APPLY_SECONDS) {
+            outcome = 'budget';
+            break;
+          }
+          if ((now - lastProgress) / 1000 > STALL_SECONDS) {
+            outcome = 'stalled';
+            break;
+          }
         }
-        metricsText = await fetch(`${system.url}/metrics`).then((r) => r.text()).catch(() => '');
+        metricsText = await fetch(`${system.url}/metrics`)
+          .then((r) => r.text())
+          .catch(() => '');
       } finally {
         await within(60, 'stopping the actors', system.stop());
         await kafka.close();
@@ -136,13 +165,20 @@ async function run(ctx: BenchContext): Promise<StageResult> {
       const startupSeconds = (tStarted - t0) / 1000;
       const applied = samples[samples.length - 1]!.applied;
       const seconds = samples[samples.length - 1]!.t;
-      const counters = { applied: sumMetric(metricsText, 'echocue_actor_events_applied_total'), deadLettered: sumMetric(metricsText, 'echocue_actor_events_dead_lettered_total') };
+      const counters = {
+        applied: sumMetric(metricsText, 'echocue_actor_events_applied_total'),
+        deadLettered: sumMetric(metricsText, 'echocue_actor_events_dead_lettered_total'),
+      };
       process.stdout.write(`  actors: ${fmt(applied)} of ${fmt(backlog.records)} events in ${seconds.toFixed(1)} s (${outcome})\n`);
 
       // 4. Baseline: the same final documents, bulk-inserted into a fresh database of the same store.
       const dumpStart = performance.now();
       const final = new Map<string, Document[]>();
-      const read = await within(180, 'reading the final documents back', Promise.all(ACTOR_COLLECTIONS.map((c) => db.collection(c).find({}, { batchSize: 5000 }).toArray())));
+      const read = await within(
+        180,
+        'reading the final documents back',
+        Promise.all(ACTOR_COLLECTIONS.map((c) => db.collection(c).find({}, { batchSize: 5000 }).toArray())),
+      );
       ACTOR_COLLECTIONS.forEach((c, i) => final.set(c, read[i]!));
       const dumpSeconds = (performance.now() - dumpStart) / 1000;
       const docs = [...final.values()].reduce((n, d) => n + d.length, 0);
@@ -153,9 +189,28 @@ async function run(ctx: BenchContext): Promise<StageResult> {
       final.clear();
       await raw.dropDatabase().catch(() => undefined);
 
-      return report({ backlog, samples, applied, seconds, outcome, startupSeconds, counters, docsByCollection: bulk.docsByCollection, docs, bulk, dumpSeconds, store, pgPeak: pgPeak.connections, partitions: config.kafka.partitions, notes });
+      return report({
+        backlog,
+        samples,
+        applied,
+        seconds,
+        outcome,
+        startupSeconds,
+        counters,
+        docsByCollection: bulk.docsByCollection,
+        docs,
+        bulk,
+        dumpSeconds,
+        store,
+        pgPeak: pgPeak.connections,
+        partitions: config.kafka.partitions,
+        notes,
+      });
     } finally {
-      await mongo.db(rawDb).dropDatabase().catch(() => undefined);
+      await mongo
+        .db(rawDb)
+        .dropDatabase()
+        .catch(() => undefined);
       await mongo.close();
       await fresh.cleanup().catch(() => undefined);
     }
@@ -178,7 +233,11 @@ const PG_PORT = process.env['ECHOCUE_LOCAL_POSTGRES_PORT'] ?? '15432';
 const FERRETDB_PG_PORT = process.env['ECHOCUE_LOCAL_FERRETDB_PORT'] ?? '27027';
 
 function psqlBinary(): string | null {
-  const dirs = [process.env['ECHOCUE_PG_BIN'], '/usr/lib/postgresql/15/bin', ...(existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').map((v) => `/usr/lib/postgresql/${v}/bin`) : [])];
+  const dirs = [
+    process.env['ECHOCUE_PG_BIN'],
+    '/usr/lib/postgresql/15/bin',
+    ...(existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').map((v) => `/usr/lib/postgresql/${v}/bin`) : []),
+  ];
   return dirs.map((d) => d && join(d, 'psql')).find((p): p is string => !!p && existsSync(p)) ?? null;
 }
 
@@ -186,7 +245,10 @@ async function portOpen(port: string): Promise<boolean> {
   const { connect } = await import('node:net');
   return new Promise((resolve) => {
     const s = connect(Number(port), '127.0.0.1');
-    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
     s.once('error', () => resolve(false));
   });
 }
@@ -200,7 +262,9 @@ async function benchStore(ctx: BenchContext): Promise<BenchStore> {
     const record = join(ctx.dir, 'actors-bench-store.started');
     process.stdout.write('  starting the bench store (deploy/local/stack.sh up ferretdb)...\n');
     await run$(join(ROOT, 'deploy/local/stack.sh'), ['up', '--record', record, 'ferretdb'], { cwd: ROOT });
-    stop = async () => { await run$(join(ROOT, 'deploy/local/stack.sh'), ['down', '--only', record], { cwd: ROOT }).catch(() => undefined); };
+    stop = async () => {
+      await run$(join(ROOT, 'deploy/local/stack.sh'), ['down', '--only', record], { cwd: ROOT }).catch(() => undefined);
+    };
   }
   const psql = psqlBinary();
   const onLocalPg = !given || new URL(given.replace(/^mongodb:/, 'http:')).port === FERRETDB_PG_PORT;
@@ -210,7 +274,10 @@ async function benchStore(ctx: BenchContext): Promise<BenchStore> {
 }
 
 function pgStore(psql: string): PgStore {
-  const sql = (q: string) => run$(psql, ['-h', '127.0.0.1', '-p', PG_PORT, '-U', 'echocue', '-d', 'ferretdb', '-v', 'ON_ERROR_STOP=1', '-tAc', q]).then((r) => r.stdout.trim());
+  const sql = (q: string) =>
+    run$(psql, ['-h', '127.0.0.1', '-p', PG_PORT, '-U', 'echocue', '-d', 'ferretdb', '-v', 'ON_ERROR_STOP=1', '-tAc', q]).then((r) =>
+      r.stdout.trim(),
+    );
   return {
     // FerretDB v1.24 on PostgreSQL pushes `{_id: x}` down as `_jsonb->'_id' @> '"x"'`, which its own btree index on
     // `_jsonb->'_id'` cannot serve: every lookup by _id, and every replace, scans the table. A GIN index on the same
@@ -292,37 +359,64 @@ function windows(points: readonly { x: number; t: number }[], ends: readonly num
 }
 
 function sumMetric(text: string, name: string): number {
-  return text.split('\n').filter((l) => l.startsWith(name)).reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(name))
+    .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
 }
 
 function report(r: {
-  backlog: IngestedBacklog; samples: Sample[]; applied: number; seconds: number; outcome: 'complete' | 'budget' | 'stalled';
-  startupSeconds: number; counters: { applied: number; deadLettered: number }; docsByCollection: Record<string, number>; docs: number;
-  bulk: Bulk; dumpSeconds: number; store: BenchStore; pgPeak: number; partitions: number; notes: string[];
+  backlog: IngestedBacklog;
+  samples: Sample[];
+  applied: number;
+  seconds: number;
+  outcome: 'complete' | 'budget' | 'stalled';
+  startupSeconds: number;
+  counters: { applied: number; deadLettered: number };
+  docsByCollection: Record<string, number>;
+  docs: number;
+  bulk: Bulk;
+  dumpSeconds: number;
+  store: BenchStore;
+  pgPeak: number;
+  partitions: number;
+  notes: string[];
 }): StageResult {
   const { backlog, applied } = r;
   const ends = CHECKPOINTS.map((c) => Math.round(c * backlog.records)).filter((e) => e <= applied);
   // A run cut short ends its last window where it stopped.
   if (applied > (ends[ends.length - 1] ?? 0)) ends.push(applied);
-  const actorSeries = windows(r.samples.map((s) => ({ x: s.applied, t: s.t })), ends);
+  const actorSeries = windows(
+    r.samples.map((s) => ({ x: s.applied, t: s.t })),
+    ends,
+  );
   // The baseline in event-equivalents: the raw write of the D final documents of A applied events stands for A events,
   // so a document written counts A/D events.
   const perDoc = applied / Math.max(1, r.bulk.docs);
-  const rawSeries = windows(r.bulk.marks.map((m) => ({ x: m.docs, t: m.t })), ends.map((e) => e / perDoc), perDoc);
+  const rawSeries = windows(
+    r.bulk.marks.map((m) => ({ x: m.docs, t: m.t })),
+    ends.map((e) => e / perDoc),
+    perDoc,
+  );
   const actorRate = applied / r.seconds;
   const rawRate = applied / r.bulk.seconds;
   const figures: Figure[] = [];
-  figures.push(figure({
-    name: applied === backlog.records
-      ? `actors: events/s applied to the store, backlog of ${fmt(applied)} events`
-      : `actors: events/s applied to the store, first ${fmt(applied)} events of a ${fmt(backlog.records)}-event backlog`,
-    value: actorRate, unit: 'events/s',
-    baseline: { name: `raw bulk write of the same ${fmt(r.bulk.docs)} final documents (insertMany), as events/s`, value: rawRate },
-    target: { op: '>=', value: TARGET_RATIO, on: 'ratio' },
-    note: `Actors: ${fmt(applied)} events in ${r.seconds.toFixed(1)} s from the moment the actors were started (consumer-group join included). `
-      + `Raw write: ${fmt(r.bulk.docs)} documents in ${r.bulk.seconds.toFixed(1)} s = ${fmt(r.bulk.docs / r.bulk.seconds)} documents/s; `
-      + `× ${perDoc.toFixed(2)} events per final document = ${fmt(rawRate)} events/s (the ratio is the raw write's time over the actors' time).`,
-  }));
+  figures.push(
+    figure({
+      name:
+        applied === backlog.records
+          ? `actors: events/s applied to the store, backlog of ${fmt(applied)} events`
+          : `actors: events/s applied to the store, first ${fmt(applied)} events of a ${fmt(backlog.records)}-event backlog`,
+      value: actorRate,
+      unit: 'events/s',
+      baseline: { name: `raw bulk write of the same ${fmt(r.bulk.docs)} final documents (insertMany), as events/s`, value: rawRate },
+      target: { op: '>=', value: TARGET_RATIO, on: 'ratio' },
+      note:
+        `Actors: ${fmt(applied)} events in ${r.seconds.toFixed(1)} s from the moment the actors were started (consumer-group join included). ` +
+        `Raw write: ${fmt(r.bulk.docs)} documents in ${r.bulk.seconds.toFixed(1)} s = ${fmt(r.bulk.docs / r.bulk.seconds)} documents/s; ` +
+        `× ${perDoc.toFixed(2)} events per final document = ${fmt(rawRate)} events/s (the ratio is the raw write's time over the actors' time).`,
+    }),
+  );
   // Degradation: the second half of what was applied against the first half after the warm-up window (the first
   // window holds the consumer-group join and JIT). Halves, not single windows: the actors commit a whole batch (a
   // thousand events and more) at once, so short windows are noisy.
@@ -338,39 +432,75 @@ function report(r: {
   const early = from < mid ? rateBetween(actorPoints, from, mid) : null;
   const late = rateBetween(actorPoints, mid, applied);
   if (early !== null && late !== null) {
-    figures.push(figure({
-      name: `actors: events/s over events ${fmt(mid)}-${fmt(applied)} vs ${fmt(from)}-${fmt(mid)} (does the rate hold as the backlog is worked off and the store grows?)`,
-      value: late, unit: 'events/s',
-      baseline: { name: `actors, events ${fmt(from)}-${fmt(mid)} of the same run`, value: early },
-      target: { op: '>=', value: DEGRADE_TOLERANCE, on: 'ratio' },
-      note: `"Must not degrade with backlog size or document count", read as: the second half keeps at least ${DEGRADE_TOLERANCE * 100} % of the rate of the first half (a noise allowance on a shared 2-core machine; the first ${fmt(from)} events, with the consumer-group join, left out: ${fmt(actorSeries[0]?.y ?? 0)} events/s). The window-by-window rates are in the chart.`,
-    }));
+    figures.push(
+      figure({
+        name: `actors: events/s over events ${fmt(mid)}-${fmt(applied)} vs ${fmt(from)}-${fmt(mid)} (does the rate hold as the backlog is worked off and the store grows?)`,
+        value: late,
+        unit: 'events/s',
+        baseline: { name: `actors, events ${fmt(from)}-${fmt(mid)} of the same run`, value: early },
+        target: { op: '>=', value: DEGRADE_TOLERANCE, on: 'ratio' },
+        note: `"Must not degrade with backlog size or document count", read as: the second half keeps at least ${DEGRADE_TOLERANCE * 100} % of the rate of the first half (a noise allowance on a shared 2-core machine; the first ${fmt(from)} events, with the consumer-group join, left out: ${fmt(actorSeries[0]?.y ?? 0)} events/s). The window-by-window rates are in the chart.`,
+      }),
+    );
     const rawEarly = rateBetween(rawPoints, from, mid);
     const rawLate = rateBetween(rawPoints, mid, applied);
     if (rawEarly !== null && rawLate !== null) {
-      figures.push(figure({
-        name: `raw bulk write: event-equivalents/s over the second half of the documents vs the first (how the store itself scales)`,
-        value: rawLate, unit: 'events/s', baseline: { name: 'raw bulk write, first half', value: rawEarly },
-      }));
+      figures.push(
+        figure({
+          name: `raw bulk write: event-equivalents/s over the second half of the documents vs the first (how the store itself scales)`,
+          value: rawLate,
+          unit: 'events/s',
+          baseline: { name: 'raw bulk write, first half', value: rawEarly },
+        }),
+      );
     }
   }
   const chart = 'Actor throughput vs backlog size';
   const series: Series[] = [
     { chart, label: 'actors (events/s in each window)', x: 'events applied so far', y: 'events/s', points: actorSeries },
-    { chart, label: 'baseline: raw bulk write of the final documents (event-equivalents/s)', x: 'events applied so far', y: 'events/s', points: rawSeries },
+    {
+      chart,
+      label: 'baseline: raw bulk write of the final documents (event-equivalents/s)',
+      x: 'events applied so far',
+      y: 'events/s',
+      points: rawSeries,
+    },
   ];
-  const byType = Object.entries(backlog.byType).sort((a, b) => b[1] - a[1]).map(([t, n]) => `${t} ${fmt(n)}`).join(', ');
+  const byType = Object.entries(backlog.byType)
+    .sort((a, b) => b[1] - a[1])
+    .map(([t, n]) => `${t} ${fmt(n)}`)
+    .join(', ');
   const notes = [
     `Backlog: ${fmt(backlog.records)} events (${byType}) from ${fmt(backlog.bodies)} Meta-shaped bodies over 16 WABAs, split by ingest's own splitPayload, Avro-encoded and written with EchoCue's producer (acks=all) in ${backlog.seconds.toFixed(1)} s, before the actors start; ${fmt(backlog.contacts)} contacts (one inbound message in six from a new contact, the rest from known ones, so inserts and replaces keep their proportion), ${fmt(backlog.outbound)} outbound messages with sent/delivered/read statuses. Not written: the raw-body topic (the actors do not read it).`,
-    `Store: ${r.store.label}${r.store.pg ? ', PostgreSQL 15 with synchronous_commit=off; each FerretDB table also has a GIN index on _jsonb->\'_id\', in both databases, because FerretDB v1.24 queries _id with @> (which its btree _id index cannot serve) and would otherwise scan the table on every lookup and replace' : ''}. Actors: startSystem(['actors']) in the bench process, ${r.partitions} partitions per topic, 2 partitions applied at once (EchoCue's default); rate from the group's committed offsets sampled every ${SAMPLE_MS} ms, each window's ends interpolated between samples (the actors commit a whole batch, a thousand events and more, at once, so short windows are noisy); actors started in ${r.startupSeconds.toFixed(1)} s (topics, indexes, schemas) before the clock starts.`,
-    `Final documents: ${Object.entries(r.docsByCollection).map(([c, n]) => `${c} ${fmt(n)}`).join(', ')} (${fmt(r.docs)}; read back in ${r.dumpSeconds.toFixed(1)} s). Baseline: insertMany of those documents, ordered: false, ${fmt(BULK_CHUNK)} per call, one call at a time, collections interleaved in proportion, into a fresh database of the same store with the same collections and indexes. Its events/s = documents/s × (events applied ÷ final documents): the rate at which the end state of the same backlog could be written if nothing had to be read or rewritten.`,
+    `Store: ${r.store.label}${r.store.pg ? ", PostgreSQL 15 with synchronous_commit=off; each FerretDB table also has a GIN index on _jsonb->'_id', in both databases, because FerretDB v1.24 queries _id with @> (which its btree _id index cannot serve) and would otherwise scan the table on every lookup and replace" : ''}. Actors: startSystem(['actors']) in the bench process, ${r.partitions} partitions per topic, 2 partitions applied at once (EchoCue's default); rate from the group's committed offsets sampled every ${SAMPLE_MS} ms, each window's ends interpolated between samples (the actors commit a whole batch, a thousand events and more, at once, so short windows are noisy); actors started in ${r.startupSeconds.toFixed(1)} s (topics, indexes, schemas) before the clock starts.`,
+    `Final documents: ${Object.entries(r.docsByCollection)
+      .map(([c, n]) => `${c} ${fmt(n)}`)
+      .join(
+        ', ',
+      )} (${fmt(r.docs)}; read back in ${r.dumpSeconds.toFixed(1)} s). Baseline: insertMany of those documents, ordered: false, ${fmt(BULK_CHUNK)} per call, one call at a time, collections interleaved in proportion, into a fresh database of the same store with the same collections and indexes. Its events/s = documents/s × (events applied ÷ final documents): the rate at which the end state of the same backlog could be written if nothing had to be read or rewritten.`,
     `Actors' counters: ${fmt(r.counters.applied)} applied, ${fmt(r.counters.deadLettered)} dead-lettered.${r.pgPeak > 0 ? ` Peak connections from FerretDB to PostgreSQL: ${r.pgPeak}.` : ''}`,
     ...r.notes,
   ];
   if (r.outcome !== 'complete') {
-    notes.unshift(r.outcome === 'budget'
-      ? `Only ${fmt(applied)} of ${fmt(backlog.records)} events were applied within the ${MAX_APPLY_SECONDS} s the stage allows the actors (the whole stage must fit in ~6 minutes on this 2-core machine). The figures and series cover those ${fmt(applied)} events only; nothing is extrapolated. Cause: the actors' rate on this store (${fmt(actorRate)} events/s) × ${MAX_APPLY_SECONDS} s < ${fmt(backlog.records)}.`
-      : `The actors made no progress for ${STALL_SECONDS} s after ${fmt(applied)} of ${fmt(backlog.records)} events and were stopped; the figures cover what was applied. See the notes on the store.`);
+    notes.unshift(
+      r.outcome === 'budget'
+        ? `Only ${fmt(applied)} of ${fmt(backlog.records)} events were applied within the ${MAX_APPLY_SECONDS} s the stage allows the actors (the whole stage must fit in ~6 minutes on this 2-core machine). The figures and series cover those ${fmt(applied)} events only; nothing is extrapolated. Cause: the actors' rate on this store (${fmt(actorRate)} events/s) × ${MAX_APPLY_SECONDS} s < ${fmt(backlog.records)}.`
+        : `The actors made no progress for ${STALL_SECONDS} s after ${fmt(applied)} of ${fmt(backlog.records)} events and were stopped; the figures cover what was applied. See the notes on the store.`,
+    );
   }
-  return { stage: 'actors', figures, series, notes, raw: { outcome: r.outcome, samples: r.samples, bulkMarks: r.bulk.marks, backlog, counters: r.counters, docsByCollection: r.docsByCollection, pgPeakConnections: r.pgPeak } };
+  return {
+    stage: 'actors',
+    figures,
+    series,
+    notes,
+    raw: {
+      outcome: r.outcome,
+      samples: r.samples,
+      bulkMarks: r.bulk.marks,
+      backlog,
+      counters: r.counters,
+      docsByCollection: r.docsByCollection,
+      pgPeakConnections: r.pgPeak,
+    },
+  };
 }

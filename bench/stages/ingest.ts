@@ -55,11 +55,32 @@ async function run(ctx: BenchContext): Promise<StageResult> {
 
 async function measure(ctx: BenchContext, echo: ServerProcess, bare: ServerProcess, bodies: Record<Mix, SignedBody[]>): Promise<Measured> {
   const cannon = (server: ServerProcess, mix: Mix, seconds: number, overallRate?: number) =>
-    runWorker<LoadResult>('autocannon-worker.ts', { url: server.url, requests: webhookRequests(bodies[mix]), connections: CONNECTIONS, seconds, ...(overallRate ? { overallRate } : {}) }, ctx.dir);
+    runWorker<LoadResult>(
+      'autocannon-worker.ts',
+      {
+        url: server.url,
+        requests: webhookRequests(bodies[mix]),
+        connections: CONNECTIONS,
+        seconds,
+        ...(overallRate ? { overallRate } : {}),
+      },
+      ctx.dir,
+    );
   const paced = async (mix: Mix, fraction: number, saturation: number): Promise<Point> => {
     const offered = Math.max(1, Math.round(saturation * fraction));
-    const spec = (server: ServerProcess) => ({ url: server.url, requests: webhookRequests(bodies[mix]), rate: offered, seconds: SECONDS.paced, connections: PACED_CONNECTIONS });
-    return { fraction, offered, echo: await runWorker<LoadResult>('paced-worker.ts', spec(echo), ctx.dir), bare: await runWorker<LoadResult>('paced-worker.ts', spec(bare), ctx.dir) };
+    const spec = (server: ServerProcess) => ({
+      url: server.url,
+      requests: webhookRequests(bodies[mix]),
+      rate: offered,
+      seconds: SECONDS.paced,
+      connections: PACED_CONNECTIONS,
+    });
+    return {
+      fraction,
+      offered,
+      echo: await runWorker<LoadResult>('paced-worker.ts', spec(echo), ctx.dir),
+      bare: await runWorker<LoadResult>('paced-worker.ts', spec(bare), ctx.dir),
+    };
   };
 
   for (const server of [echo, bare]) for (const mix of ['one', 'hundred'] as const) await cannon(server, mix, SECONDS.warm);
@@ -88,41 +109,76 @@ function report(m: Measured, bodies: Record<Mix, SignedBody[]>): StageResult {
     const p = at80[mix];
     figures.push(
       figure({
-        name: `ingest: requests/s, ${MIXES[mix]}`, value: s.echo.rps, unit: 'req/s',
-        baseline: { name: 'bare Koa route', value: s.bare.rps }, target: { op: '>=', value: 0.5, on: 'ratio' },
+        name: `ingest: requests/s, ${MIXES[mix]}`,
+        value: s.echo.rps,
+        unit: 'req/s',
+        baseline: { name: 'bare Koa route', value: s.bare.rps },
+        target: { op: '>=', value: 0.5, on: 'ratio' },
         note: s.echo.rps < 0.5 * s.bare.rps ? missedRate(mix, s.echo.rps, m.producer[mix].sendsPerSecond) : null,
       }),
       figure({
-        name: `ingest: events/s, ${MIXES[mix]}`, value: s.echo.rps * eventsPerRequest[mix], unit: 'events/s',
+        name: `ingest: events/s, ${MIXES[mix]}`,
+        value: s.echo.rps * eventsPerRequest[mix],
+        unit: 'events/s',
         baseline: { name: 'raw producer, same records, no HTTP', value: m.producer[mix].eventsPerSecond },
       }),
-      ...(['p50', 'p99', 'p999'] as const).map((q) => figure({
-        name: `ingest: ${q === 'p999' ? 'p99.9' : q} latency at 80 % of saturation (${fmt(p.offered)} req/s, open loop), ${MIXES[mix]}`,
-        value: p.echo.latency[q], unit: 'ms', lowerIsBetter: true,
-        baseline: { name: 'bare Koa route, same offered load', value: p.bare.latency[q] },
-        ...(q === 'p99' ? {
-          target: { op: '<=', value: P99_TARGET_MS, on: 'value' },
-          note: p.echo.latency.p99 > P99_TARGET_MS ? p99Cause(p, p.offered) : null,
-        } as const : {}),
-      })),
+      ...(['p50', 'p99', 'p999'] as const).map((q) =>
+        figure({
+          name: `ingest: ${q === 'p999' ? 'p99.9' : q} latency at 80 % of saturation (${fmt(p.offered)} req/s, open loop), ${MIXES[mix]}`,
+          value: p.echo.latency[q],
+          unit: 'ms',
+          lowerIsBetter: true,
+          baseline: { name: 'bare Koa route, same offered load', value: p.bare.latency[q] },
+          ...(q === 'p99'
+            ? ({
+                target: { op: '<=', value: P99_TARGET_MS, on: 'value' },
+                note: p.echo.latency.p99 > P99_TARGET_MS ? p99Cause(p, p.offered) : null,
+              } as const)
+            : {}),
+        }),
+      ),
     );
   }
   const rate80 = m.saturation.one.echo.rps * 0.8;
-  figures.push(figure({
-    name: `ingest: p99 at 80 % of saturation (${fmt(rate80)} req/s, autocannon overallRate), ${MIXES.one}`, value: m.rated.echo.latency.p99, unit: 'ms',
-    baseline: { name: 'bare Koa route, same rate', value: m.rated.bare.latency.p99 }, lowerIsBetter: true,
-    target: { op: '<=', value: P99_TARGET_MS, on: 'value' },
-    note: m.rated.echo.latency.p99 > P99_TARGET_MS ? p99Cause(m.rated, rate80) : null,
-  }));
+  figures.push(
+    figure({
+      name: `ingest: p99 at 80 % of saturation (${fmt(rate80)} req/s, autocannon overallRate), ${MIXES.one}`,
+      value: m.rated.echo.latency.p99,
+      unit: 'ms',
+      baseline: { name: 'bare Koa route, same rate', value: m.rated.bare.latency.p99 },
+      lowerIsBetter: true,
+      target: { op: '<=', value: P99_TARGET_MS, on: 'value' },
+      note: m.rated.echo.latency.p99 > P99_TARGET_MS ? p99Cause(m.rated, rate80) : null,
+    }),
+  );
 
   const chart = 'Ingest latency vs offered load';
-  const line = (label: string, y: (p: Point) => number): Series => ({ chart, label, x: 'offered requests/s', y: 'p99 latency (ms)', points: m.sweep.map((p) => ({ x: p.offered, y: y(p) })) });
+  const line = (label: string, y: (p: Point) => number): Series => ({
+    chart,
+    label,
+    x: 'offered requests/s',
+    y: 'p99 latency (ms)',
+    points: m.sweep.map((p) => ({ x: p.offered, y: y(p) })),
+  });
   const series = [line('EchoCue ingest', (p) => p.echo.latency.p99), line('bare Koa route', (p) => p.bare.latency.p99)];
 
   const runs: [string, LoadResult][] = [
-    ...(['one', 'hundred'] as const).flatMap((mix) => [[`EchoCue, saturation, ${MIXES[mix]}`, m.saturation[mix].echo], [`bare Koa, saturation, ${MIXES[mix]}`, m.saturation[mix].bare]] as [string, LoadResult][]),
-    ...[...m.sweep, m.hundredAt80].flatMap((p) => [[`EchoCue at ${fmt(p.offered)} req/s`, p.echo], [`bare Koa at ${fmt(p.offered)} req/s`, p.bare]] as [string, LoadResult][]),
-    ['EchoCue, autocannon overallRate', m.rated.echo], ['bare Koa, autocannon overallRate', m.rated.bare],
+    ...(['one', 'hundred'] as const).flatMap(
+      (mix) =>
+        [
+          [`EchoCue, saturation, ${MIXES[mix]}`, m.saturation[mix].echo],
+          [`bare Koa, saturation, ${MIXES[mix]}`, m.saturation[mix].bare],
+        ] as [string, LoadResult][],
+    ),
+    ...[...m.sweep, m.hundredAt80].flatMap(
+      (p) =>
+        [
+          [`EchoCue at ${fmt(p.offered)} req/s`, p.echo],
+          [`bare Koa at ${fmt(p.offered)} req/s`, p.bare],
+        ] as [string, LoadResult][],
+    ),
+    ['EchoCue, autocannon overallRate', m.rated.echo],
+    ['bare Koa, autocannon overallRate', m.rated.bare],
   ];
   const failures = runs.filter(([, r]) => r.failed > 0).map(([what, r]) => `${what}: ${r.failed} of ${r.ok + r.failed}`);
   const notes = [
@@ -137,15 +193,19 @@ function report(m: Measured, bodies: Record<Mix, SignedBody[]>): StageResult {
 }
 
 function missedRate(mix: Mix, rps: number, producerSends: number): string {
-  const work = mix === 'hundred'
-    ? 'parses 100 statuses losslessly, splits and Avro-encodes 100 events and waits until Kafka (acks=all) holds 101 records'
-    : 'verifies the HMAC, parses, splits and Avro-encodes the body and waits until Kafka (acks=all) holds its records';
+  const work =
+    mix === 'hundred'
+      ? 'parses 100 statuses losslessly, splits and Avro-encodes 100 events and waits until Kafka (acks=all) holds 101 records'
+      : 'verifies the HMAC, parses, splits and Avro-encodes the body and waits until Kafka (acks=all) holds its records';
   const share = Math.round((100 * rps) / producerSends);
-  const bound = share >= 70
-    ? 'so the Kafka write bounds ingest, not Koa or HTTP'
-    : 'so the per-request work in the server process (HTTP, HMAC, JSON, splitting, Avro), not only the Kafka write, bounds ingest';
-  return `below 50 % of the bare route, which only reads the body. Each EchoCue request ${work} before its 200. ` +
-    `EchoCue's producer alone, with no HTTP and ${CONNECTIONS} sends in flight, managed ${fmt(producerSends)} sends/s of one POST's records each; EchoCue reached ${share} % of that, ${bound}.`;
+  const bound =
+    share >= 70
+      ? 'so the Kafka write bounds ingest, not Koa or HTTP'
+      : 'so the per-request work in the server process (HTTP, HMAC, JSON, splitting, Avro), not only the Kafka write, bounds ingest';
+  return (
+    `below 50 % of the bare route, which only reads the body. Each EchoCue request ${work} before its 200. ` +
+    `EchoCue's producer alone, with no HTTP and ${CONNECTIONS} sends in flight, managed ${fmt(producerSends)} sends/s of one POST's records each; EchoCue reached ${share} % of that, ${bound}.`
+  );
 }
 
 function p99Cause(r: Pair, offered: number): string {

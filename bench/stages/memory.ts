@@ -44,7 +44,11 @@ const median = (xs: readonly number[]): number => {
 export const stage: Stage = {
   name: 'memory',
   async run(ctx: BenchContext): Promise<StageResult> {
-    const { config, cleanup } = ctx.freshConfig({ API_RATE_LIMIT: '1000000', DELIVERY_ALLOW_CIDRS: '127.0.0.1/32', DELIVERY_DELAY_SCALE: '0.01' });
+    const { config, cleanup } = ctx.freshConfig({
+      API_RATE_LIMIT: '1000000',
+      DELIVERY_ALLOW_CIDRS: '127.0.0.1/32',
+      DELIVERY_DELAY_SCALE: '0.01',
+    });
     const log = createLogger({ level: config.log.level });
     const rx = await startBenchReceiver();
     const children: Child[] = [];
@@ -56,7 +60,8 @@ export const stage: Stage = {
     const notes: string[] = [];
     const raw: Record<string, unknown> = { quick: QUICK, posts: POSTS, sample_ms: SAMPLE_MS };
     const t0 = Date.now();
-    const progress = (msg: string, extra: Record<string, unknown> = {}) => ctx.log.info({ ...extra, at_s: Math.round((Date.now() - t0) / 1000) }, `memory: ${msg}`);
+    const progress = (msg: string, extra: Record<string, unknown> = {}) =>
+      ctx.log.info({ ...extra, at_s: Math.round((Date.now() - t0) / 1000) }, `memory: ${msg}`);
     try {
       const wabas = benchWabas(6);
       const seeded = await seedAccount(config, { wabas, endpointUrls: [`${rx.base}/hook`], categories: ['message.inbound'] });
@@ -64,8 +69,13 @@ export const stage: Stage = {
       // subjects' compatibility rules (Apicurio answers "A rule named 'COMPATIBILITY' already exists" to the losers).
       const topics = topicNames(config.kafka.topicPrefix);
       const kafka = createKafkaEvents({ brokers: config.kafka.brokers, clientId: 'echocue-bench', log });
-      await kafka.admin.ensureTopics(topics.all, { partitions: config.kafka.partitions, replicationFactor: config.kafka.replicationFactor }).finally(() => kafka.close());
-      await createEventSerde(new SchemaRegistryClient({ baseURLs: [config.registry.url], maxRetries: 2, retriesWaitMs: 200 }), schemasByTopic(topics));
+      await kafka.admin
+        .ensureTopics(topics.all, { partitions: config.kafka.partitions, replicationFactor: config.kafka.replicationFactor })
+        .finally(() => kafka.close());
+      await createEventSerde(
+        new SchemaRegistryClient({ baseURLs: [config.registry.url], maxRetries: 2, retriesWaitMs: 200 }),
+        schemasByTopic(topics),
+      );
 
       const env = envOf(config);
       for (const role of ROLES) children.push(serveChild(role, env));
@@ -79,7 +89,9 @@ export const stage: Stage = {
           hwm.set(c.role as Role, m.hwm);
         }
       }, SAMPLE_MS);
-      const urls = Object.fromEntries(await Promise.all(ROLES.map(async (r) => [r, await within(child(r).ready, 90_000, `${r} to start`)] as const))) as Record<Role, string>;
+      const urls = Object.fromEntries(
+        await Promise.all(ROLES.map(async (r) => [r, await within(child(r).ready, 90_000, `${r} to start`)] as const)),
+      ) as Record<Role, string>;
       progress('all roles serving');
 
       // ---- Idle.
@@ -93,8 +105,14 @@ export const stage: Stage = {
       const deadline = load0 + PIPELINE_CAP_MS;
       const end: Partial<Record<Role, number>> = {};
       const [posted, applied, delivered] = await Promise.all([
-        postMessages(urls.ingest, { n: POSTS, concurrency: POST_CONCURRENCY, deadline, secret: config.meta.appSecrets[0]!, wabas, contacts: 200 })
-          .then((r) => ((end.ingest = Date.now()), r)),
+        postMessages(urls.ingest, {
+          n: POSTS,
+          concurrency: POST_CONCURRENCY,
+          deadline,
+          secret: config.meta.appSecrets[0]!,
+          wabas,
+          contacts: 200,
+        }).then((r) => ((end.ingest = Date.now()), r)),
         (async () => {
           let n = 0;
           while (Date.now() < deadline) {
@@ -148,9 +166,10 @@ export const stage: Stage = {
         ingest: `${posted.ok} of ${POSTS} POSTs answered 200 (${POST_CONCURRENCY} at a time) in ${((end.ingest! - load0) / 1000).toFixed(1)} s`,
         actors: `${applied} of ${POSTS} events applied in ${((end.actors! - load0) / 1000).toFixed(1)} s (a backlog behind ingest)`,
         delivery: `${delivered} of ${POSTS} deliveries received in ${((end.delivery! - load0) / 1000).toFixed(1)} s`,
-        api: 'error' in polled
-          ? `GETs failed: ${polled.error}`
-          : `${polled.ok} GETs answered 200 in ${(polled.ms / 1000).toFixed(1)} s (${API_CONCURRENCY} at a time; thread lists, a thread's messages, contacts, windows)`,
+        api:
+          'error' in polled
+            ? `GETs failed: ${polled.error}`
+            : `${polled.ok} GETs answered 200 in ${(polled.ms / 1000).toFixed(1)} s (${API_CONCURRENCY} at a time; thread lists, a thread's messages, contacts, windows)`,
       };
       const perRole: Record<string, unknown> = {};
       for (const role of ROLES) {
@@ -163,27 +182,44 @@ export const stage: Stage = {
         const back = after / idle <= 1.3;
         const drained = role === 'actors' ? applied >= POSTS : role === 'delivery' ? delivered >= POSTS : true;
         const final = s.length > 0 ? s[s.length - 1]!.rss : NaN;
-        perRole[role] = { idle_mib: idle / MIB, peak_mib: peak / MIB, after_mib: after / MIB, after_gc_mib: afterGc / MIB, end_of_stage_mib: final / MIB, hwm_mib: (hwm.get(role) ?? NaN) / MIB, load_s: (w.end - w.start) / 1000 };
-        figures.push(figure({
-          name: `memory: ${role} peak RSS under load`,
-          value: peak / MIB, unit: 'MiB',
-          baseline: { name: `${role} idle RSS (median of the last 5 s idle)`, value: idle / MIB },
-          note: `${loadDone[role]}; peak of the ${SAMPLE_MS} ms samples from the load's start to 2 s after its end; VmHWM over the process's life ${((hwm.get(role) ?? NaN) / MIB).toFixed(0)} MiB.`,
-        }));
-        figures.push(figure({
-          name: `memory: ${role} RSS ${AFTER_MS / 1000} s after the load`,
-          value: after / MIB, unit: 'MiB',
-          baseline: { name: `${role} idle RSS`, value: idle / MIB },
-          target: { op: '<=', value: 1.3, on: 'ratio' },
-          note: `median of the samples ${AFTER_MS / 1000 - 3}-${AFTER_MS / 1000} s after the load ended: ${back ? 'back within 30 % of idle' : 'NOT back within 30 % of idle'} (no GC forced).${drained ? '' : ' Its backlog was not drained when the time box closed, so it was still working during this window.'}`,
-        }));
-        figures.push(figure({
-          name: `memory: ${role} RSS after a forced full GC`,
-          value: afterGc / MIB, unit: 'MiB',
-          baseline: { name: `${role} idle RSS`, value: idle / MIB },
-          target: { op: '<=', value: 1.3, on: 'ratio' },
-          note: `median of the samples 1-3 s after HeapProfiler.collectGarbage through the child's inspector, once every role's after-window had passed${role === 'actors' ? '; the actors keep up to ACTORS_CACHE_MAX_DOCS documents of their partitions by design (docs/decisions/0009-store.md), which no GC frees' : ''}.`,
-        }));
+        perRole[role] = {
+          idle_mib: idle / MIB,
+          peak_mib: peak / MIB,
+          after_mib: after / MIB,
+          after_gc_mib: afterGc / MIB,
+          end_of_stage_mib: final / MIB,
+          hwm_mib: (hwm.get(role) ?? NaN) / MIB,
+          load_s: (w.end - w.start) / 1000,
+        };
+        figures.push(
+          figure({
+            name: `memory: ${role} peak RSS under load`,
+            value: peak / MIB,
+            unit: 'MiB',
+            baseline: { name: `${role} idle RSS (median of the last 5 s idle)`, value: idle / MIB },
+            note: `${loadDone[role]}; peak of the ${SAMPLE_MS} ms samples from the load's start to 2 s after its end; VmHWM over the process's life ${((hwm.get(role) ?? NaN) / MIB).toFixed(0)} MiB.`,
+          }),
+        );
+        figures.push(
+          figure({
+            name: `memory: ${role} RSS ${AFTER_MS / 1000} s after the load`,
+            value: after / MIB,
+            unit: 'MiB',
+            baseline: { name: `${role} idle RSS`, value: idle / MIB },
+            target: { op: '<=', value: 1.3, on: 'ratio' },
+            note: `median of the samples ${AFTER_MS / 1000 - 3}-${AFTER_MS / 1000} s after the load ended: ${back ? 'back within 30 % of idle' : 'NOT back within 30 % of idle'} (no GC forced).${drained ? '' : ' Its backlog was not drained when the time box closed, so it was still working during this window.'}`,
+          }),
+        );
+        figures.push(
+          figure({
+            name: `memory: ${role} RSS after a forced full GC`,
+            value: afterGc / MIB,
+            unit: 'MiB',
+            baseline: { name: `${role} idle RSS`, value: idle / MIB },
+            target: { op: '<=', value: 1.3, on: 'ratio' },
+            note: `median of the samples 1-3 s after HeapProfiler.collectGarbage through the child's inspector, once every role's after-window had passed${role === 'actors' ? '; the actors keep up to ACTORS_CACHE_MAX_DOCS documents of their partitions by design (docs/decisions/0009-store.md), which no GC frees' : ''}.`,
+          }),
+        );
         // One point a second (the highest sample of that second), from the start of the idle phase.
         const buckets = new Map<number, number>();
         for (const x of s) {
@@ -191,17 +227,27 @@ export const stage: Stage = {
           const sec = Math.floor((x.t - idle0) / 1000);
           buckets.set(sec, Math.max(buckets.get(sec) ?? 0, x.rss));
         }
-        series.push({ chart: 'RSS over time by role', label: role, x: 'seconds', y: 'RSS (MiB)', points: [...buckets].map(([x, y]) => ({ x, y: Math.round((y / MIB) * 10) / 10 })) });
+        series.push({
+          chart: 'RSS over time by role',
+          label: role,
+          x: 'seconds',
+          y: 'RSS (MiB)',
+          points: [...buckets].map(([x, y]) => ({ x, y: Math.round((y / MIB) * 10) / 10 })),
+        });
       }
       const at = (t: number) => ((t - idle0) / 1000).toFixed(0);
       raw['roles'] = perRole;
-      raw['timeline_s'] = { idle: [0, Number(at(idle1))], pipeline: [Number(at(load0)), ...ROLES.filter((r) => r !== 'api').map((r) => Number(at(windows[r].end)))], api: [Number(at(api0)), Number(at(end.api))] };
+      raw['timeline_s'] = {
+        idle: [0, Number(at(idle1))],
+        pipeline: [Number(at(load0)), ...ROLES.filter((r) => r !== 'api').map((r) => Number(at(windows[r].end)))],
+        api: [Number(at(api0)), Number(at(end.api))],
+      };
       raw['load'] = { posted, applied, delivered, polled };
       notes.push(
         `Each role is its own child process (node src/cli/main.ts serve --role X) on one fresh config; RSS = VmRSS from /proc/<pid>/status every ${SAMPLE_MS} ms. Chart time 0 = start of the idle phase.`,
         `Timeline (s): idle 0-${at(idle1)}; pipeline load from ${at(load0)} (${POSTS} unique signed inbound messages to ingest; ingest done at ${at(end.ingest!)}, actors at ${at(end.actors!)}, delivery at ${at(end.delivery!)}; time box ${PIPELINE_CAP_MS / 1000} s); API GETs ${at(api0)}-${at(end.api)}; each role then watched ${AFTER_MS / 1000} s after its own load.`,
         `"After" forces no GC: V8 keeps part of a grown heap for a while, so it shows what an operator would see. "After a forced full GC" (${at(gc0)} s, through each child's inspector: --inspect=127.0.0.1:0, HeapProfiler.collectGarbage${gcErrors.length ? `; failed: ${gcErrors.join('; ')}` : ''}) shows what the process really keeps.`,
-        `RSS at the end of the stage (idle for every role by then): ${ROLES.map((r) => `${r} ${((perRole[r] as { end_of_stage_mib: number }).end_of_stage_mib).toFixed(0)} MiB`).join(', ')}. The idle baseline is taken ${(SETTLE_MS / 1000).toFixed(0)}-${((SETTLE_MS + IDLE_MS) / 1000).toFixed(0)} s after the roles started serving; an idle process's RSS can still creep up for a while after that (heap growth between major GCs), which the chart shows.`,
+        `RSS at the end of the stage (idle for every role by then): ${ROLES.map((r) => `${r} ${(perRole[r] as { end_of_stage_mib: number }).end_of_stage_mib.toFixed(0)} MiB`).join(', ')}. The idle baseline is taken ${(SETTLE_MS / 1000).toFixed(0)}-${((SETTLE_MS + IDLE_MS) / 1000).toFixed(0)} s after the roles started serving; an idle process's RSS can still creep up for a while after that (heap growth between major GCs), which the chart shows.`,
       );
     } finally {
       if (sampler) clearInterval(sampler);

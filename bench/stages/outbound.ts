@@ -46,9 +46,11 @@ const WABAS = benchWabas(24);
 
 async function pool(n: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(n, concurrency) }, async () => {
-    while (next < n) await fn(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(n, concurrency) }, async () => {
+      while (next < n) await fn(next++);
+    }),
+  );
 }
 
 /** Per second between the first and the last of `times` (ms). */
@@ -63,7 +65,8 @@ function rateOf(times: readonly number[]): number {
   return ((times.length - 1) * 1000) / Math.max(1, last - first);
 }
 
-const notesOf = (tag: string, n: number): Notification[] => Array.from({ length: n }, (_, i) => benchNotification(tag, i, WABAS[i % WABAS.length]!));
+const notesOf = (tag: string, n: number): Notification[] =>
+  Array.from({ length: n }, (_, i) => benchNotification(tag, i, WABAS[i % WABAS.length]!));
 
 type Phase = {
   config: Config;
@@ -80,7 +83,11 @@ type Phase = {
 
 /** A fresh config (own topics and database), seeded with the account, the delivery role startable; all torn down after. */
 async function withPhase<T>(ctx: BenchContext, rx: BenchReceiver, log: Logger, fn: (p: Phase) => Promise<T>): Promise<T> {
-  const { config, cleanup } = ctx.freshConfig({ DELIVERY_DELAY_SCALE: String(SCALE), DELIVERY_ALLOW_CIDRS: '127.0.0.1/32', DELIVERY_TIMEOUT_MS: '5000' });
+  const { config, cleanup } = ctx.freshConfig({
+    DELIVERY_DELAY_SCALE: String(SCALE),
+    DELIVERY_ALLOW_CIDRS: '127.0.0.1/32',
+    DELIVERY_TIMEOUT_MS: '5000',
+  });
   const kafka = createKafkaEvents({ brokers: config.kafka.brokers, clientId: 'echocue-bench', log });
   const topics = topicNames(config.kafka.topicPrefix);
   const mongo = new MongoClient(config.mongo.uri);
@@ -92,7 +99,11 @@ async function withPhase<T>(ctx: BenchContext, rx: BenchReceiver, log: Logger, f
     await mongo.connect();
     const seeded = await seedAccount(config, { wabas: WABAS, endpointUrls: [`${rx.base}/hook`], categories: ['message.inbound'] });
     return await fn({
-      config, topics, kafka, producer, endpointId: seeded.endpointIds[0]!,
+      config,
+      topics,
+      kafka,
+      producer,
+      endpointId: seeded.endpointIds[0]!,
       deliveries: mongo.db().collection<DeliveryDoc>(COLLECTIONS.delivery),
       async start() {
         system = await startSystem({ config, roles: ['delivery'], log });
@@ -129,7 +140,8 @@ export const stage: Stage = {
     const rx = await startBenchReceiver();
     const url = `${rx.base}/hook`;
     const t0 = Date.now();
-    const progress = (msg: string, extra: Record<string, unknown> = {}) => ctx.log.info({ ...extra, at_s: Math.round((Date.now() - t0) / 1000) }, `outbound: ${msg}`);
+    const progress = (msg: string, extra: Record<string, unknown> = {}) =>
+      ctx.log.info({ ...extra, at_s: Math.round((Date.now() - t0) / 1000) }, `outbound: ${msg}`);
     try {
       // ---- Baseline: the same signed POSTs straight to the receiver, same client, the worker's concurrency.
       const sender = createSender({ timeoutMs: 5000, allow: ['127.0.0.1/32'] });
@@ -137,7 +149,11 @@ export const stage: Stage = {
       const post = async (i: number) => {
         const n = baseNotes[i]!;
         const { body } = buildEnvelope({ id: n.id, category: n.category, createdAt: new Date(n.created_at), data: n.data });
-        const out = await sender.send(url, body, signatureHeaders({ body, secret: 'ecs_bench-signing-secret', eventId: n.id, timestamp: new Date(), attempt: 1 }));
+        const out = await sender.send(
+          url,
+          body,
+          signatureHeaders({ body, secret: 'ecs_bench-signing-secret', eventId: n.id, timestamp: new Date(), attempt: 1 }),
+        );
         if (!out.ok) throw new Error(`baseline POST failed: ${out.error}`);
       };
       await pool(300, WORKER_CONCURRENCY, (i) => post(N + i)); // warm-up (JIT, sockets)
@@ -146,7 +162,10 @@ export const stage: Stage = {
       const baselineRate = (N * 1000) / (performance.now() - b0);
       await sender.close();
       progress('baseline done', { baselineRate: Math.round(baselineRate) });
-      const ceiling = { name: `the same signed POSTs sent straight to the receiver by createSender, ${WORKER_CONCURRENCY} at a time`, value: baselineRate };
+      const ceiling = {
+        name: `the same signed POSTs sent straight to the receiver by createSender, ${WORKER_CONCURRENCY} at a time`,
+        value: baselineRate,
+      };
 
       // ---- A: a backlog of N notifications, drained by the delivery role; the receiver answers 200.
       const a = await withPhase(ctx, rx, log, async (p) => {
@@ -160,25 +179,41 @@ export const stage: Stage = {
       const rateA = rateOf(a.firsts.map((x) => x.at));
       progress('phase A done', { rateA: Math.round(rateA), delivered: a.firsts.length });
       raw['phaseA'] = { delivered: a.firsts.length, sends: a.sends, stored_delivered: a.stored, rate: rateA, complete: a.complete };
-      figures.push(figure({
-        name: 'outbound: deliveries/s, receiver answers 200',
-        value: rateA, unit: 'deliveries/s', baseline: ceiling,
-        note: `${a.firsts.length} of ${N} deliveries (a backlog of notifications, 24 WABAs, one endpoint), first to last arrival${a.complete ? '' : ` (time box of ${PHASE_CAP_MS / 1000} s reached)`}; ${a.stored} stored as delivered; ${a.sends - a.firsts.length} attempts sent twice. Store writes per batch, not per delivery (docs/decisions/0010-delivery-round-trips.md): the planner one insertMany, the worker one bulk of per-delivery updates (in bulks of 64) and one health update per endpoint around the POSTs.`,
-      }));
+      figures.push(
+        figure({
+          name: 'outbound: deliveries/s, receiver answers 200',
+          value: rateA,
+          unit: 'deliveries/s',
+          baseline: ceiling,
+          note: `${a.firsts.length} of ${N} deliveries (a backlog of notifications, 24 WABAs, one endpoint), first to last arrival${a.complete ? '' : ` (time box of ${PHASE_CAP_MS / 1000} s reached)`}; ${a.stored} stored as delivered; ${a.sends - a.firsts.length} attempts sent twice. Store writes per batch, not per delivery (docs/decisions/0010-delivery-round-trips.md): the planner one insertMany, the worker one bulk of per-delivery updates (in bulks of 64) and one health update per endpoint around the POSTs.`,
+        }),
+      );
 
       // ---- B: a backlog of N; 10 % of the deliveries get a 500 on their first attempt, then 200.
-      const failB = new Set(Array.from({ length: N }, (_, i) => i).filter((i) => i % 10 === 0).map((i) => `evt_bench_B_${i}`));
+      const failB = new Set(
+        Array.from({ length: N }, (_, i) => i)
+          .filter((i) => i % 10 === 0)
+          .map((i) => `evt_bench_B_${i}`),
+      );
       rx.setAnswer((eventId, attempt) => (attempt === 1 && failB.has(eventId) ? 500 : 200));
       const b = await withPhase(ctx, rx, log, async (p) => {
         await feedNotifications(p.producer, p.topics.notifications, notesOf('_B_', N));
         await p.start();
-        const complete = await rx.until(() => rx.firsts('evt_bench_B_', 1).length >= N && rx.firsts('evt_bench_B_', 2).length >= failB.size, PHASE_CAP_MS);
+        const complete = await rx.until(
+          () => rx.firsts('evt_bench_B_', 1).length >= N && rx.firsts('evt_bench_B_', 2).length >= failB.size,
+          PHASE_CAP_MS,
+        );
         // The 500s answered before the box closed get up to 8 s more for their retry.
         const answered500 = () => rx.firsts('evt_bench_B_', 1).filter((x) => x.status === 500).length;
         if (!complete) await rx.until(() => rx.firsts('evt_bench_B_', 2).length >= answered500(), 8_000);
         const due = await p.dueTimes();
         const dueOf = (x: Arrival) => due.get(`${deliveryIdOf(p.endpointId, x.eventId)}|1|2`);
-        return { complete, firsts: rx.firsts('evt_bench_B_', 1), retries: rx.firsts('evt_bench_B_', 2).map((x) => ({ x, due: dueOf(x) })), sends: rx.countOf('evt_bench_B_') };
+        return {
+          complete,
+          firsts: rx.firsts('evt_bench_B_', 1),
+          retries: rx.firsts('evt_bench_B_', 2).map((x) => ({ x, due: dueOf(x) })),
+          sends: rx.countOf('evt_bench_B_'),
+        };
       });
       rx.setAnswer(() => 200);
       const rateB = rateOf(b.firsts.map((x) => x.at));
@@ -188,18 +223,35 @@ export const stage: Stage = {
       const onTier = b.retries.filter(({ x, due }) => due !== undefined && x.at >= due && x.at - firstAt.get(x.eventId)! >= tier1);
       const errB = b.retries.filter((r) => r.due !== undefined).map(({ x, due }) => x.at - due!);
       progress('phase B done', { rateB: Math.round(rateB), failed: failedB.length, retried: b.retries.length });
-      raw['phaseB'] = { first_attempts: b.firsts.length, sends: b.sends, rate: rateB, answered_500: failedB.length, retried: b.retries.length, retried_on_tier: onTier.length, error_p50: percentile(errB, 50), error_p99: percentile(errB, 99), complete: b.complete };
-      figures.push(figure({
-        name: 'outbound: first attempts/s, 10 % answered 500',
-        value: rateB, unit: 'first attempts/s', baseline: ceiling,
-        note: `${b.firsts.length} of ${N} first attempts, first to last arrival${b.complete ? '' : ` (time box of ${PHASE_CAP_MS / 1000} s reached)`}; the retries of the 500s (due 300 ms later) run meanwhile and compete.`,
-      }));
-      figures.push(figure({
-        name: 'outbound: 500s retried on the 30 s tier (300 ms at scale 0.01)',
-        value: failedB.length === 0 ? 0 : (onTier.length * 100) / failedB.length, unit: '% of 500s',
-        target: { op: '>=', value: 100, on: 'value' },
-        note: `${onTier.length} of ${failedB.length} first attempts answered 500 were retried from the retry-30s topic, at least 300 ms after the 500 and not before their due time; scheduling error of those retries while the backlog drained: p50 ${percentile(errB, 50)} ms, p99 ${percentile(errB, 99)} ms.`,
-      }));
+      raw['phaseB'] = {
+        first_attempts: b.firsts.length,
+        sends: b.sends,
+        rate: rateB,
+        answered_500: failedB.length,
+        retried: b.retries.length,
+        retried_on_tier: onTier.length,
+        error_p50: percentile(errB, 50),
+        error_p99: percentile(errB, 99),
+        complete: b.complete,
+      };
+      figures.push(
+        figure({
+          name: 'outbound: first attempts/s, 10 % answered 500',
+          value: rateB,
+          unit: 'first attempts/s',
+          baseline: ceiling,
+          note: `${b.firsts.length} of ${N} first attempts, first to last arrival${b.complete ? '' : ` (time box of ${PHASE_CAP_MS / 1000} s reached)`}; the retries of the 500s (due 300 ms later) run meanwhile and compete.`,
+        }),
+      );
+      figures.push(
+        figure({
+          name: 'outbound: 500s retried on the 30 s tier (300 ms at scale 0.01)',
+          value: failedB.length === 0 ? 0 : (onTier.length * 100) / failedB.length,
+          unit: '% of 500s',
+          target: { op: '>=', value: 100, on: 'value' },
+          note: `${onTier.length} of ${failedB.length} first attempts answered 500 were retried from the retry-30s topic, at least 300 ms after the 500 and not before their due time; scheduling error of those retries while the backlog drained: p50 ${percentile(errB, 50)} ms, p99 ${percentile(errB, 99)} ms.`,
+        }),
+      );
 
       // ---- C: deliveries failing attempts 1..k, fed at a steady rate; setTimeout timers mirror each retry wait.
       const lastFailing = TIERS[TIERS.length - 1]!;
@@ -249,31 +301,57 @@ export const stage: Stage = {
       const perTier: Record<string, unknown>[] = [];
       for (const k of TIERS) {
         const delay = DELIVERY_TIERS[k]!.delayMs * SCALE;
-        const errs = rx.firsts('evt_bench_C_', k + 1).map((x) => x.at - (dueOf(x) ?? NaN)).filter(Number.isFinite);
+        const errs = rx
+          .firsts('evt_bench_C_', k + 1)
+          .map((x) => x.at - (dueOf(x) ?? NaN))
+          .filter(Number.isFinite);
         const te = timerErrors.get(k)!;
         const se = startErr.get(k)!;
         const row = {
-          tier: DELIVERY_TIERS[k]!.topic, delay_ms: delay, n: errs.length,
-          p50: percentile(errs, 50), p99: percentile(errs, 99), min: percentile(errs, 0), max: percentile(errs, 100),
-          worker_start_p50: percentile(se, 50), worker_start_p99: percentile(se, 99),
-          timer_n: te.length, timer_p50: percentile(te, 50), timer_p99: percentile(te, 99),
+          tier: DELIVERY_TIERS[k]!.topic,
+          delay_ms: delay,
+          n: errs.length,
+          p50: percentile(errs, 50),
+          p99: percentile(errs, 99),
+          min: percentile(errs, 0),
+          max: percentile(errs, 100),
+          worker_start_p50: percentile(se, 50),
+          worker_start_p99: percentile(se, 99),
+          timer_n: te.length,
+          timer_p50: percentile(te, 50),
+          timer_p99: percentile(te, 99),
         };
         perTier.push(row);
         echoP99.push({ x: delay, y: row.p99 });
         timerP99.push({ x: delay, y: row.timer_p99 });
-        figures.push(figure({
-          name: `outbound: retry scheduling error p99, ${TIER_LABEL[k]} tier (${delay} ms at scale ${SCALE})`,
-          value: (row.p99 / delay) * 100, unit: '% of delay',
-          baseline: { name: 'setTimeout p99 error, same delay, same process, same moments', value: (row.timer_p99 / delay) * 100 },
-          lowerIsBetter: true,
-          target: { op: '<=', value: 5, on: 'value' },
-          note: `receiver arrival minus due_at over ${row.n} of ${M} retries: p50 ${row.p50} ms, p99 ${row.p99} ms (min ${row.min}, max ${row.max}); at the worker's attempt start (before its store writes and the POST): p50 ${row.worker_start_p50} ms, p99 ${row.worker_start_p99} ms; setTimeout: p50 ${row.timer_p50} ms, p99 ${row.timer_p99} ms over ${row.timer_n}.`,
-        }));
+        figures.push(
+          figure({
+            name: `outbound: retry scheduling error p99, ${TIER_LABEL[k]} tier (${delay} ms at scale ${SCALE})`,
+            value: (row.p99 / delay) * 100,
+            unit: '% of delay',
+            baseline: { name: 'setTimeout p99 error, same delay, same process, same moments', value: (row.timer_p99 / delay) * 100 },
+            lowerIsBetter: true,
+            target: { op: '<=', value: 5, on: 'value' },
+            note: `receiver arrival minus due_at over ${row.n} of ${M} retries: p50 ${row.p50} ms, p99 ${row.p99} ms (min ${row.min}, max ${row.max}); at the worker's attempt start (before its store writes and the POST): p50 ${row.worker_start_p50} ms, p99 ${row.worker_start_p99} ms; setTimeout: p50 ${row.timer_p50} ms, p99 ${row.timer_p99} ms over ${row.timer_n}.`,
+          }),
+        );
       }
       raw['phaseC'] = { deliveries: M, feed_seconds: FEED_SECONDS, sends: c.sends, complete: c.complete, tiers: perTier };
       series.push(
-        { chart: 'Retry scheduling error by tier', label: 'EchoCue p99 (receiver arrival - due)', x: `tier delay (ms, scale ${SCALE})`, y: 'p99 error (ms)', points: echoP99 },
-        { chart: 'Retry scheduling error by tier', label: 'setTimeout p99 (baseline)', x: `tier delay (ms, scale ${SCALE})`, y: 'p99 error (ms)', points: timerP99 },
+        {
+          chart: 'Retry scheduling error by tier',
+          label: 'EchoCue p99 (receiver arrival - due)',
+          x: `tier delay (ms, scale ${SCALE})`,
+          y: 'p99 error (ms)',
+          points: echoP99,
+        },
+        {
+          chart: 'Retry scheduling error by tier',
+          label: 'setTimeout p99 (baseline)',
+          x: `tier delay (ms, scale ${SCALE})`,
+          y: 'p99 error (ms)',
+          points: timerP99,
+        },
       );
       notes.push(
         `Delivery role in-process (startSystem roles ['delivery']), with the receiver, the notification feeder and the baseline sender in the same Node process; Kafka, the store and the registry share the machine's cores. Each phase has its own topics and database. N = ${N} deliveries per throughput phase, each phase boxed to ${PHASE_CAP_MS / 1000} s${QUICK ? ' (BENCH_QUICK)' : ''}.`,

@@ -24,17 +24,27 @@ const docOf = (i: number, r = 0): Doc => ({
 async function fill(c: Collection<Doc>, count: number, say: (s: string) => void): Promise<number> {
   const t0 = performance.now();
   for (let i = 0; i < count; i += INSERT_BATCH) {
-    await c.insertMany(Array.from({ length: Math.min(INSERT_BATCH, count - i) }, (_, k) => docOf(i + k)), { ordered: false });
+    await c.insertMany(
+      Array.from({ length: Math.min(INSERT_BATCH, count - i) }, (_, k) => docOf(i + k)),
+      { ordered: false },
+    );
     if (i % 100_000 === 0 && i > 0) say(`  ${c.collectionName}: ${i.toLocaleString('en-US')} documents`);
   }
   return (performance.now() - t0) / 1000;
 }
 
 /** Alternating samples (small, large, small, ...) so drift on the shared machine hits both sizes alike. */
-async function sample(small: Collection<Doc>, large: Collection<Doc>, op: (c: Collection<Doc>, i: number, size: number) => Promise<unknown>) {
+async function sample(
+  small: Collection<Doc>,
+  large: Collection<Doc>,
+  op: (c: Collection<Doc>, i: number, size: number) => Promise<unknown>,
+) {
   const out = { small: [] as number[], large: [] as number[] };
   for (let s = 0; s < SAMPLES; s++) {
-    for (const [c, size, into] of [[small, SMALL, out.small], [large, LARGE, out.large]] as const) {
+    for (const [c, size, into] of [
+      [small, SMALL, out.small],
+      [large, LARGE, out.large],
+    ] as const) {
       const i = Math.floor(Math.random() * size);
       const t = performance.now();
       await op(c, i, size);
@@ -73,7 +83,8 @@ export const stage: Stage = {
         const baseline = f(m.small);
         const r = figure({
           name: `store: ${what} by _id, ${stat}, at ${LARGE.toLocaleString('en-US')} documents`,
-          value, unit: 'ms',
+          value,
+          unit: 'ms',
           baseline: { name: `the same at ${SMALL.toLocaleString('en-US')} documents`, value: baseline },
           target: stat === 'mean' ? { op: '<=', on: 'ratio', value: 1.5 } : null,
           note: stat === 'mean' ? 'ratio = cost at the large size / cost at the small size (lower is better; target: at most 1.5)' : null,
@@ -83,19 +94,26 @@ export const stage: Stage = {
       return {
         stage: 'store',
         figures: [
-          fig('lookup (findOne)', lookups, 'mean'), fig('lookup (findOne)', lookups, 'p50'), fig('lookup (findOne)', lookups, 'p99'),
-          fig('replace (replaceOne)', replaces, 'mean'), fig('replace (replaceOne)', replaces, 'p50'), fig('replace (replaceOne)', replaces, 'p99'),
+          fig('lookup (findOne)', lookups, 'mean'),
+          fig('lookup (findOne)', lookups, 'p50'),
+          fig('lookup (findOne)', lookups, 'p99'),
+          fig('replace (replaceOne)', replaces, 'mean'),
+          fig('replace (replaceOne)', replaces, 'p50'),
+          fig('replace (replaceOne)', replaces, 'p99'),
         ],
         series: [],
         notes: [
           `Store: ${ctx.config.mongo.uri.replace(/\/\/[^@/]*@/, '//')} (the default local store is FerretDB 1.24.2 on PostgreSQL 15, synchronous_commit=off, with the GIN index on _jsonb->'_id' that deploy/local/ferretdb/id-index.sql gives every FerretDB table, and plan_cache_mode=force_custom_plan).`,
           `Documents: ~300 bytes, message-shaped (5 fields and a 200-character text), _id "msg_<base36>"; ${SMALL.toLocaleString('en-US')} inserted in ${fillSmall.toFixed(1)} s, ${LARGE.toLocaleString('en-US')} in ${fillLarge.toFixed(1)} s (insertMany, ${INSERT_BATCH} per call, one call at a time).`,
           `Samples: ${SAMPLES} per size and operation, one at a time from one client, alternating small and large so machine noise hits both alike, after one warm-up pass of lookups; ids uniformly random over each collection (the large one is far beyond PostgreSQL's shared_buffers, 256 MB, so large-size samples read from the OS page cache or disk).`,
-          'Before the index and custom plans (measured by hand while building them, 500 lookups): 0.8 ms at 2,000 documents and 15 ms at 50,000 (a scan per lookup, linear); with a generic plan of FerretDB\'s prepared statement the index no longer matches `_jsonb->$1` and lookups scan again after five executions.',
+          "Before the index and custom plans (measured by hand while building them, 500 lookups): 0.8 ms at 2,000 documents and 15 ms at 50,000 (a scan per lookup, linear); with a generic plan of FerretDB's prepared statement the index no longer matches `_jsonb->$1` and lookups scan again after five executions.",
         ],
       };
     } finally {
-      await mongo.db().dropDatabase().catch(() => undefined);
+      await mongo
+        .db()
+        .dropDatabase()
+        .catch(() => undefined);
       await mongo.close();
     }
   },

@@ -4,14 +4,33 @@
 import { AppError } from '../core/errors.ts';
 import { deterministicId } from '../core/ids.ts';
 import {
-  type AccountUpdateEvent, type ConsentEventEvent, type IdentityChangeEvent, type MessageInboundEvent, type MessageStatusEvent,
-  type TemplateCategoryEvent, type TemplateComponentsEvent, type TemplateQualityEvent, type TemplateStatusEvent, type ThreadReadEvent,
+  type AccountUpdateEvent,
+  type ConsentEventEvent,
+  type IdentityChangeEvent,
+  type MessageInboundEvent,
+  type MessageStatusEvent,
+  type TemplateCategoryEvent,
+  type TemplateComponentsEvent,
+  type TemplateQualityEvent,
+  type TemplateStatusEvent,
+  type ThreadReadEvent,
 } from '../events/generated/event-types.ts';
 import { type EventType } from '../events/topics.ts';
 import { type ConsentEntry, type ContactDoc, type ThreadDoc } from '../store/docs.ts';
 import { applyAccountUpdate, emptyWabaState } from './account/reduce.ts';
 import {
-  aliasesOf, applyConsent, applyProfile, applySighting, isStopNearMiss, keywordConsent, UNREACHABLE_CODES, mergeContacts, withNewest, withThread, withThreadsRenamed, type Identity,
+  aliasesOf,
+  applyConsent,
+  applyProfile,
+  applySighting,
+  isStopNearMiss,
+  keywordConsent,
+  UNREACHABLE_CODES,
+  mergeContacts,
+  withNewest,
+  withThread,
+  withThreadsRenamed,
+  type Identity,
 } from './contact/reduce.ts';
 import { applyReaction, reactionOf } from './message/reactions.ts';
 import { applyStatus, emptyMessage, messageIdOf, withInboundMessage } from './message/reduce.ts';
@@ -20,14 +39,27 @@ import { consentScope } from '../store/contact-state.ts';
 import { type Session } from './session.ts';
 import { maxDateOr, metaTimeToDate } from './stamp.ts';
 import {
-  applyTemplateCategory, applyTemplateComponents, applyTemplateQuality, applyTemplateStatus, emptyTemplate, templateDocId,
+  applyTemplateCategory,
+  applyTemplateComponents,
+  applyTemplateQuality,
+  applyTemplateStatus,
+  emptyTemplate,
+  templateDocId,
 } from './template/reduce.ts';
 import { applyInbound, applyRead, emptyThread, mergeThreads, threadIdOf } from './thread/reduce.ts';
 
 /** The event types the actors consume (webhook.error and unknown are for people and data teams). */
 export const ACTOR_EVENT_TYPES = [
-  'message.inbound', 'message.status', 'template.status', 'template.quality', 'template.category', 'template.components',
-  'consent.event', 'identity.change', 'account.update', 'thread.read',
+  'message.inbound',
+  'message.status',
+  'template.status',
+  'template.quality',
+  'template.category',
+  'template.components',
+  'consent.event',
+  'identity.change',
+  'account.update',
+  'thread.read',
 ] as const satisfies readonly EventType[];
 export type ActorEventType = (typeof ACTOR_EVENT_TYPES)[number];
 
@@ -62,7 +94,8 @@ async function resolveContact(s: Session, wabaId: string, aliases: string[], rec
  *  keeps the smallest id (the others still resolve to it); a thread alone on its number keeps its id and moves. */
 async function joinThreads(s: Session, docs: readonly ContactDoc[], contact: ContactDoc): Promise<ContactDoc> {
   const byPhone = new Map<string | null, ThreadDoc[]>();
-  for (const d of docs) for (const t of await s.threadsOf(d)) byPhone.set(t.phone_number_id, [...(byPhone.get(t.phone_number_id) ?? []), t]);
+  for (const d of docs)
+    for (const t of await s.threadsOf(d)) byPhone.set(t.phone_number_id, [...(byPhone.get(t.phone_number_id) ?? []), t]);
   const renamed = new Map<string, string>();
   for (const threads of byPhone.values()) {
     const joined = mergeThreads(threads, contact);
@@ -79,10 +112,18 @@ async function joinThreads(s: Session, docs: readonly ContactDoc[], contact: Con
 
 /** The contact's thread on a phone number: the one the contact has there (whatever id it was given), else a new
  *  one (and noted on the contact). */
-async function threadFor(s: Session, wabaId: string, phoneNumberId: string | null, contact: ContactDoc, receivedAt: Date): Promise<{ thread: ThreadDoc; contact: ContactDoc }> {
+async function threadFor(
+  s: Session,
+  wabaId: string,
+  phoneNumberId: string | null,
+  contact: ContactDoc,
+  receivedAt: Date,
+): Promise<{ thread: ThreadDoc; contact: ContactDoc }> {
   const id = threadIdOf(wabaId, phoneNumberId, contact._id);
-  const thread = (await s.threadsOf(contact)).find((t) => t.phone_number_id === phoneNumberId)
-    ?? (await s.get('thread', id)) ?? emptyThread(id, wabaId, phoneNumberId, contact, receivedAt);
+  const thread =
+    (await s.threadsOf(contact)).find((t) => t.phone_number_id === phoneNumberId) ??
+    (await s.get('thread', id)) ??
+    emptyThread(id, wabaId, phoneNumberId, contact, receivedAt);
   const noted = withThread(contact, thread._id);
   if (noted !== contact) s.put('contact', noted);
   return { thread, contact: noted };
@@ -90,9 +131,18 @@ async function threadFor(s: Session, wabaId: string, phoneNumberId: string | nul
 
 /** Records a consent change on the contact and, as a system entry, on its thread; skips pending broadcasts. */
 async function recordConsent(
-  s: Session, contact: ContactDoc, entry: ConsentEntry, where: { wabaId: string; phoneNumberId: string | null; receivedAt: Date; detail: string | null },
+  s: Session,
+  contact: ContactDoc,
+  entry: ConsentEntry,
+  where: { wabaId: string; phoneNumberId: string | null; receivedAt: Date; detail: string | null },
 ): Promise<void> {
-  const { thread, contact: updated } = await threadFor(s, where.wabaId, where.phoneNumberId, applyConsent(contact, entry, where.receivedAt), where.receivedAt);
+  const { thread, contact: updated } = await threadFor(
+    s,
+    where.wabaId,
+    where.phoneNumberId,
+    applyConsent(contact, entry, where.receivedAt),
+    where.receivedAt,
+  );
   s.put('contact', updated);
   s.put('thread', thread);
   const id = deterministicId('msg', where.wabaId, 'consent', entry.event_id);
@@ -106,7 +156,9 @@ async function recordConsent(
       phone_number_id: where.phoneNumberId,
       type: `consent.${entry.value}`,
       kind: 'consent',
-      text: where.detail ?? `${entry.value === 'stop' ? 'Opted out' : 'Opted back in'}${consentScope(entry) === 'marketing' ? ' of marketing messages' : ''} (${entry.source})`,
+      text:
+        where.detail ??
+        `${entry.value === 'stop' ? 'Opted out' : 'Opted back in'}${consentScope(entry) === 'marketing' ? ' of marketing messages' : ''} (${entry.source})`,
       timestamp: entry.at,
       event_id: entry.event_id,
       updated_at: maxDateOr(existing?.updated_at ?? where.receivedAt, where.receivedAt),
@@ -114,9 +166,15 @@ async function recordConsent(
   }
   // Pending broadcast recipients: a global opt-out skips every one, a marketing opt-out those of marketing broadcasts.
   const scope = consentScope(entry);
-  const stoppedAt = scope === 'all' ? updated.opted_out_at : updated.marketing_opted_out_at ?? null;
+  const stoppedAt = scope === 'all' ? updated.opted_out_at : (updated.marketing_opted_out_at ?? null);
   if (stoppedAt !== null) {
-    s.skipRecipients({ wabaId: where.wabaId, aliases: updated.aliases, reason: `${scope === 'all' ? 'opted_out' : 'marketing_opted_out'}:${entry.source}`, at: stoppedAt, marketingOnly: scope === 'marketing' });
+    s.skipRecipients({
+      wabaId: where.wabaId,
+      aliases: updated.aliases,
+      reason: `${scope === 'all' ? 'opted_out' : 'marketing_opted_out'}:${entry.source}`,
+      at: stoppedAt,
+      marketingOnly: scope === 'marketing',
+    });
   }
 }
 
@@ -177,13 +235,20 @@ async function inbound(s: Session, e: MessageInboundEvent): Promise<void> {
     s.put('message', applyReaction(target, reaction.entry, receivedAt));
   }
   if (e.message_type === 'text' && isStopNearMiss(e.text_body)) {
-    contact = withNewest(contact, 'needs_review', { reason: 'stop_keyword_near_miss', text: e.text_body ?? '', wamid: e.wamid, at: sentAt, event_id: e.event_id });
+    contact = withNewest(contact, 'needs_review', {
+      reason: 'stop_keyword_near_miss',
+      text: e.text_body ?? '',
+      wamid: e.wamid,
+      at: sentAt,
+      event_id: e.event_id,
+    });
     s.put('contact', contact);
   }
   const keyword = e.message_type === 'text' ? keywordConsent(e.text_body) : null;
   if (keyword) {
     await recordConsent(
-      s, contact,
+      s,
+      contact,
       { event_id: `${e.event_id}:keyword`, at: sentAt, value: keyword, source: 'keyword', scope: 'all', category: null },
       { wabaId: e.waba_id, phoneNumberId: e.phone_number_id, receivedAt, detail: `"${e.text_body?.trim()}" typed in the chat` },
     );
@@ -219,21 +284,36 @@ async function recipient(s: Session, e: MessageStatusEvent): Promise<void> {
     // Meta refused a marketing template because the user stopped marketing messages: the opt-out holds even when
     // the user_preferences webhook was missed (docs/meta-webhooks.md §8.1).
     await recordConsent(
-      s, contact,
-      { event_id: `${e.event_id}:131050`, at: stamp.at, value: 'stop', source: 'status_131050', scope: 'marketing', category: 'marketing_messages' },
-      { wabaId: e.waba_id, phoneNumberId: e.phone_number_id, receivedAt, detail: 'A marketing message failed with 131050: the user stopped marketing messages' },
+      s,
+      contact,
+      {
+        event_id: `${e.event_id}:131050`,
+        at: stamp.at,
+        value: 'stop',
+        source: 'status_131050',
+        scope: 'marketing',
+        category: 'marketing_messages',
+      },
+      {
+        wabaId: e.waba_id,
+        phoneNumberId: e.phone_number_id,
+        receivedAt,
+        detail: 'A marketing message failed with 131050: the user stopped marketing messages',
+      },
     );
   }
 }
 
 /** A failed status saying the user stopped marketing messages (131050): a marketing opt-out. */
-export const isMarketingRefusal = (e: MessageStatusEvent): boolean => e.status === 'failed' && e.errors.some((x) => Number(x.code) === 131050);
+export const isMarketingRefusal = (e: MessageStatusEvent): boolean =>
+  e.status === 'failed' && e.errors.some((x) => Number(x.code) === 131050);
 
 /** The identities a status names its recipient by (the recipient fields and its contacts block). */
-export const recipientAliases = (e: MessageStatusEvent) => aliasesOf(
-  { wa_id: e.recipient_id, user_id: e.recipient_user_id, parent_user_id: e.recipient_parent_user_id },
-  { wa_id: e.contact?.wa_id, user_id: e.contact?.user_id, parent_user_id: e.contact?.parent_user_id },
-);
+export const recipientAliases = (e: MessageStatusEvent) =>
+  aliasesOf(
+    { wa_id: e.recipient_id, user_id: e.recipient_user_id, parent_user_id: e.recipient_parent_user_id },
+    { wa_id: e.contact?.wa_id, user_id: e.contact?.user_id, parent_user_id: e.contact?.parent_user_id },
+  );
 
 async function consent(s: Session, e: ConsentEventEvent): Promise<void> {
   if (e.value !== 'stop' && e.value !== 'resume') throw unapplicable(`consent value "${e.value}" is neither stop nor resume`);
@@ -243,8 +323,16 @@ async function consent(s: Session, e: ConsentEventEvent): Promise<void> {
   const stamp = { at: at(e.meta_timestamp, e.received_at), event_id: e.event_id };
   const contact = applyProfile(await resolveContact(s, e.waba_id, aliases, receivedAt), stamp, e.contact ?? {});
   await recordConsent(
-    s, contact,
-    { event_id: e.event_id, at: at(e.meta_timestamp, e.received_at), value: e.value, source: 'user_preferences', scope: 'marketing', category: e.category },
+    s,
+    contact,
+    {
+      event_id: e.event_id,
+      at: at(e.meta_timestamp, e.received_at),
+      value: e.value,
+      source: 'user_preferences',
+      scope: 'marketing',
+      category: e.category,
+    },
     { wabaId: e.waba_id, phoneNumberId: e.phone_number_id, receivedAt, detail: e.detail },
   );
 }
@@ -256,17 +344,29 @@ async function identity(s: Session, e: IdentityChangeEvent): Promise<void> {
   if (aliases.length < 2) throw unapplicable(`identity change (${e.kind}) names fewer than two identities`);
   const receivedAt = new Date(e.received_at);
   const contact = await resolveContact(s, e.waba_id, aliases, receivedAt);
-  s.put('contact', applySighting(contact, { stamp: { at: at(e.meta_timestamp, e.received_at), event_id: e.event_id }, receivedAt, wa_id: after.wa_id, user_id: after.user_id }));
+  s.put(
+    'contact',
+    applySighting(contact, {
+      stamp: { at: at(e.meta_timestamp, e.received_at), event_id: e.event_id },
+      receivedAt,
+      wa_id: after.wa_id,
+      user_id: after.user_id,
+    }),
+  );
 }
 
 async function template(s: Session, d: Extract<DecodedEvent, { type: `template.${string}` }>): Promise<void> {
   if (d.event.template_id === '') throw unapplicable('template event without message_template_id');
   const doc = (await s.get('template', templateDocId(d.event.waba_id, d.event.template_id))) ?? emptyTemplate(d.event);
   switch (d.type) {
-    case 'template.status': return s.put('template', applyTemplateStatus(doc, d.event));
-    case 'template.quality': return s.put('template', applyTemplateQuality(doc, d.event));
-    case 'template.category': return s.put('template', applyTemplateCategory(doc, d.event));
-    case 'template.components': return s.put('template', applyTemplateComponents(doc, d.event));
+    case 'template.status':
+      return s.put('template', applyTemplateStatus(doc, d.event));
+    case 'template.quality':
+      return s.put('template', applyTemplateQuality(doc, d.event));
+    case 'template.category':
+      return s.put('template', applyTemplateCategory(doc, d.event));
+    case 'template.components':
+      return s.put('template', applyTemplateComponents(doc, d.event));
   }
 }
 
@@ -286,13 +386,20 @@ async function account(s: Session, e: AccountUpdateEvent): Promise<void> {
 
 export async function applyEvent(s: Session, d: DecodedEvent): Promise<void> {
   switch (d.type) {
-    case 'message.inbound': return inbound(s, d.event);
-    case 'message.status': return status(s, d.event);
-    case 'consent.event': return consent(s, d.event);
-    case 'identity.change': return identity(s, d.event);
-    case 'account.update': return account(s, d.event);
-    case 'thread.read': return read(s, d.event);
-    default: return template(s, d);
+    case 'message.inbound':
+      return inbound(s, d.event);
+    case 'message.status':
+      return status(s, d.event);
+    case 'consent.event':
+      return consent(s, d.event);
+    case 'identity.change':
+      return identity(s, d.event);
+    case 'account.update':
+      return account(s, d.event);
+    case 'thread.read':
+      return read(s, d.event);
+    default:
+      return template(s, d);
   }
 }
 
@@ -302,11 +409,22 @@ export type Rejected = { index: number; error: AppError };
 /** The aliases an event will look contacts up by (to fetch all of a batch's contacts at once). */
 function aliasesNamed(d: DecodedEvent): string[] {
   switch (d.type) {
-    case 'message.inbound': return aliasesOf({ wa_id: d.event.from, user_id: d.event.from_user_id }, { wa_id: d.event.contact?.wa_id, user_id: d.event.contact?.user_id });
-    case 'message.status': return d.event.recipient_type === 'group' ? [] : recipientAliases(d.event);
-    case 'consent.event': return aliasesOf({ wa_id: d.event.wa_id, user_id: d.event.user_id });
-    case 'identity.change': return aliasesOf({ wa_id: d.event.wa_id, user_id: d.event.previous_user_id }, { wa_id: d.event.new_wa_id, user_id: d.event.current_user_id });
-    default: return [];
+    case 'message.inbound':
+      return aliasesOf(
+        { wa_id: d.event.from, user_id: d.event.from_user_id },
+        { wa_id: d.event.contact?.wa_id, user_id: d.event.contact?.user_id },
+      );
+    case 'message.status':
+      return d.event.recipient_type === 'group' ? [] : recipientAliases(d.event);
+    case 'consent.event':
+      return aliasesOf({ wa_id: d.event.wa_id, user_id: d.event.user_id });
+    case 'identity.change':
+      return aliasesOf(
+        { wa_id: d.event.wa_id, user_id: d.event.previous_user_id },
+        { wa_id: d.event.new_wa_id, user_id: d.event.current_user_id },
+      );
+    default:
+      return [];
   }
 }
 
@@ -316,11 +434,21 @@ export async function applyBatch(s: Session, events: readonly DecodedEvent[]): P
   const byWaba = new Map<string, string[]>();
   for (const d of events) byWaba.set(d.event.waba_id, [...(byWaba.get(d.event.waba_id) ?? []), ...aliasesNamed(d)]);
   await Promise.all([
-    s.preload('message', events.flatMap((d) => [
-      ...((d.type === 'message.status' || d.type === 'message.inbound') && d.event.wamid ? [messageIdOf(d.event.waba_id, d.event.wamid)] : []),
-      ...(d.type === 'message.inbound' && d.event.reaction_message_id ? [messageIdOf(d.event.waba_id, d.event.reaction_message_id)] : []),
-    ])),
-    s.preload('template', events.flatMap((d) => (d.type.startsWith('template.') ? [templateDocId(d.event.waba_id, (d.event as TemplateStatusEvent).template_id)] : []))),
+    s.preload(
+      'message',
+      events.flatMap((d) => [
+        ...((d.type === 'message.status' || d.type === 'message.inbound') && d.event.wamid
+          ? [messageIdOf(d.event.waba_id, d.event.wamid)]
+          : []),
+        ...(d.type === 'message.inbound' && d.event.reaction_message_id ? [messageIdOf(d.event.waba_id, d.event.reaction_message_id)] : []),
+      ]),
+    ),
+    s.preload(
+      'template',
+      events.flatMap((d) =>
+        d.type.startsWith('template.') ? [templateDocId(d.event.waba_id, (d.event as TemplateStatusEvent).template_id)] : [],
+      ),
+    ),
     ...[...byWaba].map(([wabaId, aliases]) => s.contactsByAliases(wabaId, [...new Set(aliases)])),
   ]);
   const rejected: Rejected[] = [];

@@ -42,21 +42,26 @@ export async function startActors(deps: ActorsDeps): Promise<RunningConsumer> {
 
   async function deadLetter(r: ConsumedRecord, error: AppError): Promise<void> {
     deps.metrics.actorDeadLettered.inc({ code: error.code });
-    log.warn({ topic: r.topic, partition: r.partition, offset: r.offset, eventId: r.headers['event_id'], code: error.code }, `dead-lettered: ${error.message}`);
+    log.warn(
+      { topic: r.topic, partition: r.partition, offset: r.offset, eventId: r.headers['event_id'], code: error.code },
+      `dead-lettered: ${error.message}`,
+    );
     await deps.producer.send(
-      [{
-        topic: deps.topics.deadLetter,
-        key: r.key ?? '',
-        value: r.value ?? Buffer.alloc(0),
-        headers: {
-          ...r.headers,
-          'dlq-reason': error.message,
-          'dlq-code': error.code,
-          'dlq-source-topic': r.topic,
-          'dlq-source-partition': String(r.partition),
-          'dlq-source-offset': r.offset,
+      [
+        {
+          topic: deps.topics.deadLetter,
+          key: r.key ?? '',
+          value: r.value ?? Buffer.alloc(0),
+          headers: {
+            ...r.headers,
+            'dlq-reason': error.message,
+            'dlq-code': error.code,
+            'dlq-source-topic': r.topic,
+            'dlq-source-partition': String(r.partition),
+            'dlq-source-offset': r.offset,
+          },
         },
-      }],
+      ],
       { timeoutMs: 10_000 },
     );
   }
@@ -77,7 +82,10 @@ export async function startActors(deps: ActorsDeps): Promise<RunningConsumer> {
         if (storeRefusedData(err) !== null) return applyOneByOne(records);
         if (err instanceof AppError && err.code === 'EC_STORE_CONFLICT') {
           deps.metrics.actorConflicts.inc();
-          log.warn({ topic: records[0]?.topic, partition: records[0]?.partition }, `batch not written: ${err.message}; retried from a fresh read`);
+          log.warn(
+            { topic: records[0]?.topic, partition: records[0]?.partition },
+            `batch not written: ${err.message}; retried from a fresh read`,
+          );
         }
         throw err;
       }
@@ -116,13 +124,27 @@ export async function startActors(deps: ActorsDeps): Promise<RunningConsumer> {
       }
     }
     const session = new Session(deps.store, cache);
-    const rejected = await applyBatch(session, decoded.map((d) => d.event));
+    const rejected = await applyBatch(
+      session,
+      decoded.map((d) => d.event),
+    );
     for (const { index, error } of rejected) await deadLetter(decoded[index]!.record, error);
     const failed = new Set(rejected.map((r) => r.index));
     // Stored: now tell outbound webhooks (before the offsets are committed, so a crash repeats, never loses, them).
-    const notes = await notificationsOf(session, decoded.filter((_, i) => !failed.has(i)).map((d) => d.event));
+    const notes = await notificationsOf(
+      session,
+      decoded.filter((_, i) => !failed.has(i)).map((d) => d.event),
+    );
     if (notes.length > 0) {
-      await deps.producer.send(notes.map((n) => ({ topic: deps.topics.notifications, key: n.waba_id, value: encodeJson(n), headers: { category: n.category, notification_id: n.id } })), { timeoutMs: 10_000 });
+      await deps.producer.send(
+        notes.map((n) => ({
+          topic: deps.topics.notifications,
+          key: n.waba_id,
+          value: encodeJson(n),
+          headers: { category: n.category, notification_id: n.id },
+        })),
+        { timeoutMs: 10_000 },
+      );
     }
     decoded.forEach((d, i) => failed.has(i) || deps.metrics.actorEventsApplied.inc({ event_type: d.event.type }));
     log.debug({ topic: records[0]?.topic, partition: records[0]?.partition, count: records.length }, 'applied batch');

@@ -58,15 +58,25 @@ export async function notificationsOf(s: Session, applied: readonly DecodedEvent
       case 'template.quality': {
         const t = await s.get('template', templateDocId(d.event.waba_id, d.event.template_id));
         if (!t) break;
-        const trigger = d.type === 'template.status'
-          ? { event: d.event.event, reason: d.event.reason }
-          : { previous_quality_score: d.event.previous_quality_score, new_quality_score: d.event.new_quality_score };
+        const trigger =
+          d.type === 'template.status'
+            ? { event: d.event.event, reason: d.event.reason }
+            : { previous_quality_score: d.event.previous_quality_score, new_quality_score: d.event.new_quality_score };
         out.push(note(d.type, d, { ...trigger, template: templateView(t) }));
         break;
       }
       case 'consent.event': {
         const [c] = await s.contactsByAliases(d.event.waba_id, aliasesOf({ wa_id: d.event.wa_id, user_id: d.event.user_id }));
-        if (c) out.push(note('consent.event', d, { value: d.event.value, scope: 'marketing', source: 'user_preferences', category: d.event.category, contact: contactView(c) }));
+        if (c)
+          out.push(
+            note('consent.event', d, {
+              value: d.event.value,
+              scope: 'marketing',
+              source: 'user_preferences',
+              category: d.event.category,
+              contact: contactView(c),
+            }),
+          );
         break;
       }
       default:

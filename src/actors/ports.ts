@@ -8,7 +8,11 @@ export const ACTOR_COLLECTIONS: readonly ActorCollection[] = ['message', 'contac
 
 /** One value per actor collection, each made fresh by `make`. */
 export const perCollection = <T>(make: () => T): { [C in ActorCollection]: T } => ({
-  message: make(), contact: make(), thread: make(), template: make(), waba_state: make(),
+  message: make(),
+  contact: make(),
+  thread: make(),
+  template: make(),
+  waba_state: make(),
 });
 
 /** Everything one batch changes, written together at its end. */

@@ -11,8 +11,14 @@ import { emptyWabaState } from './account/reduce.ts';
 function counting(store: MemoryActorStore): ActorStore & { reads: number } {
   const s = {
     reads: 0,
-    load: async (...a: Parameters<ActorStore['load']>) => { s.reads++; return store.load(...a); },
-    contactsByAliases: async (...a: Parameters<ActorStore['contactsByAliases']>) => { s.reads++; return store.contactsByAliases(...a); },
+    load: async (...a: Parameters<ActorStore['load']>) => {
+      s.reads++;
+      return store.load(...a);
+    },
+    contactsByAliases: async (...a: Parameters<ActorStore['contactsByAliases']>) => {
+      s.reads++;
+      return store.contactsByAliases(...a);
+    },
     commit: (w: Parameters<ActorStore['commit']>[0]) => store.commit(w),
   };
   return s as never;

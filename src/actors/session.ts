@@ -81,7 +81,10 @@ export class Session {
     for (const a of unqueried) this.aliasesQueried.add(`${wabaId}|${a}`);
     // The cache knows who holds an alias when it has seen it; the contact itself is then one lookup by id.
     const owners = new Map(unqueried.map((a) => [a, this.cache.aliasOwner(wabaId, a)]));
-    await this.preload('contact', [...owners.values()].filter((id): id is string => typeof id === 'string'));
+    await this.preload(
+      'contact',
+      [...owners.values()].filter((id): id is string => typeof id === 'string'),
+    );
     const toStore = unqueried.filter((a) => {
       const owner = owners.get(a);
       if (owner === null) {

@@ -28,24 +28,25 @@ import { webhookRoutes, type WebhookRouteDeps } from './routes/webhooks.ts';
 import { serveDashboard } from './dashboard/serve.ts';
 import { type WebhookStore } from '../store/webhooks.ts';
 
-export type ApiDeps = Omit<WebhookRouteDeps, 'accounts' | 'webhooks'> & Readonly<{
-  accounts: AccountStore;
-  threads: ThreadReads;
-  messages: MessageReads;
-  templates: TemplateReads;
-  contacts: ContactReads;
-  broadcasts: BroadcastStore;
-  webhooks: WebhookStore;
-  adminToken: string | null;
-  rateLimit: RateLimitConfig;
-  version: string;
-  /** API_CHANGE_SETTLE_MS: see src/api/list.ts. */
-  settleMs: number;
-  /** Writes a thread's read mark for the actors (src/events/thread-read.ts). */
-  markRead: ThreadRouteDeps['markRead'];
-  clock: Clock;
-  log: Logger;
-}>;
+export type ApiDeps = Omit<WebhookRouteDeps, 'accounts' | 'webhooks'> &
+  Readonly<{
+    accounts: AccountStore;
+    threads: ThreadReads;
+    messages: MessageReads;
+    templates: TemplateReads;
+    contacts: ContactReads;
+    broadcasts: BroadcastStore;
+    webhooks: WebhookStore;
+    adminToken: string | null;
+    rateLimit: RateLimitConfig;
+    version: string;
+    /** API_CHANGE_SETTLE_MS: see src/api/list.ts. */
+    settleMs: number;
+    /** Writes a thread's read mark for the actors (src/events/thread-read.ts). */
+    markRead: ThreadRouteDeps['markRead'];
+    clock: Clock;
+    log: Logger;
+  }>;
 
 /** Every route of the API, in the order of the OpenAPI document. */
 export function apiRoutes(deps: ApiDeps): Route[] {
@@ -79,7 +80,14 @@ export function createApiApp(deps: ApiDeps): Koa {
   const log = deps.log.child({ component: 'api' });
   const router = new Router();
   mountRoutes(router, apiRoutes(deps), {
-    api_key: [apiKeyAuth((k) => deps.accounts.resolveKey(k), (a) => deps.accounts.wabasOf(a)), rateLimitPerKey(deps.rateLimit), jsonBody()],
+    api_key: [
+      apiKeyAuth(
+        (k) => deps.accounts.resolveKey(k),
+        (a) => deps.accounts.wabasOf(a),
+      ),
+      rateLimitPerKey(deps.rateLimit),
+      jsonBody(),
+    ],
     admin: [adminAuth(deps.adminToken), jsonBody()],
     public: [],
   });
@@ -89,7 +97,12 @@ export function createApiApp(deps: ApiDeps): Koa {
   app.use(serveDashboard());
   app.use(conditionalGet());
   app.use(router.routes());
-  app.use(router.allowedMethods({ throw: true, methodNotAllowed: () => new AppError('EC_METHOD_NOT_ALLOWED', 'method not allowed on this route') }));
+  app.use(
+    router.allowedMethods({
+      throw: true,
+      methodNotAllowed: () => new AppError('EC_METHOD_NOT_ALLOWED', 'method not allowed on this route'),
+    }),
+  );
   app.use((ctx) => {
     throw new AppError('EC_NOT_FOUND', `no route for ${ctx.method} ${ctx.path}`);
   });

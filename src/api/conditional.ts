@@ -19,7 +19,8 @@ function matches(ifNoneMatch: string, tag: string): boolean {
 export function conditionalGet() {
   return async (ctx: Context, next: Next): Promise<void> => {
     await next();
-    if (ctx.method !== 'GET' || ctx.status !== 200 || ctx.body === null || typeof ctx.body !== 'object' || Buffer.isBuffer(ctx.body)) return;
+    if (ctx.method !== 'GET' || ctx.status !== 200 || ctx.body === null || typeof ctx.body !== 'object' || Buffer.isBuffer(ctx.body))
+      return;
     const body = ctx.body as Record<string, unknown>;
     ctx.set('ETag', etag(JSON.stringify(basisOf(body)), { weak: true }));
     // Pollers must revalidate each time; intermediaries must not share one tenant's answer with another.

@@ -15,7 +15,8 @@ export function jsonBody() {
       try {
         text = await getRawBody(ctx.req, { limit: LIMIT, encoding: 'utf8' });
       } catch (err) {
-        if ((err as { type?: string }).type === 'entity.too.large') throw new AppError('EC_BODY_TOO_LARGE', `the body is larger than ${LIMIT} bytes`);
+        if ((err as { type?: string }).type === 'entity.too.large')
+          throw new AppError('EC_BODY_TOO_LARGE', `the body is larger than ${LIMIT} bytes`);
         throw err;
       }
       try {

@@ -13,14 +13,25 @@ import { canonicalJson } from '../core/ids.ts';
 import { sortKeyOf, type Page, type SortSpec } from '../store/page.ts';
 
 export const pageQuery = {
-  limit: z.coerce.number({ error: 'must be a whole number from 1 to 100' }).int('must be a whole number from 1 to 100').min(1, 'must be from 1 to 100').max(100, 'must be from 1 to 100').default(50).meta({ description: 'Page size, 1 to 100.' }),
-  cursor: z.string().min(1).max(2000).optional().meta({ description: 'The `next_cursor` of the previous page; the other parameters must be unchanged.' }),
+  limit: z.coerce
+    .number({ error: 'must be a whole number from 1 to 100' })
+    .int('must be a whole number from 1 to 100')
+    .min(1, 'must be from 1 to 100')
+    .max(100, 'must be from 1 to 100')
+    .default(50)
+    .meta({ description: 'Page size, 1 to 100.' }),
+  cursor: z
+    .string()
+    .min(1)
+    .max(2000)
+    .optional()
+    .meta({ description: 'The `next_cursor` of the previous page; the other parameters must be unchanged.' }),
   updated_since: z.iso
     .datetime({ offset: true, error: 'must be an ISO 8601 date-time with a time zone, e.g. 2026-06-15T09:41:00Z' })
     .optional()
     .meta({
       description:
-        'Only items changed at or after this time (ISO 8601), oldest change first. Pass the `next_updated_since` of your previous poll\'s last page.',
+        "Only items changed at or after this time (ISO 8601), oldest change first. Pass the `next_updated_since` of your previous poll's last page.",
     }),
 };
 
@@ -31,7 +42,10 @@ export const listOf = <T extends z.ZodType>(item: T) =>
     next_updated_since: z.iso
       .datetime()
       .nullable()
-      .meta({ description: 'Pass as `updated_since` on your next poll (take it from the last page). Null when nothing was listed and no updated_since was given.' }),
+      .meta({
+        description:
+          'Pass as `updated_since` on your next poll (take it from the last page). Null when nothing was listed and no updated_since was given.',
+      }),
   });
 
 type Key = (string | number | boolean | null | { $d: number })[];
@@ -56,8 +70,10 @@ function decodeCursor(cursor: string, q: string, keyLength: number): CursorState
     throw badCursor();
   }
   const finite = (n: unknown) => typeof n === 'number' && Number.isFinite(n) && Math.abs(n) < 8.64e15; // a valid Date
-  const keyPart = (v: unknown) => v === null || ['string', 'number', 'boolean'].includes(typeof v) || (typeof v === 'object' && finite((v as { $d?: unknown }).$d));
-  if (state?.v !== 1 || state.q !== q || !Array.isArray(state.k) || state.k.length !== keyLength || !state.k.every(keyPart)) throw badCursor();
+  const keyPart = (v: unknown) =>
+    v === null || ['string', 'number', 'boolean'].includes(typeof v) || (typeof v === 'object' && finite((v as { $d?: unknown }).$d));
+  if (state?.v !== 1 || state.q !== q || !Array.isArray(state.k) || state.k.length !== keyLength || !state.k.every(keyPart))
+    throw badCursor();
   if (!finite(state.r) || !(state.m === null || finite(state.m))) throw badCursor();
   return state;
 }
@@ -85,7 +101,7 @@ export async function listPage<T extends object>(opts: {
   const firstRead = state?.r ?? opts.now.getTime();
   const newest = Math.max(state?.m ?? -Infinity, ...page.items.map((i) => (i as { changed_at?: Date }).changed_at?.getTime() ?? -Infinity));
   const m = Number.isFinite(newest) ? newest : null;
-  const watermark = m === null ? opts.updatedSince?.getTime() ?? null : Math.min(m, firstRead - opts.settleMs);
+  const watermark = m === null ? (opts.updatedSince?.getTime() ?? null) : Math.min(m, firstRead - opts.settleMs);
   const last = page.items[page.items.length - 1];
   const next: CursorState | null = page.more && last ? { v: 1, q, k: encodeKey(opts.keyOf(last)), m, r: firstRead } : null;
   return {

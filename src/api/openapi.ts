@@ -26,7 +26,15 @@ function responsesOf(route: Route): ZodOpenApiResponsesObject {
   const isGet = route.method === 'get' && route.access === 'api_key';
   const success = {
     description: route.summary,
-    headers: route.access === 'api_key' ? { ...rateHeaders, ...(isGet ? { ETag: { description: 'Weak tag of the content; send it back as If-None-Match', schema: { type: 'string' as const } } } : {}) } : undefined,
+    headers:
+      route.access === 'api_key'
+        ? {
+            ...rateHeaders,
+            ...(isGet
+              ? { ETag: { description: 'Weak tag of the content; send it back as If-None-Match', schema: { type: 'string' as const } } }
+              : {}),
+          }
+        : undefined,
     content: { 'application/json': { schema: route.response } },
   };
   const errors = new Set<number>([...(route.errors ?? []), 503]);
@@ -39,7 +47,8 @@ function responsesOf(route: Route): ZodOpenApiResponsesObject {
   if (route.body || route.method !== 'get') for (const s of [413, 415]) errors.add(s);
   const out: Record<string, ZodOpenApiResponsesObject[keyof ZodOpenApiResponsesObject]> = { [String(route.status ?? 200)]: success };
   if (isGet) out['304'] = { description: 'Not modified: the content still matches If-None-Match' };
-  for (const status of [...errors].sort()) out[String(status)] = { description: ERROR_TEXT[status]!, content: { 'application/json': { schema: ErrorBody } } };
+  for (const status of [...errors].sort())
+    out[String(status)] = { description: ERROR_TEXT[status]!, content: { 'application/json': { schema: ErrorBody } } };
   return out as ZodOpenApiResponsesObject;
 }
 

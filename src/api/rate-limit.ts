@@ -25,9 +25,13 @@ export function rateLimitPerKey(cfg: RateLimitConfig) {
       headers(ctx, rejected);
       const wait = Math.max(1, Math.ceil(rejected.msBeforeNext / 1000));
       ctx.set('Retry-After', String(wait));
-      throw new AppError('EC_RATE_LIMITED', `rate limit of ${cfg.points} requests per ${cfg.windowSeconds} s for this API key exceeded; retry in ${wait} s`, {
-        details: { limit: cfg.points, window_seconds: cfg.windowSeconds, retry_after_seconds: wait },
-      });
+      throw new AppError(
+        'EC_RATE_LIMITED',
+        `rate limit of ${cfg.points} requests per ${cfg.windowSeconds} s for this API key exceeded; retry in ${wait} s`,
+        {
+          details: { limit: cfg.points, window_seconds: cfg.windowSeconds, retry_after_seconds: wait },
+        },
+      );
     }
     headers(ctx, res);
     await next();

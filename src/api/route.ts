@@ -63,7 +63,9 @@ export function parsePart<S extends z.ZodType>(schema: S, value: unknown, where:
   const nul = nulAt(value);
   if (nul) {
     const name = nul.join('.') || where;
-    throw new AppError('EC_BAD_REQUEST', `${WHERE[where]} "${name}" contains U+0000 (NUL), which is never valid here`, { details: { parameter: name, in: where } });
+    throw new AppError('EC_BAD_REQUEST', `${WHERE[where]} "${name}" contains U+0000 (NUL), which is never valid here`, {
+      details: { parameter: name, in: where },
+    });
   }
   const r = schema.safeParse(value);
   if (r.success) return r.data;

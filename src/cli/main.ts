@@ -31,7 +31,9 @@ class UsageError extends Error {}
 function parseRoles(value: string | undefined): Role[] {
   if (value === undefined || value === 'all') return [...ROLES];
   const roles = value.split(',').map((r) => r.trim());
-  for (const r of roles) if (!(ROLES as readonly string[]).includes(r)) throw new UsageError(`--role must be "all" or a list of ${ROLES.join(', ')} (got "${r}")`);
+  for (const r of roles)
+    if (!(ROLES as readonly string[]).includes(r))
+      throw new UsageError(`--role must be "all" or a list of ${ROLES.join(', ')} (got "${r}")`);
   return roles as Role[];
 }
 
@@ -82,13 +84,21 @@ async function main(argv: string[]): Promise<void> {
   switch (`${cmd}${sub ? ` ${sub}` : ''}`) {
     case 'serve': {
       if (config.defaultsUsed.length > 0) {
-        log.warn({ defaults: config.defaultsUsed }, `using local defaults for ${config.defaultsUsed.join(', ')} (fine for the local stack; never in production)`);
+        log.warn(
+          { defaults: config.defaultsUsed },
+          `using local defaults for ${config.defaultsUsed.join(', ')} (fine for the local stack; never in production)`,
+        );
       }
       const system = await startSystem({ config, roles: parseRoles(values.role), log });
-      log.info(`try it: README.md "Trying it by hand" (npx echocue accounts create --name NAME, wabas link, keys create, then POST to ${system.url}/v1/whatsapp/webhook)`);
+      log.info(
+        `try it: README.md "Trying it by hand" (npx echocue accounts create --name NAME, wabas link, keys create, then POST to ${system.url}/v1/whatsapp/webhook)`,
+      );
       const shutdown = (signal: string) => {
         log.info({ signal }, 'stopping');
-        system.stop().then(() => process.exit(0), () => process.exit(1));
+        system.stop().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
       };
       process.once('SIGINT', () => shutdown('SIGINT'));
       process.once('SIGTERM', () => shutdown('SIGTERM'));
@@ -96,7 +106,12 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'create-topics': {
       const topics = topicNames(config.kafka.topicPrefix);
-      const events = createKafkaEvents({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, requestTimeoutMs: config.kafka.requestTimeoutMs, log });
+      const events = createKafkaEvents({
+        brokers: config.kafka.brokers,
+        clientId: config.kafka.clientId,
+        requestTimeoutMs: config.kafka.requestTimeoutMs,
+        log,
+      });
       try {
         await events.admin.ensureTopics(topics.all, {
           partitions: config.kafka.partitions,
@@ -134,7 +149,11 @@ async function main(argv: string[]): Promise<void> {
     case 'keys list': {
       const accountId = required(values.account, 'account');
       const rows = (await withStore(config, (s) => s.listApiKeys(accountId))).map(keySummary);
-      print(rows.map((r) => `${r.id}  ${r.prefix}…  created ${r.created_at}${r.revoked_at ? `  revoked ${r.revoked_at}` : ''}`).join('\n') || 'no keys', { keys: rows });
+      print(
+        rows.map((r) => `${r.id}  ${r.prefix}…  created ${r.created_at}${r.revoked_at ? `  revoked ${r.revoked_at}` : ''}`).join('\n') ||
+          'no keys',
+        { keys: rows },
+      );
       return;
     }
     case 'keys revoke': {
@@ -158,11 +177,15 @@ silenceKafkajsTimeoutWarning();
 main(process.argv.slice(2)).catch((err: unknown) => {
   // One line, no stack trace: what failed and what to do.
   const msg =
-    err instanceof ConfigError ? `invalid configuration: ${err.message}`
-    : err instanceof UsageError ? err.message
-    : err instanceof AppError ? `${err.code}: ${err.message}`
-    : err instanceof Error && err.name === 'TypeError' && /parseArgs|Unknown option/.test(err.message) ? err.message
-    : `unexpected error: ${(err as Error).message ?? String(err)}`;
+    err instanceof ConfigError
+      ? `invalid configuration: ${err.message}`
+      : err instanceof UsageError
+        ? err.message
+        : err instanceof AppError
+          ? `${err.code}: ${err.message}`
+          : err instanceof Error && err.name === 'TypeError' && /parseArgs|Unknown option/.test(err.message)
+            ? err.message
+            : `unexpected error: ${(err as Error).message ?? String(err)}`;
   process.stderr.write(`echocue: ${msg}\n`);
   process.exit(err instanceof ConfigError || err instanceof UsageError ? 2 : 1);
 });

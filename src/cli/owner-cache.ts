@@ -6,7 +6,9 @@ export async function startOwnerCache(load: () => Promise<Map<string, string>>, 
   let owners = await load();
   const timer = setInterval(() => {
     load().then(
-      (m) => { owners = m; },
+      (m) => {
+        owners = m;
+      },
       (err: unknown) => log.warn({ err }, 'could not refresh WABA owners; keeping the previous list'),
     );
   }, refreshMs);

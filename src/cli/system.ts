@@ -71,11 +71,16 @@ function drain(server: Server, deadlineMs: number): Promise<void> {
  *  partition's next owner applies it again (at least once, and applying twice gives the same documents). */
 async function stopWithin(what: string, stop: () => Promise<void>, deadlineMs: number, log: Logger): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), deadlineMs); });
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), deadlineMs);
+  });
   const outcome = await Promise.race([stop().then(() => 'stopped' as const), late]);
   clearTimeout(timer);
   if (outcome === 'late') {
-    log.warn({ deadlineMs }, `${what} did not stop within SHUTDOWN_TIMEOUT_MS: the batch in flight is abandoned uncommitted and will be applied again by the partition's next owner`);
+    log.warn(
+      { deadlineMs },
+      `${what} did not stop within SHUTDOWN_TIMEOUT_MS: the batch in flight is abandoned uncommitted and will be applied again by the partition's next owner`,
+    );
   }
 }
 
@@ -101,16 +106,28 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
     const now = () => clock.now();
     const metrics = createMetrics();
     const topics = topicNames(config.kafka.topicPrefix);
-    const events = createKafkaEvents({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, requestTimeoutMs: config.kafka.requestTimeoutMs, log });
+    const events = createKafkaEvents({
+      brokers: config.kafka.brokers,
+      clientId: config.kafka.clientId,
+      requestTimeoutMs: config.kafka.requestTimeoutMs,
+      log,
+    });
     stops.push(() => events.close());
     await step(`cannot reach Kafka at ${config.kafka.brokers.join(',')} (KAFKA_BROKERS)`, localHint, () =>
-      events.admin.ensureTopics(topics.all, { partitions: config.kafka.partitions, replicationFactor: config.kafka.replicationFactor, minInsyncReplicas: config.kafka.minInsyncReplicas }),
+      events.admin.ensureTopics(topics.all, {
+        partitions: config.kafka.partitions,
+        replicationFactor: config.kafka.replicationFactor,
+        minInsyncReplicas: config.kafka.minInsyncReplicas,
+      }),
     );
     const floor = config.kafka.durabilityFloor;
     if (floor) {
-      await step('cannot read the topics\' replication settings', localHint, () => assertTopicDurability(events.admin, topics.all, floor));
+      await step("cannot read the topics' replication settings", localHint, () => assertTopicDurability(events.admin, topics.all, floor));
     } else if (config.production) {
-      log.warn({ replicationFactor: config.kafka.replicationFactor, minInsyncReplicas: config.kafka.minInsyncReplicas }, 'KAFKA_ALLOW_UNSAFE_DURABILITY=true: topics are not checked for replication; a lost broker may lose acknowledged events');
+      log.warn(
+        { replicationFactor: config.kafka.replicationFactor, minInsyncReplicas: config.kafka.minInsyncReplicas },
+        'KAFKA_ALLOW_UNSAFE_DURABILITY=true: topics are not checked for replication; a lost broker may lose acknowledged events',
+      );
     }
     const registry = new SchemaRegistryClient({ baseURLs: [config.registry.url], maxRetries: 2, retriesWaitMs: 200 });
     const serde = await step(`cannot register schemas at ${config.registry.url} (SCHEMA_REGISTRY_URL)`, localHint, () =>
@@ -140,7 +157,10 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
     }
     if (has('actors')) {
       await step('the actor topics are not co-partitioned', 'Give every topic the same partition count.', () =>
-        assertSamePartitionCount(events.admin, ACTOR_EVENT_TYPES.map((t) => topics.events[t])),
+        assertSamePartitionCount(
+          events.admin,
+          ACTOR_EVENT_TYPES.map((t) => topics.events[t]),
+        ),
       );
       const dlqProducer = await step('cannot start the Kafka producer', localHint, () => events.createProducer());
       stops.push(() => dlqProducer.disconnect());
@@ -163,8 +183,18 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
       const sender = createSender({ timeoutMs: config.delivery.timeoutMs, allow: config.delivery.allowCidrs });
       stops.push(() => sender.close());
       const delivery = await startDeliveryRole({
-        events, groupPrefix: config.kafka.topicPrefix, topics, webhooks, accounts, sender, producer, now,
-        delayScale: config.delivery.delayScale, disableAfterMs: config.delivery.disableAfterMs, cacheTtlMs: config.delivery.cacheTtlMs, log,
+        events,
+        groupPrefix: config.kafka.topicPrefix,
+        topics,
+        webhooks,
+        accounts,
+        sender,
+        producer,
+        now,
+        delayScale: config.delivery.delayScale,
+        disableAfterMs: config.delivery.disableAfterMs,
+        cacheTtlMs: config.delivery.cacheTtlMs,
+        log,
       });
       stops.push(() => stopWithin('the delivery worker', () => delivery.stop(), config.http.shutdownTimeoutMs, log));
     }
@@ -179,7 +209,12 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
         contacts: createContactReads(db),
         broadcasts: createBroadcastStore(db),
         webhooks,
-        queueAttempts: (records) => queueAttempts(apiProducer, topics, records.map((record) => ({ record, tier: 0 }))),
+        queueAttempts: (records) =>
+          queueAttempts(
+            apiProducer,
+            topics,
+            records.map((record) => ({ record, tier: 0 })),
+          ),
         allowCidrs: config.delivery.allowCidrs,
         adminToken: config.api.adminToken,
         rateLimit: config.api.rateLimit,
@@ -212,11 +247,14 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
       }
       const app = apps.find((a) => path.startsWith(a.prefix) || path === a.prefix.slice(0, -1));
       if (app) return void app.handler(req, res);
-      res.writeHead(404, { 'content-type': 'application/json' })
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
         .end(JSON.stringify({ error: { code: 'EC_NOT_FOUND', message: `no route for ${req.method} ${path}` } }));
     });
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (err) => reject(new AppError('EC_CONFIG_INVALID', `cannot listen on ${config.http.host}:${config.http.port} (HOST/PORT): ${err.message}`)));
+      server.once('error', (err) =>
+        reject(new AppError('EC_CONFIG_INVALID', `cannot listen on ${config.http.host}:${config.http.port} (HOST/PORT): ${err.message}`)),
+      );
       server.listen(config.http.port, config.http.host, resolve);
     });
     stops.push(() => drain(server, config.http.shutdownTimeoutMs));

@@ -8,7 +8,14 @@ describe('config > loadConfig', () => {
     expect(c.kafka.brokers).toEqual([LOCAL_DEFAULTS.KAFKA_BROKERS]);
     expect(c.mongo.uri).toBe(LOCAL_DEFAULTS.MONGODB_URI);
     expect(c.registry.url).toBe(LOCAL_DEFAULTS.SCHEMA_REGISTRY_URL);
-    expect(c.defaultsUsed).toEqual(['META_APP_SECRET', 'META_VERIFY_TOKEN', 'MASTER_KEY', 'KAFKA_BROKERS', 'MONGODB_URI', 'SCHEMA_REGISTRY_URL']);
+    expect(c.defaultsUsed).toEqual([
+      'META_APP_SECRET',
+      'META_VERIFY_TOKEN',
+      'MASTER_KEY',
+      'KAFKA_BROKERS',
+      'MONGODB_URI',
+      'SCHEMA_REGISTRY_URL',
+    ]);
     expect(Object.isFrozen(c) && Object.isFrozen(c.kafka) && Object.isFrozen(c.kafka.brokers)).toBe(true);
   });
 
@@ -27,7 +34,10 @@ describe('config > loadConfig', () => {
     [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL /],
     [{ KAFKA_TOPIC_PREFIX: 'bad prefix' }, /^KAFKA_TOPIC_PREFIX may hold only/],
     [{ KAFKA_MIN_INSYNC_REPLICAS: '0' }, /^KAFKA_MIN_INSYNC_REPLICAS must be at least 1/],
-    [{ KAFKA_MIN_INSYNC_REPLICAS: '2' }, /^KAFKA_MIN_INSYNC_REPLICAS must be at most KAFKA_REPLICATION_FACTOR \(got 2 with a replication factor of 1/],
+    [
+      { KAFKA_MIN_INSYNC_REPLICAS: '2' },
+      /^KAFKA_MIN_INSYNC_REPLICAS must be at most KAFKA_REPLICATION_FACTOR \(got 2 with a replication factor of 1/,
+    ],
     [{ KAFKA_ALLOW_UNSAFE_DURABILITY: 'yes' }, /^KAFKA_ALLOW_UNSAFE_DURABILITY must be true or false \(got "yes"\)$/],
   ])('rejects %o with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
@@ -48,7 +58,12 @@ describe('config > loadConfig', () => {
   test('API settings: master keys (rotation list, 32 bytes each), admin token, rate limit, never echoing a key', () => {
     const k1 = Buffer.alloc(32, 1).toString('base64');
     const k2 = Buffer.alloc(32, 2).toString('base64');
-    const c = loadConfig({ MASTER_KEY: `${k1}, ${k2}`, ADMIN_TOKEN: 'a-long-admin-token', API_RATE_LIMIT: '5', API_RATE_WINDOW_SECONDS: '10' });
+    const c = loadConfig({
+      MASTER_KEY: `${k1}, ${k2}`,
+      ADMIN_TOKEN: 'a-long-admin-token',
+      API_RATE_LIMIT: '5',
+      API_RATE_WINDOW_SECONDS: '10',
+    });
     expect(c.secrets.masterKeys.map((k) => k.toString('base64'))).toEqual([k1, k2]);
     expect(c.api).toEqual({ adminToken: 'a-long-admin-token', rateLimit: { points: 5, windowSeconds: 10 }, changeSettleMs: 5000 });
     expect(loadConfig({}).api.adminToken).toBeNull();
@@ -57,8 +72,12 @@ describe('config > loadConfig', () => {
     expect(() => loadConfig({ MASTER_KEY: short })).not.toThrow(short);
     expect(() => loadConfig({ ADMIN_TOKEN: 'short' })).toThrow(/^ADMIN_TOKEN must be at least 16 characters$/);
     expect(() => loadConfig({ API_RATE_LIMIT: '0' })).toThrow(/^API_RATE_LIMIT must be at least 1/);
-    expect(loadConfig({ DELIVERY_ALLOW_CIDRS: '127.0.0.1/32, ::1/128', DELIVERY_DELAY_SCALE: '1/1000' }).delivery).toMatchObject({ allowCidrs: ['127.0.0.1/32', '::1/128'], delayScale: 0.001 });
-    for (const bad of ['1.2.3.4/99', '999.1.1.1/8', '127.0.0.1']) expect(() => loadConfig({ DELIVERY_ALLOW_CIDRS: bad })).toThrow(/^DELIVERY_ALLOW_CIDRS each entry must be a CIDR/);
+    expect(loadConfig({ DELIVERY_ALLOW_CIDRS: '127.0.0.1/32, ::1/128', DELIVERY_DELAY_SCALE: '1/1000' }).delivery).toMatchObject({
+      allowCidrs: ['127.0.0.1/32', '::1/128'],
+      delayScale: 0.001,
+    });
+    for (const bad of ['1.2.3.4/99', '999.1.1.1/8', '127.0.0.1'])
+      expect(() => loadConfig({ DELIVERY_ALLOW_CIDRS: bad })).toThrow(/^DELIVERY_ALLOW_CIDRS each entry must be a CIDR/);
     expect(() => loadConfig({ DELIVERY_DELAY_SCALE: '2' })).toThrow(/^DELIVERY_DELAY_SCALE must be at most 1/);
   });
 
@@ -94,19 +113,30 @@ describe('config > loadConfig', () => {
     );
 
     test('requires three replicas and two in sync of the topics, and holds existing topics to that floor', () => {
-      expect(loadConfig(real).kafka).toMatchObject({ replicationFactor: 3, minInsyncReplicas: 2, durabilityFloor: { replicationFactor: 3, minInsyncReplicas: 2 } });
+      expect(loadConfig(real).kafka).toMatchObject({
+        replicationFactor: 3,
+        minInsyncReplicas: 2,
+        durabilityFloor: { replicationFactor: 3, minInsyncReplicas: 2 },
+      });
       expect(() => loadConfig({ ...real, KAFKA_REPLICATION_FACTOR: undefined })).toThrow(
         /^KAFKA_REPLICATION_FACTOR is 1 \(at least 3\) and KAFKA_MIN_INSYNC_REPLICAS is 1 \(at least 2\): below the durability NODE_ENV=production requires .*KAFKA_ALLOW_UNSAFE_DURABILITY=true/,
       );
       expect(() => loadConfig({ ...real, KAFKA_REPLICATION_FACTOR: '2' })).toThrow(/^KAFKA_REPLICATION_FACTOR is 2 \(at least 3\): below/);
-      expect(() => loadConfig({ ...real, KAFKA_MIN_INSYNC_REPLICAS: '1' })).toThrow(/^KAFKA_MIN_INSYNC_REPLICAS is 1 \(at least 2\): below/);
-      expect(loadConfig({ ...real, KAFKA_REPLICATION_FACTOR: '5', KAFKA_MIN_INSYNC_REPLICAS: '3' }).kafka).toMatchObject({ replicationFactor: 5, minInsyncReplicas: 3 });
+      expect(() => loadConfig({ ...real, KAFKA_MIN_INSYNC_REPLICAS: '1' })).toThrow(
+        /^KAFKA_MIN_INSYNC_REPLICAS is 1 \(at least 2\): below/,
+      );
+      expect(loadConfig({ ...real, KAFKA_REPLICATION_FACTOR: '5', KAFKA_MIN_INSYNC_REPLICAS: '3' }).kafka).toMatchObject({
+        replicationFactor: 5,
+        minInsyncReplicas: 3,
+      });
     });
 
     test('KAFKA_ALLOW_UNSAFE_DURABILITY=true accepts fewer replicas, and then checks no existing topic either', () => {
       const unsafe = loadConfig({ ...real, KAFKA_REPLICATION_FACTOR: '1', KAFKA_ALLOW_UNSAFE_DURABILITY: 'true' });
       expect(unsafe.kafka).toMatchObject({ replicationFactor: 1, minInsyncReplicas: 1, durabilityFloor: null });
-      expect(() => loadConfig({ ...real, KAFKA_REPLICATION_FACTOR: '1', KAFKA_ALLOW_UNSAFE_DURABILITY: 'false' })).toThrow(/^KAFKA_REPLICATION_FACTOR is 1/);
+      expect(() => loadConfig({ ...real, KAFKA_REPLICATION_FACTOR: '1', KAFKA_ALLOW_UNSAFE_DURABILITY: 'false' })).toThrow(
+        /^KAFKA_REPLICATION_FACTOR is 1/,
+      );
     });
 
     test('refuses the public fixture secret and the local verify token', () => {

@@ -34,7 +34,12 @@ const intIn = (min: number, max: number) =>
 
 const brokerList = z
   .string()
-  .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean))
+  .transform((s) =>
+    s
+      .split(',')
+      .map((b) => b.trim())
+      .filter(Boolean),
+  )
   .pipe(
     z
       .array(z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'each broker must be host:port'))
@@ -43,12 +48,22 @@ const brokerList = z
 
 const secretList = z
   .string()
-  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(z.string().min(8, 'each secret must be at least 8 characters')).min(1, 'must hold at least one secret'));
 
 const masterKeyList = z
   .string()
-  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  )
   .pipe(
     z
       .array(
@@ -79,7 +94,10 @@ const EnvSchema = z.object({
   KAFKA_PARTITIONS: intIn(1, 1000).default(6),
   KAFKA_REPLICATION_FACTOR: intIn(1, 10).default(1),
   KAFKA_MIN_INSYNC_REPLICAS: intIn(1, 10).optional(),
-  KAFKA_ALLOW_UNSAFE_DURABILITY: z.enum(['true', 'false'], { message: 'must be true or false' }).transform((v) => v === 'true').default(false),
+  KAFKA_ALLOW_UNSAFE_DURABILITY: z
+    .enum(['true', 'false'], { message: 'must be true or false' })
+    .transform((v) => v === 'true')
+    .default(false),
   MONGODB_URI: z
     .string()
     .regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://')
@@ -102,7 +120,12 @@ const EnvSchema = z.object({
   DELIVERY_TIMEOUT_MS: intIn(100, 60000).default(10000),
   DELIVERY_ALLOW_CIDRS: z
     .string()
-    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.string().refine(isCidr, 'each entry must be a CIDR such as 127.0.0.1/32 or ::1/128')))
     .default([]),
   ENDPOINT_DISABLE_AFTER_SECONDS: intIn(1, 90 * 86400).default(5 * 86400),
@@ -216,17 +239,25 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const replicationFactor = e.KAFKA_REPLICATION_FACTOR;
   const minInsyncReplicas = e.KAFKA_MIN_INSYNC_REPLICAS ?? Math.min(2, replicationFactor);
   if (minInsyncReplicas > replicationFactor) {
-    throw new ConfigError(`KAFKA_MIN_INSYNC_REPLICAS must be at most KAFKA_REPLICATION_FACTOR (got ${minInsyncReplicas} with a replication factor of ${replicationFactor}: every acks=all write would fail)`);
+    throw new ConfigError(
+      `KAFKA_MIN_INSYNC_REPLICAS must be at most KAFKA_REPLICATION_FACTOR (got ${minInsyncReplicas} with a replication factor of ${replicationFactor}: every acks=all write would fail)`,
+    );
   }
   const enforceFloor = production && !e.KAFKA_ALLOW_UNSAFE_DURABILITY;
   if (enforceFloor) {
     const floor = PRODUCTION_DURABILITY_FLOOR;
     const low = [
-      ...(replicationFactor < floor.replicationFactor ? [`KAFKA_REPLICATION_FACTOR is ${replicationFactor} (at least ${floor.replicationFactor})`] : []),
-      ...(minInsyncReplicas < floor.minInsyncReplicas ? [`KAFKA_MIN_INSYNC_REPLICAS is ${minInsyncReplicas} (at least ${floor.minInsyncReplicas})`] : []),
+      ...(replicationFactor < floor.replicationFactor
+        ? [`KAFKA_REPLICATION_FACTOR is ${replicationFactor} (at least ${floor.replicationFactor})`]
+        : []),
+      ...(minInsyncReplicas < floor.minInsyncReplicas
+        ? [`KAFKA_MIN_INSYNC_REPLICAS is ${minInsyncReplicas} (at least ${floor.minInsyncReplicas})`]
+        : []),
     ];
     if (low.length > 0) {
-      throw new ConfigError(`${low.join(' and ')}: below the durability NODE_ENV=production requires (a lost broker must not lose acknowledged events); raise it, or set KAFKA_ALLOW_UNSAFE_DURABILITY=true to run so anyway`);
+      throw new ConfigError(
+        `${low.join(' and ')}: below the durability NODE_ENV=production requires (a lost broker must not lose acknowledged events); raise it, or set KAFKA_ALLOW_UNSAFE_DURABILITY=true to run so anyway`,
+      );
     }
   }
   return deepFreeze({
@@ -243,7 +274,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       minInsyncReplicas,
       durabilityFloor: enforceFloor ? PRODUCTION_DURABILITY_FLOOR : null,
     },
-    mongo: { uri: orDefault('MONGODB_URI', e.MONGODB_URI, LOCAL_DEFAULTS.MONGODB_URI), maxPoolSize: e.MONGODB_MAX_POOL_SIZE, timeoutMs: e.MONGODB_TIMEOUT_MS },
+    mongo: {
+      uri: orDefault('MONGODB_URI', e.MONGODB_URI, LOCAL_DEFAULTS.MONGODB_URI),
+      maxPoolSize: e.MONGODB_MAX_POOL_SIZE,
+      timeoutMs: e.MONGODB_TIMEOUT_MS,
+    },
     actors: { cacheMaxDocs: e.ACTORS_CACHE_MAX_DOCS },
     registry: { url: orDefault('SCHEMA_REGISTRY_URL', e.SCHEMA_REGISTRY_URL, LOCAL_DEFAULTS.SCHEMA_REGISTRY_URL) },
     ingest: { ackTimeoutMs: e.INGEST_ACK_TIMEOUT_MS },
@@ -256,7 +291,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       disableAfterMs: e.ENDPOINT_DISABLE_AFTER_SECONDS * 1000,
       cacheTtlMs: e.DELIVERY_CACHE_TTL_MS,
     },
-    api: { adminToken: e.ADMIN_TOKEN ?? null, rateLimit: { points: e.API_RATE_LIMIT, windowSeconds: e.API_RATE_WINDOW_SECONDS }, changeSettleMs: e.API_CHANGE_SETTLE_MS },
+    api: {
+      adminToken: e.ADMIN_TOKEN ?? null,
+      rateLimit: { points: e.API_RATE_LIMIT, windowSeconds: e.API_RATE_WINDOW_SECONDS },
+      changeSettleMs: e.API_CHANGE_SETTLE_MS,
+    },
     defaultsUsed,
   });
 }

@@ -10,9 +10,7 @@ export function errorMiddleware(log: Logger, translate: (err: unknown) => AppErr
     try {
       await next();
     } catch (err) {
-      const e: AppError = isAppError(err)
-        ? err
-        : translate(err) ?? new AppError('EC_INTERNAL', 'internal error', { cause: err });
+      const e: AppError = isAppError(err) ? err : (translate(err) ?? new AppError('EC_INTERNAL', 'internal error', { cause: err }));
       const expose = e.status < 500;
       ctx.status = e.status;
       ctx.set('Cache-Control', 'no-store');
@@ -24,9 +22,16 @@ export function errorMiddleware(log: Logger, translate: (err: unknown) => AppErr
           ...(expose && e.details ? { details: e.details } : {}),
         },
       };
-      const fields = { code: e.code, status: e.status, method: ctx.method, path: ctx.path, err: e.status >= 500 ? (isAppError(err) ? err.cause ?? err : err) : undefined };
+      const fields = {
+        code: e.code,
+        status: e.status,
+        method: ctx.method,
+        path: ctx.path,
+        err: e.status >= 500 ? (isAppError(err) ? (err.cause ?? err) : err) : undefined,
+      };
       // A dependency that did not answer (503) is an outage to watch, not a bug: one line with the cause's message.
-      if (e.status === 503) log.warn({ ...fields, err: undefined, cause: e.cause instanceof Error ? e.cause.message : undefined }, e.message);
+      if (e.status === 503)
+        log.warn({ ...fields, err: undefined, cause: e.cause instanceof Error ? e.cause.message : undefined }, e.message);
       else if (e.status >= 500) log.error(fields, e.message);
       else log.info(fields, e.message);
     }

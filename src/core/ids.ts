@@ -66,7 +66,9 @@ function iterative(value: unknown): string {
       continue;
     }
     const o = v as Record<string, unknown>;
-    const keys = Object.keys(o).sort().filter((k) => o[k] !== undefined);
+    const keys = Object.keys(o)
+      .sort()
+      .filter((k) => o[k] !== undefined);
     todo.push('}');
     for (let i = keys.length - 1; i >= 0; i--) {
       todo.push({ v: o[keys[i]!] });

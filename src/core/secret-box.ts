@@ -18,7 +18,13 @@ export function createSecretBox(masterKeys: readonly Buffer[]) {
       const cipher = createCipheriv('aes-256-gcm', current, iv);
       cipher.setAAD(Buffer.from(boundTo));
       const ct = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
-      return { v: 1, kid: kidOf(current), iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), ct: ct.toString('base64') };
+      return {
+        v: 1,
+        kid: kidOf(current),
+        iv: iv.toString('base64'),
+        tag: cipher.getAuthTag().toString('base64'),
+        ct: ct.toString('base64'),
+      };
     },
     open(sealed: Sealed, boundTo: string): string {
       const key = byKid.get(sealed.kid);

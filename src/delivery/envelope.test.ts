@@ -22,14 +22,29 @@ describe('delivery > envelope', () => {
   });
 
   test('body is compact JSON with keys in the order id, type, created_at, data', () => {
-    const { body, envelope } = buildEnvelope({ id: 'evt_1', category: 'message.status', createdAt: CREATED, data: { status: 'read', n: 1 } });
+    const { body, envelope } = buildEnvelope({
+      id: 'evt_1',
+      category: 'message.status',
+      createdAt: CREATED,
+      data: { status: 'read', n: 1 },
+    });
     expect(body).toBe('{"id":"evt_1","type":"message.status","created_at":"2026-03-01T12:34:56.789Z","data":{"status":"read","n":1}}');
-    expect(envelope).toEqual({ id: 'evt_1', type: 'message.status', created_at: '2026-03-01T12:34:56.789Z', data: { status: 'read', n: 1 } });
+    expect(envelope).toEqual({
+      id: 'evt_1',
+      type: 'message.status',
+      created_at: '2026-03-01T12:34:56.789Z',
+      data: { status: 'read', n: 1 },
+    });
     expect(JSON.parse(body)).toEqual(envelope);
   });
 
   test('envelope is what the receiver parses, not the input objects', () => {
-    const { envelope } = buildEnvelope({ id: 'evt_2', category: 'consent.event', createdAt: CREATED, data: { at: CREATED, skip: undefined } });
+    const { envelope } = buildEnvelope({
+      id: 'evt_2',
+      category: 'consent.event',
+      createdAt: CREATED,
+      data: { at: CREATED, skip: undefined },
+    });
     expect(envelope.data).toEqual({ at: '2026-03-01T12:34:56.789Z' });
   });
 
@@ -57,7 +72,13 @@ describe('delivery > signature headers', () => {
   const body = buildEnvelope({ id: 'evt_9', category: 'template.quality', createdAt: CREATED, data: { score: 'GREEN' } }).body;
 
   test('signs the raw body as sha256=<lowercase hex HMAC-SHA256> and sets the delivery headers', () => {
-    const headers = signatureHeaders({ body, secret: SECRET, eventId: 'evt_9', timestamp: new Date('2026-03-01T12:35:00.999Z'), attempt: 3 });
+    const headers = signatureHeaders({
+      body,
+      secret: SECRET,
+      eventId: 'evt_9',
+      timestamp: new Date('2026-03-01T12:35:00.999Z'),
+      attempt: 3,
+    });
     expect(headers).toEqual({
       'Content-Type': 'application/json',
       'User-Agent': 'EchoCue-Webhooks/1',
@@ -71,7 +92,13 @@ describe('delivery > signature headers', () => {
 
   test('matches the published GitHub X-Hub-Signature-256 test vector (same scheme)', () => {
     // docs.github.com "Validating webhook deliveries": secret "It's a Secret to Everybody", payload "Hello, World!".
-    const headers = signatureHeaders({ body: 'Hello, World!', secret: "It's a Secret to Everybody", eventId: 'e', timestamp: CREATED, attempt: 1 });
+    const headers = signatureHeaders({
+      body: 'Hello, World!',
+      secret: "It's a Secret to Everybody",
+      eventId: 'e',
+      timestamp: CREATED,
+      attempt: 1,
+    });
     expect(headers['X-EchoCue-Signature']).toBe('sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17');
   });
 

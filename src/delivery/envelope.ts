@@ -25,10 +25,14 @@ const isValidDate = (d: unknown): d is Date => d instanceof Date && !Number.isNa
  * `envelope` is parsed back from `body`, so it is exactly what the receiver sees (a Date in `data` is already a string).
  * Throws EC_EVENT_ENCODING for an unknown category, an invalid date, an empty id or `data` JSON cannot carry.
  */
-export function buildEnvelope(input: { id: string; category: Category; createdAt: Date; data: unknown }): { body: string; envelope: Envelope } {
+export function buildEnvelope(input: { id: string; category: Category; createdAt: Date; data: unknown }): {
+  body: string;
+  envelope: Envelope;
+} {
   const { id, category, createdAt, data } = input;
   if (typeof id !== 'string' || id === '') throw encodingError('webhook envelope id must be a non-empty string');
-  if (!isCategory(category)) throw encodingError(`webhook envelope category ${JSON.stringify(category)} is not one of ${CATEGORIES.join(', ')}`);
+  if (!isCategory(category))
+    throw encodingError(`webhook envelope category ${JSON.stringify(category)} is not one of ${CATEGORIES.join(', ')}`);
   if (!isValidDate(createdAt)) throw encodingError('webhook envelope createdAt is not a valid Date');
   let body: string | undefined;
   try {
@@ -51,12 +55,19 @@ const sign = (body: string | Buffer, secret: string): string => `sha256=${create
  * Headers for one attempt. The signature is over the raw `body` bytes only; re-create the headers on every attempt
  * (the attempt number and timestamp change, the event id does not). The secret never appears in the result.
  */
-export function signatureHeaders(input: { body: string; secret: string; eventId: string; timestamp: Date; attempt: number }): Record<string, string> {
+export function signatureHeaders(input: {
+  body: string;
+  secret: string;
+  eventId: string;
+  timestamp: Date;
+  attempt: number;
+}): Record<string, string> {
   const { body, secret, eventId, timestamp, attempt } = input;
   if (typeof secret !== 'string' || secret === '') throw new AppError('EC_INTERNAL', 'webhook signing secret is empty');
   if (typeof eventId !== 'string' || eventId === '') throw new AppError('EC_INTERNAL', 'webhook event id is empty');
   if (!isValidDate(timestamp)) throw new AppError('EC_INTERNAL', 'webhook timestamp is not a valid Date');
-  if (!Number.isSafeInteger(attempt) || attempt < 1) throw new AppError('EC_INTERNAL', `webhook attempt ${attempt} is not a positive integer`);
+  if (!Number.isSafeInteger(attempt) || attempt < 1)
+    throw new AppError('EC_INTERNAL', `webhook attempt ${attempt} is not a positive integer`);
   return {
     'Content-Type': 'application/json',
     'User-Agent': 'EchoCue-Webhooks/1',

@@ -5,12 +5,17 @@ const never = new Promise<void>(() => {});
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
 describe('groups of work in bounded lanes', () => {
-  test('a group\'s items one after another, groups side by side, in order of arrival', async () => {
+  test("a group's items one after another, groups side by side, in order of arrival", async () => {
     const log: string[] = [];
     const release = new Map<string, () => void>();
     const done = runGrouped([['a1', 'a2'], ['b1'], ['c1']], 2, (item) => {
       log.push(`start ${item}`);
-      return new Promise<void>((r) => release.set(item, () => { log.push(`end ${item}`); r(); }));
+      return new Promise<void>((r) =>
+        release.set(item, () => {
+          log.push(`end ${item}`);
+          r();
+        }),
+      );
     });
     await tick();
     expect(log).toEqual(['start a1', 'start b1']); // c1 waits for a lane, a2 for a1

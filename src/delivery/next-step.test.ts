@@ -6,7 +6,12 @@ import { MAX_ATTEMPTS, MAX_RETRY_AFTER_MS } from './schedule.ts';
 const T0 = 1_781_700_000_000;
 const failed = (retryAfterMs: number | null = null) => ({ ok: false as const, retryAfterMs });
 const input = (over: Partial<NextStepInput> = {}): NextStepInput => ({
-  result: failed(), attempt: 1, now: T0, scale: 1, endpointDisabled: false, ...over,
+  result: failed(),
+  attempt: 1,
+  now: T0,
+  scale: 1,
+  endpointDisabled: false,
+  ...over,
 });
 
 describe('the next step of a delivery after an attempt', () => {
@@ -22,7 +27,12 @@ describe('the next step of a delivery after an attempt', () => {
 
   test('a failure is retried on the next tier, its delay counted from now', () => {
     for (let attempt = 1; attempt < MAX_ATTEMPTS; attempt++) {
-      expect(nextStep(input({ attempt }))).toEqual({ kind: 'retry', attempt: attempt + 1, tier: attempt, dueAt: T0 + DELIVERY_TIERS[attempt]!.delayMs });
+      expect(nextStep(input({ attempt }))).toEqual({
+        kind: 'retry',
+        attempt: attempt + 1,
+        tier: attempt,
+        dueAt: T0 + DELIVERY_TIERS[attempt]!.delayMs,
+      });
     }
   });
 
@@ -32,7 +42,12 @@ describe('the next step of a delivery after an attempt', () => {
 
   test('the attempt before the last is retried on the last tier (6 h)', () => {
     const last = DELIVERY_TIERS.length - 1;
-    expect(nextStep(input({ attempt: MAX_ATTEMPTS - 1 }))).toEqual({ kind: 'retry', attempt: MAX_ATTEMPTS, tier: last, dueAt: T0 + 21_600_000 });
+    expect(nextStep(input({ attempt: MAX_ATTEMPTS - 1 }))).toEqual({
+      kind: 'retry',
+      attempt: MAX_ATTEMPTS,
+      tier: last,
+      dueAt: T0 + 21_600_000,
+    });
   });
 
   test('after the last attempt failed it gives up, with or without Retry-After', () => {
@@ -56,17 +71,42 @@ describe('the next step of a delivery after an attempt', () => {
   test('Retry-After longer than the tier delay waits that long, on the first tier whose delay covers it', () => {
     expect(nextStep(input({ attempt: 1, result: failed(30_001) }))).toEqual({ kind: 'retry', attempt: 2, tier: 2, dueAt: T0 + 30_001 });
     expect(nextStep(input({ attempt: 1, result: failed(120_000) }))).toEqual({ kind: 'retry', attempt: 2, tier: 2, dueAt: T0 + 120_000 });
-    expect(nextStep(input({ attempt: 2, result: failed(3_600_001) }))).toEqual({ kind: 'retry', attempt: 3, tier: 5, dueAt: T0 + 3_600_001 });
+    expect(nextStep(input({ attempt: 2, result: failed(3_600_001) }))).toEqual({
+      kind: 'retry',
+      attempt: 3,
+      tier: 5,
+      dueAt: T0 + 3_600_001,
+    });
   });
 
   test('Retry-After is honoured up to 6 h exactly; longer asks wait 6 h on the last tier', () => {
     expect(MAX_RETRY_AFTER_MS).toBe(21_600_000);
-    expect(nextStep(input({ attempt: 1, result: failed(MAX_RETRY_AFTER_MS) }))).toEqual({ kind: 'retry', attempt: 2, tier: 5, dueAt: T0 + MAX_RETRY_AFTER_MS });
-    expect(nextStep(input({ attempt: 1, result: failed(MAX_RETRY_AFTER_MS + 1) }))).toEqual({ kind: 'retry', attempt: 2, tier: 5, dueAt: T0 + MAX_RETRY_AFTER_MS });
-    expect(nextStep(input({ attempt: 4, result: failed(7 * 24 * 3_600_000) }))).toEqual({ kind: 'retry', attempt: 5, tier: 5, dueAt: T0 + MAX_RETRY_AFTER_MS });
+    expect(nextStep(input({ attempt: 1, result: failed(MAX_RETRY_AFTER_MS) }))).toEqual({
+      kind: 'retry',
+      attempt: 2,
+      tier: 5,
+      dueAt: T0 + MAX_RETRY_AFTER_MS,
+    });
+    expect(nextStep(input({ attempt: 1, result: failed(MAX_RETRY_AFTER_MS + 1) }))).toEqual({
+      kind: 'retry',
+      attempt: 2,
+      tier: 5,
+      dueAt: T0 + MAX_RETRY_AFTER_MS,
+    });
+    expect(nextStep(input({ attempt: 4, result: failed(7 * 24 * 3_600_000) }))).toEqual({
+      kind: 'retry',
+      attempt: 5,
+      tier: 5,
+      dueAt: T0 + MAX_RETRY_AFTER_MS,
+    });
   });
 
   test('Retry-After scales with the delays (tests run the chain in seconds)', () => {
-    expect(nextStep(input({ attempt: 1, scale: 0.001, result: failed(300_000) }))).toEqual({ kind: 'retry', attempt: 2, tier: 3, dueAt: T0 + 300 });
+    expect(nextStep(input({ attempt: 1, scale: 0.001, result: failed(300_000) }))).toEqual({
+      kind: 'retry',
+      attempt: 2,
+      tier: 3,
+      dueAt: T0 + 300,
+    });
   });
 });

@@ -7,14 +7,38 @@ import { type AttemptOutcome } from './send.ts';
 
 const NOW = new Date(1_781_700_000_000);
 const rec = (id: string, attempt = 1, round = 1): SendableRecord => ({
-  delivery_id: id, round, attempt, due_at: 0, endpoint_id: 'ep_a', key_id: 'key_a', event_id: `evt_${id}`, body: `{"id":"evt_${id}"}`,
+  delivery_id: id,
+  round,
+  attempt,
+  due_at: 0,
+  endpoint_id: 'ep_a',
+  key_id: 'key_a',
+  event_id: `evt_${id}`,
+  body: `{"id":"evt_${id}"}`,
 });
 const outcome = (status: number, over: Partial<AttemptOutcome> = {}): AttemptOutcome => ({
-  ok: status >= 200 && status < 300, status_code: status, latency_ms: 7, error: status < 300 ? null : `HTTP ${status}`,
-  error_code: status < 300 ? null : 'http_status', response_body: 'hi', retry_after_ms: null, ...over,
+  ok: status >= 200 && status < 300,
+  status_code: status,
+  latency_ms: 7,
+  error: status < 300 ? null : `HTTP ${status}`,
+  error_code: status < 300 ? null : 'http_status',
+  response_body: 'hi',
+  retry_after_ms: null,
+  ...over,
 });
-const sent = (r: SendableRecord, status: number, endedAt = NOW.getTime() - 10, endpointId = r.endpoint_id, over: Partial<AttemptOutcome> = {}): Handled => ({
-  kind: 'sent', rec: r, endpointId, at: new Date(endedAt - 7), endedAt, outcome: outcome(status, over),
+const sent = (
+  r: SendableRecord,
+  status: number,
+  endedAt = NOW.getTime() - 10,
+  endpointId = r.endpoint_id,
+  over: Partial<AttemptOutcome> = {},
+): Handled => ({
+  kind: 'sent',
+  rec: r,
+  endpointId,
+  at: new Date(endedAt - 7),
+  endedAt,
+  outcome: outcome(status, over),
 });
 const opts = { now: NOW, scale: 1, disabled: new Set<string>() };
 
@@ -22,11 +46,33 @@ describe('the writes of a worker batch', () => {
   test('a 2xx: the attempt pushed and the delivery delivered, nothing queued', () => {
     const w = batchWrites([sent(rec('d1'), 204)], opts);
     expect(w.next).toEqual([]);
-    expect(w.updates).toEqual([{
-      id: 'd1', round: 1, attempt: 1,
-      push: { round: 1, n: 1, at: new Date(NOW.getTime() - 17), outcome: 'success', status_code: 204, latency_ms: 7, error: null, error_code: null, response_body: 'hi', retry_after_ms: null },
-      set: { status: 'delivered', next_attempt_at: null, queued_attempt: null, queued_tier: null, delivered_at: new Date(NOW.getTime() - 17), changed_at: NOW },
-    }]);
+    expect(w.updates).toEqual([
+      {
+        id: 'd1',
+        round: 1,
+        attempt: 1,
+        push: {
+          round: 1,
+          n: 1,
+          at: new Date(NOW.getTime() - 17),
+          outcome: 'success',
+          status_code: 204,
+          latency_ms: 7,
+          error: null,
+          error_code: null,
+          response_body: 'hi',
+          retry_after_ms: null,
+        },
+        set: {
+          status: 'delivered',
+          next_attempt_at: null,
+          queued_attempt: null,
+          queued_tier: null,
+          delivered_at: new Date(NOW.getTime() - 17),
+          changed_at: NOW,
+        },
+      },
+    ]);
     expect(w.progress.get('d1')).toMatchObject({ round: 1, status: 'delivered' });
   });
 
@@ -35,7 +81,13 @@ describe('the writes of a worker batch', () => {
     const endedAt = NOW.getTime() - 10;
     const w = batchWrites([sent(r, 500, endedAt)], opts);
     const dueAt = endedAt + DELIVERY_TIERS[2]!.delayMs;
-    expect(w.updates[0]).toMatchObject({ id: 'd2', round: 1, attempt: 2, push: { n: 2, outcome: 'failure', status_code: 500 }, set: { next_attempt_at: new Date(dueAt), queued_attempt: 3, queued_tier: 2, changed_at: NOW } });
+    expect(w.updates[0]).toMatchObject({
+      id: 'd2',
+      round: 1,
+      attempt: 2,
+      push: { n: 2, outcome: 'failure', status_code: 500 },
+      set: { next_attempt_at: new Date(dueAt), queued_attempt: 3, queued_tier: 2, changed_at: NOW },
+    });
     expect(w.updates[0]!.set.status).toBeUndefined();
     expect(w.next).toEqual([{ record: { ...r, attempt: 3, due_at: dueAt }, tier: 2 }]);
     expect(w.progress.get('d2')).toEqual({ round: 1, status: 'pending', queued: 3, dueAt, tier: 2, produced: false });
@@ -44,18 +96,42 @@ describe('the writes of a worker batch', () => {
   test('Retry-After beyond the tier: a longer tier; the last attempt failing gives up', () => {
     const w = batchWrites([sent(rec('d3'), 503, NOW.getTime(), 'ep_a', { retry_after_ms: 300_000 }), sent(rec('d4', 6), 500)], opts);
     expect(w.next.map((n) => [n.record.delivery_id, n.tier])).toEqual([['d3', 3]]);
-    expect(w.updates[1]!.set).toMatchObject({ status: 'failed', failure_reason: 'all 6 attempts failed', failed_at: NOW, queued_attempt: null });
+    expect(w.updates[1]!.set).toMatchObject({
+      status: 'failed',
+      failure_reason: 'all 6 attempts failed',
+      failed_at: NOW,
+      queued_attempt: null,
+    });
   });
 
   test('a failure that disabled its endpoint ends the delivery; a success on it still delivers', () => {
     const w = batchWrites([sent(rec('d5'), 500), sent(rec('d6'), 200)], { ...opts, disabled: new Set(['ep_a']) });
-    expect(w.updates.map((u) => [u.id, u.set.status, u.set.failure_reason])).toEqual([['d5', 'failed', 'endpoint_disabled'], ['d6', 'delivered', undefined]]);
+    expect(w.updates.map((u) => [u.id, u.set.status, u.set.failure_reason])).toEqual([
+      ['d5', 'failed', 'endpoint_disabled'],
+      ['d6', 'delivered', undefined],
+    ]);
     expect(w.next).toEqual([]);
   });
 
   test('refused before sending (endpoint gone or disabled, key revoked): failed with the reason, no attempt recorded', () => {
     const w = batchWrites([{ kind: 'refused', rec: rec('d7'), reason: 'api_key_revoked' }], opts);
-    expect(w.updates).toEqual([{ id: 'd7', round: 1, attempt: 1, push: null, set: { status: 'failed', next_attempt_at: null, queued_attempt: null, queued_tier: null, failed_at: NOW, failure_reason: 'api_key_revoked', changed_at: NOW } }]);
+    expect(w.updates).toEqual([
+      {
+        id: 'd7',
+        round: 1,
+        attempt: 1,
+        push: null,
+        set: {
+          status: 'failed',
+          next_attempt_at: null,
+          queued_attempt: null,
+          queued_tier: null,
+          failed_at: NOW,
+          failure_reason: 'api_key_revoked',
+          changed_at: NOW,
+        },
+      },
+    ]);
   });
 
   test('each update applies only while the delivery waits for that attempt of that round (a replayed or moved-on delivery is untouched)', () => {
@@ -70,17 +146,27 @@ describe('the writes of a worker batch', () => {
 describe("an endpoint's health after a batch, noted once", () => {
   test('all successes: the streak ends; all failures: it starts at the first', () => {
     expect(endpointHealth([sent(rec('a'), 200, 10), sent(rec('b'), 204, 20)])).toEqual([{ endpointId: 'ep_a', ok: true }]);
-    expect(endpointHealth([sent(rec('a'), 500, 30), sent(rec('b'), 500, 20)])).toEqual([{ endpointId: 'ep_a', ok: false, since: new Date(20), restart: false }]);
+    expect(endpointHealth([sent(rec('a'), 500, 30), sent(rec('b'), 500, 20)])).toEqual([
+      { endpointId: 'ep_a', ok: false, since: new Date(20), restart: false },
+    ]);
   });
 
   test('failures after the last success start the streak over at the first of them; a success last ends it', () => {
-    expect(endpointHealth([sent(rec('a'), 500, 10), sent(rec('b'), 200, 20), sent(rec('c'), 500, 30), sent(rec('d'), 500, 40)]))
-      .toEqual([{ endpointId: 'ep_a', ok: false, since: new Date(30), restart: true }]);
+    expect(endpointHealth([sent(rec('a'), 500, 10), sent(rec('b'), 200, 20), sent(rec('c'), 500, 30), sent(rec('d'), 500, 40)])).toEqual([
+      { endpointId: 'ep_a', ok: false, since: new Date(30), restart: true },
+    ]);
     expect(endpointHealth([sent(rec('a'), 500, 10), sent(rec('b'), 200, 20)])).toEqual([{ endpointId: 'ep_a', ok: true }]);
   });
 
   test('per endpoint; refusals are no answer from it', () => {
-    const h = endpointHealth([sent(rec('a'), 200, 10, 'ep_1'), sent(rec('b'), 500, 10, 'ep_2'), { kind: 'refused', rec: rec('c'), reason: 'endpoint_deleted' }]);
-    expect(h).toEqual([{ endpointId: 'ep_1', ok: true }, { endpointId: 'ep_2', ok: false, since: new Date(10), restart: false }]);
+    const h = endpointHealth([
+      sent(rec('a'), 200, 10, 'ep_1'),
+      sent(rec('b'), 500, 10, 'ep_2'),
+      { kind: 'refused', rec: rec('c'), reason: 'endpoint_deleted' },
+    ]);
+    expect(h).toEqual([
+      { endpointId: 'ep_1', ok: true },
+      { endpointId: 'ep_2', ok: false, since: new Date(10), restart: false },
+    ]);
   });
 });

@@ -40,10 +40,16 @@ export type BatchWrites = {
 };
 
 const attemptDoc = (h: Extract<Handled, { kind: 'sent' }>): AttemptDoc => ({
-  round: h.rec.round, n: h.rec.attempt, at: h.at,
+  round: h.rec.round,
+  n: h.rec.attempt,
+  at: h.at,
   outcome: h.outcome.ok ? 'success' : 'failure',
-  status_code: h.outcome.status_code, latency_ms: h.outcome.latency_ms, error: h.outcome.error, error_code: h.outcome.error_code,
-  response_body: h.outcome.response_body, retry_after_ms: h.outcome.retry_after_ms,
+  status_code: h.outcome.status_code,
+  latency_ms: h.outcome.latency_ms,
+  error: h.outcome.error,
+  error_code: h.outcome.error_code,
+  response_body: h.outcome.response_body,
+  retry_after_ms: h.outcome.retry_after_ms,
 });
 
 /** The writes of a batch: `disabled` the endpoints its failures disabled, `now` the time of the writes. */
@@ -55,7 +61,19 @@ export function batchWrites(handled: readonly Handled[], opts: { now: Date; scal
     const { rec } = h;
     const base = { id: rec.delivery_id, round: rec.round, attempt: rec.attempt };
     const fail = (reason: string, push: AttemptDoc | null) => {
-      out.updates.push({ ...base, push, set: { status: 'failed', next_attempt_at: null, queued_attempt: null, queued_tier: null, failed_at: now, failure_reason: reason, changed_at: now } });
+      out.updates.push({
+        ...base,
+        push,
+        set: {
+          status: 'failed',
+          next_attempt_at: null,
+          queued_attempt: null,
+          queued_tier: null,
+          failed_at: now,
+          failure_reason: reason,
+          changed_at: now,
+        },
+      });
       out.progress.set(rec.delivery_id, { ...ended('failed'), round: rec.round });
     };
     if (h.kind === 'refused') {
@@ -65,11 +83,18 @@ export function batchWrites(handled: readonly Handled[], opts: { now: Date; scal
     const push = attemptDoc(h);
     const step = nextStep({
       result: h.outcome.ok ? { ok: true } : { ok: false, retryAfterMs: h.outcome.retry_after_ms },
-      attempt: rec.attempt, now: h.endedAt, scale: opts.scale, endpointDisabled: !h.outcome.ok && opts.disabled.has(h.endpointId),
+      attempt: rec.attempt,
+      now: h.endedAt,
+      scale: opts.scale,
+      endpointDisabled: !h.outcome.ok && opts.disabled.has(h.endpointId),
     });
     switch (step.kind) {
       case 'delivered':
-        out.updates.push({ ...base, push, set: { status: 'delivered', next_attempt_at: null, queued_attempt: null, queued_tier: null, delivered_at: h.at, changed_at: now } });
+        out.updates.push({
+          ...base,
+          push,
+          set: { status: 'delivered', next_attempt_at: null, queued_attempt: null, queued_tier: null, delivered_at: h.at, changed_at: now },
+        });
         out.progress.set(rec.delivery_id, { ...ended('delivered'), round: rec.round });
         break;
       case 'endpoint_disabled':
@@ -79,9 +104,20 @@ export function batchWrites(handled: readonly Handled[], opts: { now: Date; scal
         fail(step.reason, push);
         break;
       case 'retry':
-        out.updates.push({ ...base, push, set: { next_attempt_at: new Date(step.dueAt), queued_attempt: step.attempt, queued_tier: step.tier, changed_at: now } });
+        out.updates.push({
+          ...base,
+          push,
+          set: { next_attempt_at: new Date(step.dueAt), queued_attempt: step.attempt, queued_tier: step.tier, changed_at: now },
+        });
         out.next.push({ record: attemptRecordOf({ ...rec, _id: rec.delivery_id }, step.attempt, step.dueAt), tier: step.tier });
-        out.progress.set(rec.delivery_id, { round: rec.round, status: 'pending', queued: step.attempt, dueAt: step.dueAt, tier: step.tier, produced: false });
+        out.progress.set(rec.delivery_id, {
+          round: rec.round,
+          status: 'pending',
+          queued: step.attempt,
+          dueAt: step.dueAt,
+          tier: step.tier,
+          produced: false,
+        });
         break;
     }
   }

@@ -41,10 +41,14 @@ export async function planBatch(
   const wabas = [...new Set(notes.map((n) => n.waba_id))];
   const owners = new Map(await Promise.all(wabas.map(async (w) => [w, await deps.accounts.ownerOf(w)] as const)));
   const pairs = [...new Set(notes.flatMap((n) => (owners.get(n.waba_id) ? [`${owners.get(n.waba_id)}|${n.category}`] : [])))];
-  const subscribed = new Map(await Promise.all(pairs.map(async (p) => {
-    const [accountId, category] = p.split('|') as [string, string];
-    return [p, await deps.webhooks.subscribed(accountId, category)] as const;
-  })));
+  const subscribed = new Map(
+    await Promise.all(
+      pairs.map(async (p) => {
+        const [accountId, category] = p.split('|') as [string, string];
+        return [p, await deps.webhooks.subscribed(accountId, category)] as const;
+      }),
+    ),
+  );
   const secrets = await deps.directory.secrets([...subscribed.values()].flat().map((e) => e.key_id)); // a revoked key's endpoints get nothing
   const docs = new Map<string, DeliveryDoc>();
   for (const n of notes) {
@@ -56,9 +60,24 @@ export async function planBatch(
     for (const ep of eps) {
       const _id = deliveryIdOf(ep._id, n.id);
       docs.set(_id, {
-        _id, endpoint_id: ep._id, key_id: ep.key_id, account_id: accountId, event_id: n.id,
-        category: n.category, body, status: 'pending', round: 1, attempts: [], next_attempt_at: now, queued_attempt: 1, queued_tier: 0,
-        delivered_at: null, failed_at: null, failure_reason: null, created_at: now, changed_at: now,
+        _id,
+        endpoint_id: ep._id,
+        key_id: ep.key_id,
+        account_id: accountId,
+        event_id: n.id,
+        category: n.category,
+        body,
+        status: 'pending',
+        round: 1,
+        attempts: [],
+        next_attempt_at: now,
+        queued_attempt: 1,
+        queued_tier: 0,
+        delivered_at: null,
+        failed_at: null,
+        failure_reason: null,
+        created_at: now,
+        changed_at: now,
       });
     }
   }
@@ -68,7 +87,8 @@ export async function planBatch(
   const out: { record: AttemptRecord; tier: number }[] = [];
   for (const doc of docs.values()) {
     const d = existed.has(doc._id) ? before.get(doc._id) : doc;
-    if (d && d.status === 'pending' && d.round === 1 && d.attempts.length === 0) out.push({ record: attemptRecordOf(d, 1, now.getTime()), tier: 0 });
+    if (d && d.status === 'pending' && d.round === 1 && d.attempts.length === 0)
+      out.push({ record: attemptRecordOf(d, 1, now.getTime()), tier: 0 });
   }
   return out;
 }

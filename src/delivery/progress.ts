@@ -50,7 +50,10 @@ export function judge(rec: Pick<AttemptRecord, 'round' | 'attempt'>, p: Progress
 }
 
 /** Where a stored delivery stands (its queued record's topic derived when the document predates `queued_tier`). */
-export function progressOf(d: Pick<DeliveryDoc, 'round' | 'status' | 'queued_attempt' | 'next_attempt_at' | 'queued_tier' | 'attempts'>, scale: number): Progress {
+export function progressOf(
+  d: Pick<DeliveryDoc, 'round' | 'status' | 'queued_attempt' | 'next_attempt_at' | 'queued_tier' | 'attempts'>,
+  scale: number,
+): Progress {
   const dueAt = d.next_attempt_at?.getTime() ?? null;
   let tier = d.queued_tier ?? null;
   if (tier === null && d.queued_attempt !== null && dueAt !== null) {

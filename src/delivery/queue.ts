@@ -4,7 +4,11 @@ import { type EventProducer } from '../events/port.ts';
 import { encodeJson, type AttemptRecord } from '../events/outbound.ts';
 import { type Topics } from '../events/topics.ts';
 
-export async function queueAttempts(producer: EventProducer, topics: Topics, items: readonly { record: AttemptRecord; tier: number }[]): Promise<void> {
+export async function queueAttempts(
+  producer: EventProducer,
+  topics: Topics,
+  items: readonly { record: AttemptRecord; tier: number }[],
+): Promise<void> {
   if (items.length === 0) return;
   await producer.send(
     items.map(({ record, tier }) => ({ topic: topics.deliveryTiers[tier]!, key: record.delivery_id, value: encodeJson(record) })),

@@ -6,7 +6,16 @@ const d = { _id: 'dlv_1', endpoint_id: 'ep_1', key_id: 'key_1', event_id: 'evt_1
 describe('the attempt record', () => {
   test('carries what sending needs, and reads back the same', () => {
     const rec = attemptRecordOf(d, 3, 1234);
-    expect(rec).toEqual({ delivery_id: 'dlv_1', round: 2, attempt: 3, due_at: 1234, endpoint_id: 'ep_1', key_id: 'key_1', event_id: 'evt_1', body: d.body });
+    expect(rec).toEqual({
+      delivery_id: 'dlv_1',
+      round: 2,
+      attempt: 3,
+      due_at: 1234,
+      endpoint_id: 'ep_1',
+      key_id: 'key_1',
+      event_id: 'evt_1',
+      body: d.body,
+    });
     const back = parseAttemptRecord(Buffer.from(JSON.stringify(rec)));
     expect(back).toEqual(rec);
     expect(isSendable(back!)).toBe(true);

@@ -13,8 +13,13 @@ export type DeliveryRef = Readonly<{ _id: string; endpoint_id: string; key_id: s
 export function attemptRecordOf(d: DeliveryRef, attempt: number, dueAt: number): AttemptRecord {
   const inline = d.body.length <= INLINE_BODY_MAX_BYTES / 4 || Buffer.byteLength(d.body) <= INLINE_BODY_MAX_BYTES;
   return {
-    delivery_id: d._id, round: d.round, attempt, due_at: dueAt,
-    endpoint_id: d.endpoint_id, key_id: d.key_id, event_id: d.event_id,
+    delivery_id: d._id,
+    round: d.round,
+    attempt,
+    due_at: dueAt,
+    endpoint_id: d.endpoint_id,
+    key_id: d.key_id,
+    event_id: d.event_id,
     ...(inline ? { body: d.body } : {}),
   };
 }
@@ -39,7 +44,13 @@ export function parseAttemptRecord(value: Buffer | null): AttemptRecord | null {
   if (typeof delivery_id !== 'string' || !Number.isInteger(round) || !Number.isInteger(attempt) || !Number.isFinite(due_at)) return null;
   const str = (k: string) => (typeof rec[k] === 'string' ? { [k]: rec[k] as string } : {});
   return {
-    delivery_id, round: round as number, attempt: attempt as number, due_at: due_at as number,
-    ...str('endpoint_id'), ...str('key_id'), ...str('event_id'), ...str('body'),
+    delivery_id,
+    round: round as number,
+    attempt: attempt as number,
+    due_at: due_at as number,
+    ...str('endpoint_id'),
+    ...str('key_id'),
+    ...str('event_id'),
+    ...str('body'),
   };
 }

@@ -25,7 +25,7 @@ describe('delivery schedule', () => {
     expect(nextAttempt(1, 0, { scale: 1, retryAfterMs: 7 * 24 * 3_600_000 })!.dueAt).toBe(6 * 3_600_000);
   });
 
-  test('a record never waits longer than its topic\'s delay: a long Retry-After moves it to a longer tier', () => {
+  test("a record never waits longer than its topic's delay: a long Retry-After moves it to a longer tier", () => {
     expect(nextAttempt(1, 0, { scale: 1, retryAfterMs: null })!.tier).toBe(1);
     expect(nextAttempt(1, 0, { scale: 1, retryAfterMs: 90_000 })!.tier).toBe(2); // 90 s: waits on the 2 m topic
     expect(nextAttempt(1, 0, { scale: 1, retryAfterMs: 86_400_000 })!.tier).toBe(5);

@@ -47,7 +47,13 @@ export type HttpSender = {
 const DEFAULT_MAX_RESPONSE_BYTES = 20 * 1024;
 
 // Errors that mean our code is wrong, not the receiver: rethrown so they are never retried (STYLE rule 5).
-const PROGRAMMER_ERROR_CODES = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED', 'UND_ERR_NOT_SUPPORTED', 'UND_ERR_INVALID_RETURN_VALUE']);
+const PROGRAMMER_ERROR_CODES = new Set([
+  'UND_ERR_INVALID_ARG',
+  'UND_ERR_CLOSED',
+  'UND_ERR_DESTROYED',
+  'UND_ERR_NOT_SUPPORTED',
+  'UND_ERR_INVALID_RETURN_VALUE',
+]);
 const isProgrammerError = (err: unknown): boolean =>
   err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError || PROGRAMMER_ERROR_CODES.has(codeOf(err) ?? '');
 
@@ -67,10 +73,14 @@ function describe(err: unknown): string {
 function checkOptions(opts: SenderOptions): number {
   const max = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   if (!Number.isSafeInteger(opts.timeoutMs) || opts.timeoutMs <= 0) {
-    throw new AppError('EC_CONFIG_INVALID', `webhook sender timeoutMs ${opts.timeoutMs} is not a positive integer`, { details: { parameter: 'timeoutMs' } });
+    throw new AppError('EC_CONFIG_INVALID', `webhook sender timeoutMs ${opts.timeoutMs} is not a positive integer`, {
+      details: { parameter: 'timeoutMs' },
+    });
   }
   if (!Number.isSafeInteger(max) || max < 0) {
-    throw new AppError('EC_CONFIG_INVALID', `webhook sender maxResponseBytes ${max} is not a non-negative integer`, { details: { parameter: 'maxResponseBytes' } });
+    throw new AppError('EC_CONFIG_INVALID', `webhook sender maxResponseBytes ${max} is not a non-negative integer`, {
+      details: { parameter: 'maxResponseBytes' },
+    });
   }
   return max;
 }
@@ -101,8 +111,14 @@ function unlessAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
     if (signal.aborted) onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
     p.then(
-      (value) => { signal.removeEventListener('abort', onAbort); resolve(value); },
-      (err: unknown) => { signal.removeEventListener('abort', onAbort); reject(err); },
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
     );
   });
 }
@@ -152,7 +168,12 @@ export function createSender(opts: SenderOptions): HttpSender {
     const expired = new Error(`deadline of ${timeoutMs} ms passed`);
     const timer = setTimeout(() => controller.abort(expired), timeoutMs);
     const outcome = (o: Partial<AttemptOutcome>): AttemptOutcome => ({
-      ok: false, status_code: null, error: null, error_code: null, response_body: null, retry_after_ms: null,
+      ok: false,
+      status_code: null,
+      error: null,
+      error_code: null,
+      response_body: null,
+      retry_after_ms: null,
       ...o,
       latency_ms: Math.ceil(performance.now() - started), // up: timers may fire under a ms early on the monotonic clock
     });
@@ -196,7 +217,11 @@ export function createSender(opts: SenderOptions): HttpSender {
       const received = { status_code: status, response_body: read.text, retry_after_ms };
       if (read.error !== null) {
         if (read.error === expired || codeOf(read.error) === 'UND_ERR_BODY_TIMEOUT') {
-          return outcome({ ...received, error: `HTTP ${status} but the body did not arrive within ${timeoutMs} ms`, error_code: 'response_too_slow' });
+          return outcome({
+            ...received,
+            error: `HTTP ${status} but the body did not arrive within ${timeoutMs} ms`,
+            error_code: 'response_too_slow',
+          });
         }
         if (isProgrammerError(read.error)) throw read.error;
         return outcome({ ...received, error: `HTTP ${status} but the body failed: ${describe(read.error)}`, error_code: 'connection' });

@@ -232,8 +232,12 @@ describe('delivery > ssrf guard > checkUrl', () => {
   });
 
   test('an allow-list entry that is not a CIDR is a configuration error', () => {
-    expect(() => checkUrl('https://example.com/', { allow: ['127.0.0.1'] })).toThrow(expect.objectContaining({ code: 'EC_CONFIG_INVALID' }));
-    expect(() => checkUrl('https://example.com/', { allow: ['not-a-cidr/8'] })).toThrow(expect.objectContaining({ code: 'EC_CONFIG_INVALID' }));
+    expect(() => checkUrl('https://example.com/', { allow: ['127.0.0.1'] })).toThrow(
+      expect.objectContaining({ code: 'EC_CONFIG_INVALID' }),
+    );
+    expect(() => checkUrl('https://example.com/', { allow: ['not-a-cidr/8'] })).toThrow(
+      expect.objectContaining({ code: 'EC_CONFIG_INVALID' }),
+    );
   });
 });
 
@@ -241,7 +245,13 @@ describe('delivery > ssrf guard > resolveAndCheck', () => {
   test.each([
     [[PUBLIC_V4], [{ address: PUBLIC_V4, family: 4 }]],
     [[PUBLIC_V6], [{ address: PUBLIC_V6, family: 6 }]],
-    [[PUBLIC_V6, PUBLIC_V4], [{ address: PUBLIC_V6, family: 6 }, { address: PUBLIC_V4, family: 4 }]],
+    [
+      [PUBLIC_V6, PUBLIC_V4],
+      [
+        { address: PUBLIC_V6, family: 6 },
+        { address: PUBLIC_V4, family: 4 },
+      ],
+    ],
   ])('https to a host resolving to %j is allowed and returns the vetted addresses', async (found, addresses) => {
     const resolve = fakeResolver({ 'hooks.example.com': found });
     const target = await resolveAndCheck('https://hooks.example.com/hook', { resolve });
@@ -251,21 +261,30 @@ describe('delivery > ssrf guard > resolveAndCheck', () => {
   });
 
   test.each([
-    [[PUBLIC_V4, '10.0.0.5'], 'private', 'url host hooks.example.com resolves to a private address (refused: server-side request forgery guard)'],
+    [
+      [PUBLIC_V4, '10.0.0.5'],
+      'private',
+      'url host hooks.example.com resolves to a private address (refused: server-side request forgery guard)',
+    ],
     [['10.0.0.5', PUBLIC_V4], 'private', /hooks\.example\.com resolves to a private address/],
     [[PUBLIC_V6, 'fd00:ec2::254'], 'metadata', /resolves to a cloud metadata address/],
     [[PUBLIC_V4, '::ffff:7f00:1'], 'loopback', /^url host hooks\.example\.com resolves to a loopback address \(refused/],
     [['169.254.169.254'], 'metadata', /resolves to a cloud metadata address/],
     [['100.64.1.2'], 'cgnat', /carrier-grade NAT/],
     [['not-an-ip'], 'unresolvable', /resolves to something that is not an IP address/],
-  ])('a host resolving to %j is refused as %s when ANY address is refused, naming the class but never the address', async (found, reason, message) => {
-    const r = await asyncRefusal(resolveAndCheck('https://hooks.example.com/', { resolve: fakeResolver({ 'hooks.example.com': found }) }));
-    expect(r?.reason).toBe(reason);
-    expect(r?.message).toMatch(message);
-    // The resolved addresses are internal facts: echoed, they would let a caller map internal DNS (issue 16, defect 6).
-    for (const a of found) expect(r?.message).not.toContain(a);
-    expect(r?.message).not.toMatch(/127\.0\.0\.1/);
-  });
+  ])(
+    'a host resolving to %j is refused as %s when ANY address is refused, naming the class but never the address',
+    async (found, reason, message) => {
+      const r = await asyncRefusal(
+        resolveAndCheck('https://hooks.example.com/', { resolve: fakeResolver({ 'hooks.example.com': found }) }),
+      );
+      expect(r?.reason).toBe(reason);
+      expect(r?.message).toMatch(message);
+      // The resolved addresses are internal facts: echoed, they would let a caller map internal DNS (issue 16, defect 6).
+      for (const a of found) expect(r?.message).not.toContain(a);
+      expect(r?.message).not.toMatch(/127\.0\.0\.1/);
+    },
+  );
 
   test('an unresolvable host is refused as unresolvable', async () => {
     expect((await asyncRefusal(resolveAndCheck('https://nx.example.com/', { resolve: fakeResolver({}) })))?.reason).toBe('unresolvable');
@@ -296,8 +315,12 @@ describe('delivery > ssrf guard > resolveAndCheck', () => {
     test('permits 127.0.0.1, over http too', async () => {
       const target = await resolveAndCheck('http://127.0.0.1:8080/hook', { allow, resolve });
       expect([target.addresses, target.port]).toEqual([[{ address: '127.0.0.1', family: 4 }], 8080]);
-      expect((await resolveAndCheck('http://receiver.test:8080/', { allow, resolve })).addresses).toEqual([{ address: '127.0.0.1', family: 4 }]);
-      expect((await resolveAndCheck('https://receiver.test/', { allow, resolve })).addresses).toEqual([{ address: '127.0.0.1', family: 4 }]);
+      expect((await resolveAndCheck('http://receiver.test:8080/', { allow, resolve })).addresses).toEqual([
+        { address: '127.0.0.1', family: 4 },
+      ]);
+      expect((await resolveAndCheck('https://receiver.test/', { allow, resolve })).addresses).toEqual([
+        { address: '127.0.0.1', family: 4 },
+      ]);
     });
 
     test.each([
@@ -333,7 +356,10 @@ describe('delivery > ssrf guard > guardedLookup', () => {
     expect(await lookupOnce(lookup, 'hooks.example.com', { family: 4 })).toEqual({ err: null, address: PUBLIC_V4, family: 4 });
     expect(await lookupOnce(lookup, 'hooks.example.com', { all: true })).toEqual({
       err: null,
-      address: [{ address: PUBLIC_V6, family: 6 }, { address: PUBLIC_V4, family: 4 }],
+      address: [
+        { address: PUBLIC_V6, family: 6 },
+        { address: PUBLIC_V4, family: 4 },
+      ],
       family: undefined,
     });
     expect(await lookupOnce(lookup, 'hooks.example.com', { all: true, family: 'IPv6' })).toEqual({

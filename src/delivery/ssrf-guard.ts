@@ -9,8 +9,22 @@ import { AppError } from '../core/errors.ts';
 
 /** Stable short names for why a URL was refused; they go to `details.reason`. */
 export type RefusalReason =
-  | 'loopback' | 'private' | 'link_local' | 'cgnat' | 'multicast' | 'unspecified' | 'reserved' | 'unique_local'
-  | 'metadata' | 'ipv4_embedded' | 'scheme' | 'userinfo' | 'port' | 'hostname' | 'unresolvable' | 'malformed';
+  | 'loopback'
+  | 'private'
+  | 'link_local'
+  | 'cgnat'
+  | 'multicast'
+  | 'unspecified'
+  | 'reserved'
+  | 'unique_local'
+  | 'metadata'
+  | 'ipv4_embedded'
+  | 'scheme'
+  | 'userinfo'
+  | 'port'
+  | 'hostname'
+  | 'unresolvable'
+  | 'malformed';
 
 export type Classification = {
   refused: boolean;
@@ -31,23 +45,41 @@ export type VettedTarget = CheckedUrl & { addresses: readonly VettedAddress[] };
 const defaultResolve: Resolver = (hostname) => dns.lookup(hostname, { all: true, order: 'verbatim' });
 
 // Cloud instance-metadata endpoints: AWS (IPv4, ECS task, IPv6), GCP/Azure share 169.254.169.254, Alibaba.
-const METADATA = new Set(['169.254.169.254', '169.254.170.2', '100.100.100.200', 'fd00:ec2::254'].map((a) => ipaddr.parse(a).toNormalizedString()));
+const METADATA = new Set(
+  ['169.254.169.254', '169.254.170.2', '100.100.100.200', 'fd00:ec2::254'].map((a) => ipaddr.parse(a).toNormalizedString()),
+);
 const BLOCKED_NAMES = new Set(['localhost', 'metadata', 'instance-data']);
 const BLOCKED_SUFFIXES = ['.localhost', '.internal']; // .internal: private-use TLD, home of metadata.google.internal
 
 const V4_REASONS: Partial<Record<string, RefusalReason>> = {
-  loopback: 'loopback', private: 'private', linkLocal: 'link_local', carrierGradeNat: 'cgnat', multicast: 'multicast', unspecified: 'unspecified',
+  loopback: 'loopback',
+  private: 'private',
+  linkLocal: 'link_local',
+  carrierGradeNat: 'cgnat',
+  multicast: 'multicast',
+  unspecified: 'unspecified',
 };
 const V6_REASONS: Partial<Record<string, RefusalReason>> = {
-  loopback: 'loopback', linkLocal: 'link_local', uniqueLocal: 'unique_local', multicast: 'multicast', unspecified: 'unspecified',
+  loopback: 'loopback',
+  linkLocal: 'link_local',
+  uniqueLocal: 'unique_local',
+  multicast: 'multicast',
+  unspecified: 'unspecified',
 };
 const GLOBAL_UNICAST_V6: [ipaddr.IPv6, number] = ipaddr.IPv6.parseCIDR('2000::/3');
 
 type AddressReason = Exclude<RefusalReason, 'scheme' | 'userinfo' | 'port' | 'hostname' | 'unresolvable' | 'malformed'>;
 const PHRASES: Record<AddressReason, string> = {
-  loopback: 'a loopback address', private: 'a private address', link_local: 'a link-local address', cgnat: 'a carrier-grade NAT address',
-  multicast: 'a multicast address', unspecified: 'an unspecified address', reserved: 'a reserved or special-purpose address',
-  unique_local: 'an IPv6 unique-local address', metadata: 'a cloud metadata address', ipv4_embedded: 'an IPv6 address embedding IPv4',
+  loopback: 'a loopback address',
+  private: 'a private address',
+  link_local: 'a link-local address',
+  cgnat: 'a carrier-grade NAT address',
+  multicast: 'a multicast address',
+  unspecified: 'an unspecified address',
+  reserved: 'a reserved or special-purpose address',
+  unique_local: 'an IPv6 unique-local address',
+  metadata: 'a cloud metadata address',
+  ipv4_embedded: 'an IPv6 address embedding IPv4',
 };
 
 function refusal(message: string, reason: RefusalReason, cause?: unknown): AppError {
@@ -132,15 +164,21 @@ function vet(hostname: string, address: string, allow: readonly [ipaddr.IPv4 | i
   const verdict = classifyAddress(address);
   if (verdict.reason === 'unresolvable') {
     // What a name resolves to is an internal fact: it is never echoed to the caller (a way to map internal DNS).
-    throw refusal(hostname === address ? `url host ${hostname} is not an IP address` : `url host ${hostname} resolves to something that is not an IP address`, 'unresolvable');
+    throw refusal(
+      hostname === address
+        ? `url host ${hostname} is not an IP address`
+        : `url host ${hostname} resolves to something that is not an IP address`,
+      'unresolvable',
+    );
   }
   if (verdict.refused && !isAllowed(address, allow)) {
     const reason = verdict.reason as AddressReason;
     const embeds = verdict.embedded ? `embeds ${verdict.embedded}, ` : '';
     // A literal is the caller's own text and may be named; a resolved address is not (see above).
-    const message = hostname === address
-      ? `url host ${address} ${embeds || 'is '}${PHRASES[reason]}`
-      : `url host ${hostname} resolves to ${PHRASES[reason]}`;
+    const message =
+      hostname === address
+        ? `url host ${address} ${embeds || 'is '}${PHRASES[reason]}`
+        : `url host ${hostname} resolves to ${PHRASES[reason]}`;
     throw refusal(message, reason);
   }
   return { address, family: isIP(address) as 4 | 6 };
@@ -154,7 +192,11 @@ function checkHostname(hostname: string): void {
 }
 
 /** Resolves (unless an IP literal) and vets every address; refuses if ANY is refused. */
-async function vetHost(hostname: string, allow: readonly [ipaddr.IPv4 | ipaddr.IPv6, number][], resolve: Resolver): Promise<VettedAddress[]> {
+async function vetHost(
+  hostname: string,
+  allow: readonly [ipaddr.IPv4 | ipaddr.IPv6, number][],
+  resolve: Resolver,
+): Promise<VettedAddress[]> {
   if (isIP(hostname)) return [vet(hostname, hostname, allow)];
   checkHostname(hostname);
   let found: readonly LookupAddress[];

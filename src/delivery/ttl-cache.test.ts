@@ -10,9 +10,19 @@ describe('the TTL cache', () => {
       loads.push(ids);
       return new Map(ids.map((id) => [id, `v-${id}`]));
     };
-    expect(await cache.getMany(['a', 'b', 'a'], load)).toEqual(new Map([['a', 'v-a'], ['b', 'v-b']]));
+    expect(await cache.getMany(['a', 'b', 'a'], load)).toEqual(
+      new Map([
+        ['a', 'v-a'],
+        ['b', 'v-b'],
+      ]),
+    );
     t = 1999;
-    expect(await cache.getMany(['a', 'c'], load)).toEqual(new Map([['a', 'v-a'], ['c', 'v-c']]));
+    expect(await cache.getMany(['a', 'c'], load)).toEqual(
+      new Map([
+        ['a', 'v-a'],
+        ['c', 'v-c'],
+      ]),
+    );
     t = 2001;
     await cache.getMany(['a'], load);
     expect(loads).toEqual([['a', 'b'], ['c'], ['a']]);
@@ -27,7 +37,10 @@ describe('the TTL cache', () => {
     };
     await cache.getMany(['on', 'off', 'gone'], load);
     await cache.getMany(['on', 'off', 'gone'], load);
-    expect(loads).toEqual([['on', 'off', 'gone'], ['off', 'gone']]);
+    expect(loads).toEqual([
+      ['on', 'off', 'gone'],
+      ['off', 'gone'],
+    ]);
   });
 
   test('a TTL of 0 caches nothing; delete forgets one entry', async () => {

@@ -50,33 +50,94 @@ function fakes(opts: { answer?: (url: string) => number } = {}) {
     },
   };
   const deps: WorkerDeps = {
-    topics, webhooks, log, now: () => T0, delayScale: 1, disableAfterMs: 86_400_000, cacheTtlMs: 60_000,
-    accounts: { liveSigningSecret: async (id) => { calls.secretReads++; return secrets.get(id) ?? null; } },
-    sender: { async send(url, body, headers) {
-      calls.sends++;
-      got.push({ url, body, headers });
-      const status = opts.answer?.(url) ?? 200;
-      return { ok: status < 300, status_code: status, latency_ms: 1, error: status < 300 ? null : `HTTP ${status}`, error_code: status < 300 ? null : 'http_status', response_body: '', retry_after_ms: null };
-    } },
-    producer: { async send(records: readonly EventRecord[]) { queued.push(...records.map((r) => JSON.parse(r.value.toString()) as AttemptRecord)); }, async disconnect() {} },
+    topics,
+    webhooks,
+    log,
+    now: () => T0,
+    delayScale: 1,
+    disableAfterMs: 86_400_000,
+    cacheTtlMs: 60_000,
+    accounts: {
+      liveSigningSecret: async (id) => {
+        calls.secretReads++;
+        return secrets.get(id) ?? null;
+      },
+    },
+    sender: {
+      async send(url, body, headers) {
+        calls.sends++;
+        got.push({ url, body, headers });
+        const status = opts.answer?.(url) ?? 200;
+        return {
+          ok: status < 300,
+          status_code: status,
+          latency_ms: 1,
+          error: status < 300 ? null : `HTTP ${status}`,
+          error_code: status < 300 ? null : 'http_status',
+          response_body: '',
+          retry_after_ms: null,
+        };
+      },
+    },
+    producer: {
+      async send(records: readonly EventRecord[]) {
+        queued.push(...records.map((r) => JSON.parse(r.value.toString()) as AttemptRecord));
+      },
+      async disconnect() {},
+    },
   };
   return { deliveries, endpoints, secrets, calls, got, queued, deps };
 }
 
 function endpoint(id: string): EndpointDoc {
-  return { _id: id, account_id: 'acc', key_id: 'key_a', url: `https://hooks.example/${id}`, categories: ['message.inbound'], enabled: true, disabled_at: null, disabled_reason: null, failing_since: null, created_at: T0, updated_at: T0 };
+  return {
+    _id: id,
+    account_id: 'acc',
+    key_id: 'key_a',
+    url: `https://hooks.example/${id}`,
+    categories: ['message.inbound'],
+    enabled: true,
+    disabled_at: null,
+    disabled_reason: null,
+    failing_since: null,
+    created_at: T0,
+    updated_at: T0,
+  };
 }
 
 function delivery(id: string, over: Partial<DeliveryDoc> = {}): DeliveryDoc {
   return {
-    _id: id, endpoint_id: 'ep_a', key_id: 'key_a', account_id: 'acc', event_id: `evt_${id}`, category: 'message.inbound', body: `{"id":"evt_${id}"}`,
-    status: 'pending', round: 1, attempts: [], next_attempt_at: T0, queued_attempt: 1, queued_tier: 0, delivered_at: null, failed_at: null,
-    failure_reason: null, created_at: T0, changed_at: T0, ...over,
+    _id: id,
+    endpoint_id: 'ep_a',
+    key_id: 'key_a',
+    account_id: 'acc',
+    event_id: `evt_${id}`,
+    category: 'message.inbound',
+    body: `{"id":"evt_${id}"}`,
+    status: 'pending',
+    round: 1,
+    attempts: [],
+    next_attempt_at: T0,
+    queued_attempt: 1,
+    queued_tier: 0,
+    delivered_at: null,
+    failed_at: null,
+    failure_reason: null,
+    created_at: T0,
+    changed_at: T0,
+    ...over,
   };
 }
 
 let offset = 0;
-const consumed = (rec: AttemptRecord): ConsumedRecord => ({ topic: topics.deliveryTiers[0]!, partition: 0, offset: String(offset++), key: rec.delivery_id, value: Buffer.from(JSON.stringify(rec)), headers: {} });
+const consumed = (rec: AttemptRecord): ConsumedRecord => ({
+  topic: topics.deliveryTiers[0]!,
+  partition: 0,
+  offset: String(offset++),
+  key: rec.delivery_id,
+  value: Buffer.from(JSON.stringify(rec)),
+  headers: {},
+});
 
 describe('the delivery worker, a batch at a time', () => {
   test('a batch of records this process knows nothing of: the deliveries read in one go, all sent, the outcomes in one bulk', async () => {
@@ -88,7 +149,11 @@ describe('the delivery worker, a batch at a time', () => {
     expect(f.got.map((g) => g.body)).toEqual(docs.map((d) => d.body));
     expect(f.got[0]!.headers['X-EchoCue-Event-Id']).toBe('evt_d1');
     expect(f.calls.bulks).toBe(1);
-    expect([...f.deliveries.values()].map((d) => [d._id, d.status, d.attempts.length])).toEqual([['d1', 'delivered', 1], ['d2', 'delivered', 1], ['d3', 'delivered', 1]]);
+    expect([...f.deliveries.values()].map((d) => [d._id, d.status, d.attempts.length])).toEqual([
+      ['d1', 'delivered', 1],
+      ['d2', 'delivered', 1],
+      ['d3', 'delivered', 1],
+    ]);
   });
 
   test('the chain of one delivery: each retry carries the body, needs no read of the delivery, nor of the endpoint within the TTL', async () => {
@@ -101,12 +166,26 @@ describe('the delivery worker, a batch at a time', () => {
     const h = createBatchHandler({ ...f.deps, progress });
     await h.handleBatch([consumed(attemptRecordOf(d, 1, T0.getTime()))]);
     expect(f.queued).toHaveLength(1);
-    expect(f.queued[0]).toMatchObject({ delivery_id: 'd1', round: 1, attempt: 2, body: d.body, endpoint_id: 'ep_a', key_id: 'key_a', event_id: 'evt_d1' });
+    expect(f.queued[0]).toMatchObject({
+      delivery_id: 'd1',
+      round: 1,
+      attempt: 2,
+      body: d.body,
+      endpoint_id: 'ep_a',
+      key_id: 'key_a',
+      event_id: 'evt_d1',
+    });
     status = 200;
     await h.handleBatch([consumed(f.queued[0]!)]);
     expect(f.calls).toMatchObject({ deliveryReads: 0, endpointReads: 1, secretReads: 2, bulks: 2, sends: 2 }); // the secret once per batch
     expect(f.got.map((g) => g.headers['X-EchoCue-Attempt'])).toEqual(['1', '2']);
-    expect(f.deliveries.get('d1')).toMatchObject({ status: 'delivered', attempts: [{ n: 1, outcome: 'failure' }, { n: 2, outcome: 'success' }] });
+    expect(f.deliveries.get('d1')).toMatchObject({
+      status: 'delivered',
+      attempts: [
+        { n: 1, outcome: 'failure' },
+        { n: 2, outcome: 'success' },
+      ],
+    });
   });
 
   test('a record of an old round is not sent after a replay started the next round (whatever this process remembered)', async () => {
@@ -139,7 +218,10 @@ describe('the delivery worker, a batch at a time', () => {
     // The restarted worker gets the same record again.
     await createBatchHandler(f.deps).handleBatch([consumed(rec)]);
     expect(f.got).toHaveLength(1);
-    expect(f.queued.map((q) => [q.attempt, q.due_at])).toEqual([[2, f.queued[0]!.due_at], [2, f.queued[0]!.due_at]]);
+    expect(f.queued.map((q) => [q.attempt, q.due_at])).toEqual([
+      [2, f.queued[0]!.due_at],
+      [2, f.queued[0]!.due_at],
+    ]);
     expect(f.deliveries.get('d1')!.attempts).toHaveLength(1);
   });
 

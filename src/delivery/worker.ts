@@ -70,7 +70,8 @@ export function createBatchHandler(deps: WorkerDeps) {
       const ref = isSendable(rec) ? { ...rec, _id: rec.delivery_id } : d!;
       out.push({ record: attemptRecordOf(ref, v.attempt, v.dueAt), tier: v.tier });
     }
-    if (out.length > 0) log.info({ count: out.length }, 'queued again the next attempts of records seen twice (their outcomes were stored)');
+    if (out.length > 0)
+      log.info({ count: out.length }, 'queued again the next attempts of records seen twice (their outcomes were stored)');
     return out;
   }
 
@@ -89,21 +90,30 @@ export function createBatchHandler(deps: WorkerDeps) {
       if (!items.has(k)) items.set(k, { rec, verdict: judge(rec, progress.get(rec.delivery_id), false) });
     }
     const toRead = [...items.values()].filter((i) => i.verdict.kind === 'unknown' || (i.verdict.kind !== 'skip' && !isSendable(i.rec)));
-    const docs = toRead.length > 0 ? await deps.webhooks.deliveriesByIds(toRead.map((i) => i.rec.delivery_id)) : new Map<string, DeliveryDoc>();
+    const docs =
+      toRead.length > 0 ? await deps.webhooks.deliveriesByIds(toRead.map((i) => i.rec.delivery_id)) : new Map<string, DeliveryDoc>();
     if (toRead.length > 0) {
       for (const i of toRead) {
         const d = docs.get(i.rec.delivery_id);
         const p = d ? progressOf(d, deps.delayScale) : undefined;
         if (p) progress.set(i.rec.delivery_id, p);
         i.verdict = judge(i.rec, p, true);
-        if (d && i.verdict.kind !== 'skip') i.rec = { ...i.rec, endpoint_id: d.endpoint_id, key_id: d.key_id, event_id: d.event_id, body: d.body };
+        if (d && i.verdict.kind !== 'skip')
+          i.rec = { ...i.rec, endpoint_id: d.endpoint_id, key_id: d.key_id, event_id: d.event_id, body: d.body };
         if (d && i.verdict.kind === 'send' && d.attempts.some((a) => a.round === i.rec.round && a.n === i.rec.attempt)) {
-          log.warn({ delivery: d._id, attempt: i.rec.attempt }, 'sending again an attempt whose outcome is unknown (a worker stopped mid-attempt)');
+          log.warn(
+            { delivery: d._id, attempt: i.rec.attempt },
+            'sending again an attempt whose outcome is unknown (a worker stopped mid-attempt)',
+          );
         }
       }
     }
     for (const i of items.values()) {
-      if (i.verdict.kind === 'skip' && i.verdict.why === 'ahead') log.warn({ delivery: i.rec.delivery_id, round: i.rec.round, attempt: i.rec.attempt }, 'skipped an attempt record its delivery does not wait for');
+      if (i.verdict.kind === 'skip' && i.verdict.why === 'ahead')
+        log.warn(
+          { delivery: i.rec.delivery_id, round: i.rec.round, attempt: i.rec.attempt },
+          'skipped an attempt record its delivery does not wait for',
+        );
     }
 
     try {
@@ -115,7 +125,12 @@ export function createBatchHandler(deps: WorkerDeps) {
     }
   }
 
-  async function sendAndStore(records: readonly ConsumedRecord[], items: Map<string, Item>, keyOf: Map<string, string>, docs: ReadonlyMap<string, DeliveryDoc>): Promise<void> {
+  async function sendAndStore(
+    records: readonly ConsumedRecord[],
+    items: Map<string, Item>,
+    keyOf: Map<string, string>,
+    docs: ReadonlyMap<string, DeliveryDoc>,
+  ): Promise<void> {
     // 2. Send, with endpoints and secrets from memory (misses in one go).
     const sendable = [...items.values()].filter((i) => i.verdict.kind === 'send').map((i) => i.rec as SendableRecord);
     const endpoints = await directory.endpoints(sendable.map((r) => r.endpoint_id));
@@ -133,7 +148,11 @@ export function createBatchHandler(deps: WorkerDeps) {
       const secret = secrets.get(ep.key_id);
       if (secret === undefined) return void handled.push({ kind: 'refused', rec, reason: 'api_key_revoked' });
       const at = deps.now();
-      const outcome = await deps.sender.send(ep.url, rec.body, signatureHeaders({ body: rec.body, secret, eventId: rec.event_id, timestamp: at, attempt: rec.attempt }));
+      const outcome = await deps.sender.send(
+        ep.url,
+        rec.body,
+        signatureHeaders({ body: rec.body, secret, eventId: rec.event_id, timestamp: at, attempt: rec.attempt }),
+      );
       handled.push({ kind: 'sent', rec, endpointId: ep._id, at, endedAt: deps.now().getTime(), outcome });
     };
     if (sendable.length > 0) await runKeyed(records, deps.keysAtOnce ?? KEYS_AT_ONCE, sendOne);
@@ -141,14 +160,16 @@ export function createBatchHandler(deps: WorkerDeps) {
     // 3. Endpoint health once per endpoint, the outcomes in one bulk, the next attempts in one send.
     const now = deps.now();
     const disabled = new Set<string>();
-    await Promise.all(endpointHealth(handled).map(async (h) => {
-      if (h.ok) return deps.webhooks.noteSuccess(h.endpointId);
-      const after = await deps.webhooks.noteFailure(h.endpointId, now, deps.disableAfterMs, { since: h.since, restart: h.restart });
-      if (after !== null && !after.enabled) {
-        disabled.add(h.endpointId);
-        directory.forget(h.endpointId);
-      }
-    }));
+    await Promise.all(
+      endpointHealth(handled).map(async (h) => {
+        if (h.ok) return deps.webhooks.noteSuccess(h.endpointId);
+        const after = await deps.webhooks.noteFailure(h.endpointId, now, deps.disableAfterMs, { since: h.since, restart: h.restart });
+        if (after !== null && !after.enabled) {
+          disabled.add(h.endpointId);
+          directory.forget(h.endpointId);
+        }
+      }),
+    );
     const writes = batchWrites(handled, { now, scale: deps.delayScale, disabled });
     const notApplied = await deps.webhooks.applyUpdates(writes.updates);
     for (const id of notApplied) {
@@ -169,13 +190,14 @@ export function createBatchHandler(deps: WorkerDeps) {
   return { handleBatch, dueAt: (r: ConsumedRecord) => parse(r)?.due_at ?? 0, forget: () => progress.clear() };
 }
 
-export type WorkerOptions = WorkerDeps & Readonly<{
-  events: Events;
-  groupId: string;
-  /** The worker group's session timeout and heartbeat interval; defaults 30000 and 3000 ms (tests shorten them). */
-  sessionTimeoutMs?: number;
-  heartbeatIntervalMs?: number;
-}>;
+export type WorkerOptions = WorkerDeps &
+  Readonly<{
+    events: Events;
+    groupId: string;
+    /** The worker group's session timeout and heartbeat interval; defaults 30000 and 3000 ms (tests shorten them). */
+    sessionTimeoutMs?: number;
+    heartbeatIntervalMs?: number;
+  }>;
 
 export async function startWorker(deps: WorkerOptions): Promise<RunningConsumer> {
   const handler = createBatchHandler(deps);

@@ -44,30 +44,32 @@ type GroupOptions = Readonly<{
   sessionTimeoutMs?: number;
 }>;
 
-export type BatchConsumerOptions = GroupOptions & Readonly<{
-  /** Applies a whole partition batch. Offsets are committed only after it resolves (at-least-once); a rejection
-   *  makes the same batch come again. */
-  handleBatch(records: readonly ConsumedRecord[]): Promise<void>;
-  /** Start from the earliest offset when the group has none (default true: no event is skipped). */
-  fromBeginning?: boolean;
-  /**
-   * Co-partitioned: partition p of every subscribed topic goes to the same member, and batches of the same
-   * partition number never run at the same time. With equal partition counts and the same key (the WABA id),
-   * all events of one WABA, whatever their topic, then have exactly one writer.
-   */
-  copartitioned?: boolean;
-}>;
+export type BatchConsumerOptions = GroupOptions &
+  Readonly<{
+    /** Applies a whole partition batch. Offsets are committed only after it resolves (at-least-once); a rejection
+     *  makes the same batch come again. */
+    handleBatch(records: readonly ConsumedRecord[]): Promise<void>;
+    /** Start from the earliest offset when the group has none (default true: no event is skipped). */
+    fromBeginning?: boolean;
+    /**
+     * Co-partitioned: partition p of every subscribed topic goes to the same member, and batches of the same
+     * partition number never run at the same time. With equal partition counts and the same key (the WABA id),
+     * all events of one WABA, whatever their topic, then have exactly one writer.
+     */
+    copartitioned?: boolean;
+  }>;
 
-export type DueConsumerOptions = GroupOptions & Readonly<{
-  /** When a record may be handled (ms since epoch). A partition whose next record is not due waits for it; the
-   *  other partitions keep flowing. Always reads from the beginning when the group has no offsets. */
-  dueAt: (r: ConsumedRecord) => number;
-  /** Handles the due records at the front of a partition batch; their offsets are committed after it resolves. */
-  handleBatch(records: readonly ConsumedRecord[]): Promise<void>;
-  now?: () => number;
-  /** How often the member heartbeats, also while a batch is handled. Default 3000 ms; below sessionTimeoutMs. */
-  heartbeatIntervalMs?: number;
-}>;
+export type DueConsumerOptions = GroupOptions &
+  Readonly<{
+    /** When a record may be handled (ms since epoch). A partition whose next record is not due waits for it; the
+     *  other partitions keep flowing. Always reads from the beginning when the group has no offsets. */
+    dueAt: (r: ConsumedRecord) => number;
+    /** Handles the due records at the front of a partition batch; their offsets are committed after it resolves. */
+    handleBatch(records: readonly ConsumedRecord[]): Promise<void>;
+    now?: () => number;
+    /** How often the member heartbeats, also while a batch is handled. Default 3000 ms; below sessionTimeoutMs. */
+    heartbeatIntervalMs?: number;
+  }>;
 
 export type TopicSettings = Readonly<{ partitions: number; replicationFactor: number; minInsyncReplicas?: number }>;
 

@@ -38,10 +38,7 @@ async function setBackward(registry: SchemaRegistryClient, subject: string): Pro
   }
 }
 
-export async function createEventSerde(
-  registry: SchemaRegistryClient,
-  schemas: ReadonlyMap<string, LoadedSchema>,
-): Promise<EventSerde> {
+export async function createEventSerde(registry: SchemaRegistryClient, schemas: ReadonlyMap<string, LoadedSchema>): Promise<EventSerde> {
   const writers = new Map<string, { id: number; type: avro.Type }>();
   for (const [topic, schema] of schemas) {
     const subject = valueSubject(topic);
@@ -98,9 +95,14 @@ export async function createEventSerde(
       const reader = await readerFor(topic, id);
       const readerType = readers.get(topic)!;
       try {
-        return readerType.fromBuffer(buf.subarray(HEADER_BYTES), reader === readerType ? undefined : (reader as avro.Resolver)) as Record<string, unknown>;
+        return readerType.fromBuffer(buf.subarray(HEADER_BYTES), reader === readerType ? undefined : (reader as avro.Resolver)) as Record<
+          string,
+          unknown
+        >;
       } catch (err) {
-        throw new AppError('EC_EVENT_DECODING', `record on ${topic} does not decode with schema id ${id}: ${(err as Error).message}`, { cause: err });
+        throw new AppError('EC_EVENT_DECODING', `record on ${topic} does not decode with schema id ${id}: ${(err as Error).message}`, {
+          cause: err,
+        });
       }
     },
     schemaId(topic) {
@@ -118,7 +120,9 @@ function registryError(err: unknown, doing: string): AppError {
     return new AppError('EC_EVENT_DECODING', `schema registry does not know it while ${doing}: ${(err as Error).message}`, { cause: err });
   }
   if (status === 409) {
-    return new AppError('EC_EVENT_ENCODING', `schema registry rejected an incompatible schema while ${doing}: ${(err as Error).message}`, { cause: err });
+    return new AppError('EC_EVENT_ENCODING', `schema registry rejected an incompatible schema while ${doing}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   return new AppError('EC_SCHEMA_REGISTRY_UNAVAILABLE', `schema registry failed while ${doing}: ${(err as Error).message}`, { cause: err });
 }

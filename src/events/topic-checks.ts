@@ -8,7 +8,10 @@ import { type EventsAdmin } from './port.ts';
 export async function assertSamePartitionCount(admin: EventsAdmin, topics: readonly string[]): Promise<void> {
   const counts = await admin.partitionCounts(topics);
   if (new Set(counts.values()).size > 1) {
-    throw new AppError('EC_CONFIG_INVALID', `the actor topics must have one partition count, found ${[...counts].map(([t, n]) => `${t}=${n}`).join(', ')}`);
+    throw new AppError(
+      'EC_CONFIG_INVALID',
+      `the actor topics must have one partition count, found ${[...counts].map(([t, n]) => `${t}=${n}`).join(', ')}`,
+    );
   }
 }
 
@@ -18,8 +21,8 @@ export async function assertTopicDurability(admin: EventsAdmin, topics: readonly
   if (low.length > 0) {
     throw new AppError(
       'EC_CONFIG_INVALID',
-      `topics below the durability NODE_ENV=production requires (replication factor ${floor.replicationFactor}, min.insync.replicas ${floor.minInsyncReplicas}): ${low.join(', ')}; `
-        + 'raise them (kafka-reassign-partitions for replicas, kafka-configs --alter for min.insync.replicas), or set KAFKA_ALLOW_UNSAFE_DURABILITY=true',
+      `topics below the durability NODE_ENV=production requires (replication factor ${floor.replicationFactor}, min.insync.replicas ${floor.minInsyncReplicas}): ${low.join(', ')}; ` +
+        'raise them (kafka-reassign-partitions for replicas, kafka-configs --alter for min.insync.replicas), or set KAFKA_ALLOW_UNSAFE_DURABILITY=true',
     );
   }
 }

@@ -16,13 +16,19 @@ export const EVENT_CATALOG = {
     topic: 'whatsapp.message.inbound.v1',
     schema: 'message.inbound.avsc',
     description: 'Each inbound message (value.messages[] of a `messages` change), every type including unknown ones',
-    consumers: ['actors (ec_message, ec_thread, ec_contact: the message, its thread, the sender, keyword opt-outs, reactions)', 'outbound webhooks (message.inbound, through the notifications topic)'],
+    consumers: [
+      'actors (ec_message, ec_thread, ec_contact: the message, its thread, the sender, keyword opt-outs, reactions)',
+      'outbound webhooks (message.inbound, through the notifications topic)',
+    ],
   },
   'message.status': {
     topic: 'whatsapp.message.status.v1',
     schema: 'message.status.avsc',
     description: 'Each delivery status of an outbound message (value.statuses[]): sent, delivered, read, played, failed, ...',
-    consumers: ['actors (ec_message: delivery status and history; ec_contact: the recipient, reachability, 131050 opt-outs)', 'outbound webhooks (message.status, through the notifications topic)'],
+    consumers: [
+      'actors (ec_message: delivery status and history; ec_contact: the recipient, reachability, 131050 opt-outs)',
+      'outbound webhooks (message.status, through the notifications topic)',
+    ],
   },
   'template.status': {
     topic: 'whatsapp.template.status.v1',
@@ -93,14 +99,16 @@ export const EVENT_TYPES = Object.keys(EVENT_CATALOG) as EventType[];
 /** The audit topic: each accepted POST's exact bytes (not Avro) with its HTTP headers as Kafka headers. */
 export const RAW_TOPIC = {
   topic: 'whatsapp.raw.v1',
-  description: "Each signed POST's exact request bytes (application/json, not Avro); headers: content-type, x-hub-signature-256, user-agent, received-at, event-count",
+  description:
+    "Each signed POST's exact request bytes (application/json, not Avro); headers: content-type, x-hub-signature-256, user-agent, received-at, event-count",
   consumers: ['audit and replay'],
 } as const;
 
 /** Events the actors could not apply (undecodable, impossible data): the original record, the reason in headers. */
 export const DEAD_LETTER_TOPIC = {
   topic: 'echocue.actors.dead-letter.v1',
-  description: 'Events the actors could not apply, byte for byte as on their topic; headers: dlq-reason, dlq-code, dlq-source-topic, dlq-source-partition, dlq-source-offset',
+  description:
+    'Events the actors could not apply, byte for byte as on their topic; headers: dlq-reason, dlq-code, dlq-source-topic, dlq-source-partition, dlq-source-offset',
   consumers: ['operators (inspect, fix, replay)'],
 } as const;
 
@@ -108,7 +116,8 @@ export const DEAD_LETTER_TOPIC = {
  *  records, internal to EchoCue (docs/decisions/0008-outbound-webhooks.md): not a contract for data teams. */
 export const NOTIFICATIONS_TOPIC = {
   topic: 'echocue.notifications.v1',
-  description: "Internal (JSON): after each actor batch is stored, one record per applied event of an outbound category, with the resulting state as the customer will see it",
+  description:
+    'Internal (JSON): after each actor batch is stored, one record per applied event of an outbound category, with the resulting state as the customer will see it',
   consumers: ['delivery planner (creates a delivery per subscribed endpoint)'],
 } as const;
 

@@ -4,8 +4,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export type SignatureCheck =
-  | { ok: true; secretIndex: number }
-  | { ok: false; code: 'EC_SIGNATURE_MISSING' | 'EC_SIGNATURE_INVALID'; reason: string };
+  { ok: true; secretIndex: number } | { ok: false; code: 'EC_SIGNATURE_MISSING' | 'EC_SIGNATURE_INVALID'; reason: string };
 
 const HEADER_RE = /^sha256=([0-9a-fA-F]{64})$/;
 

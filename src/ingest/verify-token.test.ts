@@ -5,7 +5,10 @@ const TOKEN = 'the-verify-token';
 
 describe('ingest > verification handshake', () => {
   test('echoes the challenge when mode and token match', () => {
-    expect(checkHandshake({ 'hub.mode': 'subscribe', 'hub.verify_token': TOKEN, 'hub.challenge': '1158201444' }, TOKEN)).toEqual({ ok: true, challenge: '1158201444' });
+    expect(checkHandshake({ 'hub.mode': 'subscribe', 'hub.verify_token': TOKEN, 'hub.challenge': '1158201444' }, TOKEN)).toEqual({
+      ok: true,
+      challenge: '1158201444',
+    });
   });
 
   test.each([

@@ -40,7 +40,8 @@ export function createAccountStore(db: Db, secrets: SecretBox) {
   return {
     async createAccount(name: string, now: Date): Promise<AccountDoc> {
       const trimmed = name.trim();
-      if (trimmed.length === 0 || trimmed.length > 200) throw new AppError('EC_BAD_REQUEST', 'name must be 1 to 200 characters', { details: { parameter: 'name' } });
+      if (trimmed.length === 0 || trimmed.length > 200)
+        throw new AppError('EC_BAD_REQUEST', 'name must be 1 to 200 characters', { details: { parameter: 'name' } });
       const doc: AccountDoc = { _id: randomId('acc'), name: trimmed, created_at: now };
       await accounts.insertOne(doc);
       return doc;
@@ -50,7 +51,10 @@ export function createAccountStore(db: Db, secrets: SecretBox) {
     },
     /** Links a WABA to an account; a WABA belongs to one account, so relinking moves it. */
     async linkWaba(wabaId: string, accountId: string, now: Date): Promise<WabaDoc> {
-      if (!WABA_ID.test(wabaId)) throw new AppError('EC_BAD_REQUEST', 'waba_id must be a WhatsApp Business Account id (5 to 20 digits)', { details: { parameter: 'waba_id' } });
+      if (!WABA_ID.test(wabaId))
+        throw new AppError('EC_BAD_REQUEST', 'waba_id must be a WhatsApp Business Account id (5 to 20 digits)', {
+          details: { parameter: 'waba_id' },
+        });
       await accountOrThrow(accountId);
       const doc: WabaDoc = { _id: wabaId, account_id: accountId, linked_at: now };
       await wabas.replaceOne({ _id: wabaId }, doc, { upsert: true });
@@ -77,7 +81,15 @@ export function createAccountStore(db: Db, secrets: SecretBox) {
       const key = `eck_${randomBytes(24).toString('base64url')}`;
       const signingSecret = `ecs_${randomBytes(32).toString('base64url')}`;
       const prefix = key.slice(0, 8);
-      await keys.insertOne({ _id: id, account_id: accountId, key_hash: hashKey(key), prefix, signing_secret: secrets.seal(signingSecret, id), created_at: now, revoked_at: null });
+      await keys.insertOne({
+        _id: id,
+        account_id: accountId,
+        key_hash: hashKey(key),
+        prefix,
+        signing_secret: secrets.seal(signingSecret, id),
+        created_at: now,
+        revoked_at: null,
+      });
       return { id, account_id: accountId, key, signing_secret: signingSecret, prefix, created_at: now };
     },
     /** The account's keys, newest first (prefixes only; a key is never shown again). */
@@ -108,4 +120,3 @@ export function createAccountStore(db: Db, secrets: SecretBox) {
 }
 
 export type AccountStore = ReturnType<typeof createAccountStore>;
-

@@ -100,8 +100,14 @@ export function createActorStore(db: Db, opts: ActorStoreOptions = {}) {
     for (let round = 0; round < RESTAMP_ROUNDS && slow.length > 0; round++) {
       const to = clock.now();
       for (const n of ORDER) {
-        for (const bulk of chunk(slow.filter((d) => d.n === n), BULK_STATEMENTS)) {
-          await col(n).bulkWrite(bulk.map((d) => ({ updateOne: { filter: { _id: d.id, _v: d.v }, update: { $set: { changed_at: to } } } })), { ordered: true });
+        for (const bulk of chunk(
+          slow.filter((d) => d.n === n),
+          BULK_STATEMENTS,
+        )) {
+          await col(n).bulkWrite(
+            bulk.map((d) => ({ updateOne: { filter: { _id: d.id, _v: d.v }, update: { $set: { changed_at: to } } } })),
+            { ordered: true },
+          );
         }
       }
       last = to;
@@ -122,36 +128,62 @@ export function createActorStore(db: Db, opts: ActorStoreOptions = {}) {
 
   /** New documents, version 1, in bulks each stamped when sent. One that exists already was written by another
    *  member (or by an earlier attempt of this batch, which a retry reads back first): a conflict. */
-  async function insertAll(n: Name, docs: readonly WithId[], st: ReturnType<typeof commitStamps>, versions: Map<string, number>): Promise<void> {
-    await inLanes(chunk(docs, BULK_STATEMENTS), BULKS_IN_FLIGHT, (bulk) => st.bulk(() => bulk.map((d) => ({ n, id: d._id, v: 1 })), async (at) => {
-      try {
-        const result = await col(n).insertMany(bulk.map((d) => ({ ...d, changed_at: at, _v: 1 })), { ordered: false });
-        if (result.insertedCount !== bulk.length) throw shortWrite(NAMES[n], result.insertedCount, bulk.length, 'inserts');
-      } catch (err) {
-        if (err instanceof AppError) throw err;
-        const writeErrors = (err as { writeErrors?: { code?: number }[] | { code?: number } }).writeErrors;
-        const errors = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
-        if (isDuplicateKey(err) || (errors.length > 0 && errors.every((e) => e.code === 11000))) throw conflict(NAMES[n], 'a document this batch created exists already');
-        throw err;
-      }
-    }));
+  async function insertAll(
+    n: Name,
+    docs: readonly WithId[],
+    st: ReturnType<typeof commitStamps>,
+    versions: Map<string, number>,
+  ): Promise<void> {
+    await inLanes(chunk(docs, BULK_STATEMENTS), BULKS_IN_FLIGHT, (bulk) =>
+      st.bulk(
+        () => bulk.map((d) => ({ n, id: d._id, v: 1 })),
+        async (at) => {
+          try {
+            const result = await col(n).insertMany(
+              bulk.map((d) => ({ ...d, changed_at: at, _v: 1 })),
+              { ordered: false },
+            );
+            if (result.insertedCount !== bulk.length) throw shortWrite(NAMES[n], result.insertedCount, bulk.length, 'inserts');
+          } catch (err) {
+            if (err instanceof AppError) throw err;
+            const writeErrors = (err as { writeErrors?: { code?: number }[] | { code?: number } }).writeErrors;
+            const errors = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+            if (isDuplicateKey(err) || (errors.length > 0 && errors.every((e) => e.code === 11000)))
+              throw conflict(NAMES[n], 'a document this batch created exists already');
+            throw err;
+          }
+        },
+      ),
+    );
     for (const d of docs) versions.set(d._id, 1);
   }
 
   /** Known documents, each only while it still has the version this batch read; then one version higher. */
-  async function replaceAll(n: Name, docs: readonly WithId[], st: ReturnType<typeof commitStamps>, read: ReadonlyMap<string, number>, versions: Map<string, number>): Promise<void> {
-    await inLanes(chunk(docs, BULK_STATEMENTS), BULKS_IN_FLIGHT, (bulk) => st.bulk(() => bulk.map((d) => ({ n, id: d._id, v: (read.get(d._id) ?? 0) + 1 })), async (at) => {
-      const result = await col(n).bulkWrite(
-        bulk.map((doc) => {
-          const v = read.get(doc._id) ?? 0;
-          return { replaceOne: { filter: atVersion(doc._id, v), replacement: { ...doc, changed_at: at, _v: v + 1 } } };
-        }),
-        { ordered: true },
-      );
-      if (result.matchedCount !== bulk.length) throw conflict(NAMES[n], `${bulk.length - result.matchedCount} of ${bulk.length} replaced documents changed`);
-      // Matched but not modified: every replace carries a new _v, so the store did not take it.
-      if (result.modifiedCount !== bulk.length) throw shortWrite(NAMES[n], result.modifiedCount, bulk.length, 'replaces');
-    }));
+  async function replaceAll(
+    n: Name,
+    docs: readonly WithId[],
+    st: ReturnType<typeof commitStamps>,
+    read: ReadonlyMap<string, number>,
+    versions: Map<string, number>,
+  ): Promise<void> {
+    await inLanes(chunk(docs, BULK_STATEMENTS), BULKS_IN_FLIGHT, (bulk) =>
+      st.bulk(
+        () => bulk.map((d) => ({ n, id: d._id, v: (read.get(d._id) ?? 0) + 1 })),
+        async (at) => {
+          const result = await col(n).bulkWrite(
+            bulk.map((doc) => {
+              const v = read.get(doc._id) ?? 0;
+              return { replaceOne: { filter: atVersion(doc._id, v), replacement: { ...doc, changed_at: at, _v: v + 1 } } };
+            }),
+            { ordered: true },
+          );
+          if (result.matchedCount !== bulk.length)
+            throw conflict(NAMES[n], `${bulk.length - result.matchedCount} of ${bulk.length} replaced documents changed`);
+          // Matched but not modified: every replace carries a new _v, so the store did not take it.
+          if (result.modifiedCount !== bulk.length) throw shortWrite(NAMES[n], result.modifiedCount, bulk.length, 'replaces');
+        },
+      ),
+    );
     for (const d of docs) versions.set(d._id, (read.get(d._id) ?? 0) + 1);
   }
 
@@ -165,12 +197,21 @@ export function createActorStore(db: Db, opts: ActorStoreOptions = {}) {
       return byIds<ActorDocs[C]>(NAMES[n], ids);
     },
     async contactsByAliases(wabaId: string, wanted: readonly string[]): Promise<ContactDoc[]> {
-      const links = await byIds<{ _id: string; contact_id: string }>(COLLECTIONS.contactAlias, wanted.map((a) => aliasDocId(wabaId, a)));
-      const found = await byIds<ContactDoc>(COLLECTIONS.contact, links.map((l) => l.contact_id));
+      const links = await byIds<{ _id: string; contact_id: string }>(
+        COLLECTIONS.contactAlias,
+        wanted.map((a) => aliasDocId(wabaId, a)),
+      );
+      const found = await byIds<ContactDoc>(
+        COLLECTIONS.contact,
+        links.map((l) => l.contact_id),
+      );
       const live = new Set(found.map((c) => c._id));
       const dangling = links.filter((l) => !live.has(l.contact_id)).map((l) => l._id.slice(wabaId.length + 1));
       if (dangling.length === 0) return found;
-      const recovered = await db.collection<ContactDoc>(COLLECTIONS.contact).find({ waba_id: wabaId, aliases: { $in: dangling } }).toArray();
+      const recovered = await db
+        .collection<ContactDoc>(COLLECTIONS.contact)
+        .find({ waba_id: wabaId, aliases: { $in: dangling } })
+        .toArray();
       return [...new Map([...found, ...recovered].map((c) => [c._id, c])).values()];
     },
     async commit(w: ActorWriteSet): Promise<{ changedAt: Date; versions: { [C in Name]: Map<string, number> } }> {
@@ -186,14 +227,22 @@ export function createActorStore(db: Db, opts: ActorStoreOptions = {}) {
       // contact no alias finds, and every retry of the batch would create it again and conflict for good (found by
       // test/e2e/actors-crash.test.ts). A link written before its contact is a dangling link, which
       // contactsByAliases repairs on read; a conflicting insert leaves links to the same id (ids follow the aliases).
-      const links = (docs: readonly ContactDoc[]) => docs.flatMap((c) => c.aliases.map((a) => ({ _id: aliasDocId(c.waba_id, a), contact_id: c._id })));
+      const links = (docs: readonly ContactDoc[]) =>
+        docs.flatMap((c) => c.aliases.map((a) => ({ _id: aliasDocId(c.waba_id, a), contact_id: c._id })));
       await upsertAll(COLLECTIONS.contactAlias, links(w.inserts.contact));
       await write('message');
       for (const r of w.repointMessages) {
         // Only when two contacts turn out to be one person: rare, so a scan is acceptable here. The moved messages
         // take a new version, so a stale copy of one elsewhere cannot be written back.
         // Stamped now: a poller of the thread they join reads them as changed.
-        await st.bulk(() => [], (at) => db.collection<MessageDoc>(COLLECTIONS.message).updateMany({ thread_id: r.from }, { $set: { thread_id: r.to, changed_at: at }, $inc: { _v: 1 } }).then(() => {}));
+        await st.bulk(
+          () => [],
+          (at) =>
+            db
+              .collection<MessageDoc>(COLLECTIONS.message)
+              .updateMany({ thread_id: r.from }, { $set: { thread_id: r.to, changed_at: at }, $inc: { _v: 1 } })
+              .then(() => {}),
+        );
       }
       for (const n of ORDER.slice(1)) await write(n);
       for (const n of ORDER) {
@@ -211,7 +260,9 @@ export function createActorStore(db: Db, opts: ActorStoreOptions = {}) {
         const userIds = s.aliases.filter((a) => a.startsWith('uid:')).map((a) => a.slice(4));
         await recipients.updateMany(
           {
-            waba_id: s.wabaId, status: 'pending', $or: [{ wa_id: { $in: waIds } }, { user_id: { $in: userIds } }],
+            waba_id: s.wabaId,
+            status: 'pending',
+            $or: [{ wa_id: { $in: waIds } }, { user_id: { $in: userIds } }],
             // A marketing opt-out leaves utility and authentication broadcasts alone (no category: marketing).
             ...(s.marketingOnly ? { template_category: { $nin: NOT_MARKETING } } : {}),
           },

@@ -13,4 +13,3 @@ export function currentUnreachable(doc: ContactDoc): ContactDoc['unreachable'] {
   const u = doc.unreachable ?? null;
   return u && !(doc.last_inbound && isNewer(doc.last_inbound, u)) ? u : null;
 }
-

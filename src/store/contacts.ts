@@ -36,7 +36,11 @@ export function createContactReads(db: Db) {
     async clearReview(c: ContactDoc, at: Date): Promise<void> {
       const id = clearId(c);
       if (id === null) return;
-      await cleared.updateOne({ _id: id }, { $setOnInsert: { waba_id: c.waba_id, event_id: c.needs_review!.event_id, cleared_at: at } }, { upsert: true });
+      await cleared.updateOne(
+        { _id: id },
+        { $setOnInsert: { waba_id: c.waba_id, event_id: c.needs_review!.event_id, cleared_at: at } },
+        { upsert: true },
+      );
     },
     /** Every contact `id` names within the WABAs (an EchoCue contact id, a wa_id or a business-scoped user id): with
      *  several WABAs the same person is one contact per WABA. Most recently changed first. */

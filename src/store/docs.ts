@@ -67,7 +67,14 @@ export type ThreadDoc = StoreStamped & {
   waba_id: string;
   phone_number_id: string | null;
   contact_id: string;
-  contact: { wa_id: string | null; user_id: string | null; name: string | null; username: string | null; opted_out_at: Date | null; marketing_opted_out_at?: Date | null };
+  contact: {
+    wa_id: string | null;
+    user_id: string | null;
+    name: string | null;
+    username: string | null;
+    opted_out_at: Date | null;
+    marketing_opted_out_at?: Date | null;
+  };
   last_message_at: Date | null;
   last_inbound_at: Date | null;
   /** 24-hour customer service window: newest user-initiated message + 24 h. */
@@ -89,7 +96,13 @@ export type ThreadDoc = StoreStamped & {
 
 export type UnreadEntry = { id: string; at: Date };
 
-export type MetaErrorDoc = { code: number | string | null; title: string | null; message: string | null; details: string | null; href: string | null };
+export type MetaErrorDoc = {
+  code: number | string | null;
+  title: string | null;
+  message: string | null;
+  details: string | null;
+  href: string | null;
+};
 export type PricingDoc = { billable: boolean | null; pricing_model: string | null; type: string | null; category: string | null };
 
 export type StatusEntry = {
@@ -190,12 +203,23 @@ export type TemplateDoc = StoreStamped & {
   whatsapp_quality_rating: string | null;
   previous_quality_rating: string | null;
   quality_stamp: Stamp | null;
-  components: { title: string | null; element: string | null; footer: string | null; buttons: { type: string | null; text: string | null; url: string | null; phone_number: string | null }[] } | null;
+  components: {
+    title: string | null;
+    element: string | null;
+    footer: string | null;
+    buttons: { type: string | null; text: string | null; url: string | null; phone_number: string | null }[];
+  } | null;
   components_stamp: Stamp | null;
   /** When Meta reported the template edited (each message_template_components_update's entry.time), oldest first:
    *  a review event repeating an earlier one is a new review only after an edit (src/actors/template/reduce.ts). */
   edited_at?: Date[];
-  details: { disable_date: string | number | null; other_info_title: string | null; other_info_description: string | null; rejection_reason: string | null; rejection_recommendation: string | null } | null;
+  details: {
+    disable_date: string | number | null;
+    other_info_title: string | null;
+    other_info_description: string | null;
+    rejection_reason: string | null;
+    rejection_recommendation: string | null;
+  } | null;
   updated_at: Date;
 };
 

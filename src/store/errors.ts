@@ -1,6 +1,14 @@
 // Store failures that mean "the store did not answer" (network, server selection, a pool or socket past its
 // deadline: src/store/client.ts) become EC_STORE_UNAVAILABLE, so callers answer 503 and retry instead of 500.
-import { MongoBulkWriteError, MongoNetworkError, MongoServerError, MongoServerSelectionError, MongoTopologyClosedError, MongoOperationTimeoutError, MongoError } from 'mongodb';
+import {
+  MongoBulkWriteError,
+  MongoNetworkError,
+  MongoServerError,
+  MongoServerSelectionError,
+  MongoTopologyClosedError,
+  MongoOperationTimeoutError,
+  MongoError,
+} from 'mongodb';
 import { AppError } from '../core/errors.ts';
 
 export function storeUnavailable(err: unknown): AppError | null {
@@ -24,6 +32,7 @@ export function storeRefusedData(err: unknown): string | null {
   if (!(err instanceof MongoServerError || err instanceof MongoBulkWriteError)) return null;
   const code = typeof err.code === 'number' ? err.code : Number(err.code);
   const sqlstate = /SQLSTATE (22[0-9A-Z]{3})/.exec(err.message)?.[1];
-  if (REFUSED_CODES.has(code) || sqlstate) return `the store refused the data (${sqlstate ? `SQLSTATE ${sqlstate}` : `code ${code}`}: ${err.message.slice(0, 200)})`;
+  if (REFUSED_CODES.has(code) || sqlstate)
+    return `the store refused the data (${sqlstate ? `SQLSTATE ${sqlstate}` : `code ${code}`}: ${err.message.slice(0, 200)})`;
   return null;
 }

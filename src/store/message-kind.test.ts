@@ -7,8 +7,21 @@ const inbound = (type: string) => messageKind({ direction: 'inbound', type, plac
 
 describe('store > message kind', () => {
   test.each([
-    'text', 'image', 'video', 'audio', 'document', 'sticker', 'location', 'contacts', 'interactive', 'button',
-    'reaction', 'order', 'system', 'request_welcome', 'unsupported',
+    'text',
+    'image',
+    'video',
+    'audio',
+    'document',
+    'sticker',
+    'location',
+    'contacts',
+    'interactive',
+    'button',
+    'reaction',
+    'order',
+    'system',
+    'request_welcome',
+    'unsupported',
   ])('Meta type %s is the kind %s', (type) => {
     expect(inbound(type)).toBe(type);
   });
@@ -22,7 +35,7 @@ describe('store > message kind', () => {
     for (const t of types) expect(inbound(t), t).not.toBe('unknown');
   });
 
-  test('a type Meta adds later, Meta\'s older `unknown`, and odd strings are unknown', () => {
+  test("a type Meta adds later, Meta's older `unknown`, and odd strings are unknown", () => {
     for (const t of ['hologram', 'poll', 'edit', 'unknown', '', 'TEXT', 'consent.stop', 'placeholder', 'constructor', '__proto__']) {
       expect(inbound(t), t).toBe('unknown');
     }
@@ -48,7 +61,10 @@ describe('store > message kind', () => {
   test('the README lists every kind, and only those', () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
     const table = readme.slice(readme.indexOf('| `kind` | the message |')).split('\n\n')[0]!;
-    const listed = table.split('\n').slice(2).flatMap((row) => [...(row.split('|')[1] ?? '').matchAll(/`([a-z_]+)`/g)].map((m) => m[1]));
+    const listed = table
+      .split('\n')
+      .slice(2)
+      .flatMap((row) => [...(row.split('|')[1] ?? '').matchAll(/`([a-z_]+)`/g)].map((m) => m[1]));
     expect(listed.sort()).toEqual([...MESSAGE_KINDS].sort());
   });
 });

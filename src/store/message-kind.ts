@@ -4,9 +4,24 @@
 /** Every kind, in the order the README and the OpenAPI schema list them. Meta's types from docs/meta-webhooks.md §4.2
  *  (and the fixtures), then EchoCue's own entries. */
 export const MESSAGE_KINDS = [
-  'text', 'image', 'video', 'audio', 'document', 'sticker', 'location', 'contacts', 'interactive', 'button',
-  'reaction', 'order', 'system', 'request_welcome', 'unsupported',
-  'consent', 'placeholder', 'unknown',
+  'text',
+  'image',
+  'video',
+  'audio',
+  'document',
+  'sticker',
+  'location',
+  'contacts',
+  'interactive',
+  'button',
+  'reaction',
+  'order',
+  'system',
+  'request_welcome',
+  'unsupported',
+  'consent',
+  'placeholder',
+  'unknown',
 ] as const;
 
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
@@ -23,7 +38,8 @@ export const MESSAGE_KIND_DOCS: Readonly<Record<MessageKind, string>> = {
   contacts: 'shared contact cards (`contacts[]`)',
   interactive: 'a reply to an interactive message: `interactive.type` is button_reply, list_reply or nfm_reply (Flows)',
   button: 'a tap on a template quick-reply button (`button.payload`, `button.text`)',
-  reaction: 'a reaction to another message (`reaction.message_id`, `reaction.emoji`; no emoji: removed); it is also applied to that message\'s `reactions`',
+  reaction:
+    "a reaction to another message (`reaction.message_id`, `reaction.emoji`; no emoji: removed); it is also applied to that message's `reactions`",
   order: 'an order from a catalog (`order.product_items[]`)',
   system: "Meta's notice about the user (`system.type`: user_changed_number, user_changed_user_id)",
   request_welcome: 'the user opened a chat with the business for the first time (no payload)',
@@ -35,8 +51,21 @@ export const MESSAGE_KIND_DOCS: Readonly<Record<MessageKind, string>> = {
 
 /** Meta's message types that are kinds as they are (docs/meta-webhooks.md §4.2). */
 const META_KINDS: ReadonlySet<string> = new Set<MessageKind>([
-  'text', 'image', 'video', 'audio', 'document', 'sticker', 'location', 'contacts', 'interactive', 'button',
-  'reaction', 'order', 'system', 'request_welcome', 'unsupported',
+  'text',
+  'image',
+  'video',
+  'audio',
+  'document',
+  'sticker',
+  'location',
+  'contacts',
+  'interactive',
+  'button',
+  'reaction',
+  'order',
+  'system',
+  'request_welcome',
+  'unsupported',
 ]);
 
 /** The kind of a message from its direction and Meta's `type`: EchoCue's own entries are `consent` (or `system`),

@@ -8,15 +8,27 @@ import { firstById } from './scope.ts';
 
 export const MESSAGE_ORDERS = {
   /** Conversation order: oldest first, by Meta's timestamp. */
-  chronological: [{ field: 'timestamp', dir: 1 }, { field: '_id', dir: 1 }],
-  changes: [{ field: 'changed_at', dir: 1 }, { field: '_id', dir: 1 }],
+  chronological: [
+    { field: 'timestamp', dir: 1 },
+    { field: '_id', dir: 1 },
+  ],
+  changes: [
+    { field: 'changed_at', dir: 1 },
+    { field: '_id', dir: 1 },
+  ],
 } as const satisfies Record<string, SortSpec>;
 
 export function createMessageReads(db: Db) {
   const messages = db.collection<MessageDoc>(COLLECTIONS.message);
   return {
     /** The messages of a thread the caller may read (the caller checks the thread first). */
-    async listForThread(threadId: string, updatedSince: Date | null, order: keyof typeof MESSAGE_ORDERS, after: readonly unknown[] | null, limit: number): Promise<Page<MessageDoc>> {
+    async listForThread(
+      threadId: string,
+      updatedSince: Date | null,
+      order: keyof typeof MESSAGE_ORDERS,
+      after: readonly unknown[] | null,
+      limit: number,
+    ): Promise<Page<MessageDoc>> {
       const filter: Document = { thread_id: threadId };
       if (updatedSince) filter['changed_at'] = { $gte: updatedSince };
       return findPage(messages, { filter, sort: MESSAGE_ORDERS[order], after, limit });

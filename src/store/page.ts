@@ -32,8 +32,12 @@ export function afterFilter(sort: SortSpec, after: readonly unknown[]): Filter<D
     const v = after[i] ?? null;
     const beyond: Filter<Document>[] =
       s.dir === 1
-        ? v === null ? [{ [s.field]: { $ne: null } }] : [{ [s.field]: { $gt: v } }]
-        : v === null ? [] : [{ [s.field]: { $lt: v } }, { [s.field]: null }];
+        ? v === null
+          ? [{ [s.field]: { $ne: null } }]
+          : [{ [s.field]: { $gt: v } }]
+        : v === null
+          ? []
+          : [{ [s.field]: { $lt: v } }, { [s.field]: null }];
     for (const b of beyond) clauses.push({ ...equalBefore, ...b });
   });
   return clauses.length === 0 ? { _id: { $in: [] } } : { $or: clauses };

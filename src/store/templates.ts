@@ -8,8 +8,15 @@ import { firstById } from './scope.ts';
 
 export const TEMPLATE_ORDERS = {
   /** By name and language (both fixed for a template's life). */
-  name: [{ field: 'name', dir: 1 }, { field: 'language', dir: 1 }, { field: '_id', dir: 1 }],
-  changes: [{ field: 'changed_at', dir: 1 }, { field: '_id', dir: 1 }],
+  name: [
+    { field: 'name', dir: 1 },
+    { field: 'language', dir: 1 },
+    { field: '_id', dir: 1 },
+  ],
+  changes: [
+    { field: 'changed_at', dir: 1 },
+    { field: '_id', dir: 1 },
+  ],
 } as const satisfies Record<string, SortSpec>;
 
 export type TemplateFilter = Readonly<{
@@ -22,7 +29,12 @@ export type TemplateFilter = Readonly<{
 export function createTemplateReads(db: Db) {
   const templates = db.collection<TemplateDoc>(COLLECTIONS.template);
   return {
-    async list(f: TemplateFilter, order: keyof typeof TEMPLATE_ORDERS, after: readonly unknown[] | null, limit: number): Promise<Page<TemplateDoc>> {
+    async list(
+      f: TemplateFilter,
+      order: keyof typeof TEMPLATE_ORDERS,
+      after: readonly unknown[] | null,
+      limit: number,
+    ): Promise<Page<TemplateDoc>> {
       if (f.wabaIds.length === 0) return { items: [], more: false };
       const filter: Document = { waba_id: { $in: [...f.wabaIds] } };
       if (f.status !== undefined) filter['whatsapp_status'] = f.status;

@@ -7,9 +7,15 @@ import { byIdOrFormerId } from './scope.ts';
 
 export const THREAD_ORDERS = {
   /** Inbox order: newest message first. */
-  recent: [{ field: 'last_message_at', dir: -1 }, { field: '_id', dir: 1 }],
+  recent: [
+    { field: 'last_message_at', dir: -1 },
+    { field: '_id', dir: 1 },
+  ],
   /** Change feed: oldest change first (with updated_since). */
-  changes: [{ field: 'changed_at', dir: 1 }, { field: '_id', dir: 1 }],
+  changes: [
+    { field: 'changed_at', dir: 1 },
+    { field: '_id', dir: 1 },
+  ],
 } as const satisfies Record<string, SortSpec>;
 
 export type ThreadFilter = Readonly<{
@@ -22,7 +28,12 @@ export type ThreadFilter = Readonly<{
 export function createThreadReads(db: Db) {
   const threads = db.collection<ThreadDoc>(COLLECTIONS.thread);
   return {
-    async list(f: ThreadFilter, order: keyof typeof THREAD_ORDERS, after: readonly unknown[] | null, limit: number): Promise<Page<ThreadDoc>> {
+    async list(
+      f: ThreadFilter,
+      order: keyof typeof THREAD_ORDERS,
+      after: readonly unknown[] | null,
+      limit: number,
+    ): Promise<Page<ThreadDoc>> {
       if (f.wabaIds.length === 0) return { items: [], more: false };
       const filter: Document = { waba_id: { $in: [...f.wabaIds] } };
       if (f.unread !== undefined) filter['unread_count'] = f.unread ? { $gt: 0 } : 0;

@@ -74,7 +74,11 @@ export type DeliveryUpdate = Readonly<{
   round: number;
   attempt: number;
   push: AttemptDoc | null;
-  set: Readonly<Partial<Pick<DeliveryDoc, 'status' | 'next_attempt_at' | 'queued_attempt' | 'queued_tier' | 'delivered_at' | 'failed_at' | 'failure_reason'>>> & { changed_at: Date };
+  set: Readonly<
+    Partial<
+      Pick<DeliveryDoc, 'status' | 'next_attempt_at' | 'queued_attempt' | 'queued_tier' | 'delivered_at' | 'failed_at' | 'failure_reason'>
+    >
+  > & { changed_at: Date };
 }>;
 
 /** The bulk operation of an update (exported for the unit tests of the worker's writes). */
@@ -89,7 +93,10 @@ const FIND_AT_ONCE = 32;
 const BULK_UPDATES = 64;
 const BULKS_IN_FLIGHT = 4;
 
-export const DELIVERY_ORDER: SortSpec = [{ field: 'created_at', dir: -1 }, { field: '_id', dir: 1 }];
+export const DELIVERY_ORDER: SortSpec = [
+  { field: 'created_at', dir: -1 },
+  { field: '_id', dir: 1 },
+];
 
 export const deliveryIdOf = (endpointId: string, eventId: string): string => deterministicId('dlv', endpointId, eventId);
 
@@ -115,10 +122,22 @@ export function createWebhookStore(db: Db) {
   }
 
   return {
-    async createEndpoint(e: { accountId: string; keyId: string; url: string; categories: readonly string[] }, now: Date): Promise<EndpointDoc> {
+    async createEndpoint(
+      e: { accountId: string; keyId: string; url: string; categories: readonly string[] },
+      now: Date,
+    ): Promise<EndpointDoc> {
       const doc: EndpointDoc = {
-        _id: randomId('ep'), account_id: e.accountId, key_id: e.keyId, url: e.url, categories: [...e.categories],
-        enabled: true, disabled_at: null, disabled_reason: null, failing_since: null, created_at: now, updated_at: now,
+        _id: randomId('ep'),
+        account_id: e.accountId,
+        key_id: e.keyId,
+        url: e.url,
+        categories: [...e.categories],
+        enabled: true,
+        disabled_at: null,
+        disabled_reason: null,
+        failing_since: null,
+        created_at: now,
+        updated_at: now,
       };
       await endpoints.insertOne(doc);
       return doc;
@@ -137,9 +156,23 @@ export function createWebhookStore(db: Db) {
       return new Map((await endpoints.find({ _id: { $in: [...ids] } }).toArray()).map((e) => [e._id, e]));
     },
     // Field updates, not replaces: the delivery worker sets failing_since / enabled on the same documents.
-    async updateEndpoint(keyId: string, id: string, change: { url?: string; categories?: readonly string[] }, now: Date): Promise<EndpointDoc> {
+    async updateEndpoint(
+      keyId: string,
+      id: string,
+      change: { url?: string; categories?: readonly string[] },
+      now: Date,
+    ): Promise<EndpointDoc> {
       await endpointOf(keyId, id);
-      await endpoints.updateOne({ _id: id }, { $set: { ...(change.url ? { url: change.url } : {}), ...(change.categories ? { categories: [...change.categories] } : {}), updated_at: now } });
+      await endpoints.updateOne(
+        { _id: id },
+        {
+          $set: {
+            ...(change.url ? { url: change.url } : {}),
+            ...(change.categories ? { categories: [...change.categories] } : {}),
+            updated_at: now,
+          },
+        },
+      );
       return endpointOf(keyId, id);
     },
     async deleteEndpoint(keyId: string, id: string): Promise<void> {
@@ -149,7 +182,10 @@ export function createWebhookStore(db: Db) {
     /** Re-enables a disabled endpoint: its failure streak starts over. */
     async enableEndpoint(keyId: string, id: string, now: Date): Promise<EndpointDoc> {
       await endpointOf(keyId, id);
-      await endpoints.updateOne({ _id: id }, { $set: { enabled: true, disabled_at: null, disabled_reason: null, failing_since: null, updated_at: now } });
+      await endpoints.updateOne(
+        { _id: id },
+        { $set: { enabled: true, disabled_at: null, disabled_reason: null, failing_since: null, updated_at: now } },
+      );
       return endpointOf(keyId, id);
     },
     /** Enabled endpoints of an account subscribed to a category. */
@@ -158,14 +194,22 @@ export function createWebhookStore(db: Db) {
     },
     /** After failed attempts: starts the failure streak at `since` (or starts it over there, `restart`: a success
      *  came before them), and disables the endpoint once the streak lasted `disableAfterMs` at `now`. */
-    async noteFailure(id: string, now: Date, disableAfterMs: number, opts: { since?: Date; restart?: boolean } = {}): Promise<EndpointDoc | null> {
+    async noteFailure(
+      id: string,
+      now: Date,
+      disableAfterMs: number,
+      opts: { since?: Date; restart?: boolean } = {},
+    ): Promise<EndpointDoc | null> {
       const since = opts.since ?? now;
       if (opts.restart) await endpoints.updateOne({ _id: id }, { $set: { failing_since: since } });
       else await endpoints.updateOne({ _id: id, failing_since: null }, { $set: { failing_since: since } });
       const doc = await endpoints.findOne({ _id: id });
       if (doc && doc.enabled && doc.failing_since && now.getTime() - doc.failing_since.getTime() >= disableAfterMs) {
         const reason = `every attempt failed since ${doc.failing_since.toISOString()}`;
-        await endpoints.updateOne({ _id: id, enabled: true }, { $set: { enabled: false, disabled_at: now, disabled_reason: reason, updated_at: now } });
+        await endpoints.updateOne(
+          { _id: id, enabled: true },
+          { $set: { enabled: false, disabled_at: now, disabled_reason: reason, updated_at: now } },
+        );
         return { ...doc, enabled: false, disabled_at: now, disabled_reason: reason };
       }
       return doc;
@@ -184,7 +228,8 @@ export function createWebhookStore(db: Db) {
       } catch (err) {
         const raw = (err as { writeErrors?: { code?: number; index?: number }[] | { code?: number; index?: number } }).writeErrors;
         const errors = Array.isArray(raw) ? raw : raw ? [raw] : [];
-        if (errors.length > 0 && errors.every((e) => e.code === 11000 && Number.isInteger(e.index))) return new Set(errors.map((e) => docs[e.index!]!._id));
+        if (errors.length > 0 && errors.every((e) => e.code === 11000 && Number.isInteger(e.index)))
+          return new Set(errors.map((e) => docs[e.index!]!._id));
         if (isDuplicateKey(err)) return new Set(docs.map((d) => d._id)); // which ones is unknown: the caller reads them
         throw err;
       }
@@ -207,12 +252,21 @@ export function createWebhookStore(db: Db) {
       // Rare: find which did not apply. An applied one shows exactly what it set.
       const now = await deliveriesByIds(updates.map((u) => u.id));
       const applied = (u: DeliveryUpdate, d: DeliveryDoc | undefined) =>
-        d !== undefined && d.round === u.round && d.changed_at.getTime() === u.set.changed_at.getTime() &&
-        (u.set.status === undefined || d.status === u.set.status) && (u.set.queued_attempt === undefined || d.queued_attempt === u.set.queued_attempt) &&
-        (u.push === null || d.attempts.some((a) => a.round === u.push!.round && a.n === u.push!.n && a.at.getTime() === u.push!.at.getTime()));
+        d !== undefined &&
+        d.round === u.round &&
+        d.changed_at.getTime() === u.set.changed_at.getTime() &&
+        (u.set.status === undefined || d.status === u.set.status) &&
+        (u.set.queued_attempt === undefined || d.queued_attempt === u.set.queued_attempt) &&
+        (u.push === null ||
+          d.attempts.some((a) => a.round === u.push!.round && a.n === u.push!.n && a.at.getTime() === u.push!.at.getTime()));
       return new Set(updates.filter((u) => !applied(u, now.get(u.id))).map((u) => u.id));
     },
-    listDeliveries(endpointId: string, status: DeliveryStatus | undefined, after: readonly unknown[] | null, limit: number): Promise<Page<DeliveryDoc>> {
+    listDeliveries(
+      endpointId: string,
+      status: DeliveryStatus | undefined,
+      after: readonly unknown[] | null,
+      limit: number,
+    ): Promise<Page<DeliveryDoc>> {
       const filter: Document = { endpoint_id: endpointId };
       if (status) filter['status'] = status;
       return findPage(deliveries, { filter, sort: DELIVERY_ORDER, after, limit });
@@ -225,14 +279,26 @@ export function createWebhookStore(db: Db) {
       if (doc.status === 'pending' && !doc.attempts.some((a) => a.round === doc.round)) return doc;
       if (doc.status !== 'failed') return null;
       const next: DeliveryDoc = {
-        ...doc, status: 'pending', round: doc.round + 1, next_attempt_at: now, queued_attempt: 1, queued_tier: 0, failed_at: null, failure_reason: null, changed_at: now,
+        ...doc,
+        status: 'pending',
+        round: doc.round + 1,
+        next_attempt_at: now,
+        queued_attempt: 1,
+        queued_tier: 0,
+        failed_at: null,
+        failure_reason: null,
+        changed_at: now,
       };
       const res = await deliveries.replaceOne({ _id: id, round: doc.round, status: 'failed' }, next);
       return res.matchedCount === 1 ? next : null;
     },
     /** The endpoint's failed deliveries created since `since`, oldest first, at most `limit`. */
     failedSince(endpointId: string, since: Date, limit: number): Promise<DeliveryDoc[]> {
-      return deliveries.find({ endpoint_id: endpointId, status: 'failed', created_at: { $gte: since } }).sort({ created_at: 1, _id: 1 }).limit(limit).toArray();
+      return deliveries
+        .find({ endpoint_id: endpointId, status: 'failed', created_at: { $gte: since } })
+        .sort({ created_at: 1, _id: 1 })
+        .limit(limit)
+        .toArray();
     },
   };
 }

@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { type AccountDoc, type ApiKeyDoc, type NewApiKey, type WabaDoc } from '../store/accounts.ts';
 import { timestamp } from './common.ts';
 
-export const Account = z.object({ id: z.string(), name: z.string(), created_at: timestamp(), waba_ids: z.array(z.string()) }).meta({ id: 'Account' });
+export const Account = z
+  .object({ id: z.string(), name: z.string(), created_at: timestamp(), waba_ids: z.array(z.string()) })
+  .meta({ id: 'Account' });
 export const accountView = (a: AccountDoc, wabaIds: readonly string[]): z.input<typeof Account> => ({
   id: a._id,
   name: a.name,
@@ -11,7 +13,11 @@ export const accountView = (a: AccountDoc, wabaIds: readonly string[]): z.input<
 });
 
 export const WabaLink = z.object({ waba_id: z.string(), account_id: z.string(), linked_at: timestamp() }).meta({ id: 'WabaLink' });
-export const wabaLinkView = (w: WabaDoc): z.input<typeof WabaLink> => ({ waba_id: w._id, account_id: w.account_id, linked_at: w.linked_at.toISOString() });
+export const wabaLinkView = (w: WabaDoc): z.input<typeof WabaLink> => ({
+  waba_id: w._id,
+  account_id: w.account_id,
+  linked_at: w.linked_at.toISOString(),
+});
 
 export const ApiKey = z
   .object({ id: z.string(), account_id: z.string(), prefix: z.string(), created_at: timestamp(), revoked_at: timestamp().nullable() })

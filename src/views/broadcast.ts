@@ -39,7 +39,10 @@ export const recipientView = (r: BroadcastRecipientDoc, m: MessageDoc | null): z
 });
 
 export const Counts = z
-  .object({ total: z.number().int(), ...Object.fromEntries(RECIPIENT_STATES.map((s) => [s, z.number().int()])) as Record<RecipientState, z.ZodNumber> })
+  .object({
+    total: z.number().int(),
+    ...(Object.fromEntries(RECIPIENT_STATES.map((s) => [s, z.number().int()])) as Record<RecipientState, z.ZodNumber>),
+  })
   .meta({ id: 'BroadcastCounts', description: 'Each recipient counted once, in its current state.' });
 
 export function countStates(states: readonly RecipientState[]): z.input<typeof Counts> {

@@ -14,14 +14,20 @@ export const MetaError = z
     details: z.string().nullable(),
     href: z.string().nullable(),
   })
-  .meta({ id: 'MetaError', description: "An error as Meta reported it (e.g. code 131026: message undeliverable)." });
+  .meta({ id: 'MetaError', description: 'An error as Meta reported it (e.g. code 131026: message undeliverable).' });
 
 export const Pricing = z
-  .object({ billable: z.boolean().nullable(), pricing_model: z.string().nullable(), type: z.string().nullable(), category: z.string().nullable() })
+  .object({
+    billable: z.boolean().nullable(),
+    pricing_model: z.string().nullable(),
+    type: z.string().nullable(),
+    category: z.string().nullable(),
+  })
   .meta({ id: 'Pricing' });
 
 export const metaErrorView = (e: MetaErrorDoc) => ({ code: e.code, title: e.title, message: e.message, details: e.details, href: e.href });
-export const pricingView = (p: PricingDoc | null) => (p ? { billable: p.billable, pricing_model: p.pricing_model, type: p.type, category: p.category } : null);
+export const pricingView = (p: PricingDoc | null) =>
+  p ? { billable: p.billable, pricing_model: p.pricing_model, type: p.type, category: p.category } : null;
 
 export const ErrorBody = z
   .object({

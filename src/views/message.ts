@@ -14,20 +14,24 @@ const parseRaw = (raw: string | null): Record<string, unknown> | null => {
 };
 
 const Kind = z.enum(MESSAGE_KINDS).meta({
-  description: `What the message is, from one closed list a client can switch on (\`type\` is Meta's own, open list: Meta adds types). ${
-    MESSAGE_KINDS.map((k) => `\`${k}\`: ${MESSAGE_KIND_DOCS[k]}`).join('; ')}.`,
+  description: `What the message is, from one closed list a client can switch on (\`type\` is Meta's own, open list: Meta adds types). ${MESSAGE_KINDS.map(
+    (k) => `\`${k}\`: ${MESSAGE_KIND_DOCS[k]}`,
+  ).join('; ')}.`,
 });
 
 const Reactions = z
-  .array(z.object({
-    emoji: z.string(),
-    from: z.string().nullable().meta({ description: "The reacting user's phone digits (wa_id); null for a username-only user." }),
-    from_user_id: z.string().nullable().meta({ description: "The reacting user's BSUID." }),
-    at: timestamp().meta({ description: "Meta's time of the reaction." }),
-  }))
+  .array(
+    z.object({
+      emoji: z.string(),
+      from: z.string().nullable().meta({ description: "The reacting user's phone digits (wa_id); null for a username-only user." }),
+      from_user_id: z.string().nullable().meta({ description: "The reacting user's BSUID." }),
+      at: timestamp().meta({ description: "Meta's time of the reaction." }),
+    }),
+  )
   .meta({
     id: 'Reactions',
-    description: "The message's current reactions, one per user, oldest first: the newest reaction of each user by Meta's time (a change replaces it, a removal takes it away).",
+    description:
+      "The message's current reactions, one per user, oldest first: the newest reaction of each user by Meta's time (a change replaces it, a removal takes it away).",
   });
 
 /** The reactions a message shows: removed ones left out, oldest first (then by user). */
@@ -44,7 +48,9 @@ export const Message = z
     wamid: z.string().nullable().meta({ description: "Meta's message id (null for EchoCue's own system entries)." }),
     thread_id: z.string().nullable(),
     direction: z.enum(['inbound', 'outbound', 'system']),
-    type: z.string().meta({ description: 'Meta message type (text, image, interactive, ...); consent.stop / consent.resume for opt-out entries.' }),
+    type: z
+      .string()
+      .meta({ description: 'Meta message type (text, image, interactive, ...); consent.stop / consent.resume for opt-out entries.' }),
     kind: Kind,
     text: z.string().nullable(),
     reply_to_wamid: z.string().nullable(),
@@ -54,7 +60,10 @@ export const Message = z
     delivery_status: z.string().nullable().meta({ description: 'Outbound only: sent, delivered, read, played or failed.' }),
     whatsapp_status: z.string().nullable(),
     error: MetaError.nullable(),
-    content: z.record(z.string(), z.unknown()).nullable().meta({ description: "The message object exactly as Meta sent it (inbound only)." }),
+    content: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .meta({ description: 'The message object exactly as Meta sent it (inbound only).' }),
     reactions: Reactions,
     updated_at: timestamp().nullable(),
   })

@@ -3,7 +3,18 @@ import { type TemplateDoc } from '../store/docs.ts';
 import { isoOrNull, timestamp } from './common.ts';
 
 export const TEMPLATE_STATUSES = [
-  'approved', 'pending', 'rejected', 'paused', 'flagged', 'in_appeal', 'pending_deletion', 'limit_exceeded', 'disabled', 'deleted', 'archived', 'draft',
+  'approved',
+  'pending',
+  'rejected',
+  'paused',
+  'flagged',
+  'in_appeal',
+  'pending_deletion',
+  'limit_exceeded',
+  'disabled',
+  'deleted',
+  'archived',
+  'draft',
 ] as const;
 
 export const Template = z
@@ -27,7 +38,14 @@ export const Template = z
         title: z.string().nullable(),
         element: z.string().nullable(),
         footer: z.string().nullable(),
-        buttons: z.array(z.object({ type: z.string().nullable(), text: z.string().nullable(), url: z.string().nullable(), phone_number: z.string().nullable() })),
+        buttons: z.array(
+          z.object({
+            type: z.string().nullable(),
+            text: z.string().nullable(),
+            url: z.string().nullable(),
+            phone_number: z.string().nullable(),
+          }),
+        ),
       })
       .nullable(),
     details: z
@@ -51,7 +69,9 @@ export const templateView = (t: TemplateDoc): z.input<typeof Template> => ({
   name: t.name,
   language: t.language,
   category: t.category,
-  pending_category: t.pending_category ? { category: t.pending_category.category, effective_at: isoOrNull(t.pending_category.effective_at) } : null,
+  pending_category: t.pending_category
+    ? { category: t.pending_category.category, effective_at: isoOrNull(t.pending_category.effective_at) }
+    : null,
   whatsapp_status: t.whatsapp_status,
   status_reason: t.status_reason,
   last_event: t.last_event,

@@ -66,7 +66,9 @@ export const Delivery = z
  *  attempt sent again after a crash: the outcome is shown, not the marker. */
 function attemptsOf(d: DeliveryDoc): DeliveryDoc['attempts'] {
   const sorted = [...d.attempts].sort((a, b) => a.round - b.round || a.n - b.n);
-  return sorted.filter((a) => a.outcome !== 'in_flight' || !sorted.some((b) => b !== a && b.round === a.round && b.n === a.n && b.outcome !== 'in_flight'));
+  return sorted.filter(
+    (a) => a.outcome !== 'in_flight' || !sorted.some((b) => b !== a && b.round === a.round && b.n === a.n && b.outcome !== 'in_flight'),
+  );
 }
 
 export const deliveryView = (d: DeliveryDoc): z.input<typeof Delivery> => ({
@@ -81,8 +83,17 @@ export const deliveryView = (d: DeliveryDoc): z.input<typeof Delivery> => ({
   failed_at: isoOrNull(d.failed_at),
   next_attempt_at: isoOrNull(d.next_attempt_at),
   attempt_count: attemptsOf(d).length,
-  attempts: attemptsOf(d)
-    .map((a) => ({ round: a.round, n: a.n, at: a.at.toISOString(), outcome: a.outcome, status_code: a.status_code, latency_ms: a.latency_ms, error: a.error, error_code: a.error_code as never, response_body: a.response_body })),
+  attempts: attemptsOf(d).map((a) => ({
+    round: a.round,
+    n: a.n,
+    at: a.at.toISOString(),
+    outcome: a.outcome,
+    status_code: a.status_code,
+    latency_ms: a.latency_ms,
+    error: a.error,
+    error_code: a.error_code as never,
+    response_body: a.response_body,
+  })),
   payload: JSON.parse(d.body) as Record<string, unknown>,
   updated_at: d.changed_at.toISOString(),
 });

@@ -84,8 +84,21 @@ export async function runDrill(o: {
   const started = performance.now();
   const receiver = await startReceiver();
   receiver.script('/hook', [{ status: 200 }]);
-  const env = { ADMIN_TOKEN: ADMIN, API_RATE_LIMIT: '1000000', DELIVERY_DELAY_SCALE: '0.001', DELIVERY_ALLOW_CIDRS: '127.0.0.1/32', DELIVERY_TIMEOUT_MS: '5000', SHUTDOWN_TIMEOUT_MS: '5000', ...o.env };
-  const ports: Record<Role, number> = { ingest: await freePort(), actors: await freePort(), delivery: await freePort(), api: await freePort() };
+  const env = {
+    ADMIN_TOKEN: ADMIN,
+    API_RATE_LIMIT: '1000000',
+    DELIVERY_DELAY_SCALE: '0.001',
+    DELIVERY_ALLOW_CIDRS: '127.0.0.1/32',
+    DELIVERY_TIMEOUT_MS: '5000',
+    SHUTDOWN_TIMEOUT_MS: '5000',
+    ...o.env,
+  };
+  const ports: Record<Role, number> = {
+    ingest: await freePort(),
+    actors: await freePort(),
+    delivery: await freePort(),
+    api: await freePort(),
+  };
   const procs = new Map<Role, ServerProcess>();
   const extras: ServerProcess[] = [];
   const start = async (role: Role): Promise<void> => void procs.set(role, await startEchoCue(o.config, role, env, ports[role]));
@@ -94,7 +107,9 @@ export async function runDrill(o: {
     const api = procs.get('api')!.url;
     const tenant = await createTenant(api, ADMIN, [o.wabaId]);
     const endpoint = await fetch(`${api}/api/webhooks/endpoints`, {
-      method: 'POST', headers: { authorization: `Bearer ${tenant.key}`, 'content-type': 'application/json' }, body: JSON.stringify({ url: `${receiver.base}/hook` }),
+      method: 'POST',
+      headers: { authorization: `Bearer ${tenant.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ url: `${receiver.base}/hook` }),
     });
     if (endpoint.status !== 201) throw new Error(`creating the endpoint answered ${endpoint.status}: ${await endpoint.text()}`);
     const endpointId = ((await endpoint.json()) as { id: string }).id;
@@ -112,7 +127,8 @@ export async function runDrill(o: {
         extras.push(p);
         return p;
       },
-      progress: (share) => new Promise((resolve) => (answered / scenario.posts.length >= share ? resolve() : waiters.push({ share, resolve }))),
+      progress: (share) =>
+        new Promise((resolve) => (answered / scenario.posts.length >= share ? resolve() : waiters.push({ share, resolve }))),
     };
     const results: { body: string; ok: boolean; retried: boolean }[] = [];
     const ingestUrl = `http://127.0.0.1:${ports.ingest}`;
@@ -128,23 +144,32 @@ export async function runDrill(o: {
       }
       results.push({ body: p.body, ok, retried });
       answered++;
-      for (const w of waiters.splice(0)) (answered / scenario.posts.length >= w.share ? w.resolve() : waiters.push(w));
+      for (const w of waiters.splice(0)) answered / scenario.posts.length >= w.share ? w.resolve() : waiters.push(w);
     });
     // A fault waiting for a share the load never reaches (bodies given up) is let go when the load ends.
-    await Promise.all([load.then(() => { for (const w of waiters.splice(0)) w.resolve(); }), o.fault(ctx)]);
+    await Promise.all([
+      load.then(() => {
+        for (const w of waiters.splice(0)) w.resolve();
+      }),
+      o.fault(ctx),
+    ]);
     for (const p of extras) await p.stop();
     await waitForActors(o.config, o.drainMs ?? 240_000);
 
     // Every event of every acknowledged body on its topic, once or more.
     const topics = topicNames(o.config.kafka.topicPrefix);
-    const records = await readTopics(o.config, ACTOR_EVENT_TYPES.map((t) => topics.events[t]));
+    const records = await readTopics(
+      o.config,
+      ACTOR_EVENT_TYPES.map((t) => topics.events[t]),
+    );
     const onTopics = new Map<string, number>();
     for (const r of records) onTopics.set(r.headers['event_id']!, (onTopics.get(r.headers['event_id']!) ?? 0) + 1);
     let lost = 0;
     for (const r of results.filter((x) => x.ok)) {
       const out = splitPayload(parseJsonLossless(r.body), { receivedAt: 0, accountOf: () => null });
       if (out.kind !== 'events') continue;
-      for (const e of out.events) if ((ACTOR_EVENT_TYPES as readonly string[]).includes(e.eventType) && !onTopics.has(String(e.value['event_id']))) lost++;
+      for (const e of out.events)
+        if ((ACTOR_EVENT_TYPES as readonly string[]).includes(e.eventType) && !onTopics.has(String(e.value['event_id']))) lost++;
     }
 
     // The state: what the REST API shows against the fold of every body.
@@ -154,12 +179,16 @@ export async function runDrill(o: {
 
     // Outbound: every notification owed reached the receiver (2xx) or is in the failed log.
     const owed = new Set((await readTopics(o.config, [topics.notifications])).map((r) => r.headers['notification_id']!));
-    const deliveredIds = () => new Set(receiver.received.filter((r) => r.answered === 200).map((r) => String(r.headers['x-echocue-event-id'])));
+    const deliveredIds = () =>
+      new Set(receiver.received.filter((r) => r.answered === 200).map((r) => String(r.headers['x-echocue-event-id'])));
     const failedIds = async () => {
       const ids = new Set<string>();
       let cursor: string | null = null;
       do {
-        const res = await fetch(`${api}/api/webhooks/endpoints/${endpointId}/deliveries?status=failed&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { headers: { authorization: `Bearer ${tenant.key}` } });
+        const res = await fetch(
+          `${api}/api/webhooks/endpoints/${endpointId}/deliveries?status=failed&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+          { headers: { authorization: `Bearer ${tenant.key}` } },
+        );
         if (!res.ok) throw new Error(`listing failed deliveries answered ${res.status}: ${await res.text()}`);
         const page = (await res.json()) as { data: { event_id: string }[]; next_cursor: string | null };
         for (const d of page.data) ids.add(d.event_id);
@@ -200,7 +229,22 @@ export async function runDrill(o: {
 
 /** The reconciliation table, one row per drill. */
 export function drillTable(rows: readonly DrillRow[]): string {
-  const cols: (keyof DrillRow)[] = ['drill', 'sent', 'acknowledged', 'retried', 'unacknowledged', 'applied', 'duplicates', 'lost', 'mismatches', 'owed', 'delivered', 'failed', 'refusedAttempts', 'seconds'];
+  const cols: (keyof DrillRow)[] = [
+    'drill',
+    'sent',
+    'acknowledged',
+    'retried',
+    'unacknowledged',
+    'applied',
+    'duplicates',
+    'lost',
+    'mismatches',
+    'owed',
+    'delivered',
+    'failed',
+    'refusedAttempts',
+    'seconds',
+  ];
   const cells = [cols.map(String), ...rows.map((r) => cols.map((c) => String(r[c])))];
   const widths = cols.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)));
   const line = (row: string[]) => `| ${row.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;

@@ -32,17 +32,45 @@ function backlog(): string[] {
     }
     if (i % 5 === 4) {
       const c = i % 60;
-      messages.push({ from: `1555020${String(c).padStart(4, '0')}`, id: `wamid.sys${i}`, timestamp: String(T0 + seq * 7), type: 'system', system: { body: 'changed number', wa_id: `1555030${String(c).padStart(4, '0')}`, type: 'user_changed_number' } });
+      messages.push({
+        from: `1555020${String(c).padStart(4, '0')}`,
+        id: `wamid.sys${i}`,
+        timestamp: String(T0 + seq * 7),
+        type: 'system',
+        system: { body: 'changed number', wa_id: `1555030${String(c).padStart(4, '0')}`, type: 'user_changed_number' },
+      });
     }
     const statuses = [];
     for (let k = 0; k < 18; k++) {
       const n = (i * 5 + k) % 120;
-      statuses.push({ id: `wamid.out${n}`, status: ['read', 'sent', 'delivered'][(i + k) % 3], timestamp: String(T0 + n * 3 + ((i + k) % 3)), recipient_id: `1555020${String(n % 60).padStart(4, '0')}` });
+      statuses.push({
+        id: `wamid.out${n}`,
+        status: ['read', 'sent', 'delivered'][(i + k) % 3],
+        timestamp: String(T0 + n * 3 + ((i + k) % 3)),
+        recipient_id: `1555020${String(n % 60).padStart(4, '0')}`,
+      });
     }
-    bodies.push(JSON.stringify({
-      object: 'whatsapp_business_account',
-      entry: [{ id: waba, changes: [{ field: 'messages', value: { metadata: { phone_number_id: `9${i % 4}` }, contacts: messages.slice(0, 1).map((m) => ({ wa_id: m.from, profile: { name: `Contact ${m.from}` } })), messages, statuses } }] }],
-    }));
+    bodies.push(
+      JSON.stringify({
+        object: 'whatsapp_business_account',
+        entry: [
+          {
+            id: waba,
+            changes: [
+              {
+                field: 'messages',
+                value: {
+                  metadata: { phone_number_id: `9${i % 4}` },
+                  contacts: messages.slice(0, 1).map((m) => ({ wa_id: m.from, profile: { name: `Contact ${m.from}` } })),
+                  messages,
+                  statuses,
+                },
+              },
+            ],
+          },
+        ],
+      }),
+    );
   }
   return bodies;
 }
@@ -60,8 +88,6 @@ async function ingestBacklog(env: TestEnv): Promise<void> {
     await system.stop();
   }
 }
-
-
 
 describe('actors > crash in the middle of a batch', () => {
   let reference: TestEnv;
@@ -91,10 +117,14 @@ describe('actors > crash in the middle of a batch', () => {
     const mongo = new MongoClient(crashed.config.mongo.uri);
     await mongo.connect();
     child = serveProcess(crashed, 'actors');
-    const seenAtKill = await waitFor(async () => {
-      const n = await mongo.db().collection('ec_message').countDocuments();
-      return n > 0 ? n : undefined;
-    }, 60_000, 'the first writes of the actor process');
+    const seenAtKill = await waitFor(
+      async () => {
+        const n = await mongo.db().collection('ec_message').countDocuments();
+        return n > 0 ? n : undefined;
+      },
+      60_000,
+      'the first writes of the actor process',
+    );
     child.kill('SIGKILL');
     await exited(child);
     const afterKill = await mongo.db().collection('ec_message').countDocuments();

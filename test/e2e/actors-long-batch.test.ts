@@ -29,7 +29,14 @@ import { waitForActors } from '../helpers/topics.ts';
 
 const SESSION_TIMEOUT_MS = 6_000; // the broker's group.min.session.timeout.ms default
 const STALL_MS = 10_000; // the first commit to the store is held this long: well past the session
-const FIXTURES = ['messages.text.json', 'messages.image.json', 'messages.reaction.json', 'statuses.sent.json', 'statuses.delivered.json', 'statuses.read.json'];
+const FIXTURES = [
+  'messages.text.json',
+  'messages.image.json',
+  'messages.reaction.json',
+  'statuses.sent.json',
+  'statuses.delivered.json',
+  'statuses.read.json',
+];
 const RECEIVED_AT = new Date('2026-06-15T09:41:02.000Z'); // ingest's clock, so that both runs store the same documents
 
 type Versions = Record<string, Record<string, unknown>>;
@@ -77,7 +84,11 @@ describe('actors > a batch that outlives the session timeout', () => {
     const producer: EventProducer = await events.createProducer();
     cleanups.push(() => producer.disconnect());
     const actors: RunningConsumer = await startActors({
-      events, store, producer, log, topics,
+      events,
+      store,
+      producer,
+      log,
+      topics,
       serde: await createEventSerde(registry, schemasByTopic(topics)),
       metrics: createMetrics(),
       groupId: `${config.kafka.topicPrefix}echocue.actors`,
@@ -88,7 +99,12 @@ describe('actors > a batch that outlives the session timeout', () => {
     await waitForActors(config, 90_000);
     const versions: Versions = {};
     for (const c of ACTOR_COLLECTION_NAMES) {
-      for (const d of await mongo.db().collection(c).find({}, { projection: { _v: 1 } }).toArray()) (versions[c] ??= {})[String(d._id)] = d['_v'];
+      for (const d of await mongo
+        .db()
+        .collection(c)
+        .find({}, { projection: { _v: 1 } })
+        .toArray())
+        (versions[c] ??= {})[String(d._id)] = d['_v'];
     }
     await actors.stop();
     return { env, stalls, versions, loadedTwice: [...loads].filter(([, n]) => n > 1).map(([id]) => id) };
@@ -96,29 +112,37 @@ describe('actors > a batch that outlives the session timeout', () => {
 
   let once: Run | undefined;
 
-  test('slow store writes: the member heartbeats through them, the batch is applied once and every offset committed', { timeout: 120_000 }, async () => {
-    expect(STALL_MS).toBeGreaterThan(SESSION_TIMEOUT_MS);
-    const r = await run(() => new Promise((resolve) => setTimeout(resolve, STALL_MS)));
-    expect(r.stalls).toBeGreaterThanOrEqual(1); // the stall really happened, on a batch that was then committed
-    expect(Object.keys(r.versions['ec_message'] ?? {}).length).toBeGreaterThanOrEqual(3);
-    expect(Object.keys(r.versions['ec_thread'] ?? {}).length).toBeGreaterThanOrEqual(1);
-    expect(Object.keys(r.versions['ec_contact'] ?? {}).length).toBeGreaterThanOrEqual(1);
-    // Messages and threads are each written by one batch (their own topic's); applied once, each is at version 1.
-    // Contacts are written by the inbound batch and again by the status batch (statuses link their recipient), so
-    // their count says nothing about a second application.
-    const once1 = (c: string) => Object.fromEntries(Object.keys(r.versions[c] ?? {}).map((id) => [id, 1]));
-    for (const c of ['ec_message', 'ec_thread']) expect(r.versions[c], c).toEqual(once1(c));
-    expect(r.loadedTwice).toEqual([]);
-    once = r;
-  });
+  test(
+    'slow store writes: the member heartbeats through them, the batch is applied once and every offset committed',
+    { timeout: 120_000 },
+    async () => {
+      expect(STALL_MS).toBeGreaterThan(SESSION_TIMEOUT_MS);
+      const r = await run(() => new Promise((resolve) => setTimeout(resolve, STALL_MS)));
+      expect(r.stalls).toBeGreaterThanOrEqual(1); // the stall really happened, on a batch that was then committed
+      expect(Object.keys(r.versions['ec_message'] ?? {}).length).toBeGreaterThanOrEqual(3);
+      expect(Object.keys(r.versions['ec_thread'] ?? {}).length).toBeGreaterThanOrEqual(1);
+      expect(Object.keys(r.versions['ec_contact'] ?? {}).length).toBeGreaterThanOrEqual(1);
+      // Messages and threads are each written by one batch (their own topic's); applied once, each is at version 1.
+      // Contacts are written by the inbound batch and again by the status batch (statuses link their recipient), so
+      // their count says nothing about a second application.
+      const once1 = (c: string) => Object.fromEntries(Object.keys(r.versions[c] ?? {}).map((id) => [id, 1]));
+      for (const c of ['ec_message', 'ec_thread']) expect(r.versions[c], c).toEqual(once1(c));
+      expect(r.loadedTwice).toEqual([]);
+      once = r;
+    },
+  );
 
-  test('a process stall past the session (no heartbeat can run): the evicted member rejoins, applies the batch again, and commits every offset', { timeout: 120_000 }, async () => {
-    // Atomics.wait blocks this thread, timers and sockets included, as a long GC pause would.
-    const r = await run(async () => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, STALL_MS));
-    // The member really was evicted: the stalled batch was applied a second time after the rejoin.
-    expect(r.loadedTwice.length).toBeGreaterThan(0);
-    // And the second application changed nothing but the write counts.
-    expect(once, 'the first test ran').toBeDefined();
-    expect(await actorDocuments(r.env.config.mongo.uri)).toEqual(await actorDocuments(once!.env.config.mongo.uri));
-  });
+  test(
+    'a process stall past the session (no heartbeat can run): the evicted member rejoins, applies the batch again, and commits every offset',
+    { timeout: 120_000 },
+    async () => {
+      // Atomics.wait blocks this thread, timers and sockets included, as a long GC pause would.
+      const r = await run(async () => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, STALL_MS));
+      // The member really was evicted: the stalled batch was applied a second time after the rejoin.
+      expect(r.loadedTwice.length).toBeGreaterThan(0);
+      // And the second application changed nothing but the write counts.
+      expect(once, 'the first test ran').toBeDefined();
+      expect(await actorDocuments(r.env.config.mongo.uri)).toEqual(await actorDocuments(once!.env.config.mongo.uri));
+    },
+  );
 });

@@ -32,12 +32,22 @@ function inbound(n: number, seq: number, text = `hello ${n}`) {
   const from = `1555300${String(n).padStart(4, '0')}`;
   const body = JSON.stringify({
     object: 'whatsapp_business_account',
-    entry: [{ id: WABA_C, changes: [{ field: 'messages', value: {
-      messaging_product: 'whatsapp',
-      metadata: { display_phone_number: '15550140000', phone_number_id: '199999999999999' },
-      contacts: [{ profile: { name: `Contact ${n}` }, wa_id: from }],
-      messages: [{ from, id: `wamid.gen.${n}.${seq}`, timestamp: String(1_781_600_000 + seq), type: 'text', text: { body: text } }],
-    } }] }],
+    entry: [
+      {
+        id: WABA_C,
+        changes: [
+          {
+            field: 'messages',
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { display_phone_number: '15550140000', phone_number_id: '199999999999999' },
+              contacts: [{ profile: { name: `Contact ${n}` }, wa_id: from }],
+              messages: [{ from, id: `wamid.gen.${n}.${seq}`, timestamp: String(1_781_600_000 + seq), type: 'text', text: { body: text } }],
+            },
+          },
+        ],
+      },
+    ],
   });
   return { body, signature: signBody(body, FIXTURE_SECRET) };
 }
@@ -53,8 +63,10 @@ describe('REST API for pollers', () => {
   const accounts: Record<'A' | 'B' | 'C', string> = { A: '', B: '', C: '' };
   let seq = 0;
 
-  const get = (path: string, key: string, headers: Record<string, string> = {}) => api.call('GET', `${system.url}${path}`, { key, headers });
-  const admin = (method: string, path: string, body?: unknown, token = ADMIN) => api.call(method, `${system.url}${path}`, { key: token, body });
+  const get = (path: string, key: string, headers: Record<string, string> = {}) =>
+    api.call('GET', `${system.url}${path}`, { key, headers });
+  const admin = (method: string, path: string, body?: unknown, token = ADMIN) =>
+    api.call(method, `${system.url}${path}`, { key: token, body });
   const send = async (n: number, text?: string) => {
     const m = inbound(n, (seq += 1), text);
     expect((await postWebhook(system.url, m.body, { 'x-hub-signature-256': m.signature })).status).toBe(200);
@@ -78,7 +90,11 @@ describe('REST API for pollers', () => {
     env = testEnv({ ADMIN_TOKEN: ADMIN, API_CHANGE_SETTLE_MS: '300' });
     system = await startSystem({ config: env.config, roles: [...ROLES], log: env.log, clock });
     api = await openApiChecker(system.url);
-    for (const [name, waba] of [['A', WABA_A], ['B', WABA_B], ['C', WABA_C]] as const) {
+    for (const [name, waba] of [
+      ['A', WABA_A],
+      ['B', WABA_B],
+      ['C', WABA_C],
+    ] as const) {
       const acc = await admin('POST', '/api/admin/accounts', { name: `Tenant ${name}` });
       expect(acc.status).toBe(201);
       accounts[name] = acc.json.id;
@@ -91,13 +107,54 @@ describe('REST API for pollers', () => {
     await mongo.connect();
     // The sending side records a broadcast's recipients (and the wamids Meta accepted) before the statuses arrive.
     await createBroadcastStore(mongo.db()).recordRecipients([
-      { _id: 'rcp_1', broadcast_id: 'bc_june', waba_id: WABA_A, wa_id: MAYA.wa_id, user_id: null, wamid: READ_WAMID, status: 'pending', skip_reason: null, skipped_at: null },
-      { _id: 'rcp_2', broadcast_id: 'bc_june', waba_id: WABA_A, wa_id: '15550199071', user_id: null, wamid: FAILED_WAMID, status: 'pending', skip_reason: null, skipped_at: null },
-      { _id: 'rcp_3', broadcast_id: 'bc_june', waba_id: WABA_A, wa_id: DIEGO.wa_id, user_id: null, wamid: null, status: 'pending', skip_reason: null, skipped_at: null },
-      { _id: 'rcp_4', broadcast_id: 'bc_june', waba_id: WABA_A, wa_id: '15550199099', user_id: null, wamid: null, status: 'pending', skip_reason: null, skipped_at: null },
+      {
+        _id: 'rcp_1',
+        broadcast_id: 'bc_june',
+        waba_id: WABA_A,
+        wa_id: MAYA.wa_id,
+        user_id: null,
+        wamid: READ_WAMID,
+        status: 'pending',
+        skip_reason: null,
+        skipped_at: null,
+      },
+      {
+        _id: 'rcp_2',
+        broadcast_id: 'bc_june',
+        waba_id: WABA_A,
+        wa_id: '15550199071',
+        user_id: null,
+        wamid: FAILED_WAMID,
+        status: 'pending',
+        skip_reason: null,
+        skipped_at: null,
+      },
+      {
+        _id: 'rcp_3',
+        broadcast_id: 'bc_june',
+        waba_id: WABA_A,
+        wa_id: DIEGO.wa_id,
+        user_id: null,
+        wamid: null,
+        status: 'pending',
+        skip_reason: null,
+        skipped_at: null,
+      },
+      {
+        _id: 'rcp_4',
+        broadcast_id: 'bc_june',
+        waba_id: WABA_A,
+        wa_id: '15550199099',
+        user_id: null,
+        wamid: null,
+        status: 'pending',
+        skip_reason: null,
+        skipped_at: null,
+      },
     ]);
     // Every fixture but the opt-back-in, which a later test sends.
-    for (const f of fixtures().filter((x) => x.file !== 'user-preferences.resume.json')) expect((await postFixture(system.url, f)).status).toBe(200);
+    for (const f of fixtures().filter((x) => x.file !== 'user-preferences.resume.json'))
+      expect((await postFixture(system.url, f)).status).toBe(200);
     for (let n = 0; n < 25; n++) await send(n);
     await waitForActors(env.config);
   }, 180_000);
@@ -112,12 +169,23 @@ describe('REST API for pollers', () => {
     expect((await api.call('GET', `${system.url}/api/openapi.json`)).json).toEqual(api.doc);
     expect(api.doc).toMatchObject({ openapi: '3.1.0' });
     const ops = api.operations().map((o) => `${o.method.toUpperCase()} ${o.path}`);
-    for (const path of ['/api/thread/list', '/api/thread/{id}', '/api/thread/{id}/messages', '/api/whatsapp/window', '/api/notification/{id}', '/api/template/list', '/api/template/{id}', '/api/contact/{id}', '/api/broadcast/{id}', '/api/openapi.json']) {
+    for (const path of [
+      '/api/thread/list',
+      '/api/thread/{id}',
+      '/api/thread/{id}/messages',
+      '/api/whatsapp/window',
+      '/api/notification/{id}',
+      '/api/template/list',
+      '/api/template/{id}',
+      '/api/contact/{id}',
+      '/api/broadcast/{id}',
+      '/api/openapi.json',
+    ]) {
       expect(ops).toContain(`GET ${path}`);
     }
   });
 
-  test('thread/list: the tenant\'s threads, newest message first, with contact, unread count and window', async () => {
+  test("thread/list: the tenant's threads, newest message first, with contact, unread count and window", async () => {
     const { items } = await allPages('/api/thread/list?limit=100', keys.A);
     expect(items.length).toBeGreaterThan(1);
     expect(items.every((t) => t['waba_id'] === WABA_A)).toBe(true);
@@ -129,7 +197,7 @@ describe('REST API for pollers', () => {
     expect(Date.parse(maya.window_expires_at) - Date.parse(maya.last_inbound_at)).toBe(24 * 3600 * 1000);
   });
 
-  test('thread/{id}/messages: the conversation, oldest first, with Meta\'s message as content', async () => {
+  test("thread/{id}/messages: the conversation, oldest first, with Meta's message as content", async () => {
     const list = await get('/api/thread/list?limit=100', keys.A);
     const maya = list.json.data.find((t: any) => t.contact.wa_id === MAYA.wa_id && t.phone_number_id === PHONE);
     const { items } = await allPages(`/api/thread/${maya.id}/messages?limit=3`, keys.A);
@@ -139,19 +207,39 @@ describe('REST API for pollers', () => {
     expect(stamps).toEqual([...stamps].sort());
     expect(new Set(items.map((m) => m['id'])).size).toBe(items.length);
     const text = items.find((m) => m['wamid'] === TEXT_WAMID)!;
-    expect(text).toMatchObject({ direction: 'inbound', type: 'text', text: 'Hi! Do you have any openings for a cleaning next week?', from: MAYA.wa_id, timestamp: iso(1781514060) });
-    expect(text['content']).toMatchObject({ id: TEXT_WAMID, type: 'text', text: { body: 'Hi! Do you have any openings for a cleaning next week?' } });
+    expect(text).toMatchObject({
+      direction: 'inbound',
+      type: 'text',
+      text: 'Hi! Do you have any openings for a cleaning next week?',
+      from: MAYA.wa_id,
+      timestamp: iso(1781514060),
+    });
+    expect(text['content']).toMatchObject({
+      id: TEXT_WAMID,
+      type: 'text',
+      text: { body: 'Hi! Do you have any openings for a cleaning next week?' },
+    });
     expect(maya.last_message_at).toBe(stamps[stamps.length - 1]);
     // The thread by its id: what the list shows.
     expect((await get(`/api/thread/${maya.id}`, keys.A)).json).toEqual(maya);
   });
 
-  test('notification/{id}: an outbound message\'s delivery state by wamid or EchoCue id, failure with Meta\'s code', async () => {
+  test("notification/{id}: an outbound message's delivery state by wamid or EchoCue id, failure with Meta's code", async () => {
     const failed = await get(`/api/notification/${encodeURIComponent(FAILED_WAMID)}`, keys.A);
     expect(failed.status).toBe(200);
-    expect(failed.json).toMatchObject({ wamid: FAILED_WAMID, delivery_status: 'failed', recipient: { wa_id: '15550199071' }, error: { code: 131026, title: 'Message undeliverable' } });
+    expect(failed.json).toMatchObject({
+      wamid: FAILED_WAMID,
+      delivery_status: 'failed',
+      recipient: { wa_id: '15550199071' },
+      error: { code: 131026, title: 'Message undeliverable' },
+    });
     const read = await get(`/api/notification/${encodeURIComponent(READ_WAMID)}`, keys.A);
-    expect(read.json).toMatchObject({ delivery_status: 'read', error: null, biz_opaque_callback_data: 'echocue:msg:6651f0a2c9e4', pricing: { billable: false, pricing_model: 'PMP' } });
+    expect(read.json).toMatchObject({
+      delivery_status: 'read',
+      error: null,
+      biz_opaque_callback_data: 'echocue:msg:6651f0a2c9e4',
+      pricing: { billable: false, pricing_model: 'PMP' },
+    });
     expect(read.json.status_history.map((h: any) => h.status)).toEqual(['sent', 'delivered', 'read']);
     const byId = await get(`/api/notification/${read.json.id}`, keys.A);
     expect(byId.json).toEqual(read.json);
@@ -162,7 +250,13 @@ describe('REST API for pollers', () => {
   test('template/list and template/{id}: status, quality, category; filters by status', async () => {
     const { items } = await allPages('/api/template/list?limit=2', keys.A);
     const approved = items.find((t) => t['template_id'] === TEMPLATE_A)!;
-    expect(approved).toMatchObject({ name: 'appointment_reminder_v2', language: 'en_US', whatsapp_status: 'approved', broadcastable: true, category: 'UTILITY' });
+    expect(approved).toMatchObject({
+      name: 'appointment_reminder_v2',
+      language: 'en_US',
+      whatsapp_status: 'approved',
+      broadcastable: true,
+      category: 'UTILITY',
+    });
     const onlyApproved = await get('/api/template/list?status=approved', keys.A);
     expect(onlyApproved.json.data.length).toBeGreaterThan(0);
     expect(onlyApproved.json.data.every((t: any) => t.whatsapp_status === 'approved')).toBe(true);
@@ -178,8 +272,16 @@ describe('REST API for pollers', () => {
   test('contact/{id}: by wa_id, business-scoped user id or EchoCue id, with both opt-out levels', async () => {
     const byWa = await get(`/api/contact/${DIEGO.wa_id}`, keys.A);
     expect(byWa.status).toBe(200);
-    expect(byWa.json).toMatchObject({ wa_id: DIEGO.wa_id, user_id: DIEGO.user_id, opted_out_at: null, marketing_opted_out_at: iso(1781523000), needs_review: null });
-    expect(byWa.json.consent).toEqual([{ at: iso(1781523000), value: 'stop', scope: 'marketing', source: 'user_preferences', category: 'marketing_messages' }]);
+    expect(byWa.json).toMatchObject({
+      wa_id: DIEGO.wa_id,
+      user_id: DIEGO.user_id,
+      opted_out_at: null,
+      marketing_opted_out_at: iso(1781523000),
+      needs_review: null,
+    });
+    expect(byWa.json.consent).toEqual([
+      { at: iso(1781523000), value: 'stop', scope: 'marketing', source: 'user_preferences', category: 'marketing_messages' },
+    ]);
     // Nothing to review: clearing is harmless and answers the contact as it is.
     const cleared = await api.call('POST', `${system.url}/api/contact/${DIEGO.wa_id}/review/clear`, { key: keys.A });
     expect(cleared.status).toBe(200);
@@ -190,12 +292,21 @@ describe('REST API for pollers', () => {
   });
 
   test('whatsapp/window: open until the newest user message + 24 h, closed after, closed for strangers', async () => {
-    const thread = (await get('/api/thread/list?limit=100', keys.A)).json.data.find((t: any) => t.contact.wa_id === MAYA.wa_id && t.phone_number_id === PHONE);
+    const thread = (await get('/api/thread/list?limit=100', keys.A)).json.data.find(
+      (t: any) => t.contact.wa_id === MAYA.wa_id && t.phone_number_id === PHONE,
+    );
     const lastInbound = Date.parse(thread.last_inbound_at);
     try {
       offset = lastInbound + 3600_000 - Date.now();
       const open = await get(`/api/whatsapp/window?phone_number_id=${PHONE}&contact=${MAYA.wa_id}`, keys.A);
-      expect(open.json).toEqual({ phone_number_id: PHONE, contact_id: thread.contact.id, thread_id: thread.id, open: true, expires_at: thread.window_expires_at, last_inbound_at: thread.last_inbound_at });
+      expect(open.json).toEqual({
+        phone_number_id: PHONE,
+        contact_id: thread.contact.id,
+        thread_id: thread.id,
+        open: true,
+        expires_at: thread.window_expires_at,
+        last_inbound_at: thread.last_inbound_at,
+      });
       offset = lastInbound + 25 * 3600_000 - Date.now();
       const closed = await get(`/api/whatsapp/window?phone_number_id=${PHONE}&contact=${MAYA.user_id}`, keys.A);
       expect(closed.json).toMatchObject({ open: false, expires_at: thread.window_expires_at });
@@ -203,21 +314,36 @@ describe('REST API for pollers', () => {
       offset = 0;
     }
     const stranger = await get(`/api/whatsapp/window?phone_number_id=${PHONE}&contact=15559999999`, keys.A);
-    expect(stranger.json).toEqual({ phone_number_id: PHONE, contact_id: null, thread_id: null, open: false, expires_at: null, last_inbound_at: null });
-    expect((await get('/api/whatsapp/window?contact=15559999999', keys.A)).json.error.details).toEqual({ parameter: 'phone_number_id', in: 'query' });
+    expect(stranger.json).toEqual({
+      phone_number_id: PHONE,
+      contact_id: null,
+      thread_id: null,
+      open: false,
+      expires_at: null,
+      last_inbound_at: null,
+    });
+    expect((await get('/api/whatsapp/window?contact=15559999999', keys.A)).json.error.details).toEqual({
+      parameter: 'phone_number_id',
+      in: 'query',
+    });
   });
 
   test('broadcast/{id}: recipients with their states and counts; opted-out contacts skipped', async () => {
     const { pages, items } = await allPages('/api/broadcast/bc_june?limit=3', keys.A);
     expect(pages).toHaveLength(2);
     expect(pages[0]!.json.counts).toEqual({ total: 4, pending: 1, sent: 0, delivered: 0, read: 1, failed: 1, skipped: 1 });
-    expect(Object.fromEntries(items.map((r) => [r['id'], r['status']]))).toEqual({ rcp_1: 'read', rcp_2: 'failed', rcp_3: 'skipped', rcp_4: 'pending' });
+    expect(Object.fromEntries(items.map((r) => [r['id'], r['status']]))).toEqual({
+      rcp_1: 'read',
+      rcp_2: 'failed',
+      rcp_3: 'skipped',
+      rcp_4: 'pending',
+    });
     expect(items.find((r) => r['id'] === 'rcp_2')!['error']).toMatchObject({ code: 131026 });
     expect(items.find((r) => r['id'] === 'rcp_3')!['skip_reason']).toBe('marketing_opted_out:user_preferences');
     expect((await get('/api/broadcast/bc_unknown', keys.A)).status).toBe(404);
   });
 
-  test('another tenant\'s thread, messages, notification, template, contact or broadcast is 404, like a missing id', async () => {
+  test("another tenant's thread, messages, notification, template, contact or broadcast is 404, like a missing id", async () => {
     const thread = (await get('/api/thread/list', keys.A)).json.data[0];
     const template = (await get(`/api/template/${TEMPLATE_A}`, keys.A)).json;
     const contact = (await get(`/api/contact/${DIEGO.wa_id}`, keys.A)).json;
@@ -258,13 +384,17 @@ describe('REST API for pollers', () => {
       await waitForActors(env.config);
     };
     // Inbox order: new threads land on top, before the cursor.
-    const recent = await allPages('/api/thread/list?limit=4', keys.C, async (page) => { if (page % 2 === 1) await insert(); });
+    const recent = await allPages('/api/thread/list?limit=4', keys.C, async (page) => {
+      if (page % 2 === 1) await insert();
+    });
     const recentIds = recent.items.map((t) => t['id'] as string);
     expect(new Set(recentIds).size).toBe(recentIds.length);
     expect(recentIds.filter((id) => before.includes(id)).sort()).toEqual([...before].sort());
     // Change order: new threads land after the cursor, so this pass sees them too.
     const inserted = next;
-    const changes = await allPages('/api/thread/list?limit=4&updated_since=2000-01-01T00:00:00Z', keys.C, async (page) => { if (page <= 3) await insert(); });
+    const changes = await allPages('/api/thread/list?limit=4&updated_since=2000-01-01T00:00:00Z', keys.C, async (page) => {
+      if (page <= 3) await insert();
+    });
     const changeIds = changes.items.map((t) => t['id'] as string);
     expect(new Set(changeIds).size).toBe(changeIds.length);
     const now = (await allPages('/api/thread/list?limit=100', keys.C)).items.map((t) => t['id'] as string);
@@ -275,7 +405,7 @@ describe('REST API for pollers', () => {
     expect(inserted).toBeGreaterThan(100);
   });
 
-  test('updated_since: a poll returns only what changed since the last poll\'s watermark; unchanged polls get 304', async () => {
+  test("updated_since: a poll returns only what changed since the last poll's watermark; unchanged polls get 304", async () => {
     const first = await allPages('/api/thread/list?limit=10&updated_since=2000-01-01T00:00:00Z', keys.C);
     await new Promise((r) => setTimeout(r, 400)); // past API_CHANGE_SETTLE_MS: the watermark now depends on the data only
     const settled = await allPages('/api/thread/list?limit=10&updated_since=2000-01-01T00:00:00Z', keys.C);
@@ -313,7 +443,16 @@ describe('REST API for pollers', () => {
 
   test('ETag and 304 on every read', async () => {
     const thread = (await get('/api/thread/list', keys.A)).json.data[0];
-    for (const path of ['/api/thread/list', `/api/thread/${thread.id}/messages`, `/api/notification/${encodeURIComponent(READ_WAMID)}`, '/api/template/list', `/api/template/${TEMPLATE_A}`, `/api/contact/${DIEGO.wa_id}`, '/api/broadcast/bc_june', `/api/whatsapp/window?phone_number_id=${PHONE}&contact=${MAYA.wa_id}`]) {
+    for (const path of [
+      '/api/thread/list',
+      `/api/thread/${thread.id}/messages`,
+      `/api/notification/${encodeURIComponent(READ_WAMID)}`,
+      '/api/template/list',
+      `/api/template/${TEMPLATE_A}`,
+      `/api/contact/${DIEGO.wa_id}`,
+      '/api/broadcast/bc_june',
+      `/api/whatsapp/window?phone_number_id=${PHONE}&contact=${MAYA.wa_id}`,
+    ]) {
       const first = await get(path, keys.A);
       const tag = first.headers.get('etag');
       expect([path, tag]).toEqual([path, expect.stringMatching(/^W\/"/)]);
@@ -346,7 +485,12 @@ describe('REST API for pollers', () => {
     expect([other.status, other.json.error.details]).toEqual([400, { parameter: 'cursor', in: 'query' }]);
     // A forged cursor (right fingerprint, wrong key or times) is a 400 too, never a 500.
     const real = JSON.parse(Buffer.from(page.json.next_cursor, 'base64url').toString());
-    for (const forged of [{ ...real, k: ['x'] }, { ...real, r: -1e300 }, { ...real, k: [{ $d: 'soon' }, 1, 'a'] }, { ...real, m: 'x' }]) {
+    for (const forged of [
+      { ...real, k: ['x'] },
+      { ...real, r: -1e300 },
+      { ...real, k: [{ $d: 'soon' }, 1, 'a'] },
+      { ...real, m: 'x' },
+    ]) {
       const res = await get(`/api/template/list?limit=1&cursor=${Buffer.from(JSON.stringify(forged)).toString('base64url')}`, keys.A);
       expect([res.status, res.json.error.details?.parameter]).toEqual([400, 'cursor']);
     }
@@ -370,7 +514,12 @@ describe('REST API for pollers', () => {
     const listed = await admin('GET', `/api/admin/accounts/${accounts.A}/keys`);
     expect(listed.json.data.map((k: any) => k.id)).toContain(made.json.id);
     expect(JSON.stringify(listed.json)).not.toContain(made.json.key);
-    const stored = JSON.stringify(await mongo.db().collection('ec_api_key').findOne({ _id: made.json.id as never }));
+    const stored = JSON.stringify(
+      await mongo
+        .db()
+        .collection('ec_api_key')
+        .findOne({ _id: made.json.id as never }),
+    );
     expect(stored).not.toContain(made.json.key);
     expect(stored).not.toContain(made.json.signing_secret);
     const store = createAccountStore(mongo.db(), createSecretBox(env.config.secrets.masterKeys));
@@ -391,7 +540,14 @@ describe('REST API for pollers', () => {
   });
 
   test('rate limit per key: RateLimit-* headers, then 429 with Retry-After; other keys unaffected; admin disabled without a token', async () => {
-    const limitedEnv = { ...env, config: { ...env.config, http: { ...env.config.http }, api: { ...env.config.api, adminToken: null, rateLimit: { points: 3, windowSeconds: 60 } } } };
+    const limitedEnv = {
+      ...env,
+      config: {
+        ...env.config,
+        http: { ...env.config.http },
+        api: { ...env.config.api, adminToken: null, rateLimit: { points: 3, windowSeconds: 60 } },
+      },
+    };
     const limited = await startSystem({ config: limitedEnv.config, roles: ['api'], log: env.log });
     try {
       const call = (key: string) => api.call('GET', `${limited.url}/api/template/list`, { key });
@@ -418,7 +574,9 @@ describe('REST API for pollers', () => {
 
   test('every documented operation was exercised and answered as documented (webhooks: test/e2e/webhooks.test.ts; markThreadRead: test/e2e/thread-read.test.ts)', () => {
     const elsewhere = new Set(['markThreadRead']);
-    const missing = api.operations().filter((o) => o.tag !== 'webhooks' && !elsewhere.has(o.operationId) && !api.seen.get(o.operationId)?.size);
+    const missing = api
+      .operations()
+      .filter((o) => o.tag !== 'webhooks' && !elsewhere.has(o.operationId) && !api.seen.get(o.operationId)?.size);
     expect(missing).toEqual([]);
   });
 });

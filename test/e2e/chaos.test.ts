@@ -21,7 +21,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** SIGKILL a service of the local stack and start it again (make chaos only). */
 async function killService(service: 'kafka' | 'ferretdb', downMs: number): Promise<void> {
   const pid = Number(readFileSync(`${ROOT}.cache/run/${service}.pid`, 'utf8').trim());
-  try { process.kill(-pid, 'SIGKILL'); } catch { process.kill(pid, 'SIGKILL'); }
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    process.kill(pid, 'SIGKILL');
+  }
   await sleep(downMs);
   execFileSync(`${ROOT}deploy/local/stack.sh`, ['up', service], { stdio: 'inherit' });
 }
@@ -29,9 +33,33 @@ async function killService(service: 'kafka' | 'ferretdb', downMs: number): Promi
 type Drill = { name: string; full?: boolean; fault: (ctx: DrillContext) => Promise<void>; env?: Record<string, string> };
 
 const DRILLS: Drill[] = [
-  { name: 'SIGKILL ingest', fault: async (c) => { await c.progress(0.3); await c.kill('ingest'); await sleep(1500); await c.restart('ingest'); } },
-  { name: 'SIGKILL actors', fault: async (c) => { await c.progress(0.3); await c.kill('actors'); await sleep(1500); await c.restart('actors'); } },
-  { name: 'SIGKILL delivery', fault: async (c) => { await c.progress(0.3); await c.kill('delivery'); await sleep(1500); await c.restart('delivery'); } },
+  {
+    name: 'SIGKILL ingest',
+    fault: async (c) => {
+      await c.progress(0.3);
+      await c.kill('ingest');
+      await sleep(1500);
+      await c.restart('ingest');
+    },
+  },
+  {
+    name: 'SIGKILL actors',
+    fault: async (c) => {
+      await c.progress(0.3);
+      await c.kill('actors');
+      await sleep(1500);
+      await c.restart('actors');
+    },
+  },
+  {
+    name: 'SIGKILL delivery',
+    fault: async (c) => {
+      await c.progress(0.3);
+      await c.kill('delivery');
+      await sleep(1500);
+      await c.restart('delivery');
+    },
+  },
   {
     name: 'rebalance mid-batch',
     fault: async (c) => {
@@ -51,8 +79,22 @@ const DRILLS: Drill[] = [
       c.receiver.script('/hook', [{ status: 200 }]);
     },
   },
-  { name: 'SIGKILL broker', full: true, fault: async (c) => { await c.progress(0.3); await killService('kafka', 3000); } },
-  { name: 'SIGKILL store', full: true, fault: async (c) => { await c.progress(0.3); await killService('ferretdb', 3000); } },
+  {
+    name: 'SIGKILL broker',
+    full: true,
+    fault: async (c) => {
+      await c.progress(0.3);
+      await killService('kafka', 3000);
+    },
+  },
+  {
+    name: 'SIGKILL store',
+    full: true,
+    fault: async (c) => {
+      await c.progress(0.3);
+      await killService('ferretdb', 3000);
+    },
+  },
 ];
 
 describe(`chaos drills (${FULL ? 'full' : 'short'}: ${BODIES} bodies each)`, () => {
@@ -63,11 +105,20 @@ describe(`chaos drills (${FULL ? 'full' : 'short'}: ${BODIES} bodies each)`, () 
     for (const e of envs) await e.cleanup().catch(() => {});
   });
 
-  const chosen = DRILLS.map((d, i) => [d.name, d, i] as const).filter(([, d]) => (FULL || !d.full) && (ONLY.length === 0 || ONLY.some((o) => d.name.includes(o))));
+  const chosen = DRILLS.map((d, i) => [d.name, d, i] as const).filter(
+    ([, d]) => (FULL || !d.full) && (ONLY.length === 0 || ONLY.some((o) => d.name.includes(o))),
+  );
   test.each(chosen)('%s: 0 lost, 0 mismatches, every owed delivery delivered or failed', { timeout: 900_000 }, async (_name, d, i) => {
     const env = testEnv();
     envs.push(env);
-    const row = await runDrill({ name: d.name, config: env.config, wabaId: `50000000000${String(2000 + i)}`, bodies: BODIES, fault: d.fault, ...(d.env ? { env: d.env } : {}) });
+    const row = await runDrill({
+      name: d.name,
+      config: env.config,
+      wabaId: `50000000000${String(2000 + i)}`,
+      bodies: BODIES,
+      fault: d.fault,
+      ...(d.env ? { env: d.env } : {}),
+    });
     rows.push(row);
     expect(row.unacknowledged, 'every body is answered 200 in the end (Meta retries)').toBe(0);
     expect(row.lost).toBe(0);

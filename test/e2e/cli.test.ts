@@ -8,7 +8,10 @@ const run = promisify(execFile);
 
 async function echocue(args: string[], env: Record<string, string>) {
   try {
-    const r = await run(process.execPath, [`${ROOT}bin/echocue.js`, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env }, timeout: 30_000 });
+    const r = await run(process.execPath, [`${ROOT}bin/echocue.js`, ...args], {
+      env: { PATH: process.env['PATH'] ?? '', ...env },
+      timeout: 30_000,
+    });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -20,7 +23,10 @@ describe('cli > configuration errors', () => {
   test.each([
     [{ PORT: 'abc' }, 'echocue: invalid configuration: PORT must be a whole number from 0 to 65535 (got "abc")'],
     [{ KAFKA_BROKERS: 'nohost' }, 'echocue: invalid configuration: KAFKA_BROKERS each broker must be host:port (got "nohost")'],
-    [{ NODE_ENV: 'production' }, 'echocue: invalid configuration: META_APP_SECRET must be set when NODE_ENV=production (no local default is used in production)'],
+    [
+      { NODE_ENV: 'production' },
+      'echocue: invalid configuration: META_APP_SECRET must be set when NODE_ENV=production (no local default is used in production)',
+    ],
   ])('%o gives one line and exit code 2', async (env, line) => {
     const r = await echocue(['serve'], env);
     expect(r.code).toBe(2);

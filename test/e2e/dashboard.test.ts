@@ -26,12 +26,30 @@ function inbound(n: number) {
   const from = `155540000${n}`;
   const body = JSON.stringify({
     object: 'whatsapp_business_account',
-    entry: [{ id: WABA, changes: [{ field: 'messages', value: {
-      messaging_product: 'whatsapp',
-      metadata: { display_phone_number: '15550140000', phone_number_id: '199999999999901' },
-      contacts: [{ profile: { name: `Patient ${n}` }, wa_id: from }],
-      messages: [{ from, id: `wamid.dashboard.${n}`, timestamp: String(1_781_700_000 + n), type: 'text', text: { body: `appointment ${n}` } }],
-    } }] }],
+    entry: [
+      {
+        id: WABA,
+        changes: [
+          {
+            field: 'messages',
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { display_phone_number: '15550140000', phone_number_id: '199999999999901' },
+              contacts: [{ profile: { name: `Patient ${n}` }, wa_id: from }],
+              messages: [
+                {
+                  from,
+                  id: `wamid.dashboard.${n}`,
+                  timestamp: String(1_781_700_000 + n),
+                  type: 'text',
+                  text: { body: `appointment ${n}` },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    ],
   });
   return { body, signature: signBody(body, FIXTURE_SECRET) };
 }
@@ -55,8 +73,14 @@ async function startReceiver() {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/echocue`,
     received,
-    setUp: (value: boolean) => { up = value; },
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    setUp: (value: boolean) => {
+      up = value;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -150,7 +174,11 @@ describe('dashboard', () => {
     const page = () => b.page;
     const section = (name: string | RegExp) => page().getByRole('region', { name });
     const endpointRow = () => section('Endpoints').getByRole('row').filter({ hasText: receiver.url });
-    const deliveryRows = () => page().getByRole('table', { name: /^Deliveries to/ }).getByRole('row').filter({ has: page().getByRole('cell') });
+    const deliveryRows = () =>
+      page()
+        .getByRole('table', { name: /^Deliveries to/ })
+        .getByRole('row')
+        .filter({ has: page().getByRole('cell') });
     const statusLine = () => page().getByRole('status');
     /** What the element shows, as one line (innerText: laid-out text, so a <dt> and its <dd> stay apart). */
     const text = async (l: Locator) => (await l.innerText()).replace(/\s+/g, ' ').trim();
@@ -158,21 +186,33 @@ describe('dashboard', () => {
     /** Clicks Refresh until the deliveries table shows `want` (the delivery pipeline is asynchronous). */
     const refreshUntil = async (want: (rows: string[]) => boolean, what: string) => {
       const button = page().getByRole('button', { name: 'Refresh' });
-      await expect.poll(async () => {
-        await button.click();
-        await expect.poll(() => button.isEnabled()).toBe(true); // disabled while it reloads
-        return want(await deliveryRows().allTextContents());
-      }, { timeout: 60_000, interval: 500, message: what }).toBe(true);
+      await expect
+        .poll(
+          async () => {
+            await button.click();
+            await expect.poll(() => button.isEnabled()).toBe(true); // disabled while it reloads
+            return want(await deliveryRows().allTextContents());
+          },
+          { timeout: 60_000, interval: 500, message: what },
+        )
+        .toBe(true);
     };
 
     beforeAll(async () => {
       b = await openBrowser();
       // A CSP violation or a script error shows up as a console error or a page error. An HTTP error answer is also
       // logged as "Failed to load resource"; those are collected with their URL instead.
-      b.page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`); });
+      b.page.on('console', (m) => {
+        if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`);
+      });
       b.page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
-      b.page.on('response', (r) => { if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) failed.push(`${r.status()} ${new URL(r.url()).pathname}`); });
-      b.page.on('dialog', (d) => { dialogs.push(`${d.type()}: ${d.message()}`); void d.accept(); });
+      b.page.on('response', (r) => {
+        if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) failed.push(`${r.status()} ${new URL(r.url()).pathname}`);
+      });
+      b.page.on('dialog', (d) => {
+        dialogs.push(`${d.type()}: ${d.message()}`);
+        void d.accept();
+      });
     }, 60_000);
 
     afterAll(async () => {
@@ -214,7 +254,7 @@ describe('dashboard', () => {
       expect(await page().getByLabel('API key').inputValue()).toBe('');
     });
 
-    test('a refused URL shows the API\'s reason; an allowed one is listed with its subscriptions', async () => {
+    test("a refused URL shows the API's reason; an allowed one is listed with its subscriptions", async () => {
       const add = page().getByRole('form', { name: 'Add an endpoint' });
       await add.getByLabel('URL').fill('https://10.1.2.3/hooks');
       await add.getByRole('button', { name: 'Add endpoint' }).click();
@@ -232,7 +272,9 @@ describe('dashboard', () => {
     });
 
     test('edits the subscriptions', async () => {
-      await page().getByRole('button', { name: `Edit ${receiver.url}` }).click();
+      await page()
+        .getByRole('button', { name: `Edit ${receiver.url}` })
+        .click();
       const edit = page().getByRole('form', { name: `Edit ${receiver.url}` });
       expect(await edit.getByLabel('URL').inputValue()).toBe(receiver.url);
       for (const cat of ['message.status', 'template.quality', 'consent.event']) await edit.getByLabel(cat).uncheck();
@@ -246,7 +288,9 @@ describe('dashboard', () => {
     test('a delivery the receiver refuses fails; the endpoint is disabled with its reason', async () => {
       receiver.setUp(false);
       await sendInbound(1);
-      await page().getByRole('button', { name: `Deliveries of ${receiver.url}` }).click();
+      await page()
+        .getByRole('button', { name: `Deliveries of ${receiver.url}` })
+        .click();
       await section(`Deliveries to ${receiver.url}`).waitFor();
       await refreshUntil((rows) => rows.length === 1 && rows[0]!.includes('failed'), 'the delivery of message 1 failed');
       expect(await text(deliveryRows().first())).toContain('message.inbound');
@@ -256,14 +300,23 @@ describe('dashboard', () => {
       const row = await text(endpointRow());
       expect(row).toContain('Disabled since');
       expect(row).toMatch(/Reason: every attempt failed since \d{4}-/);
-      expect(await page().getByRole('button', { name: `Re-enable ${receiver.url}` }).isVisible()).toBe(true);
+      expect(
+        await page()
+          .getByRole('button', { name: `Re-enable ${receiver.url}` })
+          .isVisible(),
+      ).toBe(true);
     });
 
     test('the failed delivery shows every attempt with status code, latency, error and the body as text', async () => {
-      await page().getByRole('button', { name: `Deliveries of ${receiver.url}` }).click();
+      await page()
+        .getByRole('button', { name: `Deliveries of ${receiver.url}` })
+        .click();
       await statusFilter().selectOption({ label: 'Failed' });
       await refreshUntil((rows) => rows.length === 1, 'one failed delivery');
-      await deliveryRows().first().getByRole('button', { name: /^Details of delivery / }).click();
+      await deliveryRows()
+        .first()
+        .getByRole('button', { name: /^Details of delivery / })
+        .click();
       const detail = section(/^Delivery /);
       await detail.waitFor();
       const facts = await text(detail.locator('dl').first());
@@ -288,7 +341,9 @@ describe('dashboard', () => {
 
     test('re-enabling the endpoint and replaying the delivery gets it delivered', async () => {
       receiver.setUp(true);
-      await page().getByRole('button', { name: `Re-enable ${receiver.url}` }).click();
+      await page()
+        .getByRole('button', { name: `Re-enable ${receiver.url}` })
+        .click();
       await expect.poll(() => text(statusLine())).toBe(`Endpoint ${receiver.url} re-enabled.`);
       expect(await text(endpointRow())).toContain('Enabled');
       expect(await text(endpointRow())).not.toContain('Disabled');
@@ -315,7 +370,9 @@ describe('dashboard', () => {
       // Refresh reads the endpoints after the deliveries: the endpoint disabled before its delivery failed shows so.
       expect(await text(endpointRow())).toContain('Disabled since');
       receiver.setUp(true);
-      await page().getByRole('button', { name: `Re-enable ${receiver.url}` }).click();
+      await page()
+        .getByRole('button', { name: `Re-enable ${receiver.url}` })
+        .click();
       await expect.poll(() => text(statusLine())).toBe(`Endpoint ${receiver.url} re-enabled.`);
       await page().getByRole('button', { name: 'Replay failed' }).click(); // since: 24 hours ago by default
       await expect.poll(() => text(statusLine())).toMatch(/^Replaying 1 failed delivery since /);
@@ -354,7 +411,10 @@ describe('dashboard', () => {
     test('full-page screenshot of the whole dashboard', async () => {
       await statusFilter().selectOption({ label: 'All' });
       await refreshUntil((rows) => rows.length === 3, 'three deliveries');
-      await deliveryRows().last().getByRole('button', { name: /^Details of delivery / }).click();
+      await deliveryRows()
+        .last()
+        .getByRole('button', { name: /^Details of delivery / })
+        .click();
       await section('Signing secret').getByRole('button', { name: 'Reveal' }).click();
       await section('Signing secret').getByRole('button', { name: 'Hide' }).waitFor();
       await page().screenshot({ path: join(OUT, 'dashboard.png'), fullPage: true });

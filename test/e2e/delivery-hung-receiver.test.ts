@@ -68,7 +68,12 @@ describe('outbound webhooks > a receiver that hangs past the session timeout', (
     await api.call('POST', `${system.url}/api/admin/accounts/${acc.json.id}/wabas`, { key: ADMIN, body: { waba_id: WABA } });
     key = (await api.call('POST', `${system.url}/api/admin/accounts/${acc.json.id}/keys`, { key: ADMIN })).json.key;
     for (const name of ['hang', 'ok'] as const) {
-      endpoint[name] = (await api.call('POST', `${system.url}/api/webhooks/endpoints`, { key, body: { url: `${rx.base}/${name}`, categories: ['message.inbound'] } })).json.id;
+      endpoint[name] = (
+        await api.call('POST', `${system.url}/api/webhooks/endpoints`, {
+          key,
+          body: { url: `${rx.base}/${name}`, categories: ['message.inbound'] },
+        })
+      ).json.id;
     }
     mongo = new MongoClient(env.config.mongo.uri);
     await mongo.connect();
@@ -84,73 +89,130 @@ describe('outbound webhooks > a receiver that hangs past the session timeout', (
     await env?.cleanup();
   });
 
-  test('each hung attempt reaches the receiver once (no rebalance resends it); the healthy endpoint is not held up', { timeout: 180_000 }, async () => {
-    const { config, log } = env;
-    const topics = topicNames(config.kafka.topicPrefix);
-    const db = mongo.db();
-    const webhooks = createWebhookStore(db);
-    const accounts = createAccountStore(db, createSecretBox(config.secrets.masterKeys));
-    const events = testEvents(config, 'hung-receiver-test');
-    producer = await events.createProducer();
-    sender = createSender({ timeoutMs: config.delivery.timeoutMs, allow: config.delivery.allowCidrs });
-    try {
-      // 1. Every notification is on its topic before anything plans them, so their attempts are queued in one go.
-      for (let i = 0; i < EVENTS; i++) {
-        const res = await postInboundText(system.url, { waba: WABA, from: `1555500${String(i).padStart(4, '0')}`, wamid: `wamid.hung.${i}`, timestamp: 1_781_700_000 + i, text: `m${i}` });
-        expect(res.status).toBe(200);
+  test(
+    'each hung attempt reaches the receiver once (no rebalance resends it); the healthy endpoint is not held up',
+    { timeout: 180_000 },
+    async () => {
+      const { config, log } = env;
+      const topics = topicNames(config.kafka.topicPrefix);
+      const db = mongo.db();
+      const webhooks = createWebhookStore(db);
+      const accounts = createAccountStore(db, createSecretBox(config.secrets.masterKeys));
+      const events = testEvents(config, 'hung-receiver-test');
+      producer = await events.createProducer();
+      sender = createSender({ timeoutMs: config.delivery.timeoutMs, allow: config.delivery.allowCidrs });
+      try {
+        // 1. Every notification is on its topic before anything plans them, so their attempts are queued in one go.
+        for (let i = 0; i < EVENTS; i++) {
+          const res = await postInboundText(system.url, {
+            waba: WABA,
+            from: `1555500${String(i).padStart(4, '0')}`,
+            wamid: `wamid.hung.${i}`,
+            timestamp: 1_781_700_000 + i,
+            text: `m${i}`,
+          });
+          expect(res.status).toBe(200);
+        }
+        await waitFor(
+          async () => {
+            const n = (await events.admin.endOffsets([topics.notifications])).get(topics.notifications)!.reduce((a, o) => a + Number(o), 0);
+            return n >= EVENTS ? true : undefined;
+          },
+          60_000,
+          `${EVENTS} notifications`,
+        );
+
+        // 2. Two worker members, settled in one group before any attempt exists (no rebalance of their own making later).
+        const groupId = `${config.kafka.topicPrefix}echocue.delivery.worker`;
+        for (let i = 0; i < 2; i++) {
+          consumers.push(
+            await startWorker({
+              events,
+              groupId,
+              topics,
+              webhooks,
+              accounts,
+              sender,
+              producer,
+              now: () => new Date(),
+              delayScale: config.delivery.delayScale,
+              disableAfterMs: config.delivery.disableAfterMs,
+              log,
+              sessionTimeoutMs: SESSION_TIMEOUT_MS,
+              heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
+            }),
+          );
+        }
+        await waitFor(
+          async () => {
+            const g = await events.admin.describeGroup(groupId);
+            return g.state === 'Stable' && g.members.length === 2 && g.members.every((m) => m.partitions > 0) ? true : undefined;
+          },
+          60_000,
+          'both workers in a stable group',
+        );
+
+        // 3. Plan: one delivery per endpoint and event, all first attempts on the one attempt partition.
+        consumers.push(
+          await startPlanner({
+            events,
+            groupId: `${config.kafka.topicPrefix}echocue.delivery.planner`,
+            topics,
+            webhooks,
+            accounts,
+            producer,
+            now: () => new Date(),
+            log,
+          }),
+        );
+
+        const delivered = async (name: 'hang' | 'ok') => {
+          const res = await api.call(
+            'GET',
+            `${system.url}/api/webhooks/endpoints/${endpoint[name]}/deliveries?status=delivered&limit=100`,
+            { key },
+          );
+          return res.json.data as any[];
+        };
+        await waitFor(async () => ((await delivered('ok')).length === EVENTS ? true : undefined), 60_000, `${EVENTS} healthy deliveries`);
+        const hung = await waitFor(
+          async () => {
+            const d = await delivered('hang');
+            return d.length === EVENTS ? d : undefined;
+          },
+          120_000,
+          `${EVENTS} deliveries to the hung receiver, on their retry`,
+        );
+
+        // The receiver saw every attempt exactly once: attempts 1 and 2 of each event, none twice.
+        const atHang = rx.at('/hang');
+        const hangCounts = countBy(atHang, attemptOf);
+        expect(hangCounts.size).toBe(EVENTS * 2);
+        expect([...hangCounts].filter(([, n]) => n !== 1)).toEqual([]);
+        expect(countBy(atHang, (r) => String(r.headers['x-echocue-attempt']))).toEqual(
+          new Map([
+            ['1', EVENTS],
+            ['2', EVENTS],
+          ]),
+        );
+        const okCounts = countBy(rx.at('/ok'), attemptOf);
+        expect(okCounts.size).toBe(EVENTS);
+        expect([...okCounts].filter(([, n]) => n !== 1)).toEqual([]);
+        // Each hung delivery: the first attempt timed out, the second succeeded.
+        for (const d of hung) {
+          expect(d.attempts.map((a: any) => [a.n, a.outcome, a.error_code])).toEqual([
+            [1, 'failure', 'timeout'],
+            [2, 'success', null],
+          ]);
+        }
+        // The healthy endpoint was not held up by the hung one on the same partition: all its deliveries arrived
+        // before any hung attempt had timed out (the first retry to the hung receiver comes only after a timeout).
+        const firstRetry = rx.received.findIndex((r) => r.path === '/hang' && r.headers['x-echocue-attempt'] === '2');
+        const lastOk = rx.received.findLastIndex((r) => r.path === '/ok');
+        expect(lastOk).toBeLessThan(firstRetry);
+      } finally {
+        await events.close();
       }
-      await waitFor(async () => {
-        const n = (await events.admin.endOffsets([topics.notifications])).get(topics.notifications)!.reduce((a, o) => a + Number(o), 0);
-        return n >= EVENTS ? true : undefined;
-      }, 60_000, `${EVENTS} notifications`);
-
-      // 2. Two worker members, settled in one group before any attempt exists (no rebalance of their own making later).
-      const groupId = `${config.kafka.topicPrefix}echocue.delivery.worker`;
-      for (let i = 0; i < 2; i++) {
-        consumers.push(await startWorker({
-          events, groupId, topics, webhooks, accounts, sender, producer, now: () => new Date(),
-          delayScale: config.delivery.delayScale, disableAfterMs: config.delivery.disableAfterMs, log,
-          sessionTimeoutMs: SESSION_TIMEOUT_MS, heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
-        }));
-      }
-      await waitFor(async () => {
-        const g = await events.admin.describeGroup(groupId);
-        return g.state === 'Stable' && g.members.length === 2 && g.members.every((m) => m.partitions > 0) ? true : undefined;
-      }, 60_000, 'both workers in a stable group');
-
-      // 3. Plan: one delivery per endpoint and event, all first attempts on the one attempt partition.
-      consumers.push(await startPlanner({ events, groupId: `${config.kafka.topicPrefix}echocue.delivery.planner`, topics, webhooks, accounts, producer, now: () => new Date(), log }));
-
-      const delivered = async (name: 'hang' | 'ok') => {
-        const res = await api.call('GET', `${system.url}/api/webhooks/endpoints/${endpoint[name]}/deliveries?status=delivered&limit=100`, { key });
-        return res.json.data as any[];
-      };
-      await waitFor(async () => ((await delivered('ok')).length === EVENTS ? true : undefined), 60_000, `${EVENTS} healthy deliveries`);
-      const hung = await waitFor(async () => {
-        const d = await delivered('hang');
-        return d.length === EVENTS ? d : undefined;
-      }, 120_000, `${EVENTS} deliveries to the hung receiver, on their retry`);
-
-      // The receiver saw every attempt exactly once: attempts 1 and 2 of each event, none twice.
-      const atHang = rx.at('/hang');
-      const hangCounts = countBy(atHang, attemptOf);
-      expect(hangCounts.size).toBe(EVENTS * 2);
-      expect([...hangCounts].filter(([, n]) => n !== 1)).toEqual([]);
-      expect(countBy(atHang, (r) => String(r.headers['x-echocue-attempt']))).toEqual(new Map([['1', EVENTS], ['2', EVENTS]]));
-      const okCounts = countBy(rx.at('/ok'), attemptOf);
-      expect(okCounts.size).toBe(EVENTS);
-      expect([...okCounts].filter(([, n]) => n !== 1)).toEqual([]);
-      // Each hung delivery: the first attempt timed out, the second succeeded.
-      for (const d of hung) {
-        expect(d.attempts.map((a: any) => [a.n, a.outcome, a.error_code])).toEqual([[1, 'failure', 'timeout'], [2, 'success', null]]);
-      }
-      // The healthy endpoint was not held up by the hung one on the same partition: all its deliveries arrived
-      // before any hung attempt had timed out (the first retry to the hung receiver comes only after a timeout).
-      const firstRetry = rx.received.findIndex((r) => r.path === '/hang' && r.headers['x-echocue-attempt'] === '2');
-      const lastOk = rx.received.findLastIndex((r) => r.path === '/ok');
-      expect(lastOk).toBeLessThan(firstRetry);
-    } finally {
-      await events.close();
-    }
-  });
+    },
+  );
 });

@@ -38,12 +38,19 @@ describe('fuzz: odd input never crashes the process, never answers 5xx, never wr
   const keys = { a: '', b: '' };
   const accepted: Buffer[] = [];
   let peakRss = 0;
-  const sampleRss = () => { peakRss = Math.max(peakRss, rssOf(child.pid!)); };
+  const sampleRss = () => {
+    peakRss = Math.max(peakRss, rssOf(child.pid!));
+  };
 
   beforeAll(async () => {
     env = testEnv();
     const port = await freePort();
-    child = serveProcess(env, 'ingest,actors,api', { PORT: String(port), ADMIN_TOKEN: ADMIN, API_RATE_LIMIT: '1000000', LOG_LEVEL: 'warn' });
+    child = serveProcess(env, 'ingest,actors,api', {
+      PORT: String(port),
+      ADMIN_TOKEN: ADMIN,
+      API_RATE_LIMIT: '1000000',
+      LOG_LEVEL: 'warn',
+    });
     url = `http://127.0.0.1:${port}`;
     await waitFor(async () => ((await fetch(`${url}/healthz`)).ok ? true : undefined), 60_000, 'the EchoCue process to answer /healthz');
     keys.a = (await createTenant(url, ADMIN, [WABA_A])).key;
@@ -65,56 +72,87 @@ describe('fuzz: odd input never crashes the process, never answers 5xx, never wr
     await env?.cleanup();
   });
 
-  test(`${WEBHOOK_INPUTS} signed odd bodies: 200 (kept, raw when odd) or a clear 4xx, never a 5xx Meta would retry forever`, { timeout: 600_000 }, async () => {
-    const inputs = webhookInputs(WEBHOOK_INPUTS);
-    const answers = new Map<number, number>();
-    const wrong: string[] = [];
-    await inLanes(inputs, 4, async (input) => {
-      const res = await postWebhook(url, input.body, input.headers);
-      answers.set(res.status, (answers.get(res.status) ?? 0) + 1);
-      if (res.status === 200) accepted.push(input.body);
-      else if (![400, 413].includes(res.status) || typeof res.json?.['error']?.code !== 'string') wrong.push(`${input.name}: ${res.status} ${res.text.slice(0, 200)}`);
-    });
-    sampleRss();
-    console.log(`fuzz: ${inputs.length} signed odd webhook bodies: ${[...answers].sort().map(([s, n]) => `${n} x ${s}`).join(', ')}`);
-    expect(wrong, lastLogLines(child)).toEqual([]);
-    expect(child.exitCode).toBeNull();
-  });
+  test(
+    `${WEBHOOK_INPUTS} signed odd bodies: 200 (kept, raw when odd) or a clear 4xx, never a 5xx Meta would retry forever`,
+    { timeout: 600_000 },
+    async () => {
+      const inputs = webhookInputs(WEBHOOK_INPUTS);
+      const answers = new Map<number, number>();
+      const wrong: string[] = [];
+      await inLanes(inputs, 4, async (input) => {
+        const res = await postWebhook(url, input.body, input.headers);
+        answers.set(res.status, (answers.get(res.status) ?? 0) + 1);
+        if (res.status === 200) accepted.push(input.body);
+        else if (![400, 413].includes(res.status) || typeof res.json?.['error']?.code !== 'string')
+          wrong.push(`${input.name}: ${res.status} ${res.text.slice(0, 200)}`);
+      });
+      sampleRss();
+      console.log(
+        `fuzz: ${inputs.length} signed odd webhook bodies: ${[...answers]
+          .sort()
+          .map(([s, n]) => `${n} x ${s}`)
+          .join(', ')}`,
+      );
+      expect(wrong, lastLogLines(child)).toEqual([]);
+      expect(child.exitCode).toBeNull();
+    },
+  );
 
   test('refused signatures: all 401, nothing written', async () => {
     const body = fixtures()[0]!.body;
     for (const s of badSignatures(body)) {
       const res = await postWebhook(url, body, s.headers);
-      expect([s.name, res.status, res.json?.['error']?.code]).toEqual([s.name, 401, expect.stringMatching(/^EC_SIGNATURE_(MISSING|INVALID)$/)]);
+      expect([s.name, res.status, res.json?.['error']?.code]).toEqual([
+        s.name,
+        401,
+        expect.stringMatching(/^EC_SIGNATURE_(MISSING|INVALID)$/),
+      ]);
     }
   });
 
-  test(`${REST_CALLS} odd REST calls on every documented operation: documented statuses and bodies, never data of another tenant, never 5xx`, { timeout: 600_000 }, async () => {
-    const list = await api.call('GET', `${url}/api/thread/list?limit=100`, { key: keys.a });
-    const known = [
-      ...list.json.data.flatMap((t: { id: string; contact: { id: string; wa_id: string | null } }) => [t.id, t.contact.id, t.contact.wa_id ?? '']),
-      ...(await api.call('GET', `${url}/api/template/list?limit=100`, { key: keys.a })).json.data.map((t: { id: string }) => t.id),
-    ].filter(Boolean);
-    const calls = restCalls(operationsOf(api.doc as never), REST_CALLS, known);
-    const wrong: string[] = [];
-    const statuses = new Map<number, number>();
-    await inLanes(calls, 4, async (c) => {
-      const qs = new URLSearchParams(c.query).toString();
-      const key = { key: keys.a, other: keys.b, none: undefined, garbage: 'ec_live_not-a-key', admin: ADMIN }[c.auth];
-      try {
-        const res = await api.call(c.method, `${url}${c.path}${qs ? `?${qs}` : ''}`, { ...(key ? { key } : {}), ...(c.body === undefined ? {} : { body: c.body }) });
-        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-        if (res.status >= 500) wrong.push(`${c.name}: ${res.status} ${res.text.slice(0, 200)}`);
-        // Another tenant's ids are never answered with data (tenant B owns no WhatsApp data at all).
-        if (c.auth === 'other' && c.method === 'GET' && res.status === 200 && JSON.stringify(res.json).includes(WABA_A)) wrong.push(`${c.name}: tenant B read tenant A's data`);
-      } catch (err) {
-        wrong.push(`${c.name} (${c.auth}, query ${qs.slice(0, 80)}): ${(err as Error).message.slice(0, 300)}`);
-      }
-    });
-    sampleRss();
-    console.log(`fuzz: ${calls.length} odd REST calls over ${new Set(calls.map((c) => c.name.split(' ')[0])).size} operations: ${[...statuses].sort().map(([s, n]) => `${n} x ${s}`).join(', ')}`);
-    expect(wrong, lastLogLines(child)).toEqual([]);
-  });
+  test(
+    `${REST_CALLS} odd REST calls on every documented operation: documented statuses and bodies, never data of another tenant, never 5xx`,
+    { timeout: 600_000 },
+    async () => {
+      const list = await api.call('GET', `${url}/api/thread/list?limit=100`, { key: keys.a });
+      const known = [
+        ...list.json.data.flatMap((t: { id: string; contact: { id: string; wa_id: string | null } }) => [
+          t.id,
+          t.contact.id,
+          t.contact.wa_id ?? '',
+        ]),
+        ...(await api.call('GET', `${url}/api/template/list?limit=100`, { key: keys.a })).json.data.map((t: { id: string }) => t.id),
+      ].filter(Boolean);
+      const calls = restCalls(operationsOf(api.doc as never), REST_CALLS, known);
+      const wrong: string[] = [];
+      const statuses = new Map<number, number>();
+      await inLanes(calls, 4, async (c) => {
+        const qs = new URLSearchParams(c.query).toString();
+        const key = { key: keys.a, other: keys.b, none: undefined, garbage: 'ec_live_not-a-key', admin: ADMIN }[c.auth];
+        try {
+          const res = await api.call(c.method, `${url}${c.path}${qs ? `?${qs}` : ''}`, {
+            ...(key ? { key } : {}),
+            ...(c.body === undefined ? {} : { body: c.body }),
+          });
+          statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+          if (res.status >= 500) wrong.push(`${c.name}: ${res.status} ${res.text.slice(0, 200)}`);
+          // Another tenant's ids are never answered with data (tenant B owns no WhatsApp data at all).
+          if (c.auth === 'other' && c.method === 'GET' && res.status === 200 && JSON.stringify(res.json).includes(WABA_A))
+            wrong.push(`${c.name}: tenant B read tenant A's data`);
+        } catch (err) {
+          wrong.push(`${c.name} (${c.auth}, query ${qs.slice(0, 80)}): ${(err as Error).message.slice(0, 300)}`);
+        }
+      });
+      sampleRss();
+      console.log(
+        `fuzz: ${calls.length} odd REST calls over ${new Set(calls.map((c) => c.name.split(' ')[0])).size} operations: ${[...statuses]
+          .sort()
+          .map(([s, n]) => `${n} x ${s}`)
+          .join(', ')}`,
+      );
+      expect(wrong, lastLogLines(child)).toEqual([]);
+    },
+  );
 
   test('a U+0000 in a path parameter, a query parameter or a body field is a 400 naming it (it was a 500 from the store)', async () => {
     const cases: [string, string, unknown, string][] = [
@@ -129,21 +167,25 @@ describe('fuzz: odd input never crashes the process, never answers 5xx, never wr
     }
   });
 
-  test('afterwards: alive and ready, memory bounded, the actors drained, the raw topic holds exactly the bodies answered 200', { timeout: 300_000 }, async () => {
-    expect(child.exitCode).toBeNull();
-    expect((await fetch(`${url}/healthz`)).status).toBe(200);
-    expect((await fetch(`${url}/readyz`)).status).toBe(200);
-    await explainedBy(child, () => waitForActors(env.config, 240_000));
-    sampleRss();
-    console.log(`fuzz: peak resident memory ${Math.round(peakRss / 1024 ** 2)} MiB`);
-    expect(peakRss).toBeLessThan(RSS_LIMIT_BYTES);
-    const raw = await readTopic(env.config, topicNames(env.config.kafka.topicPrefix).raw);
-    const key = (b: Buffer) => b.toString('base64');
-    const want = new Map<string, number>();
-    for (const b of accepted) want.set(key(b), (want.get(key(b)) ?? 0) + 1);
-    const got = new Map<string, number>();
-    for (const r of raw) got.set(key(r.value), (got.get(key(r.value)) ?? 0) + 1);
-    expect(raw.length).toBe(accepted.length);
-    expect([...got].filter(([k, n]) => want.get(k) !== n)).toEqual([]);
-  });
+  test(
+    'afterwards: alive and ready, memory bounded, the actors drained, the raw topic holds exactly the bodies answered 200',
+    { timeout: 300_000 },
+    async () => {
+      expect(child.exitCode).toBeNull();
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      expect((await fetch(`${url}/readyz`)).status).toBe(200);
+      await explainedBy(child, () => waitForActors(env.config, 240_000));
+      sampleRss();
+      console.log(`fuzz: peak resident memory ${Math.round(peakRss / 1024 ** 2)} MiB`);
+      expect(peakRss).toBeLessThan(RSS_LIMIT_BYTES);
+      const raw = await readTopic(env.config, topicNames(env.config.kafka.topicPrefix).raw);
+      const key = (b: Buffer) => b.toString('base64');
+      const want = new Map<string, number>();
+      for (const b of accepted) want.set(key(b), (want.get(key(b)) ?? 0) + 1);
+      const got = new Map<string, number>();
+      for (const r of raw) got.set(key(r.value), (got.get(key(r.value)) ?? 0) + 1);
+      expect(raw.length).toBe(accepted.length);
+      expect([...got].filter(([k, n]) => want.get(k) !== n)).toEqual([]);
+    },
+  );
 });

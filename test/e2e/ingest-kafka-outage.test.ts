@@ -44,7 +44,11 @@ describe('ingest > Kafka outage', () => {
 
     await kafka.start();
     // Meta keeps retrying; once the producer has reconnected the same POST is accepted.
-    await waitFor(async () => ((await postFixture(system.url, batch)).status === 200 ? true : undefined), 90_000, 'a 200 after the broker restart');
+    await waitFor(
+      async () => ((await postFixture(system.url, batch)).status === 200 ? true : undefined),
+      90_000,
+      'a 200 after the broker restart',
+    );
 
     const events = await readAllEvents(env.config);
     const ids = events.map((e) => e.event['event_id'] as string);

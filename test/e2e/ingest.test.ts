@@ -42,7 +42,8 @@ describe('ingest > end to end', () => {
     await env?.cleanup();
   });
 
-  const serving = async () => (await fetch(`${system.url}/v1/whatsapp/webhook?hub.mode=subscribe&hub.verify_token=test-verify-token&hub.challenge=ok`)).text();
+  const serving = async () =>
+    (await fetch(`${system.url}/v1/whatsapp/webhook?hub.mode=subscribe&hub.verify_token=test-verify-token&hub.challenge=ok`)).text();
 
   describe('bad input is refused with its status and writes nothing', () => {
     const text = fixture('messages.text.json');
@@ -55,7 +56,13 @@ describe('ingest > end to end', () => {
       ['a forged signature', 401, 'EC_SIGNATURE_INVALID', text.body, { 'x-hub-signature-256': signBody(text.body, 'not-the-app-secret') }],
       ['a malformed signature header', 401, 'EC_SIGNATURE_INVALID', text.body, { 'x-hub-signature-256': 'sha256=xyz' }],
       ['the signature of a re-serialised body', 401, 'EC_SIGNATURE_INVALID', reserialised, { 'x-hub-signature-256': text.signature }],
-      ['truncated JSON, correctly signed', 400, 'EC_BODY_NOT_JSON', truncated, { 'x-hub-signature-256': signBody(truncated, FIXTURE_SECRET) }],
+      [
+        'truncated JSON, correctly signed',
+        400,
+        'EC_BODY_NOT_JSON',
+        truncated,
+        { 'x-hub-signature-256': signBody(truncated, FIXTURE_SECRET) },
+      ],
       ['3 MiB + 1 byte', 413, 'EC_BODY_TOO_LARGE', big, { 'x-hub-signature-256': signBody(big, FIXTURE_SECRET) }],
       ['text/plain', 415, 'EC_UNSUPPORTED_MEDIA_TYPE', text.body, { 'x-hub-signature-256': text.signature, 'content-type': 'text/plain' }],
     ];
@@ -105,7 +112,8 @@ describe('ingest > end to end', () => {
     });
 
     test('unicode and escaped unicode text arrive as the same characters', async () => {
-      const raw = '{"object":"whatsapp_business_account","entry":[{"id":"555000111","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"1"},"messages":[' +
+      const raw =
+        '{"object":"whatsapp_business_account","entry":[{"id":"555000111","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"1"},"messages":[' +
         '{"id":"wamid.u1","from":"1","timestamp":"1","type":"text","text":{"body":"Olá 👋 Ñandú — “quoted”"}},' +
         '{"id":"wamid.u2","from":"1","timestamp":"2","type":"text","text":{"body":"Ol\\u00e1 \\ud83d\\udc4b \\u00d1and\\u00fa \\u2014 \\u201cquoted\\u201d"}}]}}]}]}';
       const res = await postWebhook(system.url, raw, sign(raw));
@@ -117,8 +125,14 @@ describe('ingest > end to end', () => {
     });
 
     test('a field nobody knows yet goes whole to the unknown topic', async () => {
-      const change = { field: 'smb_message_echoes', value: { messaging_product: 'whatsapp', message_echoes: [{ id: 'echo-1', novel: { nested: [1, 'two'] } }] } };
-      const body = JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: '555000333', time: 1781514000, changes: [change] }] });
+      const change = {
+        field: 'smb_message_echoes',
+        value: { messaging_product: 'whatsapp', message_echoes: [{ id: 'echo-1', novel: { nested: [1, 'two'] } }] },
+      };
+      const body = JSON.stringify({
+        object: 'whatsapp_business_account',
+        entry: [{ id: '555000333', time: 1781514000, changes: [change] }],
+      });
       const res = await postWebhook(system.url, body, sign(body));
       expect(res).toMatchObject({ status: 200, json: { status: 'accepted', events: 1 } });
       const { topics, serde } = await eventDecoder(env.config);
@@ -129,7 +143,8 @@ describe('ingest > end to end', () => {
     });
 
     test('fields named constructor and __proto__ are unknown changes, kept raw: 200, never 500', async () => {
-      const body = '{"object":"whatsapp_business_account","entry":[{"id":"555000555","changes":[{"field":"constructor","value":{"a":1}},{"field":"__proto__","value":{"b":2}}]}]}';
+      const body =
+        '{"object":"whatsapp_business_account","entry":[{"id":"555000555","changes":[{"field":"constructor","value":{"a":1}},{"field":"__proto__","value":{"b":2}}]}]}';
       const res = await postWebhook(system.url, body, sign(body));
       expect(res).toMatchObject({ status: 200, json: { status: 'accepted', events: 2 } });
       const { topics, serde } = await eventDecoder(env.config);
@@ -145,20 +160,33 @@ describe('ingest > end to end', () => {
     });
 
     test('numbers where Meta usually sends strings are accepted and kept as text', async () => {
-      const body = '{"object":"whatsapp_business_account","entry":[{"id":555000444,"changes":[{"field":"messages","value":{"metadata":{"phone_number_id":112356789045671},' +
+      const body =
+        '{"object":"whatsapp_business_account","entry":[{"id":555000444,"changes":[{"field":"messages","value":{"metadata":{"phone_number_id":112356789045671},' +
         '"contacts":[{"wa_id":15550199001,"profile":{"name":"Maya"}}],"messages":[{"id":"wamid.n1","from":15550199001,"timestamp":1781514060,"type":"text","text":{"body":"hi"}}]}}]}]}';
       const res = await postWebhook(system.url, body, sign(body));
       expect(res.status).toBe(200);
       const { topics, serde } = await eventDecoder(env.config);
       const [rec] = (await readTopic(env.config, topics.events['message.inbound'])).filter((r) => r.key === '555000444');
       expect(await serde.decode(rec!.topic, rec!.value)).toMatchObject({
-        waba_id: '555000444', phone_number_id: '112356789045671', from: '15550199001', meta_timestamp: 1781514060, contact: { wa_id: '15550199001', name: 'Maya' },
+        waba_id: '555000444',
+        phone_number_id: '112356789045671',
+        from: '15550199001',
+        meta_timestamp: 1781514060,
+        contact: { wa_id: '15550199001', name: 'Maya' },
       });
     });
 
     test('1000 statuses in one POST: 200 once all 1000 are on Kafka', async () => {
-      const statuses = Array.from({ length: 1000 }, (_, i) => ({ id: `wamid.bulk${i}`, status: 'delivered', timestamp: String(1781514000 + i), recipient_id: '15550199001' }));
-      const body = JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: '555000222', changes: [{ field: 'messages', value: { metadata: { phone_number_id: '1' }, statuses } }] }] });
+      const statuses = Array.from({ length: 1000 }, (_, i) => ({
+        id: `wamid.bulk${i}`,
+        status: 'delivered',
+        timestamp: String(1781514000 + i),
+        recipient_id: '15550199001',
+      }));
+      const body = JSON.stringify({
+        object: 'whatsapp_business_account',
+        entry: [{ id: '555000222', changes: [{ field: 'messages', value: { metadata: { phone_number_id: '1' }, statuses } }] }],
+      });
       const res = await postWebhook(system.url, body, sign(body));
       expect(res.status).toBe(200);
       expect(res.json).toEqual({ status: 'accepted', events: 1000 });
@@ -188,7 +216,9 @@ describe('ingest > end to end', () => {
       const mine = records.filter((r) => r.event['received_at'] === base + i);
       const expected = EXPECTED_EVENTS[file]!;
       expect(mine.map((r) => r.eventType).sort()).toEqual(expected.map(([t]) => t).sort());
-      expect(mine.map((r) => r.event)).toEqual(expect.arrayContaining(expected.map(([t, fields]) => partial({ event_type: t, ...fields }))));
+      expect(mine.map((r) => r.event)).toEqual(
+        expect.arrayContaining(expected.map(([t, fields]) => partial({ event_type: t, ...fields }))),
+      );
       for (const r of mine) {
         expect(r.key).toBe(r.event['waba_id']);
         expect(r.headers['event_id']).toBe(r.event['event_id']);

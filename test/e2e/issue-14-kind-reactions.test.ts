@@ -19,22 +19,58 @@ const BEN = { wa_id: '15550140002', user_id: 'US.1400020000000000002', name: 'Be
 const iso = (unixSeconds: number) => new Date(unixSeconds * 1000).toISOString();
 
 type Json = Record<string, unknown>;
-const messages = (who: typeof ANA, items: Json[]) => JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: WABA, changes: [{ field: 'messages', value: {
-  messaging_product: 'whatsapp',
-  metadata: { display_phone_number: '15550142277', phone_number_id: PHONE },
-  contacts: [{ profile: { name: who.name }, wa_id: who.wa_id, user_id: who.user_id }],
-  messages: items.map((m) => ({ from: who.wa_id, from_user_id: who.user_id, ...m })),
-} }] }] });
+const messages = (who: typeof ANA, items: Json[]) =>
+  JSON.stringify({
+    object: 'whatsapp_business_account',
+    entry: [
+      {
+        id: WABA,
+        changes: [
+          {
+            field: 'messages',
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { display_phone_number: '15550142277', phone_number_id: PHONE },
+              contacts: [{ profile: { name: who.name }, wa_id: who.wa_id, user_id: who.user_id }],
+              messages: items.map((m) => ({ from: who.wa_id, from_user_id: who.user_id, ...m })),
+            },
+          },
+        ],
+      },
+    ],
+  });
 let n = 0;
 /** A reaction; no emoji: a removal as Meta sends it. */
 const reaction = (who: typeof ANA, target: string, ts: number, emoji?: string) =>
-  messages(who, [{ id: `wamid.e2e.reaction.${(n += 1)}`, timestamp: String(ts), type: 'reaction', reaction: { message_id: target, ...(emoji === undefined ? {} : { emoji }) } }]);
-const text = (who: typeof ANA, wamid: string, ts: number, body: string) => messages(who, [{ id: wamid, timestamp: String(ts), type: 'text', text: { body } }]);
-const sent = (to: typeof ANA, wamid: string, ts: number) => JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: WABA, changes: [{ field: 'messages', value: {
-  messaging_product: 'whatsapp',
-  metadata: { display_phone_number: '15550142277', phone_number_id: PHONE },
-  statuses: [{ id: wamid, status: 'sent', timestamp: String(ts), recipient_id: to.wa_id, recipient_user_id: to.user_id }],
-} }] }] });
+  messages(who, [
+    {
+      id: `wamid.e2e.reaction.${(n += 1)}`,
+      timestamp: String(ts),
+      type: 'reaction',
+      reaction: { message_id: target, ...(emoji === undefined ? {} : { emoji }) },
+    },
+  ]);
+const text = (who: typeof ANA, wamid: string, ts: number, body: string) =>
+  messages(who, [{ id: wamid, timestamp: String(ts), type: 'text', text: { body } }]);
+const sent = (to: typeof ANA, wamid: string, ts: number) =>
+  JSON.stringify({
+    object: 'whatsapp_business_account',
+    entry: [
+      {
+        id: WABA,
+        changes: [
+          {
+            field: 'messages',
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { display_phone_number: '15550142277', phone_number_id: PHONE },
+              statuses: [{ id: wamid, status: 'sent', timestamp: String(ts), recipient_id: to.wa_id, recipient_user_id: to.user_id }],
+            },
+          },
+        ],
+      },
+    ],
+  });
 
 const TEXT = 'wamid.e2e.text';
 const OUT_ANA = 'wamid.e2e.out.ana';
@@ -134,12 +170,20 @@ describe('issue 14 > message kinds and reactions, end to end', () => {
     expect(ben.json).toMatchObject({ delivery_status: 'sent', reactions: [] });
   });
 
-  test('everything delivered again, in reverse order, changes nothing (documents byte for byte, API answers equal)', { timeout: 180_000 }, async () => {
-    const before = await actorDocuments(env.config.mongo.uri, { withStamps: true });
-    const answers = async () => [await threadMessages(ANA), await threadMessages(BEN), (await get(`/api/notification/${encodeURIComponent(OUT_ANA)}`)).json];
-    const apiBefore = await answers();
-    await postAll([...BODIES].reverse());
-    expect(await actorDocuments(env.config.mongo.uri, { withStamps: true })).toEqual(before);
-    expect(await answers()).toEqual(apiBefore);
-  });
+  test(
+    'everything delivered again, in reverse order, changes nothing (documents byte for byte, API answers equal)',
+    { timeout: 180_000 },
+    async () => {
+      const before = await actorDocuments(env.config.mongo.uri, { withStamps: true });
+      const answers = async () => [
+        await threadMessages(ANA),
+        await threadMessages(BEN),
+        (await get(`/api/notification/${encodeURIComponent(OUT_ANA)}`)).json,
+      ];
+      const apiBefore = await answers();
+      await postAll([...BODIES].reverse());
+      expect(await actorDocuments(env.config.mongo.uri, { withStamps: true })).toEqual(before);
+      expect(await answers()).toEqual(apiBefore);
+    },
+  );
 });

@@ -23,18 +23,25 @@ const SLOW_MS = 1500;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The store, except that inserts into ec_thread take SLOW_MS before they reach it. */
-const slowThreadInserts = (db: Db): Db => new Proxy(db, {
-  get(target, prop, receiver) {
-    if (prop !== 'collection') return Reflect.get(target, prop, receiver);
-    return (name: string) => {
-      const real = target.collection(name);
-      if (name !== 'ec_thread') return real;
-      return new Proxy(real, {
-        get: (c, p, r) => (p === 'insertMany' ? async (docs: never[], o: never) => { await sleep(SLOW_MS); return c.insertMany(docs, o); } : Reflect.get(c, p, r)),
-      });
-    };
-  },
-});
+const slowThreadInserts = (db: Db): Db =>
+  new Proxy(db, {
+    get(target, prop, receiver) {
+      if (prop !== 'collection') return Reflect.get(target, prop, receiver);
+      return (name: string) => {
+        const real = target.collection(name);
+        if (name !== 'ec_thread') return real;
+        return new Proxy(real, {
+          get: (c, p, r) =>
+            p === 'insertMany'
+              ? async (docs: never[], o: never) => {
+                  await sleep(SLOW_MS);
+                  return c.insertMany(docs, o);
+                }
+              : Reflect.get(c, p, r),
+        });
+      };
+    },
+  });
 
 const threadWrite = (n: number) => {
   const contact = mergeContacts(WABA, [], [`wa:1555700000${n}`], new Date());

@@ -20,7 +20,8 @@ const ADMIN = 'admin-token-for-redelivery-tests';
 /** Every WABA id the fixtures name (entry[].id). */
 function fixtureWabas(): string[] {
   const ids = new Set<string>();
-  for (const f of fixtures()) for (const e of (JSON.parse(f.body.toString()) as { entry?: { id?: string }[] }).entry ?? []) if (e.id) ids.add(e.id);
+  for (const f of fixtures())
+    for (const e of (JSON.parse(f.body.toString()) as { entry?: { id?: string }[] }).entry ?? []) if (e.id) ids.add(e.id);
   return [...ids];
 }
 
@@ -42,7 +43,11 @@ describe('actors > redelivery', () => {
   });
 
   const admin = (path: string, body?: unknown) =>
-    fetch(`${system.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify(body ?? {}) }).then(async (r) => ({ status: r.status, json: (await r.json()) as any }));
+    fetch(`${system.url}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body ?? {}),
+    }).then(async (r) => ({ status: r.status, json: (await r.json()) as any }));
 
   /** Distinct notification ids on the notifications topic, and deliveries in the store. */
   async function outbound(): Promise<{ notifications: string[]; deliveries: number }> {
@@ -59,7 +64,8 @@ describe('actors > redelivery', () => {
 
   test('every fixture POSTed again leaves every document byte for byte, and nothing goes out again', { timeout: 240_000 }, async () => {
     const account = await admin('/api/admin/accounts', { name: 'Redelivery clinic' });
-    for (const waba of fixtureWabas()) expect((await admin(`/api/admin/accounts/${account.json.id}/wabas`, { waba_id: waba })).status).toBe(200);
+    for (const waba of fixtureWabas())
+      expect((await admin(`/api/admin/accounts/${account.json.id}/wabas`, { waba_id: waba })).status).toBe(200);
     const key = (await admin(`/api/admin/accounts/${account.json.id}/keys`)).json.key as string;
     const ep = await fetch(`${system.url}/api/webhooks/endpoints`, {
       method: 'POST',
@@ -71,10 +77,14 @@ describe('actors > redelivery', () => {
     for (const f of fixtures()) expect((await postFixture(system.url, f)).status, f.file).toBe(200);
     await waitForActors(env.config, 90_000);
     // The first pass went out: notifications planned into deliveries, and delivered.
-    const first = await waitFor(async () => {
-      const o = await outbound();
-      return o.deliveries > 0 && o.deliveries === rx.at('/all').length ? o : undefined;
-    }, 90_000, 'the first pass delivered');
+    const first = await waitFor(
+      async () => {
+        const o = await outbound();
+        return o.deliveries > 0 && o.deliveries === rx.at('/all').length ? o : undefined;
+      },
+      90_000,
+      'the first pass delivered',
+    );
     const before = await actorDocuments(env.config.mongo.uri, { withStamps: true });
     expect(Object.values(before).flat().length).toBeGreaterThan(20);
 
@@ -85,10 +95,15 @@ describe('actors > redelivery', () => {
     // The planner had its chance too: its group has read the notifications topic to the end.
     const planner = `${env.config.kafka.topicPrefix}echocue.delivery.planner`;
     const topic = topicNames(env.config.kafka.topicPrefix).notifications;
-    await waitFor(() => withEvents(env.config, async (e) => {
-      const [end, done] = await Promise.all([e.admin.endOffsets([topic]), e.admin.committedOffsets(planner, [topic])]);
-      return end.get(topic)!.every((o, p) => o <= 0n || done.get(topic)![p] === o) ? true : undefined;
-    }), 60_000, 'the planner to read every notification');
+    await waitFor(
+      () =>
+        withEvents(env.config, async (e) => {
+          const [end, done] = await Promise.all([e.admin.endOffsets([topic]), e.admin.committedOffsets(planner, [topic])]);
+          return end.get(topic)!.every((o, p) => o <= 0n || done.get(topic)![p] === o) ? true : undefined;
+        }),
+      60_000,
+      'the planner to read every notification',
+    );
 
     expect(await actorDocuments(env.config.mongo.uri, { withStamps: true })).toEqual(before);
     expect(await outbound()).toEqual(first);

@@ -24,7 +24,11 @@ describe('cli > serve output', () => {
   test('all roles start, take the fixtures and stop without a client warning on stdout or stderr', { timeout: 120_000 }, async () => {
     child = serveProcess(env, 'ingest,actors,delivery,api', { LOG_LEVEL: 'info' }, { captureStderr: true });
     child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    const url = await waitFor(async () => /"url":"(http:\/\/[^"]+)".*EchoCue is running/.exec(lastLogLines(child!))?.[1], 60_000, 'the serve process to listen');
+    const url = await waitFor(
+      async () => /"url":"(http:\/\/[^"]+)".*EchoCue is running/.exec(lastLogLines(child!))?.[1],
+      60_000,
+      'the serve process to listen',
+    );
     for (const f of fixtures()) expect((await postFixture(url, f)).status, f.file).toBe(200);
     await waitForActors(env.config, 60_000);
     child.kill('SIGTERM');

@@ -46,55 +46,80 @@ describe('shutdown with a hung store', () => {
     await proxy?.close();
   });
 
-  test('the actors stop within the deadline, the batch is applied by the next process, nothing lost or doubled', { timeout: 240_000 }, async () => {
-    let now = 0;
-    const clock = { now: () => new Date(now) };
-    const postAll = async (url: string) => {
-      for (let i = 0; i < all.length; i++) {
-        now = 1_781_600_000_000 + i * 1000;
-        expect((await postWebhook(url, all[i]!.body, { 'x-hub-signature-256': all[i]!.signature })).status).toBe(200);
+  test(
+    'the actors stop within the deadline, the batch is applied by the next process, nothing lost or doubled',
+    { timeout: 240_000 },
+    async () => {
+      let now = 0;
+      const clock = { now: () => new Date(now) };
+      const postAll = async (url: string) => {
+        for (let i = 0; i < all.length; i++) {
+          now = 1_781_600_000_000 + i * 1000;
+          expect((await postWebhook(url, all[i]!.body, { 'x-hub-signature-256': all[i]!.signature })).status).toBe(200);
+        }
+      };
+      const ref = await startSystem({ config: reference.config, roles: ['ingest', 'actors'], log: reference.log, clock });
+      await postAll(ref.url);
+      await waitForActors(reference.config, 120_000);
+      await ref.stop();
+      const expected = await actorDocuments(reference.config.mongo.uri);
+
+      // The actors in their own process, on the store through the proxy, with store calls that may take 10 minutes.
+      const port = await freePort();
+      child = serveProcess(env, 'actors', {
+        MONGODB_URI: viaProxy,
+        MONGODB_TIMEOUT_MS: '600000',
+        SHUTDOWN_TIMEOUT_MS: '2000',
+        PORT: String(port),
+      });
+      await waitFor(
+        async () => ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok ? true : undefined),
+        60_000,
+        'the actors process to answer /healthz',
+      );
+      proxy.hang();
+      ingest = await startSystem({ config: env.config, roles: ['ingest'], log: env.log, clock });
+      await postAll(ingest.url);
+      // The actors have taken a batch and wait on the store: records are fetched, none committed.
+      const topics = topicNames(env.config.kafka.topicPrefix);
+      await waitFor(
+        async () =>
+          withEvents(env.config, async (events) => {
+            const group = await events.admin.describeGroup(`${env.config.kafka.topicPrefix}echocue.actors`);
+            return group.state === 'Stable' ? true : undefined;
+          }),
+        60_000,
+        'the actors group to be stable',
+      );
+      await new Promise((r) => setTimeout(r, 3000));
+
+      child.kill('SIGTERM');
+      // A bound 30 times the deadline, for a liveness failure to show as one (the store would hold it 10 minutes).
+      const stopped = await Promise.race([exited(child).then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 60_000))]);
+      expect(stopped, 'the actors process still runs 60 s after SIGTERM with SHUTDOWN_TIMEOUT_MS=2000').toBe(true);
+      expect(child.exitCode).toBe(0);
+      expect(lastLogLines(child)).toContain(
+        'the actors did not stop within SHUTDOWN_TIMEOUT_MS: the batch in flight is abandoned uncommitted',
+      );
+      const committed = await withEvents(env.config, (events) =>
+        events.admin.committedOffsets(
+          `${env.config.kafka.topicPrefix}echocue.actors`,
+          ACTOR_EVENT_TYPES.map((t) => topics.events[t]),
+        ),
+      );
+      const ends = await withEvents(env.config, (events) => events.admin.endOffsets(ACTOR_EVENT_TYPES.map((t) => topics.events[t])));
+      let lag = 0;
+      for (const [topic, high] of ends) high.forEach((h, p) => (lag += Number(h) - Number(committed.get(topic)?.[p] ?? 0)));
+      expect(lag).toBeGreaterThan(0); // nothing was applied while the store hung
+
+      proxy.restore();
+      const next = await startSystem({ config: env.config, roles: ['actors'], log: env.log, clock });
+      try {
+        await waitForActors(env.config, 120_000);
+      } finally {
+        await next.stop();
       }
-    };
-    const ref = await startSystem({ config: reference.config, roles: ['ingest', 'actors'], log: reference.log, clock });
-    await postAll(ref.url);
-    await waitForActors(reference.config, 120_000);
-    await ref.stop();
-    const expected = await actorDocuments(reference.config.mongo.uri);
-
-    // The actors in their own process, on the store through the proxy, with store calls that may take 10 minutes.
-    const port = await freePort();
-    child = serveProcess(env, 'actors', { MONGODB_URI: viaProxy, MONGODB_TIMEOUT_MS: '600000', SHUTDOWN_TIMEOUT_MS: '2000', PORT: String(port) });
-    await waitFor(async () => ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok ? true : undefined), 60_000, 'the actors process to answer /healthz');
-    proxy.hang();
-    ingest = await startSystem({ config: env.config, roles: ['ingest'], log: env.log, clock });
-    await postAll(ingest.url);
-    // The actors have taken a batch and wait on the store: records are fetched, none committed.
-    const topics = topicNames(env.config.kafka.topicPrefix);
-    await waitFor(async () => withEvents(env.config, async (events) => {
-      const group = await events.admin.describeGroup(`${env.config.kafka.topicPrefix}echocue.actors`);
-      return group.state === 'Stable' ? true : undefined;
-    }), 60_000, 'the actors group to be stable');
-    await new Promise((r) => setTimeout(r, 3000));
-
-    child.kill('SIGTERM');
-    // A bound 30 times the deadline, for a liveness failure to show as one (the store would hold it 10 minutes).
-    const stopped = await Promise.race([exited(child).then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 60_000))]);
-    expect(stopped, 'the actors process still runs 60 s after SIGTERM with SHUTDOWN_TIMEOUT_MS=2000').toBe(true);
-    expect(child.exitCode).toBe(0);
-    expect(lastLogLines(child)).toContain('the actors did not stop within SHUTDOWN_TIMEOUT_MS: the batch in flight is abandoned uncommitted');
-    const committed = await withEvents(env.config, (events) => events.admin.committedOffsets(`${env.config.kafka.topicPrefix}echocue.actors`, ACTOR_EVENT_TYPES.map((t) => topics.events[t])));
-    const ends = await withEvents(env.config, (events) => events.admin.endOffsets(ACTOR_EVENT_TYPES.map((t) => topics.events[t])));
-    let lag = 0;
-    for (const [topic, high] of ends) high.forEach((h, p) => (lag += Number(h) - Number(committed.get(topic)?.[p] ?? 0)));
-    expect(lag).toBeGreaterThan(0); // nothing was applied while the store hung
-
-    proxy.restore();
-    const next = await startSystem({ config: env.config, roles: ['actors'], log: env.log, clock });
-    try {
-      await waitForActors(env.config, 120_000);
-    } finally {
-      await next.stop();
-    }
-    expect(await actorDocuments(env.config.mongo.uri)).toEqual(expected);
-  });
+      expect(await actorDocuments(env.config.mongo.uri)).toEqual(expected);
+    },
+  );
 });

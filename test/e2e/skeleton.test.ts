@@ -17,7 +17,12 @@ const run = promisify(execFile);
 /** Runs the real `echocue` bin (as a user would with npx) against the test's services. */
 async function echocue(env: TestEnv, ...args: string[]): Promise<Record<string, string>> {
   const { stdout } = await run(process.execPath, [`${ROOT}bin/echocue.js`, ...args, '--json'], {
-    env: { ...process.env, MONGODB_URI: env.config.mongo.uri, KAFKA_BROKERS: env.config.kafka.brokers.join(','), SCHEMA_REGISTRY_URL: env.config.registry.url },
+    env: {
+      ...process.env,
+      MONGODB_URI: env.config.mongo.uri,
+      KAFKA_BROKERS: env.config.kafka.brokers.join(','),
+      SCHEMA_REGISTRY_URL: env.config.registry.url,
+    },
   });
   return JSON.parse(stdout) as Record<string, string>;
 }
@@ -58,7 +63,7 @@ describe('foundation > walking skeleton', () => {
     expect(rec.value[0]).toBe(0);
     const registered = await registry.getLatestSchemaMetadata(valueSubject(topic));
     expect(rec.value.readInt32BE(1)).toBe(registered.id);
-    
+
     const event = await serde.decode(topic, rec.value);
     expect(event).toMatchObject({
       event_type: 'message.inbound',
@@ -75,10 +80,14 @@ describe('foundation > walking skeleton', () => {
     expect(rec.headers['event_id']).toBe(event['event_id']);
 
     // The thread through the REST API, as a poller sees it.
-    const thread = await waitFor(async () => {
-      const r = await getJson(`${system.url}/api/thread/list`, apiKey);
-      return r.status === 200 && r.json['data'].length > 0 ? r.json['data'][0] : undefined;
-    }, 30_000, 'the thread to appear in /api/thread/list');
+    const thread = await waitFor(
+      async () => {
+        const r = await getJson(`${system.url}/api/thread/list`, apiKey);
+        return r.status === 200 && r.json['data'].length > 0 ? r.json['data'][0] : undefined;
+      },
+      30_000,
+      'the thread to appear in /api/thread/list',
+    );
     expect(thread).toMatchObject({
       waba_id: '104719385562013',
       phone_number_id: '112356789045671',
@@ -105,10 +114,14 @@ describe('foundation > walking skeleton', () => {
     expect((await postFixture(system.url, f)).status).toBe(200);
     const { topics } = await eventDecoder(env.config);
     // Both deliveries are on the topic (Meta's duplicate is kept for audit) with the same event id...
-    const records = await waitFor(async () => {
-      const r = await readTopic(env.config, topics.events['message.inbound']);
-      return r.length === 2 ? r : undefined;
-    }, 20_000, 'the second record');
+    const records = await waitFor(
+      async () => {
+        const r = await readTopic(env.config, topics.events['message.inbound']);
+        return r.length === 2 ? r : undefined;
+      },
+      20_000,
+      'the second record',
+    );
     expect(records[0]!.headers['event_id']).toBe(records[1]!.headers['event_id']);
     // ...and once the actors have applied it (their group's lag is 0), the state is unchanged.
     await waitForActors(env.config);
@@ -125,7 +138,9 @@ describe('foundation > walking skeleton', () => {
   });
 
   test('keys are listed without their secret, and a revoked key is refused on the very next request', async () => {
-    const listed = (await echocue(env, 'keys', 'list', '--account', accountId)) as unknown as { keys: { id: string; prefix: string; revoked_at: string | null }[] };
+    const listed = (await echocue(env, 'keys', 'list', '--account', accountId)) as unknown as {
+      keys: { id: string; prefix: string; revoked_at: string | null }[];
+    };
     expect(listed.keys).toHaveLength(1);
     expect(JSON.stringify(listed)).not.toContain(apiKey);
     expect(apiKey.startsWith(listed.keys[0]!.prefix)).toBe(true);

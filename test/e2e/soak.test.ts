@@ -29,7 +29,12 @@ describe('soak: three rounds of a Meta scenario on one running system', () => {
   beforeAll(async () => {
     env = testEnv();
     const port = await freePort();
-    child = serveProcess(env, 'ingest,actors,api', { PORT: String(port), ADMIN_TOKEN: ADMIN, API_RATE_LIMIT: '1000000', LOG_LEVEL: 'error' });
+    child = serveProcess(env, 'ingest,actors,api', {
+      PORT: String(port),
+      ADMIN_TOKEN: ADMIN,
+      API_RATE_LIMIT: '1000000',
+      LOG_LEVEL: 'error',
+    });
     const url = `http://127.0.0.1:${port}`;
     await waitFor(async () => ((await fetch(`${url}/healthz`)).ok ? true : undefined), 60_000, 'the EchoCue process to answer /healthz');
     const tenant = await createTenant(url, ADMIN, []);
@@ -44,16 +49,20 @@ describe('soak: three rounds of a Meta scenario on one running system', () => {
     await env?.cleanup();
   });
 
-  test.each(ROUNDS.map((wabaId, i) => [i + 1, wabaId] as const))('round %i (WABA %s): the REST API shows exactly the folded state of every round so far', { timeout: 240_000 }, async (_round, wabaId) => {
-    const scenario = soakScenario({ wabaId, bodies: BODIES, secret: FIXTURE_SECRET });
-    // The scenario really is what the soak is about: duplicates, and far more events than bodies.
-    expect(scenario.duplicates).toBeGreaterThan(0);
-    expect(scenario.events).toBeGreaterThan(4 * BODIES);
+  test.each(ROUNDS.map((wabaId, i) => [i + 1, wabaId] as const))(
+    'round %i (WABA %s): the REST API shows exactly the folded state of every round so far',
+    { timeout: 240_000 },
+    async (_round, wabaId) => {
+      const scenario = soakScenario({ wabaId, bodies: BODIES, secret: FIXTURE_SECRET });
+      // The scenario really is what the soak is about: duplicates, and far more events than bodies.
+      expect(scenario.duplicates).toBeGreaterThan(0);
+      expect(scenario.events).toBeGreaterThan(4 * BODIES);
 
-    const result = await runRound({ system, expectation, scenario });
+      const result = await runRound({ system, expectation, scenario });
 
-    expect(result.checks).toBeGreaterThan(scenario.distinct);
-    expect(result.failed, describeMismatches(result.mismatches)).toBe(0);
-    expect(result.mismatches).toEqual([]);
-  });
+      expect(result.checks).toBeGreaterThan(scenario.distinct);
+      expect(result.failed, describeMismatches(result.mismatches)).toBe(0);
+      expect(result.mismatches).toEqual([]);
+    },
+  );
 });

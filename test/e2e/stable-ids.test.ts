@@ -20,17 +20,41 @@ const EVA_NEW = '15556000001';
 const FAY_OLD = '15556000019';
 const FAY_NEW = '15556000011';
 
-const body = (messages: object[], contacts: object[] = []) => JSON.stringify({
-  object: 'whatsapp_business_account',
-  entry: [{ id: WABA, changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '15550148801', phone_number_id: PHONE }, contacts, messages } }] }],
-});
-const text = (from: string, n: number) => body(
-  [{ from, id: `wamid.ids.${from}.${n}`, timestamp: String(T0 + n), type: 'text', text: { body: `message ${n}` } }],
-  [{ wa_id: from, profile: { name: `Sender ${from}` } }],
-);
-const numberChange = (from: string, to: string, n: number) => body([{
-  from, id: `wamid.ids.${from}.${n}`, timestamp: String(T0 + n), type: 'system', system: { type: 'user_changed_number', wa_id: to, body: `User changed from ${from} to ${to}` },
-}]);
+const body = (messages: object[], contacts: object[] = []) =>
+  JSON.stringify({
+    object: 'whatsapp_business_account',
+    entry: [
+      {
+        id: WABA,
+        changes: [
+          {
+            field: 'messages',
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { display_phone_number: '15550148801', phone_number_id: PHONE },
+              contacts,
+              messages,
+            },
+          },
+        ],
+      },
+    ],
+  });
+const text = (from: string, n: number) =>
+  body(
+    [{ from, id: `wamid.ids.${from}.${n}`, timestamp: String(T0 + n), type: 'text', text: { body: `message ${n}` } }],
+    [{ wa_id: from, profile: { name: `Sender ${from}` } }],
+  );
+const numberChange = (from: string, to: string, n: number) =>
+  body([
+    {
+      from,
+      id: `wamid.ids.${from}.${n}`,
+      timestamp: String(T0 + n),
+      type: 'system',
+      system: { type: 'user_changed_number', wa_id: to, body: `User changed from ${from} to ${to}` },
+    },
+  ]);
 
 describe('contacts and threads > stable ids', () => {
   let env: TestEnv;
@@ -38,7 +62,8 @@ describe('contacts and threads > stable ids', () => {
   let api: OpenApiChecker;
   let key = '';
 
-  const post = async (b: string) => expect((await postWebhook(system.url, b, { 'x-hub-signature-256': signBody(b, FIXTURE_SECRET) })).status).toBe(200);
+  const post = async (b: string) =>
+    expect((await postWebhook(system.url, b, { 'x-hub-signature-256': signBody(b, FIXTURE_SECRET) })).status).toBe(200);
   const get = async (path: string) => {
     await waitForActors(env.config);
     const res = await api.call('GET', `${system.url}${path}`, { key });
@@ -50,7 +75,8 @@ describe('contacts and threads > stable ids', () => {
     expect(contact.thread_ids).toHaveLength(1);
     return { contact, thread: await get(`/api/thread/${contact.thread_ids[0]}`) };
   };
-  const messagesOf = async (threadId: string) => (await get(`/api/thread/${threadId}/messages`)).data.map((m: { wamid: string }) => m.wamid).sort();
+  const messagesOf = async (threadId: string) =>
+    (await get(`/api/thread/${threadId}/messages`)).data.map((m: { wamid: string }) => m.wamid).sort();
 
   beforeAll(async () => {
     env = testEnv({ ADMIN_TOKEN: ADMIN });
@@ -70,7 +96,12 @@ describe('contacts and threads > stable ids', () => {
     await post(text(EVA_NEW, 3));
     const after = await threadOf(before.contact.id);
     expect(after.contact).toMatchObject({ id: before.contact.id, former_ids: [], wa_id: EVA_NEW, thread_ids: [before.thread.id] });
-    expect(after.thread).toMatchObject({ id: before.thread.id, former_ids: [], contact: { id: before.contact.id, wa_id: EVA_NEW }, unread_count: 2 });
+    expect(after.thread).toMatchObject({
+      id: before.thread.id,
+      former_ids: [],
+      contact: { id: before.contact.id, wa_id: EVA_NEW },
+      unread_count: 2,
+    });
     for (const ref of [EVA_OLD, EVA_NEW]) expect((await get(`/api/contact/${ref}`)).id).toBe(before.contact.id);
     expect(await messagesOf(before.thread.id)).toEqual([`wamid.ids.${EVA_NEW}.3`, `wamid.ids.${EVA_OLD}.1`, `wamid.ids.${EVA_OLD}.2`]);
     const window = await get(`/api/whatsapp/window?phone_number_id=${PHONE}&contact=${EVA_NEW}`);
@@ -88,18 +119,33 @@ describe('contacts and threads > stable ids', () => {
     const [keptContact, formerContact] = [old.contact.id, fresh.contact.id].sort();
     const [keptThread, formerThread] = [old.thread.id, fresh.thread.id].sort();
     for (const ref of [old.contact.id, fresh.contact.id, FAY_OLD, FAY_NEW]) {
-      expect(await get(`/api/contact/${ref}`)).toMatchObject({ id: keptContact, former_ids: [formerContact], thread_ids: [keptThread], wa_id: FAY_NEW });
+      expect(await get(`/api/contact/${ref}`)).toMatchObject({
+        id: keptContact,
+        former_ids: [formerContact],
+        thread_ids: [keptThread],
+        wa_id: FAY_NEW,
+      });
     }
     for (const ref of [old.thread.id, fresh.thread.id]) {
-      expect(await get(`/api/thread/${ref}`)).toMatchObject({ id: keptThread, former_ids: [formerThread], contact: { id: keptContact }, unread_count: 2 });
+      expect(await get(`/api/thread/${ref}`)).toMatchObject({
+        id: keptThread,
+        former_ids: [formerThread],
+        contact: { id: keptContact },
+        unread_count: 2,
+      });
       expect(await messagesOf(ref)).toEqual([`wamid.ids.${FAY_NEW}.3`, `wamid.ids.${FAY_OLD}.1`, `wamid.ids.${FAY_OLD}.2`]);
     }
-    const listed = (await get(`/api/thread/list?phone_number_id=${PHONE}`)).data.filter((t: { contact: { id: string } }) => t.contact.id === keptContact);
+    const listed = (await get(`/api/thread/list?phone_number_id=${PHONE}`)).data.filter(
+      (t: { contact: { id: string } }) => t.contact.id === keptContact,
+    );
     expect(listed.map((t: { id: string }) => t.id)).toEqual([keptThread]);
-    expect(await get(`/api/whatsapp/window?phone_number_id=${PHONE}&contact=${formerContact}`)).toMatchObject({ contact_id: keptContact, open: true });
+    expect(await get(`/api/whatsapp/window?phone_number_id=${PHONE}&contact=${formerContact}`)).toMatchObject({
+      contact_id: keptContact,
+      open: true,
+    });
   });
 
-  test('an id that never existed, or another tenant\'s, is a clear 404', async () => {
+  test("an id that never existed, or another tenant's, is a clear 404", async () => {
     for (const path of ['/api/thread/thr_doesnotexist', '/api/contact/con_doesnotexist']) {
       const res = await api.call('GET', `${system.url}${path}`, { key });
       expect(res.status).toBe(404);

@@ -13,7 +13,11 @@ import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
 const readyz = async (url: string) => (await fetch(`${url}/readyz`)).status;
 const ADMIN = 'store-outage-admin-token';
 const admin = async (url: string, path: string, body?: unknown) => {
-  const res = await fetch(`${url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify(body ?? {}) });
+  const res = await fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body ?? {}),
+  });
   return { status: res.status, json: (await res.json()) as Record<string, any> };
 };
 
@@ -41,48 +45,52 @@ describe('store outage', () => {
     await proxy?.close();
   });
 
-  test('not ready while the store hangs, 200s to Meta all along, then recovery by itself with every event applied once', { timeout: 240_000 }, async () => {
-    // Ingest stamps received_at from its clock: both runs see the same time for the same body.
-    let now = 0;
-    const clock = { now: () => new Date(now) };
-    const post = async (url: string, i: number) => {
-      now = 1_781_600_000_000 + i * 1000;
-      return (await postWebhook(url, all[i]!.body, { 'x-hub-signature-256': all[i]!.signature })).status;
-    };
-    const ref = await startSystem({ config: reference.config, roles: ['ingest', 'actors'], log: reference.log, clock });
-    for (let i = 0; i < all.length; i++) expect(await post(ref.url, i)).toBe(200);
-    await waitForActors(reference.config, 120_000);
-    await ref.stop();
-    const expected = await actorDocuments(reference.config.mongo.uri);
+  test(
+    'not ready while the store hangs, 200s to Meta all along, then recovery by itself with every event applied once',
+    { timeout: 240_000 },
+    async () => {
+      // Ingest stamps received_at from its clock: both runs see the same time for the same body.
+      let now = 0;
+      const clock = { now: () => new Date(now) };
+      const post = async (url: string, i: number) => {
+        now = 1_781_600_000_000 + i * 1000;
+        return (await postWebhook(url, all[i]!.body, { 'x-hub-signature-256': all[i]!.signature })).status;
+      };
+      const ref = await startSystem({ config: reference.config, roles: ['ingest', 'actors'], log: reference.log, clock });
+      for (let i = 0; i < all.length; i++) expect(await post(ref.url, i)).toBe(200);
+      await waitForActors(reference.config, 120_000);
+      await ref.stop();
+      const expected = await actorDocuments(reference.config.mongo.uri);
 
-    system = await startSystem({ config: env.config, roles: ['ingest', 'actors', 'api'], log: env.log, clock });
-    expect(await readyz(system.url)).toBe(200);
-    const account = await admin(system.url, '/api/admin/accounts', { name: 'Outage' });
-    expect((await admin(system.url, `/api/admin/accounts/${account.json.id}/wabas`, { waba_id: '104719385562013' })).status).toBe(200);
-    const key = (await admin(system.url, `/api/admin/accounts/${account.json.id}/keys`)).json.key as string;
-    const threads = () => fetch(`${system!.url}/api/thread/list`, { headers: { authorization: `Bearer ${key}` } });
-    for (let i = 0; i < half; i++) expect(await post(system.url, i)).toBe(200);
-    await waitForActors(env.config, 60_000);
+      system = await startSystem({ config: env.config, roles: ['ingest', 'actors', 'api'], log: env.log, clock });
+      expect(await readyz(system.url)).toBe(200);
+      const account = await admin(system.url, '/api/admin/accounts', { name: 'Outage' });
+      expect((await admin(system.url, `/api/admin/accounts/${account.json.id}/wabas`, { waba_id: '104719385562013' })).status).toBe(200);
+      const key = (await admin(system.url, `/api/admin/accounts/${account.json.id}/keys`)).json.key as string;
+      const threads = () => fetch(`${system!.url}/api/thread/list`, { headers: { authorization: `Bearer ${key}` } });
+      for (let i = 0; i < half; i++) expect(await post(system.url, i)).toBe(200);
+      await waitForActors(env.config, 60_000);
 
-    proxy.hang();
-    await waitFor(async () => ((await readyz(system!.url)) === 503 ? true : undefined), 20_000, '/readyz to say not ready');
-    const report = await (await fetch(`${system.url}/readyz`)).json();
-    expect(report).toMatchObject({ ready: false, checks: { store: { ok: false } } });
-    // Meta's webhooks are still answered: the events are durable on Kafka; the actors apply them later.
-    for (let i = half; i < all.length; i++) expect(await post(system.url, i)).toBe(200);
-    // Long enough for the actors' batches to fail on the store's deadline (1.5 s) a few times.
-    await new Promise((r) => setTimeout(r, 6000));
-    expect(await readyz(system.url)).toBe(503);
-    // A poller meanwhile gets a 503 naming the store (and when to retry), not a 500 and not an endless wait.
-    const refused = await threads();
-    expect(refused.status).toBe(503);
-    expect(refused.headers.get('retry-after')).toBe('5');
-    expect(await refused.json()).toMatchObject({ error: { code: 'EC_STORE_UNAVAILABLE' } });
+      proxy.hang();
+      await waitFor(async () => ((await readyz(system!.url)) === 503 ? true : undefined), 20_000, '/readyz to say not ready');
+      const report = await (await fetch(`${system.url}/readyz`)).json();
+      expect(report).toMatchObject({ ready: false, checks: { store: { ok: false } } });
+      // Meta's webhooks are still answered: the events are durable on Kafka; the actors apply them later.
+      for (let i = half; i < all.length; i++) expect(await post(system.url, i)).toBe(200);
+      // Long enough for the actors' batches to fail on the store's deadline (1.5 s) a few times.
+      await new Promise((r) => setTimeout(r, 6000));
+      expect(await readyz(system.url)).toBe(503);
+      // A poller meanwhile gets a 503 naming the store (and when to retry), not a 500 and not an endless wait.
+      const refused = await threads();
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toBe('5');
+      expect(await refused.json()).toMatchObject({ error: { code: 'EC_STORE_UNAVAILABLE' } });
 
-    proxy.restore();
-    await waitFor(async () => ((await readyz(system!.url)) === 200 ? true : undefined), 60_000, '/readyz to say ready again');
-    await waitForActors(env.config, 120_000);
-    expect(await actorDocuments(env.config.mongo.uri)).toEqual(expected);
-    expect((await threads()).status).toBe(200);
-  });
+      proxy.restore();
+      await waitFor(async () => ((await readyz(system!.url)) === 200 ? true : undefined), 60_000, '/readyz to say ready again');
+      await waitForActors(env.config, 120_000);
+      expect(await actorDocuments(env.config.mongo.uri)).toEqual(expected);
+      expect((await threads()).status).toBe(200);
+    },
+  );
 });

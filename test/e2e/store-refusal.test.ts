@@ -15,10 +15,21 @@ import { waitForActors } from '../helpers/topics.ts';
 const WABA = '100000000000886';
 const text = (n: number, body: string) => ({
   object: 'whatsapp_business_account',
-  entry: [{ id: WABA, changes: [{ field: 'messages', value: {
-    messaging_product: 'whatsapp', metadata: { display_phone_number: '15550148803', phone_number_id: '199999999999886' },
-    messages: [{ from: '15559000001', id: `wamid.refusal.${n}`, timestamp: String(1781700000 + n), type: 'text', text: { body } }],
-  } }] }],
+  entry: [
+    {
+      id: WABA,
+      changes: [
+        {
+          field: 'messages',
+          value: {
+            messaging_product: 'whatsapp',
+            metadata: { display_phone_number: '15550148803', phone_number_id: '199999999999886' },
+            messages: [{ from: '15559000001', id: `wamid.refusal.${n}`, timestamp: String(1781700000 + n), type: 'text', text: { body } }],
+          },
+        },
+      ],
+    },
+  ],
 });
 
 describe('actors > a write the store refuses', () => {
@@ -45,9 +56,14 @@ describe('actors > a write the store refuses', () => {
     const records = [text(1, 'before'), text(2, 'a\u0000b'), text(3, 'after')].flatMap((body) => {
       const out = splitPayload(JSON.parse(JSON.stringify(body)), { receivedAt: 1_781_700_000_000, accountOf: () => null });
       if (out.kind !== 'events') throw new Error(out.reason);
-      return out.events.filter((e) => e.eventType === 'message.inbound').map((e) => ({
-        topic, key: e.key, value: serde.encode(topic, e.value), headers: { event_type: e.eventType, event_id: String(e.value['event_id']) },
-      }));
+      return out.events
+        .filter((e) => e.eventType === 'message.inbound')
+        .map((e) => ({
+          topic,
+          key: e.key,
+          value: serde.encode(topic, e.value),
+          headers: { event_type: e.eventType, event_id: String(e.value['event_id']) },
+        }));
     });
     const events = testEvents(env.config);
     const producer = await events.createProducer();

@@ -17,14 +17,26 @@ const T0 = Math.floor(Date.now() / 1000) - 3600;
 const IVY = '15558000001';
 const iso = (s: number) => new Date(s * 1000).toISOString();
 
-const text = (n: number) => JSON.stringify({
-  object: 'whatsapp_business_account',
-  entry: [{ id: WABA, changes: [{ field: 'messages', value: {
-    messaging_product: 'whatsapp', metadata: { display_phone_number: '15550148802', phone_number_id: PHONE },
-    contacts: [{ wa_id: IVY, profile: { name: 'Ivy' } }],
-    messages: [{ from: IVY, id: `wamid.read.${n}`, timestamp: String(T0 + n), type: 'text', text: { body: `message ${n}` } }],
-  } }] }],
-});
+const text = (n: number) =>
+  JSON.stringify({
+    object: 'whatsapp_business_account',
+    entry: [
+      {
+        id: WABA,
+        changes: [
+          {
+            field: 'messages',
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { display_phone_number: '15550148802', phone_number_id: PHONE },
+              contacts: [{ wa_id: IVY, profile: { name: 'Ivy' } }],
+              messages: [{ from: IVY, id: `wamid.read.${n}`, timestamp: String(T0 + n), type: 'text', text: { body: `message ${n}` } }],
+            },
+          },
+        ],
+      },
+    ],
+  });
 
 describe('threads > mark read', () => {
   let env: TestEnv;
@@ -34,7 +46,8 @@ describe('threads > mark read', () => {
   let otherKey = '';
   let threadId = '';
 
-  const post = async (b: string) => expect((await postWebhook(system.url, b, { 'x-hub-signature-256': signBody(b, FIXTURE_SECRET) })).status).toBe(200);
+  const post = async (b: string) =>
+    expect((await postWebhook(system.url, b, { 'x-hub-signature-256': signBody(b, FIXTURE_SECRET) })).status).toBe(200);
   const thread = async () => {
     await waitForActors(env.config);
     const res = await api.call('GET', `${system.url}/api/thread/${threadId}`, { key });
@@ -63,7 +76,9 @@ describe('threads > mark read', () => {
     const first = await markRead({ up_to: iso(T0 + 2) });
     expect([first.status, first.json]).toEqual([202, { thread_id: threadId, read_up_to: iso(T0 + 2) }]);
     expect(await thread()).toMatchObject({ unread_count: 1, read_up_to: iso(T0 + 2) });
-    const unreadList = (await api.call('GET', `${system.url}/api/thread/list?unread=true`, { key })).json.data.map((t: { id: string }) => t.id);
+    const unreadList = (await api.call('GET', `${system.url}/api/thread/list?unread=true`, { key })).json.data.map(
+      (t: { id: string }) => t.id,
+    );
     expect(unreadList).toEqual([threadId]);
     // Meta redelivers an old message: still read. A new one is unread.
     await post(text(1));
@@ -88,7 +103,10 @@ describe('threads > mark read', () => {
       const res = await markRead(body);
       expect([JSON.stringify(body), res.status, res.json.error?.code]).toEqual([JSON.stringify(body), status, code]);
     }
-    for (const [k, id] of [[key, 'thr_doesnotexist'], [otherKey, threadId]] as const) {
+    for (const [k, id] of [
+      [key, 'thr_doesnotexist'],
+      [otherKey, threadId],
+    ] as const) {
       const res = await markRead({}, k, id);
       expect([res.status, res.json.error.code]).toEqual([404, 'EC_NOT_FOUND']);
     }

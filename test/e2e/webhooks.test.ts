@@ -44,10 +44,14 @@ describe('outbound webhooks', () => {
   const deliveriesOf = async (name: string, status?: string) =>
     (await call('GET', `/api/webhooks/endpoints/${endpoints[name]}/deliveries${status ? `?status=${status}` : ''}`)).json.data as any[];
   const settled = (name: string, status: string) =>
-    waitFor(async () => {
-      const d = (await deliveriesOf(name))[0];
-      return d?.status === status ? d : undefined;
-    }, 60_000, `the ${name} delivery to be ${status}`);
+    waitFor(
+      async () => {
+        const d = (await deliveriesOf(name))[0];
+        return d?.status === status ? d : undefined;
+      },
+      60_000,
+      `the ${name} delivery to be ${status}`,
+    );
 
   beforeAll(async () => {
     rx = await startReceiver();
@@ -72,7 +76,7 @@ describe('outbound webhooks', () => {
     await s?.env.cleanup();
   });
 
-  test('2xx the first time: one delivery, signed with the key\'s secret, with event id and timestamp headers', async () => {
+  test("2xx the first time: one delivery, signed with the key's secret, with event id and timestamp headers", async () => {
     const d = await settled('ok', 'delivered');
     const got = rx.at('/ok');
     expect(got).toHaveLength(1);
@@ -108,7 +112,10 @@ describe('outbound webhooks', () => {
 
   test('a receiver that hangs: the attempt times out, the retry succeeds', async () => {
     const d = await settled('hang', 'delivered');
-    expect(d.attempts).toMatchObject([{ n: 1, outcome: 'failure', status_code: null }, { n: 2, outcome: 'success', status_code: 200 }]);
+    expect(d.attempts).toMatchObject([
+      { n: 1, outcome: 'failure', status_code: null },
+      { n: 2, outcome: 'success', status_code: 200 },
+    ]);
     expect(d.attempts[0]).toMatchObject({ error_code: 'timeout', error: expect.stringContaining('1000 ms') });
     expect(d.attempts[0].latency_ms).toBeGreaterThanOrEqual(1000);
   });
@@ -119,27 +126,37 @@ describe('outbound webhooks', () => {
     expect(second!.at - first!.at).toBeGreaterThanOrEqual(300_000 * SCALE - 5);
   });
 
-  test('always 500: failed after the sixth attempt, listed as failed with each response, then replayed successfully', { timeout: 90_000 }, async () => {
-    const d = await settled('down', 'failed');
-    expect(d.attempts).toHaveLength(6);
-    expect(d.attempts.every((a: any) => a.status_code === 500 && a.response_body === 'database is down')).toBe(true);
-    expect(d.failure_reason).toBe('all 6 attempts failed');
-    expect((await deliveriesOf('down', 'failed')).map((x) => x.id)).toEqual([d.id]);
-    expect(await deliveriesOf('down', 'delivered')).toEqual([]);
-    const endpoint = (await call('GET', `/api/webhooks/endpoints/${endpoints['down']}`)).json;
-    expect(endpoint.failing_since).not.toBeNull();
+  test(
+    'always 500: failed after the sixth attempt, listed as failed with each response, then replayed successfully',
+    { timeout: 90_000 },
+    async () => {
+      const d = await settled('down', 'failed');
+      expect(d.attempts).toHaveLength(6);
+      expect(d.attempts.every((a: any) => a.status_code === 500 && a.response_body === 'database is down')).toBe(true);
+      expect(d.failure_reason).toBe('all 6 attempts failed');
+      expect((await deliveriesOf('down', 'failed')).map((x) => x.id)).toEqual([d.id]);
+      expect(await deliveriesOf('down', 'delivered')).toEqual([]);
+      const endpoint = (await call('GET', `/api/webhooks/endpoints/${endpoints['down']}`)).json;
+      expect(endpoint.failing_since).not.toBeNull();
 
-    rx.script('/down', [{ status: 200 }]);
-    const replayed = await call('POST', `/api/webhooks/deliveries/${d.id}/replay`);
-    expect(replayed.json.status).toBe('pending');
-    const done = await settled('down', 'delivered');
-    expect(done.attempts.map((a: any) => [a.round, a.n, a.outcome])).toEqual([
-      [1, 1, 'failure'], [1, 2, 'failure'], [1, 3, 'failure'], [1, 4, 'failure'], [1, 5, 'failure'], [1, 6, 'failure'], [2, 1, 'success'],
-    ]);
-    expect(rx.at('/down').at(-1)!.headers['x-echocue-event-id']).toBe(d.event_id); // same event id: receivers dedupe
-    expect((await call('POST', `/api/webhooks/deliveries/${d.id}/replay`)).status).toBe(400); // delivered: nothing to replay
-    expect((await call('GET', `/api/webhooks/endpoints/${endpoints['down']}`)).json.failing_since).toBeNull();
-  });
+      rx.script('/down', [{ status: 200 }]);
+      const replayed = await call('POST', `/api/webhooks/deliveries/${d.id}/replay`);
+      expect(replayed.json.status).toBe('pending');
+      const done = await settled('down', 'delivered');
+      expect(done.attempts.map((a: any) => [a.round, a.n, a.outcome])).toEqual([
+        [1, 1, 'failure'],
+        [1, 2, 'failure'],
+        [1, 3, 'failure'],
+        [1, 4, 'failure'],
+        [1, 5, 'failure'],
+        [1, 6, 'failure'],
+        [2, 1, 'success'],
+      ]);
+      expect(rx.at('/down').at(-1)!.headers['x-echocue-event-id']).toBe(d.event_id); // same event id: receivers dedupe
+      expect((await call('POST', `/api/webhooks/deliveries/${d.id}/replay`)).status).toBe(400); // delivered: nothing to replay
+      expect((await call('GET', `/api/webhooks/endpoints/${endpoints['down']}`)).json.failing_since).toBeNull();
+    },
+  );
 
   test('"replay all failed since" replays only failed deliveries of that endpoint', async () => {
     rx.script('/ok2', [{ status: 500 }]);
@@ -154,7 +171,10 @@ describe('outbound webhooks', () => {
     const res = await call('POST', `/api/webhooks/endpoints/${ep.id}/replay`, { since });
     expect(res.json).toEqual({ replayed: 1, more: false });
     const done = await settled('ok2', 'delivered');
-    expect(JSON.parse(rx.at('/ok2').at(-1)!.body)).toMatchObject({ type: 'message.status', data: { status: 'sent', notification: { delivery_status: expect.any(String) } } });
+    expect(JSON.parse(rx.at('/ok2').at(-1)!.body)).toMatchObject({
+      type: 'message.status',
+      data: { status: 'sent', notification: { delivery_status: expect.any(String) } },
+    });
     expect(done.id).toBe(failed.id);
   }, 90_000);
 
@@ -162,11 +182,16 @@ describe('outbound webhooks', () => {
     rx.script('/bounded', [{ status: 500 }]);
     const ep = (await call('POST', '/api/webhooks/endpoints', { url: `${rx.base}/bounded`, categories: ['template.status'] })).json;
     endpoints['bounded'] = ep.id;
-    for (const f of ['template-status.approved.json', 'template-status.pending-deletion.json']) expect((await postFixture(s.system.url, fixture(f))).status).toBe(200);
-    const failed = await waitFor(async () => {
-      const d = await deliveriesOf('bounded', 'failed');
-      return d.length === 2 ? d : undefined;
-    }, 60_000, 'two failed deliveries');
+    for (const f of ['template-status.approved.json', 'template-status.pending-deletion.json'])
+      expect((await postFixture(s.system.url, fixture(f))).status).toBe(200);
+    const failed = await waitFor(
+      async () => {
+        const d = await deliveriesOf('bounded', 'failed');
+        return d.length === 2 ? d : undefined;
+      },
+      60_000,
+      'two failed deliveries',
+    );
     const since = new Date(Math.min(...failed.map((d) => Date.parse(d.created_at))) - 1000).toISOString();
     expect((await call('POST', `/api/webhooks/endpoints/${ep.id}/replay`, { since, limit: 1 })).json).toEqual({ replayed: 1, more: true });
     expect((await call('POST', `/api/webhooks/endpoints/${ep.id}/replay`, { since, limit: 1 })).json).toEqual({ replayed: 1, more: false });
@@ -196,22 +221,33 @@ describe('outbound webhooks', () => {
     // As if its DNS now answered a private address (the store holds what registration vetted).
     const mongo = new MongoClient(s.env.config.mongo.uri);
     await mongo.connect();
-    await mongo.db().collection('ec_endpoint').updateOne({ _id: ep.id as never }, { $set: { url: 'http://10.1.2.3/moved' } });
+    await mongo
+      .db()
+      .collection('ec_endpoint')
+      .updateOne({ _id: ep.id as never }, { $set: { url: 'http://10.1.2.3/moved' } });
     await mongo.close();
     expect((await postFixture(s.system.url, fixture('template-status.approved.json'))).status).toBe(200);
-    const d = await waitFor(async () => {
-      const x = (await deliveriesOf('moved'))[0];
-      return x && x.attempts.length > 0 && x.attempts[0].outcome === 'failure' ? x : undefined;
-    }, 30_000, 'the refused attempt');
+    const d = await waitFor(
+      async () => {
+        const x = (await deliveriesOf('moved'))[0];
+        return x && x.attempts.length > 0 && x.attempts[0].outcome === 'failure' ? x : undefined;
+      },
+      30_000,
+      'the refused attempt',
+    );
     expect(d.attempts[0].error).toMatch(/server-side request forgery/);
     expect(rx.at('/moved')).toHaveLength(0);
   });
 
-  test('endpoints, deliveries and secrets are the key\'s own: another key sees 404', async () => {
+  test("endpoints, deliveries and secrets are the key's own: another key sees 404", async () => {
     const acc = await s.api.call('POST', `${s.system.url}/api/admin/accounts`, { key: ADMIN, body: { name: 'Other' } });
     const other = (await s.api.call('POST', `${s.system.url}/api/admin/accounts/${acc.json.id}/keys`, { key: ADMIN })).json.key;
     const d = (await deliveriesOf('ok'))[0];
-    for (const path of [`/api/webhooks/endpoints/${endpoints['ok']}`, `/api/webhooks/endpoints/${endpoints['ok']}/deliveries`, `/api/webhooks/deliveries/${d.id}`]) {
+    for (const path of [
+      `/api/webhooks/endpoints/${endpoints['ok']}`,
+      `/api/webhooks/endpoints/${endpoints['ok']}/deliveries`,
+      `/api/webhooks/deliveries/${d.id}`,
+    ]) {
       expect([path, (await s.api.call('GET', `${s.system.url}${path}`, { key: other })).status]).toEqual([path, 404]);
     }
     expect((await s.api.call('GET', `${s.system.url}/api/webhooks/endpoints`, { key: other })).json.data).toEqual([]);
@@ -221,12 +257,14 @@ describe('outbound webhooks', () => {
     s.secret = rotated.json.signing_secret;
   });
 
-  test('endpoints can be changed, re-enabled and deleted; a deleted endpoint\'s id is gone', async () => {
+  test("endpoints can be changed, re-enabled and deleted; a deleted endpoint's id is gone", async () => {
     const ep = (await call('POST', '/api/webhooks/endpoints', { url: `${rx.base}/spare` })).json;
     expect(ep.categories).toEqual(['message.inbound', 'message.status', 'template.status', 'template.quality', 'consent.event']);
     const changed = await call('POST', `/api/webhooks/endpoints/${ep.id}`, { categories: ['consent.event'] });
     expect(changed.json).toMatchObject({ id: ep.id, categories: ['consent.event'], url: `${rx.base}/spare` });
-    expect((await call('POST', `/api/webhooks/endpoints/${ep.id}`, { url: 'https://192.168.0.10/x' })).json.error.code).toBe('EC_URL_REFUSED');
+    expect((await call('POST', `/api/webhooks/endpoints/${ep.id}`, { url: 'https://192.168.0.10/x' })).json.error.code).toBe(
+      'EC_URL_REFUSED',
+    );
     expect((await call('POST', `/api/webhooks/endpoints/${ep.id}/enable`)).json.enabled).toBe(true);
     expect((await call('GET', '/api/webhooks/endpoints')).json.data.map((e: any) => e.id)).toContain(ep.id);
     expect((await call('DELETE', `/api/webhooks/endpoints/${ep.id}`)).json).toEqual({ id: ep.id, deleted: true });
@@ -237,11 +275,14 @@ describe('outbound webhooks', () => {
     const events = testEvents(s.env.config);
     const producer = await events.createProducer();
     const prefix = s.env.config.kafka.topicPrefix;
-    await producer.send([
-      { topic: `${prefix}echocue.delivery.attempt.v1`, key: 'x', value: Buffer.from('not json') },
-      { topic: `${prefix}echocue.delivery.attempt.v1`, key: 'y', value: Buffer.from('{"delivery_id":1}') },
-      { topic: `${prefix}echocue.notifications.v1`, key: WABA_A, value: Buffer.from('not json') },
-    ], { timeoutMs: 10_000 });
+    await producer.send(
+      [
+        { topic: `${prefix}echocue.delivery.attempt.v1`, key: 'x', value: Buffer.from('not json') },
+        { topic: `${prefix}echocue.delivery.attempt.v1`, key: 'y', value: Buffer.from('{"delivery_id":1}') },
+        { topic: `${prefix}echocue.notifications.v1`, key: WABA_A, value: Buffer.from('not json') },
+      ],
+      { timeoutMs: 10_000 },
+    );
     await producer.disconnect();
     // Deliveries keep flowing behind them.
     rx.script('/after-poison', [{ status: 200 }]);
@@ -251,12 +292,19 @@ describe('outbound webhooks', () => {
     await waitFor(async () => (rx.at('/after-poison').length > 0 ? true : undefined), 30_000, 'a delivery after the poison records');
     // Both groups committed past every record of their topic, the bad ones included (nothing stuck behind them).
     try {
-      for (const [group, topic] of [[`${prefix}echocue.delivery.worker`, `${prefix}echocue.delivery.attempt.v1`], [`${prefix}echocue.delivery.planner`, `${prefix}echocue.notifications.v1`]] as const) {
-        await waitFor(async () => {
-          const high = (await events.admin.endOffsets([topic])).get(topic)!;
-          const committed = (await events.admin.committedOffsets(group, [topic])).get(topic)!;
-          return high.every((h, p) => Math.max(0, Number(committed[p] ?? -1n)) >= Number(h)) ? true : undefined;
-        }, 30_000, `${group} to commit past every record of ${topic}`);
+      for (const [group, topic] of [
+        [`${prefix}echocue.delivery.worker`, `${prefix}echocue.delivery.attempt.v1`],
+        [`${prefix}echocue.delivery.planner`, `${prefix}echocue.notifications.v1`],
+      ] as const) {
+        await waitFor(
+          async () => {
+            const high = (await events.admin.endOffsets([topic])).get(topic)!;
+            const committed = (await events.admin.committedOffsets(group, [topic])).get(topic)!;
+            return high.every((h, p) => Math.max(0, Number(committed[p] ?? -1n)) >= Number(h)) ? true : undefined;
+          },
+          30_000,
+          `${group} to commit past every record of ${topic}`,
+        );
       }
     } finally {
       await events.close();
@@ -287,13 +335,21 @@ describe('outbound webhooks > an endpoint failing continuously is disabled, visi
     const call = (method: string, path: string, body?: unknown) => s.api.call(method, `${s.system.url}${path}`, { key: s.key, body });
     const ep = (await call('POST', '/api/webhooks/endpoints', { url: `${rx.base}/dead`, categories: ['message.inbound'] })).json;
     expect((await postFixture(s.system.url, fixture('messages.text.json'))).status).toBe(200);
-    const disabled = await waitFor(async () => {
-      const e = (await call('GET', `/api/webhooks/endpoints/${ep.id}`)).json;
-      return e.enabled === false ? e : undefined;
-    }, 60_000, 'the endpoint to be disabled');
+    const disabled = await waitFor(
+      async () => {
+        const e = (await call('GET', `/api/webhooks/endpoints/${ep.id}`)).json;
+        return e.enabled === false ? e : undefined;
+      },
+      60_000,
+      'the endpoint to be disabled',
+    );
     expect(disabled.disabled_reason).toMatch(/every attempt failed since/);
     const d = (await call('GET', `/api/webhooks/endpoints/${ep.id}/deliveries`)).json.data[0];
-    await waitFor(async () => ((await call('GET', `/api/webhooks/deliveries/${d.id}`)).json.status === 'failed' ? true : undefined), 30_000, 'the delivery to fail');
+    await waitFor(
+      async () => ((await call('GET', `/api/webhooks/deliveries/${d.id}`)).json.status === 'failed' ? true : undefined),
+      30_000,
+      'the delivery to fail',
+    );
     expect((await call('GET', `/api/webhooks/deliveries/${d.id}`)).json.failure_reason).toBe('endpoint_disabled');
     const sent = rx.at('/dead').length;
     // While disabled nothing new is planned for it.
@@ -305,6 +361,10 @@ describe('outbound webhooks > an endpoint failing continuously is disabled, visi
     const enabled = await call('POST', `/api/webhooks/endpoints/${ep.id}/enable`);
     expect(enabled.json).toMatchObject({ enabled: true, disabled_at: null, failing_since: null });
     expect((await call('POST', `/api/webhooks/deliveries/${d.id}/replay`)).status).toBe(200);
-    await waitFor(async () => ((await call('GET', `/api/webhooks/deliveries/${d.id}`)).json.status === 'delivered' ? true : undefined), 30_000, 'the replay');
+    await waitFor(
+      async () => ((await call('GET', `/api/webhooks/deliveries/${d.id}`)).json.status === 'delivered' ? true : undefined),
+      30_000,
+      'the replay',
+    );
   });
 });

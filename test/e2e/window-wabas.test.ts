@@ -14,28 +14,44 @@ const PERSON = '15554100001';
 const NUMBERS = { '100000000000991': '199999999999991', '100000000000992': '199999999999992' } as const;
 const T0 = Math.floor(Date.now() / 1000) - 600; // ten minutes ago: inside the 24-hour window
 
-const text = (waba: keyof typeof NUMBERS, n: number) => JSON.stringify({
-  object: 'whatsapp_business_account',
-  entry: [{ id: waba, changes: [{ field: 'messages', value: {
-    messaging_product: 'whatsapp', metadata: { display_phone_number: '15550149900', phone_number_id: NUMBERS[waba] },
-    contacts: [{ wa_id: PERSON, profile: { name: 'Eva' } }],
-    messages: [{ from: PERSON, id: `wamid.window.${waba}.${n}`, timestamp: String(T0 + n), type: 'text', text: { body: `hello ${n}` } }],
-  } }] }],
-});
+const text = (waba: keyof typeof NUMBERS, n: number) =>
+  JSON.stringify({
+    object: 'whatsapp_business_account',
+    entry: [
+      {
+        id: waba,
+        changes: [
+          {
+            field: 'messages',
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { display_phone_number: '15550149900', phone_number_id: NUMBERS[waba] },
+              contacts: [{ wa_id: PERSON, profile: { name: 'Eva' } }],
+              messages: [
+                { from: PERSON, id: `wamid.window.${waba}.${n}`, timestamp: String(T0 + n), type: 'text', text: { body: `hello ${n}` } },
+              ],
+            },
+          },
+        ],
+      },
+    ],
+  });
 
 describe('api > window across WABAs', () => {
   let env: TestEnv;
   let system: RunningSystem;
   let api: OpenApiChecker;
   let key = '';
-  const post = async (b: string) => expect((await postWebhook(system.url, b, { 'x-hub-signature-256': signBody(b, FIXTURE_SECRET) })).status).toBe(200);
+  const post = async (b: string) =>
+    expect((await postWebhook(system.url, b, { 'x-hub-signature-256': signBody(b, FIXTURE_SECRET) })).status).toBe(200);
 
   beforeAll(async () => {
     env = testEnv({ ADMIN_TOKEN: ADMIN });
     system = await startSystem({ config: env.config, roles: ['ingest', 'actors', 'api'], log: env.log });
     api = await openApiChecker(system.url);
     const acc = await api.call('POST', `${system.url}/api/admin/accounts`, { key: ADMIN, body: { name: 'Two numbers' } });
-    for (const waba of Object.keys(NUMBERS)) await api.call('POST', `${system.url}/api/admin/accounts/${acc.json.id}/wabas`, { key: ADMIN, body: { waba_id: waba } });
+    for (const waba of Object.keys(NUMBERS))
+      await api.call('POST', `${system.url}/api/admin/accounts/${acc.json.id}/wabas`, { key: ADMIN, body: { waba_id: waba } });
     key = (await api.call('POST', `${system.url}/api/admin/accounts/${acc.json.id}/keys`, { key: ADMIN })).json.key;
   }, 120_000);
   afterAll(async () => {
@@ -51,7 +67,11 @@ describe('api > window across WABAs', () => {
     for (const [waba, number] of Object.entries(NUMBERS)) {
       const res = await api.call('GET', `${system.url}/api/whatsapp/window?phone_number_id=${number}&contact=${PERSON}`, { key });
       expect(res.status, waba).toBe(200);
-      expect(res.json, waba).toMatchObject({ phone_number_id: number, open: true, last_inbound_at: new Date((T0 + (waba.endsWith('1') ? 1 : 2)) * 1000).toISOString() });
+      expect(res.json, waba).toMatchObject({
+        phone_number_id: number,
+        open: true,
+        last_inbound_at: new Date((T0 + (waba.endsWith('1') ? 1 : 2)) * 1000).toISOString(),
+      });
       expect(res.json.thread_id, waba).not.toBeNull();
     }
     // A number of neither WABA: closed, and no thread.

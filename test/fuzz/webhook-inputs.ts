@@ -12,8 +12,25 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 /** Names that have broken lookups in object maps (`SPLITTERS[field]`) and friends. */
 export const ODD_NAMES = [
-  'constructor', '__proto__', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '', ' ', 'messages ', 'MESSAGES',
-  'x'.repeat(10_000), '💥', 'messages\u0000', '$where', '{"$ne":null}', '../../etc/passwd', '%00', 'null', 'undefined',
+  'constructor',
+  '__proto__',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  'valueOf',
+  '',
+  ' ',
+  'messages ',
+  'MESSAGES',
+  'x'.repeat(10_000),
+  '💥',
+  'messages\u0000',
+  '$where',
+  '{"$ne":null}',
+  '../../etc/passwd',
+  '%00',
+  'null',
+  'undefined',
 ];
 
 const signed = (name: string, body: Buffer | string): FuzzInput => {
@@ -29,7 +46,8 @@ const envelope = (field: Json, value: Json): Json => ({
 /** Every leaf path of a JSON value. */
 function leaves(v: Json, path: (string | number)[] = []): (string | number)[][] {
   if (Array.isArray(v)) return v.length === 0 ? [path] : v.flatMap((x, i) => leaves(x, [...path, i]));
-  if (v !== null && typeof v === 'object') return Object.keys(v).length === 0 ? [path] : Object.entries(v).flatMap(([k, x]) => leaves(x, [...path, k]));
+  if (v !== null && typeof v === 'object')
+    return Object.keys(v).length === 0 ? [path] : Object.entries(v).flatMap(([k, x]) => leaves(x, [...path, k]));
   return [path];
 }
 
@@ -81,44 +99,82 @@ export function webhookInputs(count: number, seed = 20261202): FuzzInput[] {
       return signed(`${b.file} key ${k.key} -> ${name.slice(0, 20)}`, JSON.stringify(renameAt(b.json, k.path, k.key, name)));
     }),
     // The values that pick a handler set to odd names: changes[].field, messages[].type, event, status.
-    fc.tuple(fc.constantFrom(...bases), fc.constantFrom('field', 'type', 'event', 'status', 'object'), fc.constantFrom(...ODD_NAMES)).map(([b, key, name]) => {
-      const text = b.text.replace(new RegExp(`"${key}"\\s*:\\s*"[^"]*"`, 'g'), `"${key}":${JSON.stringify(name)}`);
-      return signed(`${b.file} every ${key} = ${name.slice(0, 20)}`, text);
-    }),
+    fc
+      .tuple(fc.constantFrom(...bases), fc.constantFrom('field', 'type', 'event', 'status', 'object'), fc.constantFrom(...ODD_NAMES))
+      .map(([b, key, name]) => {
+        const text = b.text.replace(new RegExp(`"${key}"\\s*:\\s*"[^"]*"`, 'g'), `"${key}":${JSON.stringify(name)}`);
+        return signed(`${b.file} every ${key} = ${name.slice(0, 20)}`, text);
+      }),
     // Deeply nested JSON where a value is expected (the id hashing and the splitter recurse).
     fc.tuple(fc.constantFrom(1_000, 20_000, 200_000), fc.constantFrom('[', '{"a":')).map(([depth, open]) => {
       const close = open === '[' ? ']' : '}';
-      return signed(`nested ${depth} x ${open}`, `{"object":"whatsapp_business_account","entry":[{"id":"104719385562013","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"phone_number_id":"1"},"messages":[{"from":"1","id":"wamid.deep","timestamp":"1","type":"text","text":${open.repeat(depth)}1${close.repeat(depth)}}]}}]}]}`);
+      return signed(
+        `nested ${depth} x ${open}`,
+        `{"object":"whatsapp_business_account","entry":[{"id":"104719385562013","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"phone_number_id":"1"},"messages":[{"from":"1","id":"wamid.deep","timestamp":"1","type":"text","text":${open.repeat(depth)}1${close.repeat(depth)}}]}}]}]}`,
+      );
     }),
     // Huge arrays: many entries, changes or messages in one body (within the 3 MiB limit).
     fc.tuple(fc.constantFrom(1_000, 5_000, 30_000), fc.constantFrom('messages', 'entries', 'statuses')).map(([n, what]) => {
-      const item = (i: number) => (what === 'statuses'
-        ? { id: `wamid.huge.${i}`, status: 'delivered', timestamp: '1781600000', recipient_id: '15550100001' }
-        : { from: '15550100001', id: `wamid.huge.${i}`, timestamp: '1781600000', type: 'text', text: { body: 'x' } });
+      const item = (i: number) =>
+        what === 'statuses'
+          ? { id: `wamid.huge.${i}`, status: 'delivered', timestamp: '1781600000', recipient_id: '15550100001' }
+          : { from: '15550100001', id: `wamid.huge.${i}`, timestamp: '1781600000', type: 'text', text: { body: 'x' } };
       const value = { messaging_product: 'whatsapp', metadata: { display_phone_number: '1', phone_number_id: '1' } };
-      const body = what === 'entries'
-        ? { object: 'whatsapp_business_account', entry: Array.from({ length: n }, (_, i) => ({ id: `w${i % 7}`, changes: [{ field: 'messages', value: { ...value, messages: [item(i)] } }] })) }
-        : envelope('messages', { ...value, [what]: Array.from({ length: n }, (_, i) => item(i)) } as Json);
+      const body =
+        what === 'entries'
+          ? {
+              object: 'whatsapp_business_account',
+              entry: Array.from({ length: n }, (_, i) => ({
+                id: `w${i % 7}`,
+                changes: [{ field: 'messages', value: { ...value, messages: [item(i)] } }],
+              })),
+            }
+          : envelope('messages', { ...value, [what]: Array.from({ length: n }, (_, i) => item(i)) } as Json);
       return signed(`${n} ${what}`, JSON.stringify(body));
     }),
     // Invalid UTF-8 inside the body.
-    fc.tuple(fc.constantFrom(...bases), fc.double({ min: 0, max: 1, noNaN: true }), fc.constantFrom([0xff], [0xc3], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xc0, 0xaf])).map(([b, at, bytes]) => {
-      const buf = Buffer.from(b.text, 'utf8');
-      const i = Math.floor(buf.length * at);
-      return signed(`${b.file} with bytes ${bytes.map((x) => x.toString(16)).join(' ')} at ${i}`, Buffer.concat([buf.subarray(0, i), Buffer.from(bytes), buf.subarray(i)]));
-    }),
+    fc
+      .tuple(
+        fc.constantFrom(...bases),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.constantFrom([0xff], [0xc3], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xc0, 0xaf]),
+      )
+      .map(([b, at, bytes]) => {
+        const buf = Buffer.from(b.text, 'utf8');
+        const i = Math.floor(buf.length * at);
+        return signed(
+          `${b.file} with bytes ${bytes.map((x) => x.toString(16)).join(' ')} at ${i}`,
+          Buffer.concat([buf.subarray(0, i), Buffer.from(bytes), buf.subarray(i)]),
+        );
+      }),
     // Duplicate keys, the later one odd.
-    fc.tuple(fc.constantFrom(...bases), fc.constantFrom('field', 'id', 'type', 'object', 'entry', 'value'), fc.constantFrom<Json>('constructor', null, 1, [], {}, '__proto__')).map(([b, key, x]) => {
-      const text = b.text.replace(new RegExp(`("${key}"\\s*:\\s*("[^"]*"|\\d+))`), `$1,"${key}":${JSON.stringify(x)}`);
-      return signed(`${b.file} duplicate ${key}: ${JSON.stringify(x)}`, text);
-    }),
+    fc
+      .tuple(
+        fc.constantFrom(...bases),
+        fc.constantFrom('field', 'id', 'type', 'object', 'entry', 'value'),
+        fc.constantFrom<Json>('constructor', null, 1, [], {}, '__proto__'),
+      )
+      .map(([b, key, x]) => {
+        const text = b.text.replace(new RegExp(`("${key}"\\s*:\\s*("[^"]*"|\\d+))`), `$1,"${key}":${JSON.stringify(x)}`);
+        return signed(`${b.file} duplicate ${key}: ${JSON.stringify(x)}`, text);
+      }),
     // Odd numbers where Meta sends ids and timestamps.
-    fc.tuple(fc.constantFrom(...bases), fc.constantFrom('1e400', '-0', '123456789012345678901234567890', '1.5e-400', '-1', '0.1', '9007199254740993')).map(([b, n]) => {
-      const text = b.text.replace(/"(timestamp|time|message_template_id|id)"\s*:\s*("?)(\d+)\2/g, `"$1":${n}`);
-      return signed(`${b.file} numbers -> ${n}`, text);
-    }),
+    fc
+      .tuple(
+        fc.constantFrom(...bases),
+        fc.constantFrom('1e400', '-0', '123456789012345678901234567890', '1.5e-400', '-1', '0.1', '9007199254740993'),
+      )
+      .map(([b, n]) => {
+        const text = b.text.replace(/"(timestamp|time|message_template_id|id)"\s*:\s*("?)(\d+)\2/g, `"$1":${n}`);
+        return signed(`${b.file} numbers -> ${n}`, text);
+      }),
     // Arbitrary JSON as a change's value, as a whole entry, and bare.
-    fc.tuple(fc.constantFrom<Json>('messages', 'statuses', 'message_template_status_update', 'user_preferences', 'account_update', 'x'), jsonValue).map(([field, v]) => signed(`arbitrary ${field} value`, JSON.stringify(envelope(field, v)))),
+    fc
+      .tuple(
+        fc.constantFrom<Json>('messages', 'statuses', 'message_template_status_update', 'user_preferences', 'account_update', 'x'),
+        jsonValue,
+      )
+      .map(([field, v]) => signed(`arbitrary ${field} value`, JSON.stringify(envelope(field, v)))),
     jsonValue.map((v) => signed('arbitrary entry', JSON.stringify({ object: 'whatsapp_business_account', entry: [v] }))),
     jsonValue.map((v) => signed('arbitrary body', JSON.stringify(v))),
   ];

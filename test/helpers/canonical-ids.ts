@@ -21,7 +21,9 @@ export function withCanonicalIds<T extends Record<string, readonly unknown[]>>(d
   const byId = (a: Doc, b: Doc) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0);
   return {
     ...docs,
-    [pick('contact')]: contacts!.map(({ former_ids: _, ...c }) => ({ ...c, _id: cn(c._id), thread_ids: (c['thread_ids'] as string[]).map(tn).sort() })).sort(byId),
+    [pick('contact')]: contacts!
+      .map(({ former_ids: _, ...c }) => ({ ...c, _id: cn(c._id), thread_ids: (c['thread_ids'] as string[]).map(tn).sort() }))
+      .sort(byId),
     [pick('thread')]: threads!.map(({ former_ids: _, ...t }) => ({ ...t, _id: tn(t._id), contact_id: cn(t['contact_id']) })).sort(byId),
     [pick('message')]: messages!.map((m) => ({ ...m, thread_id: m['thread_id'] === null ? null : tn(m['thread_id']) })).sort(byId),
   };

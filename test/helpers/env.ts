@@ -53,7 +53,12 @@ export function fixtures(): Fixture[] {
   const readme = readFileSync(join(FIXTURES_DIR, 'README.md'), 'utf8');
   const rows = [...readme.matchAll(/^\| `([^`]+\.json)` \| `([^`]+)` \|.*\| `(sha256=[0-9a-f]{64})` \|$/gm)];
   if (rows.length === 0) throw new Error('no fixture rows found in shared/fixtures/meta/README.md');
-  return rows.map(([, file, field, signature]) => ({ file: file!, field: field!, signature: signature!, body: readFileSync(join(FIXTURES_DIR, file!)) }));
+  return rows.map(([, file, field, signature]) => ({
+    file: file!,
+    field: field!,
+    signature: signature!,
+    body: readFileSync(join(FIXTURES_DIR, file!)),
+  }));
 }
 
 export const fixture = (file: string): Fixture => {

@@ -10,7 +10,11 @@ export async function postWebhook(baseUrl: string, body: Buffer | string, header
   });
   const text = await res.text();
   let json: unknown = undefined;
-  try { json = JSON.parse(text); } catch { /* not JSON */ }
+  try {
+    json = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
   return { status: res.status, text, json: json as Record<string, any> | undefined, headers: res.headers };
 }
 
@@ -18,11 +22,21 @@ export async function postWebhook(baseUrl: string, body: Buffer | string, header
 export function postInboundText(baseUrl: string, m: { waba: string; from: string; wamid: string; timestamp: number; text: string }) {
   const body = JSON.stringify({
     object: 'whatsapp_business_account',
-    entry: [{ id: m.waba, changes: [{ field: 'messages', value: {
-      messaging_product: 'whatsapp',
-      metadata: { display_phone_number: '15550142277', phone_number_id: '112356789045671' },
-      messages: [{ from: m.from, id: m.wamid, timestamp: String(m.timestamp), type: 'text', text: { body: m.text } }],
-    } }] }],
+    entry: [
+      {
+        id: m.waba,
+        changes: [
+          {
+            field: 'messages',
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { display_phone_number: '15550142277', phone_number_id: '112356789045671' },
+              messages: [{ from: m.from, id: m.wamid, timestamp: String(m.timestamp), type: 'text', text: { body: m.text } }],
+            },
+          },
+        ],
+      },
+    ],
   });
   return postWebhook(baseUrl, body, { 'x-hub-signature-256': signBody(body, FIXTURE_SECRET) });
 }

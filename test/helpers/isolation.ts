@@ -16,7 +16,10 @@ export function withDatabase(uri: string, db: string): string {
 export async function removeTopicsAndDatabase(config: Config): Promise<void> {
   const mongo = new MongoClient(config.mongo.uri);
   await mongo.connect();
-  await mongo.db().dropDatabase().catch(() => undefined);
+  await mongo
+    .db()
+    .dropDatabase()
+    .catch(() => undefined);
   await mongo.close();
   await withEvents(config, async (events) => {
     const mine = (await events.admin.listTopics()).filter((t) => t.startsWith(config.kafka.topicPrefix));

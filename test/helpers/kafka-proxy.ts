@@ -55,20 +55,26 @@ export async function startKafkaProxy(): Promise<KafkaProxy> {
       if (mode === 'stall') held.push(() => to.writable && to.write(frame));
       else to.write(frame);
     };
-    client.on('data', framer((frame) => {
-      if (frame.readInt16BE(4) === PRODUCE) produceIds.add(frame.readInt32BE(8));
-      forward(upstream, frame);
-    }));
-    upstream.on('data', framer((frame) => {
-      const id = frame.readInt32BE(4);
-      const isProduce = produceIds.delete(id);
-      if (isProduce && mode === 'drop-produce-responses') {
-        dropped++;
-        lastDropAt = Date.now();
-        return;
-      }
-      forward(client, frame);
-    }));
+    client.on(
+      'data',
+      framer((frame) => {
+        if (frame.readInt16BE(4) === PRODUCE) produceIds.add(frame.readInt32BE(8));
+        forward(upstream, frame);
+      }),
+    );
+    upstream.on(
+      'data',
+      framer((frame) => {
+        const id = frame.readInt32BE(4);
+        const isProduce = produceIds.delete(id);
+        if (isProduce && mode === 'drop-produce-responses') {
+          dropped++;
+          lastDropAt = Date.now();
+          return;
+        }
+        forward(client, frame);
+      }),
+    );
     const end = () => {
       client.destroy();
       upstream.destroy();

@@ -9,7 +9,14 @@ import { type ConsumedRecord, type Events } from '../../src/events/port.ts';
 import { createEventSerde } from '../../src/events/serde.ts';
 import { topicNames } from '../../src/events/topics.ts';
 
-export type TopicRecord = { topic: string; partition: number; offset: string; key: string | null; value: Buffer; headers: Record<string, string> };
+export type TopicRecord = {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: Buffer;
+  headers: Record<string, string>;
+};
 
 /** An events client for a test or a benchmark script (logs only errors). Close it after use. */
 export function testEvents(config: Config, clientId = 'echocue-test'): Events {
@@ -60,7 +67,10 @@ export async function readToEnd(
   });
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([all, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(opts.timeoutMessage(read))), opts.timeoutMs)))]);
+    await Promise.race([
+      all,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(opts.timeoutMessage(read))), opts.timeoutMs))),
+    ]);
   } finally {
     clearTimeout(timer);
     await consumer.stop();
@@ -74,10 +84,24 @@ export async function readTopics(config: Config, topics: readonly string[]): Pro
     await readToEnd(
       events,
       topics,
-      { groupId: `reader-${Date.now()}-${Math.random()}`, timeoutMs: 60_000, timeoutMessage: (read) => `read only ${read} records to the end of ${topics.join(', ')}` },
-      (r) => out.push({ topic: r.topic, partition: r.partition, offset: r.offset, key: r.key, value: r.value ?? Buffer.alloc(0), headers: { ...r.headers } }),
+      {
+        groupId: `reader-${Date.now()}-${Math.random()}`,
+        timeoutMs: 60_000,
+        timeoutMessage: (read) => `read only ${read} records to the end of ${topics.join(', ')}`,
+      },
+      (r) =>
+        out.push({
+          topic: r.topic,
+          partition: r.partition,
+          offset: r.offset,
+          key: r.key,
+          value: r.value ?? Buffer.alloc(0),
+          headers: { ...r.headers },
+        }),
     );
-    return out.sort((x, y) => (x.topic === y.topic ? x.partition - y.partition || Number(BigInt(x.offset) - BigInt(y.offset)) : x.topic < y.topic ? -1 : 1));
+    return out.sort((x, y) =>
+      x.topic === y.topic ? x.partition - y.partition || Number(BigInt(x.offset) - BigInt(y.offset)) : x.topic < y.topic ? -1 : 1,
+    );
   });
 }
 

@@ -1,13 +1,25 @@
 // A small in-memory ActorStore for unit and property tests of the actors' logic (never for end-to-end tests).
 // It follows src/store/actor-store.ts: whole-document writes fenced by version, repoints, deletes, recipient skips.
 import { AppError } from '../../src/core/errors.ts';
-import { ACTOR_COLLECTIONS, perCollection, type ActorCollection, type ActorDocs, type ActorStore, type Committed, type WriteSet } from '../../src/actors/ports.ts';
+import {
+  ACTOR_COLLECTIONS,
+  perCollection,
+  type ActorCollection,
+  type ActorDocs,
+  type ActorStore,
+  type Committed,
+  type WriteSet,
+} from '../../src/actors/ports.ts';
 import { withCanonicalIds } from './canonical-ids.ts';
 import { type BroadcastRecipientDoc, type ContactDoc, type ThreadDoc } from '../../src/store/docs.ts';
 
 export class MemoryActorStore implements ActorStore {
   readonly data: { [C in ActorCollection]: Map<string, ActorDocs[C]> } = {
-    message: new Map(), contact: new Map(), thread: new Map(), template: new Map(), waba_state: new Map(),
+    message: new Map(),
+    contact: new Map(),
+    thread: new Map(),
+    template: new Map(),
+    waba_state: new Map(),
   };
   readonly recipients = new Map<string, BroadcastRecipientDoc>();
   /** Every contact and thread ever written, as written: the ids a client may have read and still hold. */
@@ -18,7 +30,9 @@ export class MemoryActorStore implements ActorStore {
     return ids.flatMap((id) => (m.has(id) ? [structuredClone(m.get(id)!)] : []));
   }
   async contactsByAliases(wabaId: string, aliases: readonly string[]): Promise<ContactDoc[]> {
-    return [...this.data.contact.values()].filter((c) => c.waba_id === wabaId && c.aliases.some((a) => aliases.includes(a))).map((c) => structuredClone(c));
+    return [...this.data.contact.values()]
+      .filter((c) => c.waba_id === wabaId && c.aliases.some((a) => aliases.includes(a)))
+      .map((c) => structuredClone(c));
   }
   async commit(w: WriteSet): Promise<Committed> {
     const changedAt = new Date(0);
@@ -28,7 +42,8 @@ export class MemoryActorStore implements ActorStore {
     for (const c of ACTOR_COLLECTIONS) {
       const m = this.data[c] as Map<string, { _v?: number }>;
       for (const d of w.inserts[c]) if (m.has(d._id)) throw conflict(c);
-      for (const d of w.replaces[c]) if ((m.get(d._id)?._v ?? (m.has(d._id) ? 0 : -1)) !== (w.versions[c].get(d._id) ?? 0)) throw conflict(c);
+      for (const d of w.replaces[c])
+        if ((m.get(d._id)?._v ?? (m.has(d._id) ? 0 : -1)) !== (w.versions[c].get(d._id) ?? 0)) throw conflict(c);
       for (const id of w.deletes[c]) if ((m.get(id)?._v ?? (m.has(id) ? 0 : -1)) !== (w.versions[c].get(id) ?? 0)) throw conflict(c);
     }
     const write = (c: ActorCollection) => {
@@ -40,13 +55,16 @@ export class MemoryActorStore implements ActorStore {
       }
     };
     write('message');
-    for (const r of w.repointMessages) for (const m of this.data.message.values()) if (m.thread_id === r.from) Object.assign(m, { thread_id: r.to, _v: (m._v ?? 0) + 1 });
+    for (const r of w.repointMessages)
+      for (const m of this.data.message.values()) if (m.thread_id === r.from) Object.assign(m, { thread_id: r.to, _v: (m._v ?? 0) + 1 });
     for (const c of ['contact', 'thread', 'template', 'waba_state'] as const) write(c);
     for (const c of ACTOR_COLLECTIONS) for (const id of w.deletes[c]) this.data[c].delete(id);
     for (const s of w.skipRecipients) {
       for (const r of this.recipients.values()) {
-        const match = (r.wa_id !== null && s.aliases.includes(`wa:${r.wa_id}`)) || (r.user_id !== null && s.aliases.includes(`uid:${r.user_id}`));
-        if (r.waba_id === s.wabaId && r.status === 'pending' && match) Object.assign(r, { status: 'skipped', skip_reason: s.reason, skipped_at: s.at });
+        const match =
+          (r.wa_id !== null && s.aliases.includes(`wa:${r.wa_id}`)) || (r.user_id !== null && s.aliases.includes(`uid:${r.user_id}`));
+        if (r.waba_id === s.wabaId && r.status === 'pending' && match)
+          Object.assign(r, { status: 'skipped', skip_reason: s.reason, skipped_at: s.at });
       }
     }
     return { changedAt, versions };
@@ -91,7 +109,8 @@ export class MemoryActorStore implements ActorStore {
     }
     for (const [id, was] of this.written.thread) {
       const now = resolve(this.data.thread, id);
-      if (!now || now.phone_number_id !== was.phone_number_id || resolve(this.data.contact, was.contact_id)?._id !== now.contact_id) out.push(id);
+      if (!now || now.phone_number_id !== was.phone_number_id || resolve(this.data.contact, was.contact_id)?._id !== now.contact_id)
+        out.push(id);
     }
     return out;
   }

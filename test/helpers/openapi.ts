@@ -7,7 +7,12 @@ import { ContractError } from './contract-error.ts';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;
 
-type Doc = { paths: Record<string, Record<string, { operationId: string; tags?: string[]; responses: Record<string, { content?: Record<string, unknown> }> }>> };
+type Doc = {
+  paths: Record<
+    string,
+    Record<string, { operationId: string; tags?: string[]; responses: Record<string, { content?: Record<string, unknown> }> }>
+  >;
+};
 
 export type ApiResponse = { status: number; json: any; headers: Headers; text: string };
 
@@ -39,7 +44,10 @@ export async function openApiChecker(baseUrl: string) {
       const ref = `openapi.json#/${pointer('paths', m.t, method.toLowerCase(), 'responses', String(res.status), 'content', 'application/json', 'schema')}`;
       const v = ajv.getSchema(ref);
       if (!v) throw new ContractError(`no schema at ${ref}`);
-      if (!v(res.json)) throw new ContractError(`${op.operationId} ${res.status} does not match the document: ${ajv.errorsText(v.errors)}\n${JSON.stringify(res.json).slice(0, 500)}`);
+      if (!v(res.json))
+        throw new ContractError(
+          `${op.operationId} ${res.status} does not match the document: ${ajv.errorsText(v.errors)}\n${JSON.stringify(res.json).slice(0, 500)}`,
+        );
     }
     // Seen only once the answer matched the document (issue 19: it was counted before its body was checked).
     if (!seen.has(op.operationId)) seen.set(op.operationId, new Set());
@@ -50,7 +58,11 @@ export async function openApiChecker(baseUrl: string) {
     doc,
     seen,
     /** A request through fetch, checked against the document. */
-    async call(method: string, url: string, opts: { key?: string; headers?: Record<string, string>; body?: unknown } = {}): Promise<ApiResponse> {
+    async call(
+      method: string,
+      url: string,
+      opts: { key?: string; headers?: Record<string, string>; body?: unknown } = {},
+    ): Promise<ApiResponse> {
       const headers: Record<string, string> = { ...(opts.key ? { authorization: `Bearer ${opts.key}` } : {}), ...opts.headers };
       if (opts.body !== undefined) headers['content-type'] = 'application/json';
       const res = await fetch(url, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
@@ -60,7 +72,9 @@ export async function openApiChecker(baseUrl: string) {
       return out;
     },
     operations: (): { operationId: string; method: string; path: string; tag: string }[] =>
-      Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ operationId: op.operationId, method, path, tag: op.tags?.[0] ?? '' }))),
+      Object.entries(doc.paths).flatMap(([path, ops]) =>
+        Object.entries(ops).map(([method, op]) => ({ operationId: op.operationId, method, path, tag: op.tags?.[0] ?? '' })),
+      ),
   };
 }
 

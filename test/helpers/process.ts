@@ -6,7 +6,12 @@ import { ROOT } from './services.ts';
 /** Log lines kept per child (LOG_LEVEL=warn by default: warnings and errors), printed if it exits on its own with a failure. */
 const KEPT_LINES = 2000;
 
-export function serveProcess(env: TestEnv, role: string, extraEnv: Record<string, string> = {}, opts: { captureStderr?: boolean } = {}): ChildProcess {
+export function serveProcess(
+  env: TestEnv,
+  role: string,
+  extraEnv: Record<string, string> = {},
+  opts: { captureStderr?: boolean } = {},
+): ChildProcess {
   const child = spawn(process.execPath, [`${ROOT}src/cli/main.ts`, 'serve', '--role', role], {
     env: {
       PATH: process.env['PATH'] ?? '',
@@ -34,7 +39,8 @@ export function serveProcess(env: TestEnv, role: string, extraEnv: Record<string
   });
   logTails.set(child, kept);
   child.once('exit', (code, signal) => {
-    if (signal === null && code !== 0) process.stderr.write(`echocue serve --role ${role} exited with code ${code}; its last log lines:\n${kept.join('\n')}\n`);
+    if (signal === null && code !== 0)
+      process.stderr.write(`echocue serve --role ${role} exited with code ${code}; its last log lines:\n${kept.join('\n')}\n`);
   });
   return child;
 }

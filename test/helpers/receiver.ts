@@ -26,7 +26,13 @@ export async function startReceiver() {
       counts.set(counter, n + 1);
       const script = scripts.get(path) ?? [{ status: 404 }];
       const b = script[Math.min(n, script.length - 1)]!;
-      const r: Received = { path, at: Date.now(), headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), answered: b === 'hang' ? 'hang' : b.status };
+      const r: Received = {
+        path,
+        at: Date.now(),
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+        answered: b === 'hang' ? 'hang' : b.status,
+      };
       received.push(r);
       pending.add(r);
       onRequest(r);

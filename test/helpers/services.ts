@@ -74,7 +74,12 @@ async function withLocalStack(): Promise<Started> {
     const e = err as { stderr?: string; message: string };
     throw new Error(`the local stack (deploy/local/stack.sh up) did not start:\n${e.stderr ?? e.message}`);
   }
-  const env = Object.fromEntries(out.trim().split('\n').map((l) => l.split(/=(.*)/s).slice(0, 2) as [string, string]));
+  const env = Object.fromEntries(
+    out
+      .trim()
+      .split('\n')
+      .map((l) => l.split(/=(.*)/s).slice(0, 2) as [string, string]),
+  );
   return {
     services: {
       KAFKA_BROKERS: env['KAFKA_BROKERS']!,

@@ -11,7 +11,10 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const hung = new Set<Socket>();
   const server: Server = createServer((client) => {
     live.add(client);
-    client.on('close', () => { live.delete(client); hung.delete(client); });
+    client.on('close', () => {
+      live.delete(client);
+      hung.delete(client);
+    });
     client.on('error', () => undefined);
     if (hanging) {
       hung.add(client); // accepted, never answered
@@ -24,8 +27,14 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
     // While hanging, bytes are dropped in both directions (the connection looks alive and says nothing).
-    client.on('data', (b) => { if (!hanging) upstream.write(b); else hung.add(client); });
-    upstream.on('data', (b) => { if (!hanging) client.write(b); else hung.add(client); });
+    client.on('data', (b) => {
+      if (!hanging) upstream.write(b);
+      else hung.add(client);
+    });
+    upstream.on('data', (b) => {
+      if (!hanging) client.write(b);
+      else hung.add(client);
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;

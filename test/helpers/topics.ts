@@ -20,7 +20,10 @@ export async function readAllEvents(config: Config): Promise<DecodedRecord[]> {
   const { topics, serde } = await eventDecoder(config);
   const typeOf = new Map(EVENT_TYPES.map((t) => [topics.events[t], t]));
   const out: DecodedRecord[] = [];
-  for (const r of await readTopics(config, EVENT_TYPES.map((t) => topics.events[t]))) {
+  for (const r of await readTopics(
+    config,
+    EVENT_TYPES.map((t) => topics.events[t]),
+  )) {
     out.push({ ...r, eventType: typeOf.get(r.topic)!, event: await serde.decode(r.topic, r.value) });
   }
   return out;

@@ -36,25 +36,51 @@ describe('store > actor store', () => {
     expect((await store.contactsByAliases('w1', ['uid:US.1'])).map((x) => x._id)).toEqual([c._id]);
     expect(await store.contactsByAliases('w2', ['uid:US.1'])).toEqual([]);
     const renamed = { ...c, name: 'replayed' };
-    await expect(store.commit({ ...emptyWriteSet(), inserts: { ...emptyWriteSet().inserts, contact: [renamed] } })).rejects.toMatchObject({ code: 'EC_STORE_CONFLICT' });
+    await expect(store.commit({ ...emptyWriteSet(), inserts: { ...emptyWriteSet().inserts, contact: [renamed] } })).rejects.toMatchObject({
+      code: 'EC_STORE_CONFLICT',
+    });
     expect(await store.load('contact', [c._id])).toMatchObject([{ name: null, _v: 1 }]);
-    const replace = (v: number) => store.commit({ ...emptyWriteSet(), replaces: { ...emptyWriteSet().replaces, contact: [renamed] }, versions: { ...emptyWriteSet().versions, contact: new Map([[c._id, v]]) } });
+    const replace = (v: number) =>
+      store.commit({
+        ...emptyWriteSet(),
+        replaces: { ...emptyWriteSet().replaces, contact: [renamed] },
+        versions: { ...emptyWriteSet().versions, contact: new Map([[c._id, v]]) },
+      });
     await expect(replace(0)).rejects.toMatchObject({ code: 'EC_STORE_CONFLICT' });
     expect((await replace(1)).versions.contact.get(c._id)).toBe(2);
     expect(await store.load('contact', [c._id])).toMatchObject([{ name: 'replayed', _v: 2 }]);
     await expect(replace(1)).rejects.toMatchObject({ code: 'EC_STORE_CONFLICT' });
   });
 
-  test('a member stalled mid-batch wakes up after its partition moved: its writes are refused and the new owner\'s documents stay', async () => {
+  test("a member stalled mid-batch wakes up after its partition moved: its writes are refused and the new owner's documents stay", async () => {
     const wamid = 'wamid.FENCE1';
     const status = (n: number, value: string): DecodedEvent => ({
       type: 'message.status',
       event: {
-        event_id: `evt_fence_${n}`, event_type: 'message.status', waba_id: 'wfence', account_id: null, field: 'messages',
-        phone_number_id: 'p1', display_phone_number: '1555', meta_timestamp: String(1781514400 + n), entry_time: null,
-        received_at: 1781600000000 + n, wamid, status: value, recipient_id: '15550100', recipient_user_id: null,
-        recipient_parent_user_id: null, recipient_type: null, biz_opaque_callback_data: null, conversation_id: null,
-        conversation_origin_type: null, conversation_expiration: null, pricing: null, errors: [], contact: null, raw: '{}',
+        event_id: `evt_fence_${n}`,
+        event_type: 'message.status',
+        waba_id: 'wfence',
+        account_id: null,
+        field: 'messages',
+        phone_number_id: 'p1',
+        display_phone_number: '1555',
+        meta_timestamp: String(1781514400 + n),
+        entry_time: null,
+        received_at: 1781600000000 + n,
+        wamid,
+        status: value,
+        recipient_id: '15550100',
+        recipient_user_id: null,
+        recipient_parent_user_id: null,
+        recipient_type: null,
+        biz_opaque_callback_data: null,
+        conversation_id: null,
+        conversation_origin_type: null,
+        conversation_expiration: null,
+        pricing: null,
+        errors: [],
+        contact: null,
+        raw: '{}',
       } as MessageStatusEvent,
     });
     const store = createActorStore(db);
@@ -107,11 +133,30 @@ describe('store > actor store', () => {
     const status = (wamid: string, n: number, value: string): DecodedEvent => ({
       type: 'message.status',
       event: {
-        event_id: `evt_drop_${wamid}_${value}`, event_type: 'message.status', waba_id: 'wdrop', account_id: null, field: 'messages',
-        phone_number_id: 'p1', display_phone_number: '1555', meta_timestamp: String(1781514400 + n), entry_time: null,
-        received_at: 1781600000000 + n, wamid, status: value, recipient_id: null, recipient_user_id: null,
-        recipient_parent_user_id: null, recipient_type: null, biz_opaque_callback_data: null, conversation_id: null,
-        conversation_origin_type: null, conversation_expiration: null, pricing: null, errors: [], contact: null, raw: '{}',
+        event_id: `evt_drop_${wamid}_${value}`,
+        event_type: 'message.status',
+        waba_id: 'wdrop',
+        account_id: null,
+        field: 'messages',
+        phone_number_id: 'p1',
+        display_phone_number: '1555',
+        meta_timestamp: String(1781514400 + n),
+        entry_time: null,
+        received_at: 1781600000000 + n,
+        wamid,
+        status: value,
+        recipient_id: null,
+        recipient_user_id: null,
+        recipient_parent_user_id: null,
+        recipient_type: null,
+        biz_opaque_callback_data: null,
+        conversation_id: null,
+        conversation_origin_type: null,
+        conversation_expiration: null,
+        pricing: null,
+        errors: [],
+        contact: null,
+        raw: '{}',
       } as MessageStatusEvent,
     });
     // The real store, except that ec_message silently loses the last document of each insertMany and the last
@@ -135,13 +180,37 @@ describe('store > actor store', () => {
     const wamids = ['wamid.drop.1', 'wamid.drop.2', 'wamid.drop.3'];
     const store = createActorStore(db);
     // New documents: two of three inserts land, and the batch fails instead of committing.
-    await expect(applyBatch(new Session(createActorStore(dropping)), wamids.map((w, i) => status(w, i, 'sent')))).rejects.toMatchObject({ code: 'EC_STORE_UNAVAILABLE', message: expect.stringMatching(/acknowledged 2 of 3 inserts/) });
-    await applyBatch(new Session(store), wamids.map((w, i) => status(w, i, 'sent'))); // the retry
+    await expect(
+      applyBatch(
+        new Session(createActorStore(dropping)),
+        wamids.map((w, i) => status(w, i, 'sent')),
+      ),
+    ).rejects.toMatchObject({ code: 'EC_STORE_UNAVAILABLE', message: expect.stringMatching(/acknowledged 2 of 3 inserts/) });
+    await applyBatch(
+      new Session(store),
+      wamids.map((w, i) => status(w, i, 'sent')),
+    ); // the retry
     // Known documents: two of three replaces land, and the batch fails instead of committing.
     // (A replace the store did not match reads, from its counts, like another member's write: a conflict, retried too.)
-    await expect(applyBatch(new Session(createActorStore(dropping)), wamids.map((w, i) => status(w, 10 + i, 'delivered')))).rejects.toMatchObject({ code: expect.stringMatching(/^EC_STORE_(CONFLICT|UNAVAILABLE)$/), message: expect.stringMatching(/1 of 3 replaced documents changed|acknowledged 2 of 3 replaces/) });
-    await applyBatch(new Session(store), wamids.map((w, i) => status(w, 10 + i, 'delivered'))); // the retry
-    const stored = await store.load('message', wamids.map((w) => messageIdOf('wdrop', w)));
-    expect(stored.map((m) => [m.wamid, m.delivery_status, m.status_history.map((h) => h.status)]).sort()).toEqual(wamids.map((w) => [w, 'delivered', ['sent', 'delivered']]));
+    await expect(
+      applyBatch(
+        new Session(createActorStore(dropping)),
+        wamids.map((w, i) => status(w, 10 + i, 'delivered')),
+      ),
+    ).rejects.toMatchObject({
+      code: expect.stringMatching(/^EC_STORE_(CONFLICT|UNAVAILABLE)$/),
+      message: expect.stringMatching(/1 of 3 replaced documents changed|acknowledged 2 of 3 replaces/),
+    });
+    await applyBatch(
+      new Session(store),
+      wamids.map((w, i) => status(w, 10 + i, 'delivered')),
+    ); // the retry
+    const stored = await store.load(
+      'message',
+      wamids.map((w) => messageIdOf('wdrop', w)),
+    );
+    expect(stored.map((m) => [m.wamid, m.delivery_status, m.status_history.map((h) => h.status)]).sort()).toEqual(
+      wamids.map((w) => [w, 'delivered', ['sent', 'delivered']]),
+    );
   });
 });

@@ -22,7 +22,7 @@ describe('events > kafka client against the real broker', () => {
     await env.cleanup();
   });
 
-  test('topic creation is idempotent and gives every topic its partitions and EchoCue\'s settings', async () => {
+  test("topic creation is idempotent and gives every topic its partitions and EchoCue's settings", async () => {
     await events.admin.ensureTopics([topic], { partitions: 4, replicationFactor: 1 });
     expect(await events.admin.partitionCounts([topic])).toEqual(new Map([[topic, 4]]));
     expect(await events.admin.describeDurability([topic])).toEqual([{ topic, replicationFactor: 1, minInsyncReplicas: 1 }]);
@@ -34,8 +34,19 @@ describe('events > kafka client against the real broker', () => {
     await events.admin.ensureTopics([own], { partitions: 6, replicationFactor: 1 });
     // Partitions computed by Kafka's own DefaultPartitioner (Utils.toPositive(Utils.murmur2(key)) % 6) for these keys.
     // (run with kafka-clients 4.1.1), so that topics written before the switch of client keep each WABA on its partition.
-    const expected: Record<string, number> = { '102290129340398': 1, '109983578801521': 4, '1234567890123': 0, 'waba-0': 5, 'waba-1': 2, 'waba-7': 4, 'x': 4 };
-    await producer.send(Object.keys(expected).map((key) => ({ topic: own, key, value: Buffer.from(key) })), { timeoutMs: 10_000 });
+    const expected: Record<string, number> = {
+      '102290129340398': 1,
+      '109983578801521': 4,
+      '1234567890123': 0,
+      'waba-0': 5,
+      'waba-1': 2,
+      'waba-7': 4,
+      x: 4,
+    };
+    await producer.send(
+      Object.keys(expected).map((key) => ({ topic: own, key, value: Buffer.from(key) })),
+      { timeoutMs: 10_000 },
+    );
     await producer.disconnect();
     const got = Object.fromEntries((await readTopic(env.config, own)).map((r) => [r.key!, r.partition]));
     expect(got).toEqual(expected);
@@ -45,11 +56,18 @@ describe('events > kafka client against the real broker', () => {
     const producer = await events.createProducer();
     const own = `${env.config.kafka.topicPrefix}concurrent`;
     await events.admin.ensureTopics([own], { partitions: 3, replicationFactor: 1 });
-    const callers = Array.from({ length: 300 }, (_, i) => [0, 1, 2].map((j) => ({ topic: own, key: `k${i % 7}`, value: Buffer.from(`c${i}-r${j}`), headers: { n: String(i) } })));
+    const callers = Array.from({ length: 300 }, (_, i) =>
+      [0, 1, 2].map((j) => ({ topic: own, key: `k${i % 7}`, value: Buffer.from(`c${i}-r${j}`), headers: { n: String(i) } })),
+    );
     await Promise.all(callers.map((records) => producer.send(records, { timeoutMs: 20_000 })));
     await producer.disconnect();
     const got = await readTopic(env.config, own);
-    expect(got.map((r) => r.value.toString()).sort()).toEqual(callers.flat().map((r) => r.value.toString()).sort());
+    expect(got.map((r) => r.value.toString()).sort()).toEqual(
+      callers
+        .flat()
+        .map((r) => r.value.toString())
+        .sort(),
+    );
     expect(got.every((r) => r.value.toString().startsWith(`c${r.headers['n']}-`))).toBe(true);
   });
 
@@ -69,8 +87,9 @@ describe('events > kafka client against the real broker', () => {
     const producer = await events.createProducer();
     const own = `${env.config.kafka.topicPrefix}after-refusal`;
     await events.admin.ensureTopics([own], { partitions: 1, replicationFactor: 1 });
-    await expect(producer.send([{ topic: `${env.config.kafka.topicPrefix}no-such-topic`, key: 'k', value: Buffer.from('x') }], { timeoutMs: 10_000 }))
-      .rejects.toMatchObject({ code: 'EC_KAFKA_UNAVAILABLE' });
+    await expect(
+      producer.send([{ topic: `${env.config.kafka.topicPrefix}no-such-topic`, key: 'k', value: Buffer.from('x') }], { timeoutMs: 10_000 }),
+    ).rejects.toMatchObject({ code: 'EC_KAFKA_UNAVAILABLE' });
     await producer.send([{ topic: own, key: 'k', value: Buffer.from('after') }], { timeoutMs: 10_000 });
     await producer.disconnect();
     expect((await readTopic(env.config, own)).map((r) => r.value.toString())).toEqual(['after']);
@@ -79,7 +98,10 @@ describe('events > kafka client against the real broker', () => {
   test('idempotent producer writes with acks=all; a group of two consumers splits the partitions; offsets survive a restart', async () => {
     const producer = await events.createProducer();
     const keys = Array.from({ length: 40 }, (_, i) => `waba-${i}`);
-    await producer.send(keys.map((key) => ({ topic, key, value: Buffer.from(`first:${key}`) })), { timeoutMs: 10_000 });
+    await producer.send(
+      keys.map((key) => ({ topic, key, value: Buffer.from(`first:${key}`) })),
+      { timeoutMs: 10_000 },
+    );
 
     const groupId = uniqueName('g');
     const seen = new Map<string, ConsumedRecord[]>();
@@ -98,13 +120,25 @@ describe('events > kafka client against the real broker', () => {
     // A second member joins: the group rebalances and both get partitions; new records spread over both.
     const b = await start('b');
     let sent = keys.length;
-    await waitFor(async () => {
-      sent += keys.length;
-      await producer.send(keys.map((key) => ({ topic, key, value: Buffer.from(`probe:${key}`) })), { timeoutMs: 10_000 });
-      return (seen.get('b')?.length ?? 0) > 0 ? true : undefined;
-    }, 45_000, 'consumer b to be assigned partitions after the rebalance');
-    const partitionsOf = (n: string) => new Set((seen.get(n) ?? []).filter((r) => r.value!.toString().startsWith('probe:')).map((r) => r.partition));
-    await waitFor(async () => (partitionsOf('a').size > 0 && partitionsOf('b').size > 0 ? true : undefined), 30_000, 'both members to consume');
+    await waitFor(
+      async () => {
+        sent += keys.length;
+        await producer.send(
+          keys.map((key) => ({ topic, key, value: Buffer.from(`probe:${key}`) })),
+          { timeoutMs: 10_000 },
+        );
+        return (seen.get('b')?.length ?? 0) > 0 ? true : undefined;
+      },
+      45_000,
+      'consumer b to be assigned partitions after the rebalance',
+    );
+    const partitionsOf = (n: string) =>
+      new Set((seen.get(n) ?? []).filter((r) => r.value!.toString().startsWith('probe:')).map((r) => r.partition));
+    await waitFor(
+      async () => (partitionsOf('a').size > 0 && partitionsOf('b').size > 0 ? true : undefined),
+      30_000,
+      'both members to consume',
+    );
     for (const p of partitionsOf('b')) expect(partitionsOf('a').has(p) && partitionsOf('b').has(p)).toBe(false);
     // Everything sent so far is consumed (and so committed) before the members leave.
     await waitFor(async () => ([...seen.values()].flat().length >= sent ? true : undefined), 30_000, 'every record to be consumed');
@@ -115,7 +149,11 @@ describe('events > kafka client against the real broker', () => {
     const before = [...seen.values()].flat().length;
     await producer.send([{ topic, key: 'waba-0', value: Buffer.from('after-restart') }], { timeoutMs: 10_000 });
     const c = await start('c');
-    await waitFor(async () => (seen.get('c')?.some((r) => r.value!.toString() === 'after-restart') ? true : undefined), 30_000, 'the record written after the restart');
+    await waitFor(
+      async () => (seen.get('c')?.some((r) => r.value!.toString() === 'after-restart') ? true : undefined),
+      30_000,
+      'the record written after the restart',
+    );
     await c.stop();
     expect(seen.get('c')!.map((r) => r.value!.toString())).toEqual(['after-restart']);
     expect(before).toBe(sent);

@@ -9,9 +9,27 @@ const local = () => services().via === 'local-stack';
 
 /** One psql session running each statement group in turn (-c per group), as the stack's superuser. */
 function psql(...sql: string[]): string {
-  const dirs = ['/usr/lib/postgresql/15/bin', ...(existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').map((v) => `/usr/lib/postgresql/${v}/bin`) : [])];
+  const dirs = [
+    '/usr/lib/postgresql/15/bin',
+    ...(existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').map((v) => `/usr/lib/postgresql/${v}/bin`) : []),
+  ];
   const bin = dirs.map((d) => `${d}/psql`).find((p) => existsSync(p))!;
-  return execFileSync(bin, ['-h', '127.0.0.1', '-p', process.env['ECHOCUE_LOCAL_POSTGRES_PORT'] ?? '15432', '-U', 'echocue', '-d', 'ferretdb', '-tAq', ...sql.flatMap((q) => ['-c', q])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  return execFileSync(
+    bin,
+    [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      process.env['ECHOCUE_LOCAL_POSTGRES_PORT'] ?? '15432',
+      '-U',
+      'echocue',
+      '-d',
+      'ferretdb',
+      '-tAq',
+      ...sql.flatMap((q) => ['-c', q]),
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+  ).trim();
 }
 
 describe('deploy > local stack', () => {
@@ -30,7 +48,9 @@ describe('deploy > local stack', () => {
     try {
       const c = mongo.db().collection<{ _id: string; n: number }>('created_later');
       await c.insertMany(Array.from({ length: 3000 }, (_, i) => ({ _id: `k${i}`, n: i })));
-      const indexes = psql(`SELECT tablename || ' ' || indexdef FROM pg_indexes WHERE schemaname = '${db}' AND indexdef LIKE '%USING gin%'`);
+      const indexes = psql(
+        `SELECT tablename || ' ' || indexdef FROM pg_indexes WHERE schemaname = '${db}' AND indexdef LIKE '%USING gin%'`,
+      );
       expect(indexes).toMatch(/^created_later_\S+ CREATE INDEX \S+ ON \S+ USING gin \(\(\(_jsonb -> '_id'::text\)\) jsonb_path_ops\)/m);
       // FerretDB v1 queries `_id` as `_jsonb->$1 @> $2` through statements its driver prepares once per
       // connection. Prepared while a collection is small and run five times, the statement gets a generic plan
@@ -52,7 +72,10 @@ describe('deploy > local stack', () => {
       // And through FerretDB itself, past those five executions, the lookups answer.
       for (let i = 0; i < 20; i++) expect(await c.findOne({ _id: `k${i * 7}` })).toMatchObject({ n: i * 7 });
     } finally {
-      await mongo.db().dropDatabase().catch(() => undefined);
+      await mongo
+        .db()
+        .dropDatabase()
+        .catch(() => undefined);
       await mongo.close();
     }
   });

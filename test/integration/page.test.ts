@@ -30,15 +30,39 @@ describe('store > keyset pages', () => {
   });
 
   const orders: [string, SortSpec][] = [
-    ['at desc', [{ field: 'at', dir: -1 }, { field: '_id', dir: 1 }]],
-    ['at asc', [{ field: 'at', dir: 1 }, { field: '_id', dir: 1 }]],
-    ['name asc, at desc', [{ field: 'name', dir: 1 }, { field: 'at', dir: -1 }, { field: '_id', dir: 1 }]],
+    [
+      'at desc',
+      [
+        { field: 'at', dir: -1 },
+        { field: '_id', dir: 1 },
+      ],
+    ],
+    [
+      'at asc',
+      [
+        { field: 'at', dir: 1 },
+        { field: '_id', dir: 1 },
+      ],
+    ],
+    [
+      'name asc, at desc',
+      [
+        { field: 'name', dir: 1 },
+        { field: 'at', dir: -1 },
+        { field: '_id', dir: 1 },
+      ],
+    ],
   ];
 
   for (const [label, sort] of orders) {
     test(`${label}: every page size walks the whole filtered order exactly once`, async () => {
       const filter = { group: 'even' };
-      const whole = (await col.find(filter).sort(Object.fromEntries(sort.map((s) => [s.field, s.dir]))).toArray()).map((d) => d._id);
+      const whole = (
+        await col
+          .find(filter)
+          .sort(Object.fromEntries(sort.map((s) => [s.field, s.dir])))
+          .toArray()
+      ).map((d) => d._id);
       expect(whole).toHaveLength(20);
       for (const limit of [1, 3, 7, 20, 25]) {
         const seen: string[] = [];

@@ -32,7 +32,14 @@ describe('schemas > backward compatibility', () => {
 
   test('the check itself catches a breaking change', () => {
     const v1 = JSON.stringify({ type: 'record', name: 'X', fields: [{ name: 'a', type: 'string' }] });
-    const added = JSON.stringify({ type: 'record', name: 'X', fields: [{ name: 'a', type: 'string' }, { name: 'b', type: 'string' }] });
+    const added = JSON.stringify({
+      type: 'record',
+      name: 'X',
+      fields: [
+        { name: 'a', type: 'string' },
+        { name: 'b', type: 'string' },
+      ],
+    });
     const retyped = JSON.stringify({ type: 'record', name: 'X', fields: [{ name: 'a', type: 'int' }] });
     expect(() => assertBackward(added, v1)).toThrow();
     expect(() => assertBackward(retyped, v1)).toThrow();

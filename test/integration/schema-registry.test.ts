@@ -9,7 +9,11 @@ import { services, uniqueName } from '../helpers/env.ts';
 import { AppError } from '../../src/core/errors.ts';
 
 const schemaOf = (fields: object[]) => ({ type: 'record', name: 'Probe', namespace: 'test', fields });
-const loaded = (s: object) => ({ eventType: 'message.inbound' as const, text: JSON.stringify(s), type: avro.Type.forSchema(s as avro.Schema) });
+const loaded = (s: object) => ({
+  eventType: 'message.inbound' as const,
+  text: JSON.stringify(s),
+  type: avro.Type.forSchema(s as avro.Schema),
+});
 
 describe('events > schema registry and Avro serde', () => {
   let registry: SchemaRegistryClient;
@@ -35,11 +39,30 @@ describe('events > schema registry and Avro serde', () => {
     subjects.push(valueSubject(topic));
     const serde = await createEventSerde(registry, new Map([[topic, loadSchema('message.inbound')]]));
     const value = {
-      event_id: 'evt_1', event_type: 'message.inbound', waba_id: '1', account_id: null, field: 'messages', phone_number_id: '2', display_phone_number: null,
-      meta_timestamp: 1781514060, entry_time: null, received_at: 1781514061000, wamid: 'wamid.X', message_type: 'unsupported', from: null, from_user_id: 'US.1',
-      from_parent_user_id: null, group_id: null, contact: { wa_id: null, user_id: 'US.1', parent_user_id: null, name: 'Zoë ✓', username: '@z' },
-      text_body: 'héllo \u{1F600}', context_id: null, reaction_message_id: null, reaction_emoji: null, system_type: null,
-      errors: [{ code: 131051, title: 'Message type unknown', message: 'Message type unknown', details: null, href: null }], raw: '{}',
+      event_id: 'evt_1',
+      event_type: 'message.inbound',
+      waba_id: '1',
+      account_id: null,
+      field: 'messages',
+      phone_number_id: '2',
+      display_phone_number: null,
+      meta_timestamp: 1781514060,
+      entry_time: null,
+      received_at: 1781514061000,
+      wamid: 'wamid.X',
+      message_type: 'unsupported',
+      from: null,
+      from_user_id: 'US.1',
+      from_parent_user_id: null,
+      group_id: null,
+      contact: { wa_id: null, user_id: 'US.1', parent_user_id: null, name: 'Zoë ✓', username: '@z' },
+      text_body: 'héllo \u{1F600}',
+      context_id: null,
+      reaction_message_id: null,
+      reaction_emoji: null,
+      system_type: null,
+      errors: [{ code: 131051, title: 'Message type unknown', message: 'Message type unknown', details: null, href: null }],
+      raw: '{}',
     };
     const buf = serde.encode(topic, value);
     expect(buf[0]).toBe(0);
@@ -53,7 +76,10 @@ describe('events > schema registry and Avro serde', () => {
     const topic = uniqueName('reg.');
     subjects.push(valueSubject(topic));
     const v1 = schemaOf([{ name: 'a', type: 'string' }]);
-    const v2 = schemaOf([{ name: 'a', type: 'string' }, { name: 'b', type: 'int', default: 7 }]);
+    const v2 = schemaOf([
+      { name: 'a', type: 'string' },
+      { name: 'b', type: 'int', default: 7 },
+    ]);
     const old = await createEventSerde(registry, new Map([[topic, loaded(v1)]]));
     const oldRecord = old.encode(topic, { a: 'x' });
     const next = await createEventSerde(registry, new Map([[topic, loaded(v2)]]));
@@ -65,11 +91,16 @@ describe('events > schema registry and Avro serde', () => {
     const topic = uniqueName('reg.');
     subjects.push(valueSubject(topic));
     await createEventSerde(registry, new Map([[topic, loaded(schemaOf([{ name: 'a', type: 'string' }]))]]));
-    const breaking = schemaOf([{ name: 'a', type: 'string' }, { name: 'c', type: 'int' }]); // new field, no default
+    const breaking = schemaOf([
+      { name: 'a', type: 'string' },
+      { name: 'c', type: 'int' },
+    ]); // new field, no default
     const err = await createEventSerde(registry, new Map([[topic, loaded(breaking)]])).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AppError);
     expect((err as AppError).code).toBe('EC_EVENT_ENCODING');
-    expect(await registry.testSubjectCompatibility(valueSubject(topic), { schemaType: 'AVRO', schema: JSON.stringify(breaking) })).toBe(false);
+    expect(await registry.testSubjectCompatibility(valueSubject(topic), { schemaType: 'AVRO', schema: JSON.stringify(breaking) })).toBe(
+      false,
+    );
   });
 
   test('a value that does not fit the schema is refused before anything is written', async () => {

@@ -48,14 +48,23 @@ async function receiver(respond: (req: Received, res: ServerResponse) => void): 
     url: `http://127.0.0.1:${port}`,
     port,
     firstSocketClosed,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   });
   receivers.push(r);
   return r;
 }
 
 function signed(eventId = 'evt_send_1', attempt = 1) {
-  const { body } = buildEnvelope({ id: eventId, category: 'message.status', createdAt: new Date('2026-03-01T12:00:00Z'), data: { status: 'delivered', text: 'olá' } });
+  const { body } = buildEnvelope({
+    id: eventId,
+    category: 'message.status',
+    createdAt: new Date('2026-03-01T12:00:00Z'),
+    data: { status: 'delivered', text: 'olá' },
+  });
   return { body, headers: signatureHeaders({ body, secret: SECRET, eventId, timestamp: new Date(), attempt }) };
 }
 
@@ -63,8 +72,12 @@ function signed(eventId = 'evt_send_1', attempt = 1) {
 async function undiciActivity<T>(hostname: string, fn: () => Promise<T>): Promise<{ result: T; requests: number; connects: number }> {
   let requests = 0;
   let connects = 0;
-  const onRequest = (m: unknown) => { if (String((m as { request: { origin: unknown } }).request.origin).includes(hostname)) requests++; };
-  const onConnect = (m: unknown) => { if ((m as { connectParams: { hostname: string } }).connectParams.hostname === hostname) connects++; };
+  const onRequest = (m: unknown) => {
+    if (String((m as { request: { origin: unknown } }).request.origin).includes(hostname)) requests++;
+  };
+  const onConnect = (m: unknown) => {
+    if ((m as { connectParams: { hostname: string } }).connectParams.hostname === hostname) connects++;
+  };
   subscribe('undici:request:create', onRequest);
   subscribe('undici:client:beforeConnect', onConnect);
   try {
@@ -92,7 +105,15 @@ describe('delivery > send', () => {
     const { body, headers } = signed('evt_ok', 2);
     const out = await sender.send(`${r.url}/hooks/echocue?tenant=a%20b`, body, headers);
 
-    expect(out).toEqual({ ok: true, status_code: 202, latency_ms: expect.any(Number), error: null, error_code: null, response_body: 'thanks', retry_after_ms: null });
+    expect(out).toEqual({
+      ok: true,
+      status_code: 202,
+      latency_ms: expect.any(Number),
+      error: null,
+      error_code: null,
+      response_body: 'thanks',
+      retry_after_ms: null,
+    });
     expect(JSON.stringify(out)).not.toContain(SECRET);
     expect(r.received).toHaveLength(1);
     const got = r.received[0]!;
@@ -118,7 +139,14 @@ describe('delivery > send', () => {
     const r = await receiver((_, res) => res.writeHead(500).end('{"error":"db down"}'));
     const { body, headers } = signed();
     const out = await sender.send(r.url, body, headers);
-    expect(out).toMatchObject({ ok: false, status_code: 500, error_code: 'http_status', error: 'HTTP 500', response_body: '{"error":"db down"}', retry_after_ms: null });
+    expect(out).toMatchObject({
+      ok: false,
+      status_code: 500,
+      error_code: 'http_status',
+      error: 'HTTP 500',
+      response_body: '{"error":"db down"}',
+      retry_after_ms: null,
+    });
   });
 
   test('responses read to their end leave connections pooled: five sends do not open five connections', async () => {
@@ -131,7 +159,7 @@ describe('delivery > send', () => {
   });
 
   test('a 1 MB response body is captured as exactly its first 20 KB', async () => {
-    const full = Buffer.from(Array.from({ length: 1024 * 1024 / 8 }, (_, i) => i.toString(16).padStart(8, '0')).join(''));
+    const full = Buffer.from(Array.from({ length: (1024 * 1024) / 8 }, (_, i) => i.toString(16).padStart(8, '0')).join(''));
     expect(full.length).toBe(1024 * 1024);
     const r = await receiver((_, res) => res.writeHead(200, { 'content-length': full.length }).end(full));
     const { body, headers } = signed();
@@ -146,7 +174,10 @@ describe('delivery > send', () => {
     const r = await receiver((_, res) => {
       res.writeHead(200, { 'content-type': 'text/plain' });
       const chunk = Buffer.alloc(4096, 'x');
-      const pump = () => { while (!res.destroyed && res.write(chunk)) written += chunk.length; if (!res.destroyed) res.once('drain', pump); };
+      const pump = () => {
+        while (!res.destroyed && res.write(chunk)) written += chunk.length;
+        if (!res.destroyed) res.once('drain', pump);
+      };
       pump();
     });
     const { body, headers } = signed();
@@ -157,7 +188,9 @@ describe('delivery > send', () => {
   });
 
   test('a receiver that never answers is a timeout after at least timeoutMs, and the request is aborted', async () => {
-    const r = await receiver(() => { /* never respond */ });
+    const r = await receiver(() => {
+      /* never respond */
+    });
     const { body, headers } = signed();
     const started = performance.now();
     const out = await sender.send(r.url, body, headers);
@@ -171,7 +204,10 @@ describe('delivery > send', () => {
   });
 
   test('2xx headers followed by a body that stalls past timeoutMs is response_too_slow, keeping what arrived', async () => {
-    const r = await receiver((_, res) => { res.writeHead(200, { 'content-type': 'text/plain' }); res.write('partial'); });
+    const r = await receiver((_, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('partial');
+    });
     const { body, headers } = signed();
     const out = await sender.send(r.url, body, headers);
     expect(out).toMatchObject({ ok: false, status_code: 200, error_code: 'response_too_slow', response_body: 'partial' });
@@ -200,11 +236,17 @@ describe('delivery > send', () => {
   });
 
   test('a host whose DNS lookup fails is a connection failure, not a refusal', async () => {
-    const resolve: Resolver = async (hostname) => { throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }); };
+    const resolve: Resolver = async (hostname) => {
+      throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
+    };
     const s = createSender({ timeoutMs: TIMEOUT_MS, allow: ALLOW, resolve });
     try {
       const out = await s.send('https://gone.example.test/hook', '{}', {});
-      expect(out).toMatchObject({ ok: false, error_code: 'connection', error: 'url host gone.example.test did not resolve to a usable address (ENOTFOUND)' });
+      expect(out).toMatchObject({
+        ok: false,
+        error_code: 'connection',
+        error: 'url host gone.example.test did not resolve to a usable address (ENOTFOUND)',
+      });
     } finally {
       await s.close();
     }
@@ -279,12 +321,20 @@ describe('delivery > send', () => {
     async function probeOn127002(): Promise<{ port: number; connections: () => number; close: () => Promise<void> }> {
       let count = 0;
       const sockets: Socket[] = [];
-      const server = createTcpServer((socket) => { count++; sockets.push(socket); socket.destroy(); });
+      const server = createTcpServer((socket) => {
+        count++;
+        sockets.push(socket);
+        socket.destroy();
+      });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.2', resolve));
       return {
         port: (server.address() as AddressInfo).port,
         connections: () => count,
-        close: () => new Promise<void>((resolve) => { sockets.forEach((s) => s.destroy()); server.close(() => resolve()); }),
+        close: () =>
+          new Promise<void>((resolve) => {
+            sockets.forEach((s) => s.destroy());
+            server.close(() => resolve());
+          }),
       };
     }
 

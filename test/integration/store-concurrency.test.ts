@@ -19,26 +19,46 @@ describe('store > concurrency beyond the pool', () => {
     await seed.insertMany(Array.from({ length: CLIENTS * BULK }, (_, i) => ({ _id: `d${i}`, n: 0 })));
   });
   afterAll(async () => {
-    await clients[0]?.db().dropDatabase().catch(() => undefined);
+    await clients[0]
+      ?.db()
+      .dropDatabase()
+      .catch(() => undefined);
     await Promise.all(clients.map((c) => c.close()));
   });
 
-  test(`${CLIENTS} clients x 2 bulks of ${BULK} replaces at once, with index builds beside them: all finish, the store still answers`, { timeout: 180_000 }, async () => {
-    const round = (r: number) =>
-      clients.map((c, i) =>
-        c.db().collection<{ _id: string; n: number }>('docs').bulkWrite(
-          Array.from({ length: BULK }, (_, j) => ({ replaceOne: { filter: { _id: `d${i * BULK + j}` }, replacement: { n: r } } })),
-          { ordered: true },
+  test(
+    `${CLIENTS} clients x 2 bulks of ${BULK} replaces at once, with index builds beside them: all finish, the store still answers`,
+    { timeout: 180_000 },
+    async () => {
+      const round = (r: number) =>
+        clients.map((c, i) =>
+          c
+            .db()
+            .collection<{ _id: string; n: number }>('docs')
+            .bulkWrite(
+              Array.from({ length: BULK }, (_, j) => ({ replaceOne: { filter: { _id: `d${i * BULK + j}` }, replacement: { n: r } } })),
+              { ordered: true },
+            ),
+        );
+      const results = await Promise.all([
+        ...round(1),
+        ...round(2),
+        ...clients.slice(0, 8).map((c, i) =>
+          c
+            .db()
+            .collection(`other${i}`)
+            .createIndexes([{ key: { a: 1 }, name: 'by_a' }]),
         ),
-      );
-    const results = await Promise.all([
-      ...round(1),
-      ...round(2),
-      ...clients.slice(0, 8).map((c, i) => c.db().collection(`other${i}`).createIndexes([{ key: { a: 1 }, name: 'by_a' }])),
-    ]);
-    const matched = results.slice(0, CLIENTS * 2).map((r) => (r as { matchedCount: number }).matchedCount);
-    expect(matched).toEqual(Array(CLIENTS * 2).fill(BULK));
-    expect(await clients[0]!.db().command({ ping: 1 })).toMatchObject({ ok: 1 });
-    expect(await clients[0]!.db().collection('docs').countDocuments({ n: { $gt: 0 } })).toBe(CLIENTS * BULK);
-  });
+      ]);
+      const matched = results.slice(0, CLIENTS * 2).map((r) => (r as { matchedCount: number }).matchedCount);
+      expect(matched).toEqual(Array(CLIENTS * 2).fill(BULK));
+      expect(await clients[0]!.db().command({ ping: 1 })).toMatchObject({ ok: 1 });
+      expect(
+        await clients[0]!
+          .db()
+          .collection('docs')
+          .countDocuments({ n: { $gt: 0 } }),
+      ).toBe(CLIENTS * BULK);
+    },
+  );
 });

@@ -55,11 +55,18 @@ describe('soak > compare', () => {
 
     const r = compareStates(x, api, now);
     // Contacts and threads are named by who they are (compare.ts): found here by the part of the name they hold.
-    const seen = (entity: string, id: string, field: string) => r.mismatches.some((m) => m.entity === entity && m.id.includes(id) && m.field.startsWith(field));
+    const seen = (entity: string, id: string, field: string) =>
+      r.mismatches.some((m) => m.entity === entity && m.id.includes(id) && m.field.startsWith(field));
     expect(seen('notification', wamid, 'delivery_status')).toBe(true);
     expect(r.mismatches.find((m) => m.entity === 'notification')).toMatchObject({ expected: 'read', got: 'delivered' });
     const thread = x.threads.find((t) => t['id'] === threadId)!;
-    expect(seen('message order', `${(thread['contact'] as Record<string, unknown>)['wa_id'] ?? '-'}|${(thread['contact'] as Record<string, unknown>)['user_id'] ?? '-'}|${thread['phone_number_id']}`, '.length')).toBe(true);
+    expect(
+      seen(
+        'message order',
+        `${(thread['contact'] as Record<string, unknown>)['wa_id'] ?? '-'}|${(thread['contact'] as Record<string, unknown>)['user_id'] ?? '-'}|${thread['phone_number_id']}`,
+        '.length',
+      ),
+    ).toBe(true);
     expect(seen('message', dropped['id'] as string, '(whole)')).toBe(true);
     expect(seen('thread order', 'all', `[${i - 1}]`)).toBe(true);
     expect(seen('contact', '15559999999', '(whole)')).toBe(true);

@@ -30,7 +30,8 @@ function diff(expected: unknown, got: unknown, path = ''): [string, unknown, unk
   if (!bothObjects || Array.isArray(expected) !== Array.isArray(got)) return [[path || '(whole)', expected, got]];
   if (Array.isArray(expected)) {
     const g = got as unknown[];
-    if (expected.length !== g.length) return [[`${path}.length`, expected.length, g.length], ...diff(expected.slice(0, g.length), g.slice(0, expected.length), path)];
+    if (expected.length !== g.length)
+      return [[`${path}.length`, expected.length, g.length], ...diff(expected.slice(0, g.length), g.slice(0, expected.length), path)];
     return expected.flatMap((e, i) => diff(e, g[i], `${path}[${i}]`));
   }
   const e = expected as View;
@@ -47,24 +48,37 @@ function namedByContent(s: Named): Named {
   const person = (waba: unknown, waId: unknown, userId: unknown) => `${waba}|${waId ?? '-'}|${userId ?? '-'}`;
   for (const c of s.contacts.values()) {
     if (typeof c['id'] !== 'string') continue; // not answered with 200: compared as it is
-    for (const id of [c['id'], ...((c['former_ids'] as string[] | undefined) ?? [])]) contactName.set(id, person(c['waba_id'], c['wa_id'], c['user_id']));
+    for (const id of [c['id'], ...((c['former_ids'] as string[] | undefined) ?? [])])
+      contactName.set(id, person(c['waba_id'], c['wa_id'], c['user_id']));
   }
   for (const t of s.threads) {
     const c = t['contact'] as View;
-    for (const id of [t['id'] as string, ...((t['former_ids'] as string[] | undefined) ?? [])]) threadName.set(id, `${person(t['waba_id'], c['wa_id'], c['user_id'])}|${t['phone_number_id']}`);
+    for (const id of [t['id'] as string, ...((t['former_ids'] as string[] | undefined) ?? [])])
+      threadName.set(id, `${person(t['waba_id'], c['wa_id'], c['user_id'])}|${t['phone_number_id']}`);
   }
-  const name = (names: Map<string, string>, kind: string) => (id: unknown) => (typeof id === 'string' ? names.get(id) ?? `unknown ${kind} ${id}` : id);
+  const name = (names: Map<string, string>, kind: string) => (id: unknown) =>
+    typeof id === 'string' ? (names.get(id) ?? `unknown ${kind} ${id}`) : id;
   const cn = name(contactName, 'contact');
   const tn = name(threadName, 'thread');
   const lessFormer = ({ former_ids: _, ...v }: View): View => v;
   return {
     ...s,
-    threads: s.threads.map((t) => ({ ...lessFormer(t), id: tn(t['id']), contact: { ...(t['contact'] as View), id: cn((t['contact'] as View)['id']) } })),
+    threads: s.threads.map((t) => ({
+      ...lessFormer(t),
+      id: tn(t['id']),
+      contact: { ...(t['contact'] as View), id: cn((t['contact'] as View)['id']) },
+    })),
     messages: new Map([...s.messages].map(([id, ms]) => [tn(id) as string, ms.map((m) => ({ ...m, thread_id: tn(m['thread_id']) }))])),
-    contacts: new Map([...s.contacts].map(([ref, c]) => (typeof c['id'] === 'string'
-      ? [cn(c['id']) as string, { ...lessFormer(c), id: cn(c['id']), thread_ids: (c['thread_ids'] as string[]).map(tn).sort() }]
-      : [`asked as ${ref}`, c]))),
-    windows: new Map([...s.windows].map(([id, w]) => [tn(id) as string, { ...w, thread_id: tn(w['thread_id']), contact_id: cn(w['contact_id']) }])),
+    contacts: new Map(
+      [...s.contacts].map(([ref, c]) =>
+        typeof c['id'] === 'string'
+          ? [cn(c['id']) as string, { ...lessFormer(c), id: cn(c['id']), thread_ids: (c['thread_ids'] as string[]).map(tn).sort() }]
+          : [`asked as ${ref}`, c],
+      ),
+    ),
+    windows: new Map(
+      [...s.windows].map(([id, w]) => [tn(id) as string, { ...w, thread_id: tn(w['thread_id']), contact_id: cn(w['contact_id']) }]),
+    ),
   };
 }
 
@@ -75,14 +89,22 @@ function tiesByName(items: readonly View[], key: string): unknown[] {
   for (let i = 0; i < items.length;) {
     let j = i;
     while (j < items.length && items[j]![key] === items[i]![key]) j++;
-    out.push(...items.slice(i, j).map((v) => v['id'] as string).sort());
+    out.push(
+      ...items
+        .slice(i, j)
+        .map((v) => v['id'] as string)
+        .sort(),
+    );
     i = j;
   }
   return out;
 }
 
 export function compareStates(expectedState: ExpectedState, apiState: ApiState, now: Date): Comparison {
-  const expected = namedByContent({ ...expectedState, windows: new Map(expectedState.threads.map((t) => [t['id'] as string, expectedState.window(t['id'] as string, now)])) });
+  const expected = namedByContent({
+    ...expectedState,
+    windows: new Map(expectedState.threads.map((t) => [t['id'] as string, expectedState.window(t['id'] as string, now)])),
+  });
   const api = namedByContent(apiState);
   const mismatches: Mismatch[] = [];
   let checks = 0;
@@ -98,7 +120,13 @@ export function compareStates(expectedState: ExpectedState, apiState: ApiState, 
     const order = (vs: readonly View[]) => (tieKey ? tiesByName(vs, tieKey) : vs.map((v) => v['id']));
     check(`${entity} order`, scope || 'all', order(want), order(got));
     const byId = new Map(got.map((v) => [v['id'] as string, v]));
-    for (const w of want) check(entity, w['id'] as string, withoutStamps(w), byId.has(w['id'] as string) ? withoutStamps(byId.get(w['id'] as string)!) : '(missing)');
+    for (const w of want)
+      check(
+        entity,
+        w['id'] as string,
+        withoutStamps(w),
+        byId.has(w['id'] as string) ? withoutStamps(byId.get(w['id'] as string)!) : '(missing)',
+      );
     const known = new Set(want.map((v) => v['id']));
     for (const g of got) if (!known.has(g['id'])) check(entity, g['id'] as string, '(absent)', withoutStamps(g));
   };
@@ -110,9 +138,16 @@ export function compareStates(expectedState: ExpectedState, apiState: ApiState, 
     views('message', expected.messages.get(id) ?? [], api.messages.get(id) ?? [], id);
     check('window', id, expected.windows.get(id), api.windows.get(id) ?? '(not read)');
   }
-  for (const [id, c] of expected.contacts) check('contact', id, withoutStamps(c), api.contacts.has(id) ? withoutStamps(api.contacts.get(id)!) : '(not read)');
+  for (const [id, c] of expected.contacts)
+    check('contact', id, withoutStamps(c), api.contacts.has(id) ? withoutStamps(api.contacts.get(id)!) : '(not read)');
   for (const [id, c] of api.contacts) if (!expected.contacts.has(id)) check('contact', id, '(absent)', withoutStamps(c));
-  for (const [wamid, n] of expected.notifications) check('notification', wamid, withoutStamps(n), api.notifications.has(wamid) ? withoutStamps(api.notifications.get(wamid)!) : '(not read)');
+  for (const [wamid, n] of expected.notifications)
+    check(
+      'notification',
+      wamid,
+      withoutStamps(n),
+      api.notifications.has(wamid) ? withoutStamps(api.notifications.get(wamid)!) : '(not read)',
+    );
   return { checks, passed: checks - failed, failed, mismatches };
 }
 

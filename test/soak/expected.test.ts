@@ -17,8 +17,13 @@ async function folded(bodies: readonly string[]): Promise<ExpectedState> {
 }
 
 const asAnswered = (x: ExpectedState, now: Date): ApiState => ({
-  threads: x.threads, templates: x.templates, messages: x.messages, contacts: x.contacts, notifications: x.notifications,
-  windows: new Map(x.threads.map((t) => [t['id'] as string, x.window(t['id'] as string, now)])), requests: 0,
+  threads: x.threads,
+  templates: x.templates,
+  messages: x.messages,
+  contacts: x.contacts,
+  notifications: x.notifications,
+  windows: new Map(x.threads.map((t) => [t['id'] as string, x.window(t['id'] as string, now)])),
+  requests: 0,
 });
 
 describe('soak > expected state', () => {

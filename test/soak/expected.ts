@@ -36,11 +36,13 @@ function viaAvro(type: DecodedEvent['type'], value: Readonly<Record<string, unkn
 
 // The store's sort orders (src/store/threads.ts, messages.ts, templates.ts THREAD_ORDERS.recent,
 // MESSAGE_ORDERS.chronological, TEMPLATE_ORDERS.name), with MongoDB's rule that null sorts before any value.
-const nullFirst = (a: string | number | null, b: string | number | null) => (a === b ? 0 : a === null ? -1 : b === null ? 1 : a < b ? -1 : 1);
+const nullFirst = (a: string | number | null, b: string | number | null) =>
+  a === b ? 0 : a === null ? -1 : b === null ? 1 : a < b ? -1 : 1;
 const time = (d: Date | null) => d?.getTime() ?? null;
 const byRecent = (a: ThreadDoc, b: ThreadDoc) => nullFirst(time(b.last_message_at), time(a.last_message_at)) || nullFirst(a._id, b._id);
 const byChronology = (a: MessageDoc, b: MessageDoc) => nullFirst(time(a.timestamp), time(b.timestamp)) || nullFirst(a._id, b._id);
-const byName = (a: TemplateDoc, b: TemplateDoc) => nullFirst(a.name, b.name) || nullFirst(a.language, b.language) || nullFirst(a._id, b._id);
+const byName = (a: TemplateDoc, b: TemplateDoc) =>
+  nullFirst(a.name, b.name) || nullFirst(a.language, b.language) || nullFirst(a._id, b._id);
 
 export class Expectation {
   private readonly store = new MemoryActorStore();

@@ -29,9 +29,13 @@ export type ApiState = EntityViews & {
 /** Runs `fn` over `items` with at most `n` at once (src/core/lanes.ts), keeping the input order in the result. */
 export async function inParallel<T, R>(items: readonly T[], n: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
-  await inLanes(items.map((_, i) => i), n, async (i) => {
-    out[i] = await fn(items[i]!, i);
-  });
+  await inLanes(
+    items.map((_, i) => i),
+    n,
+    async (i) => {
+      out[i] = await fn(items[i]!, i);
+    },
+  );
   return out;
 }
 
@@ -42,7 +46,11 @@ export function apiReader(baseUrl: string, key: string) {
     const res = await fetch(`${baseUrl}${path}`, { headers: { authorization: `Bearer ${key}` } });
     const text = await res.text();
     let json: Record<string, any>;
-    try { json = JSON.parse(text) as Record<string, any>; } catch { json = { text }; }
+    try {
+      json = JSON.parse(text) as Record<string, any>;
+    } catch {
+      json = { text };
+    }
     return { status: res.status, json };
   }
   const one = async (path: string): Promise<View> => {
@@ -69,14 +77,22 @@ export function apiReader(baseUrl: string, key: string) {
     async read(want: { contactIds: Iterable<string>; wamids: Iterable<string> }): Promise<ApiState> {
       const threads = await allPages('/api/thread/list');
       const templates = await allPages('/api/template/list');
-      const messages = new Map(await inParallel(threads, 8, async (t) => [t['id'] as string, await allPages(`/api/thread/${t['id']}/messages`)] as const));
-      const windows = new Map(await inParallel(threads, 8, async (t) => {
-        const q = new URLSearchParams({ phone_number_id: String(t['phone_number_id']), contact: String((t['contact'] as View)['id']) });
-        return [t['id'] as string, await one(`/api/whatsapp/window?${q}`)] as const;
-      }));
+      const messages = new Map(
+        await inParallel(threads, 8, async (t) => [t['id'] as string, await allPages(`/api/thread/${t['id']}/messages`)] as const),
+      );
+      const windows = new Map(
+        await inParallel(threads, 8, async (t) => {
+          const q = new URLSearchParams({ phone_number_id: String(t['phone_number_id']), contact: String((t['contact'] as View)['id']) });
+          return [t['id'] as string, await one(`/api/whatsapp/window?${q}`)] as const;
+        }),
+      );
       const contactIds = [...new Set([...want.contactIds, ...threads.map((t) => (t['contact'] as View)['id'] as string)])];
-      const contacts = new Map(await inParallel(contactIds, 8, async (id) => [id, await one(`/api/contact/${encodeURIComponent(id)}`)] as const));
-      const notifications = new Map(await inParallel([...want.wamids], 8, async (w) => [w, await one(`/api/notification/${encodeURIComponent(w)}`)] as const));
+      const contacts = new Map(
+        await inParallel(contactIds, 8, async (id) => [id, await one(`/api/contact/${encodeURIComponent(id)}`)] as const),
+      );
+      const notifications = new Map(
+        await inParallel([...want.wamids], 8, async (w) => [w, await one(`/api/notification/${encodeURIComponent(w)}`)] as const),
+      );
       return { threads, messages, contacts, notifications, templates, windows, requests };
     },
   };

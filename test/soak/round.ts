@@ -39,14 +39,23 @@ async function admin(system: SoakSystem, path: string, body: unknown): Promise<v
 
 /** POSTs a body as Meta does: signed, and sent again after a 503 or a broken connection (Meta retries both), up to
  *  `attempts` times, waiting a little longer each time. Returns what had to be retried, so a caller can report it. */
-export async function deliver(url: string, body: string, signature: string, attempts = 6): Promise<{ retried503: number; connectionErrors: string[] }> {
+export async function deliver(
+  url: string,
+  body: string,
+  signature: string,
+  attempts = 6,
+): Promise<{ retried503: number; connectionErrors: string[] }> {
   const out = { retried503: 0, connectionErrors: [] as string[] };
   const last = attempts - 1;
   for (let attempt = 0; ; attempt++) {
     let status: number;
     let text: string;
     try {
-      const res = await fetch(`${url}/v1/whatsapp/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature }, body });
+      const res = await fetch(`${url}/v1/whatsapp/webhook`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature },
+        body,
+      });
       status = res.status;
       text = await res.text();
     } catch (err) {
@@ -64,12 +73,17 @@ export async function deliver(url: string, body: string, signature: string, atte
 }
 
 export async function runRound(o: {
-  system: SoakSystem; expectation: Expectation; scenario: SoakScenario; concurrency?: number; actorsTimeoutMs?: number;
+  system: SoakSystem;
+  expectation: Expectation;
+  scenario: SoakScenario;
+  concurrency?: number;
+  actorsTimeoutMs?: number;
 }): Promise<RoundResult> {
   const { system, scenario } = o;
   // Folded first, so the expectation holds every round that was sent even when a round fails half-way.
   await o.expectation.fold(scenario.posts.map((p) => p.body));
-  if (o.expectation.rejected.length > 0) throw new Error(`the scenario holds events the actors reject: ${o.expectation.rejected.slice(0, 5).join('; ')}`);
+  if (o.expectation.rejected.length > 0)
+    throw new Error(`the scenario holds events the actors reject: ${o.expectation.rejected.slice(0, 5).join('; ')}`);
   await admin(system, `/api/admin/accounts/${system.accountId}/wabas`, { waba_id: scenario.wabaId });
   const started = performance.now();
   const delivered = await inParallel(scenario.posts, o.concurrency ?? 8, (p) => deliver(system.url, p.body, p.signature));
@@ -94,7 +108,11 @@ export async function runRound(o: {
 }
 
 /** Reads everything the tenant's key can see through the REST API and compares it with the expectation's state. */
-export async function readBackAndCompare(url: string, key: string, expectation: Expectation): Promise<{ comparison: Comparison; requests: number }> {
+export async function readBackAndCompare(
+  url: string,
+  key: string,
+  expectation: Expectation,
+): Promise<{ comparison: Comparison; requests: number }> {
   const expected = expectation.render();
   // Contacts by a Meta id (their current wa_id, else BSUID): the id the actors gave a contact may be another than
   // the fold's (test/soak/compare.ts says why); every Meta id of a contact finds it.

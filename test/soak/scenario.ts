@@ -28,14 +28,49 @@ const SHUFFLE_WINDOW = 12;
 const FAR_MOVE = 60;
 
 const ERRORS = [
-  { code: 131026, title: 'Message undeliverable', message: 'Message undeliverable', error_data: { details: 'Message Undeliverable.' }, href: '/documentation/business-messaging/whatsapp/support/error-codes' },
-  { code: 131047, title: 'Re-engagement message', message: 'Re-engagement message', error_data: { details: 'Message failed to send because more than 24 hours have passed since the customer last replied to this number.' } },
-  { code: 132001, title: 'Template does not exist', message: 'Template does not exist', error_data: { details: 'template name (june_service_promo) does not exist in es_MX' } },
-  { code: 131049, title: 'This message was not delivered to maintain healthy ecosystem engagement.', message: 'This message was not delivered to maintain healthy ecosystem engagement.' },
+  {
+    code: 131026,
+    title: 'Message undeliverable',
+    message: 'Message undeliverable',
+    error_data: { details: 'Message Undeliverable.' },
+    href: '/documentation/business-messaging/whatsapp/support/error-codes',
+  },
+  {
+    code: 131047,
+    title: 'Re-engagement message',
+    message: 'Re-engagement message',
+    error_data: {
+      details: 'Message failed to send because more than 24 hours have passed since the customer last replied to this number.',
+    },
+  },
+  {
+    code: 132001,
+    title: 'Template does not exist',
+    message: 'Template does not exist',
+    error_data: { details: 'template name (june_service_promo) does not exist in es_MX' },
+  },
+  {
+    code: 131049,
+    title: 'This message was not delivered to maintain healthy ecosystem engagement.',
+    message: 'This message was not delivered to maintain healthy ecosystem engagement.',
+  },
 ];
 const TEXTS = [...EVERYDAY_TEXTS, '¿Hablan español? 😊'];
 const KEYWORDS = ['STOP', 'Unsubscribe', 'stop.', 'START', 'resume', 'Start!'];
-const TEMPLATE_EVENTS = ['APPROVED', 'APPROVED', 'PAUSED', 'FLAGGED', 'REJECTED', 'DISABLED', 'REINSTATED', 'ARCHIVED', 'UNARCHIVED', 'LOCKED', 'UNLOCKED', 'PENDING_DELETION'];
+const TEMPLATE_EVENTS = [
+  'APPROVED',
+  'APPROVED',
+  'PAUSED',
+  'FLAGGED',
+  'REJECTED',
+  'DISABLED',
+  'REINSTATED',
+  'ARCHIVED',
+  'UNARCHIVED',
+  'LOCKED',
+  'UNLOCKED',
+  'PENDING_DELETION',
+];
 
 type Json = Record<string, unknown>;
 
@@ -52,7 +87,16 @@ export type SoakScenario = {
 };
 
 type Contact = { c: number; waId: string; userId: string | null; name: string; changed: boolean };
-type Outbound = { wamid: string; phone: number; recipient: string; recipientUserId: string | null; next: number; fails: number | null; stopAt: number; due: number };
+type Outbound = {
+  wamid: string;
+  phone: number;
+  recipient: string;
+  recipientUserId: string | null;
+  next: number;
+  fails: number | null;
+  stopAt: number;
+  due: number;
+};
 
 export function soakScenario(o: { wabaId: string; bodies: number; secret: string; seed?: number }): SoakScenario {
   if (!/^\d{6,}$/.test(o.wabaId)) throw new Error(`the WABA id must be digits (got ${o.wabaId})`);
@@ -82,7 +126,10 @@ export function soakScenario(o: { wabaId: string; bodies: number; secret: string
   let outbound = 0;
 
   const envelope = (field: string, value: Json, time?: number) =>
-    JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: o.wabaId, ...(time ? { time } : {}), changes: [{ value, field }] }] });
+    JSON.stringify({
+      object: 'whatsapp_business_account',
+      entry: [{ id: o.wabaId, ...(time ? { time } : {}), changes: [{ value, field }] }],
+    });
   const card = (k: Contact) => ({ profile: { name: k.name }, wa_id: k.waId, ...(k.userId ? { user_id: k.userId } : {}) });
   const sender = (): Contact => {
     const fresh = contacts[known.length];
@@ -93,7 +140,16 @@ export function soakScenario(o: { wabaId: string; bodies: number; secret: string
 
   function inboundItem(k: Contact, p: number, wamid: string, t: number): Json {
     const base = { from: k.waId, ...(k.userId ? { from_user_id: k.userId } : {}), id: wamid, timestamp: String(t) };
-    const media = (kind: string, extra: Json) => ({ ...base, type: kind, [kind]: { mime_type: 'application/octet-stream', sha256: 'YdnbMAKuJwp5lzSdoSgJVMgSEAP5MlBf1ATdXsBsCDk=', id: String(1622942192584580 + outbound), ...extra } });
+    const media = (kind: string, extra: Json) => ({
+      ...base,
+      type: kind,
+      [kind]: {
+        mime_type: 'application/octet-stream',
+        sha256: 'YdnbMAKuJwp5lzSdoSgJVMgSEAP5MlBf1ATdXsBsCDk=',
+        id: String(1622942192584580 + outbound),
+        ...extra,
+      },
+    });
     const replyTo = outbound > 0 ? `wamid.out.${o.wabaId}.${Math.floor(rnd() * outbound)}` : null;
     const context = replyTo ? { context: { from: displayPhone(p), id: replyTo } } : {};
     const r = rnd();
@@ -104,12 +160,47 @@ export function soakScenario(o: { wabaId: string; bodies: number; secret: string
     if (r < 0.6) return media('document', { mime_type: 'application/pdf', filename: `referral-${t}.pdf`, caption: 'Referral letter' });
     if (r < 0.63) return media('sticker', { mime_type: 'image/webp', animated: false });
     if (r < 0.66) return media('video', { mime_type: 'video/mp4' });
-    if (r < 0.71) return { ...base, type: 'location', location: { latitude: 40.7127281 + rnd() / 100, longitude: -74.0060152, name: 'City Hall Park', address: 'City Hall Park, New York, NY 10007' } };
-    if (r < 0.76) return { ...base, type: 'interactive', interactive: { type: 'button_reply', button_reply: { id: `appt-confirm-${t}`, title: 'Confirm' } }, ...context };
-    if (r < 0.8) return { ...base, type: 'interactive', interactive: { type: 'list_reply', list_reply: { id: `slot-${t}`, title: 'Thu 18 Jun, 3:00 pm', description: 'Dr. Lee, 45 min' } }, ...context };
+    if (r < 0.71)
+      return {
+        ...base,
+        type: 'location',
+        location: {
+          latitude: 40.7127281 + rnd() / 100,
+          longitude: -74.0060152,
+          name: 'City Hall Park',
+          address: 'City Hall Park, New York, NY 10007',
+        },
+      };
+    if (r < 0.76)
+      return {
+        ...base,
+        type: 'interactive',
+        interactive: { type: 'button_reply', button_reply: { id: `appt-confirm-${t}`, title: 'Confirm' } },
+        ...context,
+      };
+    if (r < 0.8)
+      return {
+        ...base,
+        type: 'interactive',
+        interactive: { type: 'list_reply', list_reply: { id: `slot-${t}`, title: 'Thu 18 Jun, 3:00 pm', description: 'Dr. Lee, 45 min' } },
+        ...context,
+      };
     if (r < 0.85) return { ...base, type: 'button', button: { payload: 'RESCHEDULE_REQUEST', text: 'Reschedule' }, ...context };
     if (r < 0.92 && replyTo) return { ...base, type: 'reaction', reaction: { message_id: replyTo, emoji: pick(['👍', '❤️', '🙏']) } };
-    if (r < 0.96) return { ...base, type: 'unsupported', unsupported: { type: 'poll_creation' }, errors: [{ code: 131051, title: 'Message type unknown', message: 'Message type unknown', error_data: { details: 'Message type is currently not supported.' } }] };
+    if (r < 0.96)
+      return {
+        ...base,
+        type: 'unsupported',
+        unsupported: { type: 'poll_creation' },
+        errors: [
+          {
+            code: 131051,
+            title: 'Message type unknown',
+            message: 'Message type unknown',
+            error_data: { details: 'Message type is currently not supported.' },
+          },
+        ],
+      };
     return { ...base, type: 'text', text: { body: `Message ${wamid.slice(-6)}` } };
   }
 
@@ -125,8 +216,14 @@ export function soakScenario(o: { wabaId: string; bodies: number; secret: string
           // The business answers: an outbound message whose statuses follow over the next bodies.
           const r = rnd();
           pending.push({
-            wamid: `wamid.out.${o.wabaId}.${outbound++}`, phone: p, recipient: k.waId, recipientUserId: k.userId,
-            next: 0, fails: r < 0.1 ? Math.floor(rnd() * ERRORS.length) : null, stopAt: r < 0.25 ? 2 : 3, due: step + 1 + Math.floor(rnd() * 6),
+            wamid: `wamid.out.${o.wabaId}.${outbound++}`,
+            phone: p,
+            recipient: k.waId,
+            recipientUserId: k.userId,
+            next: 0,
+            fails: r < 0.1 ? Math.floor(rnd() * ERRORS.length) : null,
+            stopAt: r < 0.25 ? 2 : 3,
+            due: step + 1 + Math.floor(rnd() * 6),
           });
         }
       }
@@ -163,7 +260,8 @@ export function soakScenario(o: { wabaId: string; bodies: number; secret: string
     }
     const items = statuses.map(({ _phone, ...s }) => s);
     for (const s of items) sentStatuses.push({ ...s, _phone: p });
-    for (let i = pending.length - 1; i >= 0; i--) if (pending[i]!.next >= pending[i]!.stopAt || pending[i]!.next === 99) pending.splice(i, 1);
+    for (let i = pending.length - 1; i >= 0; i--)
+      if (pending[i]!.next >= pending[i]!.stopAt || pending[i]!.next === 99) pending.splice(i, 1);
     pending.sort((a, b) => a.due - b.due);
     return envelope('messages', messagesValue(phoneIds[p]!, { statuses: items }));
   }
@@ -174,21 +272,47 @@ export function soakScenario(o: { wabaId: string; bodies: number; secret: string
     const r = rnd();
     if (r < 0.5) {
       const event = pick(TEMPLATE_EVENTS);
-      return envelope('message_template_status_update', {
-        event, ...ident, reason: event === 'REJECTED' ? 'INVALID_FORMAT' : 'NONE', message_template_category: tpl.category,
-        ...(event === 'PAUSED' ? { other_info: { title: 'FIRST_PAUSE', description: 'Your template has been paused for 3 hours because of low-quality feedback.' } } : {}),
-        ...(event === 'DISABLED' ? { disable_info: { disable_date: t } } : {}),
-        ...(event === 'REJECTED' ? { rejection_info: { reason: 'Variable parameters are not defined properly.', recommendation: 'Add sample values.' } } : {}),
-      }, t);
+      return envelope(
+        'message_template_status_update',
+        {
+          event,
+          ...ident,
+          reason: event === 'REJECTED' ? 'INVALID_FORMAT' : 'NONE',
+          message_template_category: tpl.category,
+          ...(event === 'PAUSED'
+            ? {
+                other_info: {
+                  title: 'FIRST_PAUSE',
+                  description: 'Your template has been paused for 3 hours because of low-quality feedback.',
+                },
+              }
+            : {}),
+          ...(event === 'DISABLED' ? { disable_info: { disable_date: t } } : {}),
+          ...(event === 'REJECTED'
+            ? { rejection_info: { reason: 'Variable parameters are not defined properly.', recommendation: 'Add sample values.' } }
+            : {}),
+        },
+        t,
+      );
     }
     if (r < 0.85) {
-      return envelope('message_template_quality_update', { previous_quality_score: pick(['GREEN', 'YELLOW', 'UNKNOWN']), new_quality_score: pick(['GREEN', 'YELLOW', 'RED']), ...ident }, t);
+      return envelope(
+        'message_template_quality_update',
+        { previous_quality_score: pick(['GREEN', 'YELLOW', 'UNKNOWN']), new_quality_score: pick(['GREEN', 'YELLOW', 'RED']), ...ident },
+        t,
+      );
     }
     const impending = rnd() < 0.4;
-    return envelope('template_category_update', {
-      ...ident, previous_category: tpl.category, new_category: impending ? tpl.category : 'MARKETING',
-      ...(impending ? { correct_category: 'MARKETING', category_update_timestamp: t + 86_400 } : {}),
-    }, t);
+    return envelope(
+      'template_category_update',
+      {
+        ...ident,
+        previous_category: tpl.category,
+        new_category: impending ? tpl.category : 'MARKETING',
+        ...(impending ? { correct_category: 'MARKETING', category_update_timestamp: t + 86_400 } : {}),
+      },
+      t,
+    );
   }
 
   function consentBody(t: number): string {
@@ -196,10 +320,16 @@ export function soakScenario(o: { wabaId: string; bodies: number; secret: string
     const p = rnd() < 0.85 ? 0 : 1;
     return envelope('user_preferences', {
       ...messagesValue(phoneIds[p]!, { contacts: [card(k)] }),
-      user_preferences: [{
-        wa_id: k.waId, ...(k.userId ? { user_id: k.userId } : {}), detail: 'User requested to stop marketing messages',
-        category: 'marketing_messages', value: rnd() < 0.6 ? 'stop' : 'resume', timestamp: t,
-      }],
+      user_preferences: [
+        {
+          wa_id: k.waId,
+          ...(k.userId ? { user_id: k.userId } : {}),
+          detail: 'User requested to stop marketing messages',
+          category: 'marketing_messages',
+          value: rnd() < 0.6 ? 'stop' : 'resume',
+          timestamp: t,
+        },
+      ],
     });
   }
 
@@ -208,7 +338,10 @@ export function soakScenario(o: { wabaId: string; bodies: number; secret: string
     if (!k) return null;
     const newWaId = `1556${tag}${String(k.c).padStart(4, '0')}`;
     const notice = {
-      from: k.waId, id: `wamid.sys.${o.wabaId}.${step}`, timestamp: String(t), type: 'system',
+      from: k.waId,
+      id: `wamid.sys.${o.wabaId}.${step}`,
+      timestamp: String(t),
+      type: 'system',
       system: { body: `User ${k.name} changed from ${k.waId} to ${newWaId}`, wa_id: newWaId, type: 'user_changed_number' },
     };
     Object.assign(k, { waId: newWaId, changed: true });
@@ -221,13 +354,20 @@ export function soakScenario(o: { wabaId: string; bodies: number; secret: string
     const t = T0 + step * STEP_SECONDS;
     // Statuses go out in batches: when enough are due on the oldest one's number, or the oldest waited long.
     const head = pending[0];
-    const statusDue = head !== undefined && head.due <= step && (head.due + 10 <= step || pending.filter((x) => x.phone === head.phone && x.due <= step).length >= 8);
+    const statusDue =
+      head !== undefined &&
+      head.due <= step &&
+      (head.due + 10 <= step || pending.filter((x) => x.phone === head.phone && x.due <= step).length >= 8);
     const r = rnd();
-    const body = statusDue ? statusBody(step, t)
-      : known.length === 0 || r < 0.66 ? inboundBody(step, t)
-      : r < 0.82 ? templateBody(t)
-      : r < 0.93 ? consentBody(t)
-      : numberChangeBody(step, t);
+    const body = statusDue
+      ? statusBody(step, t)
+      : known.length === 0 || r < 0.66
+        ? inboundBody(step, t)
+        : r < 0.82
+          ? templateBody(t)
+          : r < 0.93
+            ? consentBody(t)
+            : numberChangeBody(step, t);
     if (body !== null) ordered.push(body);
   }
 

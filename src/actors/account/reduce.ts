@@ -24,15 +24,21 @@ export function applyAccountUpdate(doc: WabaStateDoc, e: AccountUpdateEvent): Wa
     .map((f) => JSON.parse(f.value) as Record<string, unknown>)
     .reverse();
   const limit = newestLimit.find((v) => v['max_daily_conversations_per_business'] !== undefined)?.['max_daily_conversations_per_business'];
-  const phones = newestLimit.find((v) => v['max_phone_numbers_per_waba'] !== undefined || v['max_phone_numbers_per_business'] !== undefined);
+  const phones = newestLimit.find(
+    (v) => v['max_phone_numbers_per_waba'] !== undefined || v['max_phone_numbers_per_business'] !== undefined,
+  );
   // The newest ACCOUNT_RESTRICTION lists the restrictions in force, each with its expiry (docs/meta-webhooks.md §7).
   const restriction = fields.find((f) => f.field === 'account_update' && f.event === 'ACCOUNT_RESTRICTION');
-  const info = restriction ? (JSON.parse(restriction.value) as { restriction_info?: { restriction_type?: string; expiration?: number | string }[] }).restriction_info ?? [] : [];
+  const info = restriction
+    ? ((JSON.parse(restriction.value) as { restriction_info?: { restriction_type?: string; expiration?: number | string }[] })
+        .restriction_info ?? [])
+    : [];
   return {
     ...next,
     fields,
     messaging_limit: (limit as string | number | undefined) ?? null,
-    max_phone_numbers: ((phones?.['max_phone_numbers_per_waba'] ?? phones?.['max_phone_numbers_per_business']) as string | number | undefined) ?? null,
+    max_phone_numbers:
+      ((phones?.['max_phone_numbers_per_waba'] ?? phones?.['max_phone_numbers_per_business']) as string | number | undefined) ?? null,
     restrictions: info.map((r) => ({ type: r.restriction_type ?? null, expires_at: metaTimeToDate(r.expiration ?? null) })),
   };
 }

@@ -69,7 +69,10 @@ export function mergeContacts(wabaId: string, docs: readonly ContactDoc[], newAl
   for (const d of docs) {
     const wa = pick({ v: merged.wa_id, s: merged.wa_id_stamp }, { v: d.wa_id, s: d.wa_id_stamp });
     const uid = pick({ v: merged.user_id, s: merged.user_id_stamp }, { v: d.user_id, s: d.user_id_stamp });
-    const prof = pick({ v: [merged.name, merged.username] as const, s: merged.profile_stamp }, { v: [d.name, d.username] as const, s: d.profile_stamp });
+    const prof = pick(
+      { v: [merged.name, merged.username] as const, s: merged.profile_stamp },
+      { v: [d.name, d.username] as const, s: d.profile_stamp },
+    );
     merged = withConsent(
       {
         ...merged,
@@ -150,7 +153,13 @@ export function applyConsent(doc: ContactDoc, entry: ConsentEntry, receivedAt: D
 export const STOP_KEYWORDS: ReadonlySet<string> = new Set(['stop', 'unsubscribe']);
 export const RESUME_KEYWORDS: ReadonlySet<string> = new Set(['start', 'unstop', 'resume', 'subscribe']);
 
-const normalised = (text: string) => text.normalize('NFKC').trim().toLowerCase().replace(/[\s.!?¡¿,;:]+$/u, '').trim();
+const normalised = (text: string) =>
+  text
+    .normalize('NFKC')
+    .trim()
+    .toLowerCase()
+    .replace(/[\s.!?¡¿,;:]+$/u, '')
+    .trim();
 
 export function keywordConsent(text: string | null): 'stop' | 'resume' | null {
   if (text === null) return null;

@@ -8,14 +8,39 @@ import { emptyMessage } from './reduce.ts';
 const TARGET = 'wamid.target';
 
 /** A reaction message as ingest decodes it; `emoji` undefined: Meta omitted it (a removal). */
-function reactionEvent(n: number, o: { ts: number; emoji?: string; from?: string | null; userId?: string | null; target?: string | null }): MessageInboundEvent {
+function reactionEvent(
+  n: number,
+  o: { ts: number; emoji?: string; from?: string | null; userId?: string | null; target?: string | null },
+): MessageInboundEvent {
   return {
-    event_id: `evt_${String(n).padStart(3, '0')}`, event_type: 'message.inbound', waba_id: 'W', account_id: null, field: 'messages',
-    phone_number_id: 'P', display_phone_number: null, meta_timestamp: String(o.ts), entry_time: null, received_at: 1_781_600_000_000 + n,
-    wamid: `wamid.r${n}`, message_type: 'reaction', from: o.from === undefined ? '15550100001' : o.from,
-    from_user_id: o.userId === undefined ? 'US.1' : o.userId, from_parent_user_id: null, group_id: null, contact: null,
-    text_body: null, context_id: null, reaction_message_id: o.target === undefined ? TARGET : o.target, reaction_emoji: o.emoji ?? null,
-    system_type: null, errors: [], raw: JSON.stringify({ id: `wamid.r${n}`, type: 'reaction', reaction: { message_id: TARGET, ...(o.emoji === undefined ? {} : { emoji: o.emoji }) } }),
+    event_id: `evt_${String(n).padStart(3, '0')}`,
+    event_type: 'message.inbound',
+    waba_id: 'W',
+    account_id: null,
+    field: 'messages',
+    phone_number_id: 'P',
+    display_phone_number: null,
+    meta_timestamp: String(o.ts),
+    entry_time: null,
+    received_at: 1_781_600_000_000 + n,
+    wamid: `wamid.r${n}`,
+    message_type: 'reaction',
+    from: o.from === undefined ? '15550100001' : o.from,
+    from_user_id: o.userId === undefined ? 'US.1' : o.userId,
+    from_parent_user_id: null,
+    group_id: null,
+    contact: null,
+    text_body: null,
+    context_id: null,
+    reaction_message_id: o.target === undefined ? TARGET : o.target,
+    reaction_emoji: o.emoji ?? null,
+    system_type: null,
+    errors: [],
+    raw: JSON.stringify({
+      id: `wamid.r${n}`,
+      type: 'reaction',
+      reaction: { message_id: TARGET, ...(o.emoji === undefined ? {} : { emoji: o.emoji }) },
+    }),
   };
 }
 
@@ -31,9 +56,18 @@ describe('actors > message reactions', () => {
   test('reads the target, the user and the emoji; a removal (emoji omitted, empty or blank) has emoji null', () => {
     expect(reactionOf(reactionEvent(1, { ts: 100, emoji: '👍' }))).toEqual({
       target: TARGET,
-      entry: { key: 'uid:US.1', from: '15550100001', from_user_id: 'US.1', emoji: '👍', at: new Date(100_000), event_id: 'evt_001', wamid: 'wamid.r1' },
+      entry: {
+        key: 'uid:US.1',
+        from: '15550100001',
+        from_user_id: 'US.1',
+        emoji: '👍',
+        at: new Date(100_000),
+        event_id: 'evt_001',
+        wamid: 'wamid.r1',
+      },
     });
-    for (const emoji of [undefined, '', ' ']) expect(reactionOf(reactionEvent(2, { ts: 100, ...(emoji === undefined ? {} : { emoji }) }))?.entry.emoji).toBeNull();
+    for (const emoji of [undefined, '', ' '])
+      expect(reactionOf(reactionEvent(2, { ts: 100, ...(emoji === undefined ? {} : { emoji }) }))?.entry.emoji).toBeNull();
     expect(reactionOf(reactionEvent(3, { ts: 100, emoji: '👍', userId: null }))?.entry.key).toBe('wa:15550100001');
   });
 
@@ -58,7 +92,10 @@ describe('actors > message reactions', () => {
       reactionEvent(4, { ts: 120, userId: 'US.2', from: '15550100002' }), // removed
     ]);
     expect(shown(d)).toEqual([['US.1', '❤️']]);
-    expect(d.reactions?.map((r) => [r.key, r.emoji])).toEqual([['uid:US.1', '❤️'], ['uid:US.2', null]]);
+    expect(d.reactions?.map((r) => [r.key, r.emoji])).toEqual([
+      ['uid:US.1', '❤️'],
+      ['uid:US.2', null],
+    ]);
   });
 
   test('a late older add never brings a removed reaction back; a redelivery changes nothing', () => {
@@ -76,7 +113,11 @@ describe('actors > message reactions', () => {
   });
 
   test('any order and any duplication of the events end in the same reactions', () => {
-    const users = [['US.1', '15550100001'], ['US.2', '15550100002'], [null, '15550100003']] as const;
+    const users = [
+      ['US.1', '15550100001'],
+      ['US.2', '15550100002'],
+      [null, '15550100003'],
+    ] as const;
     const emojis = ['👍', '❤️', '😂', undefined, ''];
     const events = Array.from({ length: 24 }, (_, n) => {
       const [userId, from] = users[n % 3]!;

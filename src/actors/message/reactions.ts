@@ -20,9 +20,7 @@ function fromRaw(raw: string): { target: string | null; emoji: string | null } {
  *  names no target or no user (the reaction message itself is still stored). */
 export function reactionOf(e: MessageInboundEvent): { target: string; entry: ReactionEntry } | null {
   if (e.message_type !== 'reaction') return null;
-  const { target, emoji } = e.reaction_message_id !== null
-    ? { target: e.reaction_message_id, emoji: e.reaction_emoji }
-    : fromRaw(e.raw);
+  const { target, emoji } = e.reaction_message_id !== null ? { target: e.reaction_message_id, emoji: e.reaction_emoji } : fromRaw(e.raw);
   if (!target) return null;
   const from = e.from ?? e.contact?.wa_id ?? null;
   const fromUserId = e.from_user_id ?? e.contact?.user_id ?? null;

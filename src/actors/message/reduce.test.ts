@@ -4,7 +4,14 @@ import { applyReaction } from './reactions.ts';
 import { deriveDelivery, emptyMessage, withInboundMessage } from './reduce.ts';
 
 const entry = (status: string, at: number, extra: Partial<StatusEntry> = {}): StatusEntry => ({
-  status, at: new Date(at * 1000), event_id: `e-${status}-${at}`, errors: [], pricing: null, pricing_from: null, errors_from: null, ...extra,
+  status,
+  at: new Date(at * 1000),
+  event_id: `e-${status}-${at}`,
+  errors: [],
+  pricing: null,
+  pricing_from: null,
+  errors_from: null,
+  ...extra,
 });
 
 describe('actors > message status reducer', () => {
@@ -24,18 +31,36 @@ describe('actors > message status reducer', () => {
   });
 
   test('failed exposes the first error; pricing comes from the highest status that has it', () => {
-    const err = { code: 131026, title: 'Message undeliverable', message: 'Message undeliverable', details: 'Message Undeliverable.', href: null };
+    const err = {
+      code: 131026,
+      title: 'Message undeliverable',
+      message: 'Message undeliverable',
+      details: 'Message Undeliverable.',
+      href: null,
+    };
     const d = deriveDelivery([
       entry('sent', 1, { pricing: { billable: true, pricing_model: 'PMP', type: 'regular', category: 'marketing' } }),
       entry('failed', 2, { errors: [err] }),
     ]);
-    expect(d).toEqual({ delivery_status: 'failed', whatsapp_status: 'failed', error: err, pricing: { billable: true, pricing_model: 'PMP', type: 'regular', category: 'marketing' } });
+    expect(d).toEqual({
+      delivery_status: 'failed',
+      whatsapp_status: 'failed',
+      error: err,
+      pricing: { billable: true, pricing_model: 'PMP', type: 'regular', category: 'marketing' },
+    });
   });
 
   describe('an inbound message and a placeholder of it', () => {
     const at = new Date(1_781_600_000_000);
     const inbound = (): MessageDoc => ({
-      ...emptyMessage('msg_1', 'W', 'wamid.1', 'inbound', at), phone_number_id: 'P', type: 'image', kind: 'image', timestamp: at, from: '1', event_id: 'evt_m', raw: '{}',
+      ...emptyMessage('msg_1', 'W', 'wamid.1', 'inbound', at),
+      phone_number_id: 'P',
+      type: 'image',
+      kind: 'image',
+      timestamp: at,
+      from: '1',
+      event_id: 'evt_m',
+      raw: '{}',
     });
     const reaction = { key: 'uid:US.1', from: '1', from_user_id: 'US.1', emoji: '👍', at, event_id: 'evt_r', wamid: 'wamid.r' };
 
@@ -47,7 +72,10 @@ describe('actors > message status reducer', () => {
 
     test('a reaction that arrived first (placeholder) and the message after: the same document as the other way round', () => {
       const messageFirst = applyReaction(withInboundMessage(null, inbound()), reaction, at);
-      const reactionFirst = withInboundMessage(applyReaction(emptyMessage('msg_1', 'W', 'wamid.1', 'outbound', at), reaction, at), inbound());
+      const reactionFirst = withInboundMessage(
+        applyReaction(emptyMessage('msg_1', 'W', 'wamid.1', 'outbound', at), reaction, at),
+        inbound(),
+      );
       expect(reactionFirst).toEqual(messageFirst);
       expect(reactionFirst).toMatchObject({ direction: 'inbound', placeholder: false, kind: 'image', reactions: [reaction] });
     });

@@ -49,8 +49,15 @@ export function emptyMessage(id: string, wabaId: string, wamid: string, directio
 /** The fields a placeholder keeps when its message turns out to be an inbound one: what statuses and reactions
  *  said about it (a reaction to a message can arrive before the message). */
 const KEPT_FROM_PLACEHOLDER = [
-  'status_history', 'delivery_status', 'whatsapp_status', 'error', 'pricing', 'recipient_id', 'recipient_user_id',
-  'biz_opaque_callback_data', 'reactions',
+  'status_history',
+  'delivery_status',
+  'whatsapp_status',
+  'error',
+  'pricing',
+  'recipient_id',
+  'recipient_user_id',
+  'biz_opaque_callback_data',
+  'reactions',
 ] as const satisfies readonly (keyof MessageDoc)[];
 
 /** An inbound message's document: the stored one as it is when there is one (a redelivery changes nothing but the
@@ -59,7 +66,10 @@ const KEPT_FROM_PLACEHOLDER = [
 export function withInboundMessage(existing: MessageDoc | null, message: MessageDoc): MessageDoc {
   if (existing === null) return message;
   if (!existing.placeholder) return existing;
-  const kept = Object.fromEntries(KEPT_FROM_PLACEHOLDER.map((k) => [k, existing[k]])) as Pick<MessageDoc, (typeof KEPT_FROM_PLACEHOLDER)[number]>;
+  const kept = Object.fromEntries(KEPT_FROM_PLACEHOLDER.map((k) => [k, existing[k]])) as Pick<
+    MessageDoc,
+    (typeof KEPT_FROM_PLACEHOLDER)[number]
+  >;
   return {
     ...message,
     ...kept,
@@ -68,7 +78,6 @@ export function withInboundMessage(existing: MessageDoc | null, message: Message
     updated_at: maxDateOr(existing.updated_at, message.updated_at),
   };
 }
-
 
 /** Derived delivery state: the highest-ranked status reached; `failed` wins only when nothing after `sent`
  *  (delivered, read, played) was ever reported. A read or played without delivered implies delivered. */
@@ -82,7 +91,7 @@ export function deriveDelivery(history: readonly StatusEntry[]) {
   return {
     delivery_status: state?.status ?? (history.length > 0 ? 'unknown' : null),
     whatsapp_status: state?.status ?? history.slice().sort(compareStamps)[history.length - 1]?.status ?? null,
-    error: failedWins ? failed.errors[0] ?? null : null,
+    error: failedWins ? (failed.errors[0] ?? null) : null,
     pricing: withPricing[withPricing.length - 1]?.pricing ?? null,
   };
 }
@@ -112,7 +121,15 @@ function mergeEntries(a: StatusEntry, b: StatusEntry): StatusEntry {
 /** One status of an outbound message. Idempotent: the history keeps one entry per distinct status. */
 export function applyStatus(doc: MessageDoc, e: MessageStatusEvent): MessageDoc {
   const at = metaTimeToDate(e.meta_timestamp) ?? new Date(e.received_at);
-  const reported: StatusEntry = { status: e.status, at, event_id: e.event_id, errors: e.errors, pricing: e.pricing, pricing_from: null, errors_from: null };
+  const reported: StatusEntry = {
+    status: e.status,
+    at,
+    event_id: e.event_id,
+    errors: e.errors,
+    pricing: e.pricing,
+    pricing_from: null,
+    errors_from: null,
+  };
   const existing = doc.status_history.find((h) => h.status === e.status);
   const entry = existing ? mergeEntries(existing, reported) : mergeEntries(reported, reported);
   const history = [...doc.status_history.filter((h) => h.status !== e.status), entry].sort(compareStamps);

@@ -6,7 +6,10 @@
 // REPEATS_ONLY_AFTER_EDIT). Pure functions.
 import { templateDocId } from '../../store/doc-ids.ts';
 import {
-  type TemplateCategoryEvent, type TemplateComponentsEvent, type TemplateQualityEvent, type TemplateStatusEvent,
+  type TemplateCategoryEvent,
+  type TemplateComponentsEvent,
+  type TemplateQualityEvent,
+  type TemplateStatusEvent,
 } from '../../events/generated/event-types.ts';
 import { type Stamp, type TemplateDoc, type TemplateEventEntry } from '../../store/docs.ts';
 import { compareStamps, isNewer, maxDateOr, metaTimeToDate } from '../stamp.ts';
@@ -42,7 +45,15 @@ const REPEATS_ONLY_AFTER_EDIT: ReadonlySet<string> = new Set(['PENDING', 'REJECT
 
 /** The content key of a status event (TemplateEventEntry.content). */
 export const statusContent = (e: TemplateStatusEvent): string =>
-  JSON.stringify([e.event, e.reason, e.other_info_title, e.other_info_description, e.rejection_reason, e.rejection_recommendation, e.disable_date]);
+  JSON.stringify([
+    e.event,
+    e.reason,
+    e.other_info_title,
+    e.other_info_description,
+    e.rejection_reason,
+    e.rejection_recommendation,
+    e.disable_date,
+  ]);
 
 /** Statuses in which Meta still sends the template, so broadcasts may use it. */
 const SENDABLE: ReadonlySet<string> = new Set(['approved', 'flagged']);
@@ -134,7 +145,9 @@ export function applyTemplateStatus(doc: TemplateDoc, e: TemplateStatusEvent): T
   const s = stampOf(e);
   const events = doc.status_events.some((x) => x.event_id === e.event_id)
     ? doc.status_events
-    : [...doc.status_events, { event_id: e.event_id, at: s.at, event: e.event, reason: e.reason, content: statusContent(e) }].sort(compareStamps);
+    : [...doc.status_events, { event_id: e.event_id, at: s.at, event: e.event, reason: e.reason, content: statusContent(e) }].sort(
+        compareStamps,
+      );
   const newestEvent = events[events.length - 1]!.event_id === e.event_id;
   return {
     ...touched(doc, e),
@@ -157,7 +170,12 @@ export function applyTemplateStatus(doc: TemplateDoc, e: TemplateStatusEvent): T
 export function applyTemplateQuality(doc: TemplateDoc, e: TemplateQualityEvent): TemplateDoc {
   const s = stampOf(e);
   if (!isNewer(s, doc.quality_stamp)) return touched(doc, e);
-  return { ...touched(doc, e), whatsapp_quality_rating: e.new_quality_score, previous_quality_rating: e.previous_quality_score, quality_stamp: s };
+  return {
+    ...touched(doc, e),
+    whatsapp_quality_rating: e.new_quality_score,
+    previous_quality_rating: e.previous_quality_score,
+    quality_stamp: s,
+  };
 }
 
 /** A completed change sets the category; an impending one (it names `correct_category`) is only recorded:
@@ -174,7 +192,10 @@ export function applyTemplateCategory(doc: TemplateDoc, e: TemplateCategoryEvent
     ...(current ? { category: e.new_category ?? doc.category, category_stamp: s } : {}),
     ...(pending
       ? {
-          pending_category: e.correct_category !== null ? { category: e.correct_category, effective_at: metaTimeToDate(e.category_update_timestamp) } : null,
+          pending_category:
+            e.correct_category !== null
+              ? { category: e.correct_category, effective_at: metaTimeToDate(e.category_update_timestamp) }
+              : null,
           pending_category_stamp: s,
         }
       : {}),
@@ -187,7 +208,11 @@ export function applyTemplateComponents(doc: TemplateDoc, e: TemplateComponentsE
   const known = (doc.edited_at ?? []).some((t) => t.getTime() === s.at.getTime());
   const edited = known ? doc : withEdit(doc, s.at);
   if (!isNewer(s, doc.components_stamp)) return touched(edited, e);
-  return { ...touched(edited, e), components: { title: e.title, element: e.element, footer: e.footer, buttons: e.buttons }, components_stamp: s };
+  return {
+    ...touched(edited, e),
+    components: { title: e.title, element: e.element, footer: e.footer, buttons: e.buttons },
+    components_stamp: s,
+  };
 }
 
 /** Records an edit time and derives the status again (an edit can make a repeated review event a new one). */

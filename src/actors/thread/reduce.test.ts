@@ -25,7 +25,12 @@ describe('actors > thread reducer: unread messages (issue 16, defect 3)', () => 
   });
 
   test('a read mark reads every message at or before it; a later message is unread; a mark never moves back', () => {
-    const t = fold([{ kind: 'in', n: 1 }, { kind: 'in', n: 2 }, { kind: 'in', n: 3 }, { kind: 'read', upTo: 2 }]);
+    const t = fold([
+      { kind: 'in', n: 1 },
+      { kind: 'in', n: 2 },
+      { kind: 'in', n: 3 },
+      { kind: 'read', upTo: 2 },
+    ]);
     expect(t).toMatchObject({ unread_count: 1, read_up_to: at(2), unread: [{ id: 'msg_000003', at: at(3) }] });
     expect(applyRead(t, at(1), at(0))).toBe(t);
     // A redelivered or late message from before the mark stays read.
@@ -44,14 +49,22 @@ describe('actors > thread reducer: unread messages (issue 16, defect 3)', () => 
   test('messages and marks in any order, duplicated, end in the same thread', async () => {
     const steps: Step[] = [
       ...Array.from({ length: 12 }, (_, i) => ({ kind: 'in', n: i + 1 }) as Step),
-      { kind: 'read', upTo: 4 }, { kind: 'read', upTo: 9 }, { kind: 'read', upTo: 6 },
+      { kind: 'read', upTo: 4 },
+      { kind: 'read', upTo: 9 },
+      { kind: 'read', upTo: 6 },
     ];
     const expected = fold(steps);
     expect(expected).toMatchObject({ unread_count: 3, read_up_to: at(9) });
-    await fc.assert(fc.asyncProperty(fc.shuffledSubarray(steps, { minLength: steps.length, maxLength: steps.length }), fc.array(fc.nat(steps.length - 1), { maxLength: 8 }), async (order, dups) => {
-      const withDups = [...order, ...dups.map((i) => steps[i]!)];
-      expect(fold(withDups)).toEqual(expected);
-    }));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.shuffledSubarray(steps, { minLength: steps.length, maxLength: steps.length }),
+        fc.array(fc.nat(steps.length - 1), { maxLength: 8 }),
+        async (order, dups) => {
+          const withDups = [...order, ...dups.map((i) => steps[i]!)];
+          expect(fold(withDups)).toEqual(expected);
+        },
+      ),
+    );
   });
 
   test('a thread stored before the bound (unread_ids, no times) keeps its unread messages and loses the old field', () => {
@@ -65,10 +78,26 @@ describe('actors > thread reducer: unread messages (issue 16, defect 3)', () => 
   });
 
   test('two threads merging keep the later mark and the union of what is unread after it', () => {
-    const a = fold([{ kind: 'in', n: 1 }, { kind: 'in', n: 5 }, { kind: 'read', upTo: 2 }]);
-    const b = fold([{ kind: 'in', n: 3 }, { kind: 'in', n: 7 }, { kind: 'read', upTo: 4 }], emptyThread('thr_2', 'w', 'pn', contact, at(0)));
+    const a = fold([
+      { kind: 'in', n: 1 },
+      { kind: 'in', n: 5 },
+      { kind: 'read', upTo: 2 },
+    ]);
+    const b = fold(
+      [
+        { kind: 'in', n: 3 },
+        { kind: 'in', n: 7 },
+        { kind: 'read', upTo: 4 },
+      ],
+      emptyThread('thr_2', 'w', 'pn', contact, at(0)),
+    );
     for (const merged of [mergeThreads([a, b], contact), mergeThreads([b, a], contact)]) {
-      expect(merged).toMatchObject({ _id: 'thr_1', read_up_to: at(4), unread_count: 2, unread: [{ id: 'msg_000005' }, { id: 'msg_000007' }] });
+      expect(merged).toMatchObject({
+        _id: 'thr_1',
+        read_up_to: at(4),
+        unread_count: 2,
+        unread: [{ id: 'msg_000005' }, { id: 'msg_000007' }],
+      });
     }
   });
 });

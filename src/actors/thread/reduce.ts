@@ -40,7 +40,14 @@ export function withContact(t: ThreadDoc, c: ContactDoc): ThreadDoc {
   return {
     ...t,
     contact_id: c._id,
-    contact: { wa_id: c.wa_id, user_id: c.user_id, name: c.name, username: c.username, opted_out_at: c.opted_out_at, marketing_opted_out_at: c.marketing_opted_out_at ?? null },
+    contact: {
+      wa_id: c.wa_id,
+      user_id: c.user_id,
+      name: c.name,
+      username: c.username,
+      opted_out_at: c.opted_out_at,
+      marketing_opted_out_at: c.marketing_opted_out_at ?? null,
+    },
     updated_at: maxDateOr(t.updated_at, c.updated_at),
   };
 }
@@ -58,7 +65,13 @@ function withUnread(t: ThreadDoc, entries: readonly UnreadEntry[]): ThreadDoc {
   for (const e of entries) if (!byId.has(e.id)) byId.set(e.id, e);
   const all = [...byId.values()].filter((u) => readUpTo === null || u.at > readUpTo).sort(byTime);
   const unread = all.length > UNREAD_KEPT ? all.slice(-UNREAD_KEPT) : all;
-  return { ...withoutOldUnread(t), unread, unread_count: unread.length, unread_capped: (t.unread_capped ?? false) || all.length > UNREAD_KEPT, read_up_to: readUpTo };
+  return {
+    ...withoutOldUnread(t),
+    unread,
+    unread_count: unread.length,
+    unread_capped: (t.unread_capped ?? false) || all.length > UNREAD_KEPT,
+    read_up_to: readUpTo,
+  };
 }
 
 /** The thread without the field documents from before the bound kept their unread ids in (`unread` replaces it). */
@@ -77,7 +90,14 @@ export function applyRead(t: ThreadDoc, upTo: Date, receivedAt: Date): ThreadDoc
   const before = unreadOf(t);
   const unread = before.filter((u) => u.at > upTo);
   const capped = (t.unread_capped ?? false) && !(before.length > 0 && before[0]!.at <= upTo);
-  return { ...withoutOldUnread(t), read_up_to: upTo, unread, unread_count: unread.length, unread_capped: capped, updated_at: maxDateOr(t.updated_at, receivedAt) };
+  return {
+    ...withoutOldUnread(t),
+    read_up_to: upTo,
+    unread,
+    unread_count: unread.length,
+    unread_capped: capped,
+    updated_at: maxDateOr(t.updated_at, receivedAt),
+  };
 }
 
 /** The unread set as stored (documents from before the bound hold `unread_ids` without times: oldest of all). */
@@ -105,7 +125,10 @@ export function mergeThreads(threads: readonly ThreadDoc[], contact: ContactDoc)
   for (const t of rest) {
     const readUpTo = maxDate(merged.read_up_to ?? null, t.read_up_to ?? null);
     merged = {
-      ...withUnread({ ...merged, read_up_to: readUpTo, unread_capped: (merged.unread_capped ?? false) || (t.unread_capped ?? false) }, unreadOf(t)),
+      ...withUnread(
+        { ...merged, read_up_to: readUpTo, unread_capped: (merged.unread_capped ?? false) || (t.unread_capped ?? false) },
+        unreadOf(t),
+      ),
       last_message_at: maxDate(merged.last_message_at, t.last_message_at),
       last_inbound_at: maxDate(merged.last_inbound_at, t.last_inbound_at),
       window_expires_at: maxDate(merged.window_expires_at, t.window_expires_at),

@@ -26,7 +26,11 @@ async function api(method, path, body) {
   const res = await fetch(path, { method, headers, cache: 'no-store', body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
   let json = null;
-  try { json = text ? JSON.parse(text) : null; } catch { /* not JSON: reported below */ }
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    /* not JSON: reported below */
+  }
   if (!res.ok) {
     const err = json?.error;
     throw new ApiError(res.status, err?.code ?? `HTTP ${res.status}`, err?.message ?? `${res.status} ${res.statusText}`);
@@ -84,9 +88,8 @@ async function login(event) {
     await loadEndpoints();
   } catch (err) {
     sessionStorage.removeItem(KEY_STORAGE);
-    $('login-error').textContent = err instanceof ApiError && err.status === 401
-      ? 'That API key was refused.'
-      : `Could not log in: ${err.message}`;
+    $('login-error').textContent =
+      err instanceof ApiError && err.status === 401 ? 'That API key was refused.' : `Could not log in: ${err.message}`;
     return;
   }
   $('api-key').value = '';
@@ -99,7 +102,16 @@ function logout(message = 'Logged out.') {
   stopPolling();
   Object.assign(state, { endpoints: [], endpointId: null, editingId: null, cursor: null, deliveryId: null });
   // Nothing of this session stays on the page.
-  for (const id of ['endpoint-rows', 'delivery-rows', 'attempts', 'delivery-facts', 'delivery-payload', 'edit-title', 'deliveries-title', 'delivery-title']) {
+  for (const id of [
+    'endpoint-rows',
+    'delivery-rows',
+    'attempts',
+    'delivery-facts',
+    'delivery-payload',
+    'edit-title',
+    'deliveries-title',
+    'delivery-title',
+  ]) {
     $(id).replaceChildren();
   }
   for (const id of ['add-error', 'edit-error']) $(id).textContent = '';
@@ -135,16 +147,18 @@ function hideSecret() {
   $('secret-reveal').textContent = 'Reveal';
 }
 
-const toggleSecret = () => act($('secret-reveal'), async () => {
-  if ($('secret-value').classList.contains('revealed')) return hideSecret();
-  showSecret(await api('GET', path('signing-secret')));
-});
+const toggleSecret = () =>
+  act($('secret-reveal'), async () => {
+    if ($('secret-value').classList.contains('revealed')) return hideSecret();
+    showSecret(await api('GET', path('signing-secret')));
+  });
 
-const rotateSecret = () => act($('secret-rotate'), async () => {
-  if (!confirm('Rotate the signing secret? Your receivers must check signatures with the new secret.')) return;
-  showSecret(await api('POST', path('signing-secret', 'rotate')));
-  say('Signing secret rotated: give the new secret to your receivers.');
-});
+const rotateSecret = () =>
+  act($('secret-rotate'), async () => {
+    if (!confirm('Rotate the signing secret? Your receivers must check signatures with the new secret.')) return;
+    showSecret(await api('POST', path('signing-secret', 'rotate')));
+    say('Signing secret rotated: give the new secret to your receivers.');
+  });
 
 // ---- endpoints -------------------------------------------------------------------------------------------------
 
@@ -152,9 +166,14 @@ function categoryBoxes(fieldset, prefix, checked) {
   fieldset.querySelectorAll('.choice').forEach((n) => n.remove());
   for (const cat of CATEGORIES) {
     const id = `${prefix}-${cat.replace('.', '-')}`;
-    fieldset.append(h('span', { class: 'choice' },
-      h('input', { type: 'checkbox', id, value: cat, checked: checked.includes(cat) }),
-      h('label', { for: id }, cat)));
+    fieldset.append(
+      h(
+        'span',
+        { class: 'choice' },
+        h('input', { type: 'checkbox', id, value: cat, checked: checked.includes(cat) }),
+        h('label', { for: id }, cat),
+      ),
+    );
   }
 }
 
@@ -167,25 +186,55 @@ async function loadEndpoints() {
 
 function endpointState(ep) {
   if (!ep.enabled) {
-    return h('div', {}, badge('Disabled', 'bad'), ' since ', time(ep.disabled_at),
-      h('div', { class: 'reason' }, ep.disabled_reason ? `Reason: ${ep.disabled_reason}` : 'No reason given'));
+    return h(
+      'div',
+      {},
+      badge('Disabled', 'bad'),
+      ' since ',
+      time(ep.disabled_at),
+      h('div', { class: 'reason' }, ep.disabled_reason ? `Reason: ${ep.disabled_reason}` : 'No reason given'),
+    );
   }
-  return h('div', {}, badge('Enabled', 'good'),
-    ep.failing_since ? h('div', { class: 'reason' }, 'Failing since ', time(ep.failing_since)) : null);
+  return h(
+    'div',
+    {},
+    badge('Enabled', 'good'),
+    ep.failing_since ? h('div', { class: 'reason' }, 'Failing since ', time(ep.failing_since)) : null,
+  );
 }
 
 function renderEndpoints() {
   $('endpoints-empty').hidden = state.endpoints.length > 0;
   $('endpoint-table').hidden = state.endpoints.length === 0;
-  $('endpoint-rows').replaceChildren(...state.endpoints.map((ep) => h('tr', { class: ep.enabled ? '' : 'disabled' },
-    h('td', {}, h('code', {}, ep.url)),
-    h('td', {}, ep.categories.length ? ep.categories.join(', ') : 'none'),
-    h('td', {}, endpointState(ep)),
-    h('td', { class: 'actions' },
-      h('button', { type: 'button', 'aria-label': `Deliveries of ${ep.url}`, onclick: () => selectEndpoint(ep.id) }, 'Deliveries'),
-      h('button', { type: 'button', 'aria-label': `Edit ${ep.url}`, onclick: () => startEdit(ep) }, 'Edit'),
-      ep.enabled ? null : h('button', { type: 'button', 'aria-label': `Re-enable ${ep.url}`, onclick: (e) => enableEndpoint(e.currentTarget, ep) }, 'Re-enable'),
-      h('button', { type: 'button', class: 'danger', 'aria-label': `Delete ${ep.url}`, onclick: (e) => deleteEndpoint(e.currentTarget, ep) }, 'Delete')))));
+  $('endpoint-rows').replaceChildren(
+    ...state.endpoints.map((ep) =>
+      h(
+        'tr',
+        { class: ep.enabled ? '' : 'disabled' },
+        h('td', {}, h('code', {}, ep.url)),
+        h('td', {}, ep.categories.length ? ep.categories.join(', ') : 'none'),
+        h('td', {}, endpointState(ep)),
+        h(
+          'td',
+          { class: 'actions' },
+          h('button', { type: 'button', 'aria-label': `Deliveries of ${ep.url}`, onclick: () => selectEndpoint(ep.id) }, 'Deliveries'),
+          h('button', { type: 'button', 'aria-label': `Edit ${ep.url}`, onclick: () => startEdit(ep) }, 'Edit'),
+          ep.enabled
+            ? null
+            : h(
+                'button',
+                { type: 'button', 'aria-label': `Re-enable ${ep.url}`, onclick: (e) => enableEndpoint(e.currentTarget, ep) },
+                'Re-enable',
+              ),
+          h(
+            'button',
+            { type: 'button', class: 'danger', 'aria-label': `Delete ${ep.url}`, onclick: (e) => deleteEndpoint(e.currentTarget, ep) },
+            'Delete',
+          ),
+        ),
+      ),
+    ),
+  );
 }
 
 /** The checked categories; the API wants at least one (a new endpoint without a choice gets all five). */
@@ -197,12 +246,16 @@ function chosen(fieldset) {
 
 const addEndpoint = (event) => {
   event.preventDefault();
-  return act(event.submitter, async () => {
-    const ep = await api('POST', path('endpoints'), { url: $('add-url').value.trim(), categories: chosen($('add-categories')) });
-    $('add-url').value = '';
-    await loadEndpoints();
-    say(`Endpoint ${ep.url} added.`);
-  }, $('add-error'));
+  return act(
+    event.submitter,
+    async () => {
+      const ep = await api('POST', path('endpoints'), { url: $('add-url').value.trim(), categories: chosen($('add-categories')) });
+      $('add-url').value = '';
+      await loadEndpoints();
+      say(`Endpoint ${ep.url} added.`);
+    },
+    $('add-error'),
+  );
 };
 
 function startEdit(ep) {
@@ -217,31 +270,37 @@ function startEdit(ep) {
 
 const saveEdit = (event) => {
   event.preventDefault();
-  return act(event.submitter, async () => {
-    await api('POST', path('endpoints', state.editingId), { url: $('edit-url').value.trim(), categories: chosen($('edit-categories')) });
-    $('edit-form').hidden = true;
-    await loadEndpoints();
-    say('Endpoint saved.');
-  }, $('edit-error'));
+  return act(
+    event.submitter,
+    async () => {
+      await api('POST', path('endpoints', state.editingId), { url: $('edit-url').value.trim(), categories: chosen($('edit-categories')) });
+      $('edit-form').hidden = true;
+      await loadEndpoints();
+      say('Endpoint saved.');
+    },
+    $('edit-error'),
+  );
 };
 
-const enableEndpoint = (button, ep) => act(button, async () => {
-  await api('POST', path('endpoints', ep.id, 'enable'));
-  await loadEndpoints();
-  say(`Endpoint ${ep.url} re-enabled.`);
-});
+const enableEndpoint = (button, ep) =>
+  act(button, async () => {
+    await api('POST', path('endpoints', ep.id, 'enable'));
+    await loadEndpoints();
+    say(`Endpoint ${ep.url} re-enabled.`);
+  });
 
-const deleteEndpoint = (button, ep) => act(button, async () => {
-  if (!confirm(`Delete the endpoint ${ep.url}? Its deliveries stop.`)) return;
-  await api('DELETE', path('endpoints', ep.id));
-  if (state.endpointId === ep.id) {
-    $('deliveries').hidden = true;
-    $('delivery').hidden = true;
-    state.endpointId = null;
-  }
-  await loadEndpoints();
-  say(`Endpoint ${ep.url} deleted.`);
-});
+const deleteEndpoint = (button, ep) =>
+  act(button, async () => {
+    if (!confirm(`Delete the endpoint ${ep.url}? Its deliveries stop.`)) return;
+    await api('DELETE', path('endpoints', ep.id));
+    if (state.endpointId === ep.id) {
+      $('deliveries').hidden = true;
+      $('delivery').hidden = true;
+      state.endpointId = null;
+    }
+    await loadEndpoints();
+    say(`Endpoint ${ep.url} deleted.`);
+  });
 
 // ---- deliveries ------------------------------------------------------------------------------------------------
 
@@ -260,14 +319,32 @@ async function loadDeliveries(reset) {
   if ($('delivery-status').value) q.set('status', $('delivery-status').value);
   if (state.cursor) q.set('cursor', state.cursor);
   const page = await api('GET', `${path('endpoints', state.endpointId, 'deliveries')}?${q}`);
-  const rows = page.data.map((d) => h('tr', {},
-    h('td', {}, time(d.created_at)),
-    h('td', {}, d.category),
-    h('td', {}, badge(d.status, d.status)),
-    h('td', {}, String(d.attempt_count)),
-    h('td', { class: 'actions' },
-      h('button', { type: 'button', 'aria-label': `Details of delivery ${d.id}`, onclick: () => act(null, () => openDelivery(d.id)) }, 'Details'),
-      d.status === 'failed' ? h('button', { type: 'button', 'aria-label': `Replay delivery ${d.id}`, onclick: (e) => replayDelivery(e.currentTarget, d.id) }, 'Replay') : null)));
+  const rows = page.data.map((d) =>
+    h(
+      'tr',
+      {},
+      h('td', {}, time(d.created_at)),
+      h('td', {}, d.category),
+      h('td', {}, badge(d.status, d.status)),
+      h('td', {}, String(d.attempt_count)),
+      h(
+        'td',
+        { class: 'actions' },
+        h(
+          'button',
+          { type: 'button', 'aria-label': `Details of delivery ${d.id}`, onclick: () => act(null, () => openDelivery(d.id)) },
+          'Details',
+        ),
+        d.status === 'failed'
+          ? h(
+              'button',
+              { type: 'button', 'aria-label': `Replay delivery ${d.id}`, onclick: (e) => replayDelivery(e.currentTarget, d.id) },
+              'Replay',
+            )
+          : null,
+      ),
+    ),
+  );
   if (reset) $('delivery-rows').replaceChildren(...rows);
   else $('delivery-rows').append(...rows);
   state.cursor = page.next_cursor;
@@ -287,7 +364,9 @@ const replayAll = (event) => {
     const since = new Date($('replay-since').value);
     if (Number.isNaN(since.getTime())) throw new Error('choose a date and time');
     const { replayed, more } = await api('POST', path('endpoints', state.endpointId, 'replay'), { since: since.toISOString() });
-    say(`Replaying ${replayed} failed ${replayed === 1 ? 'delivery' : 'deliveries'} since ${since.toLocaleString()}${more ? '; more remain: replay again once these are under way' : ''}.`);
+    say(
+      `Replaying ${replayed} failed ${replayed === 1 ? 'delivery' : 'deliveries'} since ${since.toLocaleString()}${more ? '; more remain: replay again once these are under way' : ''}.`,
+    );
     await loadDeliveries(true);
   });
 };
@@ -306,17 +385,26 @@ function fact(term, value) {
 
 /** One attempt; a replay starts a new round of attempts, so once there are rounds the heading names them. */
 function renderAttempt(a, withRound) {
-  const outcome = { success: ['succeeded', 'good'], failure: ['failed', 'bad'], in_flight: ['in flight', 'pending'] }[a.outcome] ?? [a.outcome, ''];
-  return h('li', { class: 'attempt' },
+  const outcome = { success: ['succeeded', 'good'], failure: ['failed', 'bad'], in_flight: ['in flight', 'pending'] }[a.outcome] ?? [
+    a.outcome,
+    '',
+  ];
+  return h(
+    'li',
+    { class: 'attempt' },
     h('h4', {}, withRound ? `Round ${a.round}, attempt ${a.n} ` : `Attempt ${a.n} `, badge(outcome[0], outcome[1])),
-    h('dl', { class: 'facts' },
+    h(
+      'dl',
+      { class: 'facts' },
       ...fact('At', time(a.at)),
       ...fact('Status code', a.status_code === null ? 'none' : String(a.status_code)),
       ...fact('Latency', a.latency_ms === null ? '—' : `${a.latency_ms} ms`),
-      ...fact('Error', a.error ?? 'none')),
-    a.response_body === null ? h('p', { class: 'hint' }, 'No response body.') : h('div', {},
-      h('p', { class: 'label' }, 'Response body'),
-      h('pre', { class: 'body' }, a.response_body)));
+      ...fact('Error', a.error ?? 'none'),
+    ),
+    a.response_body === null
+      ? h('p', { class: 'hint' }, 'No response body.')
+      : h('div', {}, h('p', { class: 'label' }, 'Response body'), h('pre', { class: 'body' }, a.response_body)),
+  );
 }
 
 function renderDelivery(d) {
@@ -332,7 +420,8 @@ function renderDelivery(d) {
     ...(d.failed_at ? fact('Failed', time(d.failed_at)) : []),
     ...(d.failure_reason ? fact('Failure reason', d.failure_reason) : []),
     ...(d.next_attempt_at ? fact('Next attempt', time(d.next_attempt_at)) : []),
-    ...fact('Attempts', String(d.attempt_count)));
+    ...fact('Attempts', String(d.attempt_count)),
+  );
   $('delivery-replay').hidden = d.status !== 'failed';
   const withRound = d.attempts.some((a) => a.round > 1);
   $('attempts').replaceChildren(...d.attempts.map((a) => renderAttempt(a, withRound)));
@@ -347,25 +436,27 @@ async function openDelivery(id) {
 }
 
 /** Replays one delivery, then follows it until it is no longer pending (or a minute passes). */
-const replayDelivery = (button, id) => act(button, async () => {
-  stopPolling();
-  renderDelivery(await api('POST', path('deliveries', id, 'replay')));
-  say('Replay queued.');
-  let left = POLL_TIMES;
-  const tick = () => act(null, async () => {
-    state.poll = null;
-    const d = await api('GET', path('deliveries', id));
-    if (state.deliveryId !== id) return;
-    renderDelivery(d);
-    if (d.status === 'pending' && --left > 0) {
-      state.poll = setTimeout(tick, POLL_MS);
-      return;
-    }
-    say(`Replayed delivery is ${d.status}.`, d.status === 'failed' ? 'error' : 'info');
-    await refresh();
+const replayDelivery = (button, id) =>
+  act(button, async () => {
+    stopPolling();
+    renderDelivery(await api('POST', path('deliveries', id, 'replay')));
+    say('Replay queued.');
+    let left = POLL_TIMES;
+    const tick = () =>
+      act(null, async () => {
+        state.poll = null;
+        const d = await api('GET', path('deliveries', id));
+        if (state.deliveryId !== id) return;
+        renderDelivery(d);
+        if (d.status === 'pending' && --left > 0) {
+          state.poll = setTimeout(tick, POLL_MS);
+          return;
+        }
+        say(`Replayed delivery is ${d.status}.`, d.status === 'failed' ? 'error' : 'info');
+        await refresh();
+      });
+    state.poll = setTimeout(tick, POLL_MS);
   });
-  state.poll = setTimeout(tick, POLL_MS);
-});
 
 function stopPolling() {
   if (state.poll) clearTimeout(state.poll);
@@ -380,7 +471,9 @@ $('secret-reveal').addEventListener('click', toggleSecret);
 $('secret-rotate').addEventListener('click', rotateSecret);
 $('add-form').addEventListener('submit', addEndpoint);
 $('edit-form').addEventListener('submit', saveEdit);
-$('edit-cancel').addEventListener('click', () => { $('edit-form').hidden = true; });
+$('edit-cancel').addEventListener('click', () => {
+  $('edit-form').hidden = true;
+});
 $('delivery-status').addEventListener('change', () => act(null, () => loadDeliveries(true)));
 $('deliveries-refresh').addEventListener('click', (e) => act(e.currentTarget, refresh));
 $('deliveries-more').addEventListener('click', (e) => act(e.currentTarget, () => loadDeliveries(false)));

@@ -44,7 +44,7 @@ export function lookupRoutes(deps: LookupRouteDeps): Route[] {
         const found = await deps.contacts.allByIdOrAlias(caller.wabaIds, query.contact);
         const threads = await Promise.all(found.map((c) => deps.threads.ofContact(c, query.phone_number_id)));
         const at = threads.findIndex((t) => t !== null);
-        const contact = at >= 0 ? found[at]! : found[0] ?? null;
+        const contact = at >= 0 ? found[at]! : (found[0] ?? null);
         return windowView(query.phone_number_id, contact?._id ?? null, at >= 0 ? threads[at]! : null, deps.clock.now());
       },
     }),
@@ -84,7 +84,7 @@ export function lookupRoutes(deps: LookupRouteDeps): Route[] {
       path: '/api/contact/{id}/review/clear',
       operationId: 'clearContactReview',
       tag: 'contacts',
-      summary: 'Clear the contact\'s review flag (needs_review) once a person has looked at it',
+      summary: "Clear the contact's review flag (needs_review) once a person has looked at it",
       access: 'api_key',
       params: contactParam,
       response: Contact,

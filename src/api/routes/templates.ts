@@ -23,7 +23,10 @@ export function templateRoutes(deps: TemplateRouteDeps): Route[] {
       query: z.strictObject({
         ...pageQuery,
         status: z.enum(TEMPLATE_STATUSES).optional().meta({ description: 'Only templates in this whatsapp_status.' }),
-        quality: z.enum(['GREEN', 'YELLOW', 'RED', 'UNKNOWN']).optional().meta({ description: 'Only templates with this whatsapp_quality_rating.' }),
+        quality: z
+          .enum(['GREEN', 'YELLOW', 'RED', 'UNKNOWN'])
+          .optional()
+          .meta({ description: 'Only templates with this whatsapp_quality_rating.' }),
       }),
       response: listOf(Template),
       errors: [400],
@@ -35,7 +38,12 @@ export function templateRoutes(deps: TemplateRouteDeps): Route[] {
           orders: TEMPLATE_ORDERS,
           defaultOrder: 'name',
           fetch: (order, updatedSince, after, limit) =>
-            deps.templates.list({ wabaIds: caller.wabaIds, status: query.status, qualityRating: query.quality, updatedSince }, order, after, limit),
+            deps.templates.list(
+              { wabaIds: caller.wabaIds, status: query.status, qualityRating: query.quality, updatedSince },
+              order,
+              after,
+              limit,
+            ),
           view: templateView,
           now: deps.clock.now(),
           settleMs: deps.settleMs,

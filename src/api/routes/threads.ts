@@ -14,7 +14,13 @@ import { timestamp } from '../../views/common.ts';
 import { type ReadMarkInput } from '../../events/thread-read.ts';
 
 /** Hands a read mark to the actors (the thread document is theirs): written to the thread.read topic. */
-export type ThreadRouteDeps = Readonly<{ threads: ThreadReads; messages: MessageReads; clock: Clock; settleMs: number; markRead: (mark: ReadMarkInput) => Promise<void> }>;
+export type ThreadRouteDeps = Readonly<{
+  threads: ThreadReads;
+  messages: MessageReads;
+  clock: Clock;
+  settleMs: number;
+  markRead: (mark: ReadMarkInput) => Promise<void>;
+}>;
 
 /** How far ahead of the API's clock a read mark may be (the sender's clock may run a little fast); later is a 400:
  *  it would mark read messages not received yet. */
@@ -23,7 +29,9 @@ const MARK_AHEAD_MS = 5 * 60 * 1000;
 const ReadMarkView = z
   .object({
     thread_id: z.string(),
-    read_up_to: timestamp().nullable().meta({ description: 'The mark handed to the actors; null when the thread has no inbound message to mark (nothing was written).' }),
+    read_up_to: timestamp()
+      .nullable()
+      .meta({ description: 'The mark handed to the actors; null when the thread has no inbound message to mark (nothing was written).' }),
   })
   .meta({ id: 'ThreadReadMark' });
 
@@ -63,7 +71,12 @@ export function threadRoutes(deps: ThreadRouteDeps): Route[] {
           orders: THREAD_ORDERS,
           defaultOrder: 'recent',
           fetch: (order, updatedSince, after, limit) =>
-            deps.threads.list({ wabaIds: caller.wabaIds, unread: query.unread, phoneNumberId: query.phone_number_id, updatedSince }, order, after, limit),
+            deps.threads.list(
+              { wabaIds: caller.wabaIds, unread: query.unread, phoneNumberId: query.phone_number_id, updatedSince },
+              order,
+              after,
+              limit,
+            ),
           view: threadView,
           now: deps.clock.now(),
           settleMs: deps.settleMs,
@@ -93,7 +106,10 @@ export function threadRoutes(deps: ThreadRouteDeps): Route[] {
       access: 'api_key',
       params: threadParam,
       body: z.strictObject({
-        up_to: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }).optional().meta({ description: 'Defaults to the newest inbound message of the thread.' }),
+        up_to: z.iso
+          .datetime({ offset: true, error: 'must be an ISO 8601 date-time' })
+          .optional()
+          .meta({ description: 'Defaults to the newest inbound message of the thread.' }),
       }),
       status: 202,
       response: ReadMarkView,
@@ -103,9 +119,12 @@ export function threadRoutes(deps: ThreadRouteDeps): Route[] {
         const now = deps.clock.now();
         const upTo = body.up_to !== undefined ? new Date(body.up_to) : thread.last_inbound_at;
         if (upTo !== null && upTo.getTime() > now.getTime() + MARK_AHEAD_MS) {
-          throw new AppError('EC_BAD_REQUEST', 'up_to is in the future: it would mark read messages not received yet', { details: { parameter: 'up_to', in: 'body' } });
+          throw new AppError('EC_BAD_REQUEST', 'up_to is in the future: it would mark read messages not received yet', {
+            details: { parameter: 'up_to', in: 'body' },
+          });
         }
-        if (upTo !== null) await deps.markRead({ wabaId: thread.waba_id, accountId: caller.accountId, threadId: thread._id, upTo, at: now });
+        if (upTo !== null)
+          await deps.markRead({ wabaId: thread.waba_id, accountId: caller.accountId, threadId: thread._id, upTo, at: now });
         return { thread_id: thread._id, read_up_to: upTo?.toISOString() ?? null };
       },
     }),
@@ -115,7 +134,8 @@ export function threadRoutes(deps: ThreadRouteDeps): Route[] {
       operationId: 'listThreadMessages',
       tag: 'threads',
       summary: "List a thread's messages",
-      description: 'Oldest first (Meta timestamp), including opt-out entries; with `updated_since`, only messages changed since, oldest change first.',
+      description:
+        'Oldest first (Meta timestamp), including opt-out entries; with `updated_since`, only messages changed since, oldest change first.',
       access: 'api_key',
       params: threadParam,
       query: z.strictObject(pageQuery),

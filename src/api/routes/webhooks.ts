@@ -27,12 +27,17 @@ export type WebhookRouteDeps = Readonly<{
 
 const MAX_ENDPOINTS_PER_KEY = 20;
 const url = z.string().min(1).max(2048).meta({ description: 'https:// URL of your receiver (public addresses only).' });
-const categories = z.array(z.enum(CATEGORIES)).min(1).max(CATEGORIES.length).meta({ description: `Any of ${CATEGORIES.join(', ')}; all five by default.` });
+const categories = z
+  .array(z.enum(CATEGORIES))
+  .min(1)
+  .max(CATEGORIES.length)
+  .meta({ description: `Any of ${CATEGORIES.join(', ')}; all five by default.` });
 const idParam = z.object({ id: z.string().min(1).max(64) });
 
 export function webhookRoutes(deps: WebhookRouteDeps): Route[] {
   const { webhooks, clock } = deps;
-  const vet = async (u: string): Promise<string> => (await resolveAndCheck(u, { allow: deps.allowCidrs, ...(deps.resolve ? { resolve: deps.resolve } : {}) })).url.href;
+  const vet = async (u: string): Promise<string> =>
+    (await resolveAndCheck(u, { allow: deps.allowCidrs, ...(deps.resolve ? { resolve: deps.resolve } : {}) })).url.href;
   const deliveryOf = async (caller: Caller, id: string): Promise<DeliveryDoc> => {
     const d = await webhooks.delivery(id);
     if (!d || d.key_id !== caller.keyId) throw new AppError('EC_NOT_FOUND', `no delivery ${id}`);
@@ -53,13 +58,21 @@ export function webhookRoutes(deps: WebhookRouteDeps): Route[] {
 
   return [
     defineRoute({
-      method: 'get', path: '/api/webhooks/endpoints', operationId: 'listWebhookEndpoints', tag: 'webhooks', access: 'api_key',
+      method: 'get',
+      path: '/api/webhooks/endpoints',
+      operationId: 'listWebhookEndpoints',
+      tag: 'webhooks',
+      access: 'api_key',
       summary: "This API key's webhook endpoints",
       response: z.object({ data: z.array(Endpoint) }),
       handle: async ({ caller }) => ({ data: (await webhooks.listEndpoints(caller.keyId)).map(endpointView) }),
     }),
     defineRoute({
-      method: 'post', path: '/api/webhooks/endpoints', operationId: 'createWebhookEndpoint', tag: 'webhooks', access: 'api_key',
+      method: 'post',
+      path: '/api/webhooks/endpoints',
+      operationId: 'createWebhookEndpoint',
+      tag: 'webhooks',
+      access: 'api_key',
       summary: 'Register an endpoint (refused for private, loopback, link-local, metadata and other non-public addresses)',
       body: z.strictObject({ url, categories: categories.optional() }),
       status: 201,
@@ -67,22 +80,42 @@ export function webhookRoutes(deps: WebhookRouteDeps): Route[] {
       errors: [400],
       handle: async ({ body, caller }) => {
         if ((await webhooks.listEndpoints(caller.keyId)).length >= MAX_ENDPOINTS_PER_KEY) {
-          throw new AppError('EC_BAD_REQUEST', `an API key may register at most ${MAX_ENDPOINTS_PER_KEY} endpoints`, { details: { parameter: 'url' } });
+          throw new AppError('EC_BAD_REQUEST', `an API key may register at most ${MAX_ENDPOINTS_PER_KEY} endpoints`, {
+            details: { parameter: 'url' },
+          });
         }
         const href = await vet(body.url);
-        return endpointView(await webhooks.createEndpoint({ accountId: caller.accountId, keyId: caller.keyId, url: href, categories: body.categories ?? [...CATEGORIES] }, clock.now()));
+        return endpointView(
+          await webhooks.createEndpoint(
+            { accountId: caller.accountId, keyId: caller.keyId, url: href, categories: body.categories ?? [...CATEGORIES] },
+            clock.now(),
+          ),
+        );
       },
     }),
     defineRoute({
-      method: 'get', path: '/api/webhooks/endpoints/{id}', operationId: 'getWebhookEndpoint', tag: 'webhooks', access: 'api_key',
-      summary: 'One endpoint', params: idParam, response: Endpoint, errors: [404],
+      method: 'get',
+      path: '/api/webhooks/endpoints/{id}',
+      operationId: 'getWebhookEndpoint',
+      tag: 'webhooks',
+      access: 'api_key',
+      summary: 'One endpoint',
+      params: idParam,
+      response: Endpoint,
+      errors: [404],
       handle: async ({ params, caller }) => endpointView(await webhooks.endpointOf(caller.keyId, params.id)),
     }),
     defineRoute({
-      method: 'post', path: '/api/webhooks/endpoints/{id}', operationId: 'updateWebhookEndpoint', tag: 'webhooks', access: 'api_key',
-      summary: "Change an endpoint's URL or subscriptions", params: idParam,
+      method: 'post',
+      path: '/api/webhooks/endpoints/{id}',
+      operationId: 'updateWebhookEndpoint',
+      tag: 'webhooks',
+      access: 'api_key',
+      summary: "Change an endpoint's URL or subscriptions",
+      params: idParam,
       body: z.strictObject({ url: url.optional(), categories: categories.optional() }),
-      response: Endpoint, errors: [400, 404],
+      response: Endpoint,
+      errors: [400, 404],
       handle: async ({ params, body, caller }) => {
         await webhooks.endpointOf(caller.keyId, params.id);
         const change = { ...(body.url ? { url: await vet(body.url) } : {}), ...(body.categories ? { categories: body.categories } : {}) };
@@ -90,21 +123,38 @@ export function webhookRoutes(deps: WebhookRouteDeps): Route[] {
       },
     }),
     defineRoute({
-      method: 'delete', path: '/api/webhooks/endpoints/{id}', operationId: 'deleteWebhookEndpoint', tag: 'webhooks', access: 'api_key',
-      summary: 'Delete an endpoint (its pending deliveries end as failed)', params: idParam,
-      response: z.object({ id: z.string(), deleted: z.literal(true) }), errors: [404],
+      method: 'delete',
+      path: '/api/webhooks/endpoints/{id}',
+      operationId: 'deleteWebhookEndpoint',
+      tag: 'webhooks',
+      access: 'api_key',
+      summary: 'Delete an endpoint (its pending deliveries end as failed)',
+      params: idParam,
+      response: z.object({ id: z.string(), deleted: z.literal(true) }),
+      errors: [404],
       handle: async ({ params, caller }) => {
         await webhooks.deleteEndpoint(caller.keyId, params.id);
         return { id: params.id, deleted: true as const };
       },
     }),
     defineRoute({
-      method: 'post', path: '/api/webhooks/endpoints/{id}/enable', operationId: 'enableWebhookEndpoint', tag: 'webhooks', access: 'api_key',
-      summary: 'Re-enable an endpoint disabled after failing continuously', params: idParam, response: Endpoint, errors: [404],
+      method: 'post',
+      path: '/api/webhooks/endpoints/{id}/enable',
+      operationId: 'enableWebhookEndpoint',
+      tag: 'webhooks',
+      access: 'api_key',
+      summary: 'Re-enable an endpoint disabled after failing continuously',
+      params: idParam,
+      response: Endpoint,
+      errors: [404],
       handle: async ({ params, caller }) => endpointView(await webhooks.enableEndpoint(caller.keyId, params.id, clock.now())),
     }),
     defineRoute({
-      method: 'post', path: '/api/webhooks/endpoints/{id}/replay', operationId: 'replayWebhookEndpoint', tag: 'webhooks', access: 'api_key',
+      method: 'post',
+      path: '/api/webhooks/endpoints/{id}/replay',
+      operationId: 'replayWebhookEndpoint',
+      tag: 'webhooks',
+      access: 'api_key',
       summary: 'Replay the failed deliveries of the endpoint created since a time, oldest first, at most `limit` per call',
       description: `One call restarts at most \`limit\` deliveries (default and most ${REPLAY_MAX}); \`more: true\` says failed deliveries remain: call again (the replayed ones are no longer failed).`,
       params: idParam,
@@ -112,7 +162,8 @@ export function webhookRoutes(deps: WebhookRouteDeps): Route[] {
         since: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with a time zone' }),
         limit: z.number().int().min(1).max(REPLAY_MAX).default(REPLAY_MAX),
       }),
-      response: z.object({ replayed: z.number().int(), more: z.boolean() }), errors: [400, 404],
+      response: z.object({ replayed: z.number().int(), more: z.boolean() }),
+      errors: [400, 404],
       handle: async ({ params, body, caller }) => {
         await webhooks.endpointOf(caller.keyId, params.id);
         const failed = await webhooks.failedSince(params.id, new Date(body.since), body.limit + 1);
@@ -120,15 +171,29 @@ export function webhookRoutes(deps: WebhookRouteDeps): Route[] {
       },
     }),
     defineRoute({
-      method: 'get', path: '/api/webhooks/endpoints/{id}/deliveries', operationId: 'listWebhookDeliveries', tag: 'webhooks', access: 'api_key',
-      summary: "An endpoint's deliveries, newest first, with every attempt", params: idParam,
-      query: z.strictObject({ limit: pageQuery.limit, cursor: pageQuery.cursor, status: z.enum(['pending', 'delivered', 'failed']).optional() }),
-      response: listOf(Delivery), errors: [400, 404],
+      method: 'get',
+      path: '/api/webhooks/endpoints/{id}/deliveries',
+      operationId: 'listWebhookDeliveries',
+      tag: 'webhooks',
+      access: 'api_key',
+      summary: "An endpoint's deliveries, newest first, with every attempt",
+      params: idParam,
+      query: z.strictObject({
+        limit: pageQuery.limit,
+        cursor: pageQuery.cursor,
+        status: z.enum(['pending', 'delivered', 'failed']).optional(),
+      }),
+      response: listOf(Delivery),
+      errors: [400, 404],
       handle: async ({ params, query, caller }) => {
         await webhooks.endpointOf(caller.keyId, params.id);
         const page = await listPage<DeliveryDoc>({
           query: { op: 'listWebhookDeliveries', endpoint: params.id, status: query.status ?? null },
-          cursor: query.cursor, limit: query.limit, updatedSince: null, now: clock.now(), settleMs: deps.settleMs,
+          cursor: query.cursor,
+          limit: query.limit,
+          updatedSince: null,
+          now: clock.now(),
+          settleMs: deps.settleMs,
           keyOf: (d) => sortKeyOf(d, DELIVERY_ORDER),
           keyLength: DELIVERY_ORDER.length,
           fetch: (after, limit) => webhooks.listDeliveries(params.id, query.status, after, limit),
@@ -137,33 +202,58 @@ export function webhookRoutes(deps: WebhookRouteDeps): Route[] {
       },
     }),
     defineRoute({
-      method: 'get', path: '/api/webhooks/deliveries/{id}', operationId: 'getWebhookDelivery', tag: 'webhooks', access: 'api_key',
-      summary: 'One delivery with every attempt (status code, latency, error, first 20 KB of the response)', params: idParam,
-      response: Delivery, errors: [404],
+      method: 'get',
+      path: '/api/webhooks/deliveries/{id}',
+      operationId: 'getWebhookDelivery',
+      tag: 'webhooks',
+      access: 'api_key',
+      summary: 'One delivery with every attempt (status code, latency, error, first 20 KB of the response)',
+      params: idParam,
+      response: Delivery,
+      errors: [404],
       handle: async ({ params, caller }) => deliveryView(await deliveryOf(caller, params.id)),
     }),
     defineRoute({
-      method: 'post', path: '/api/webhooks/deliveries/{id}/replay', operationId: 'replayWebhookDelivery', tag: 'webhooks', access: 'api_key',
-      summary: 'Replay a failed delivery (a new round of attempts, same event id)', params: idParam,
-      response: Delivery, errors: [400, 404],
+      method: 'post',
+      path: '/api/webhooks/deliveries/{id}/replay',
+      operationId: 'replayWebhookDelivery',
+      tag: 'webhooks',
+      access: 'api_key',
+      summary: 'Replay a failed delivery (a new round of attempts, same event id)',
+      params: idParam,
+      response: Delivery,
+      errors: [400, 404],
       handle: async ({ params, caller }) => {
         const d = await deliveryOf(caller, params.id);
         const [started] = await replay([d]);
-        if (!started) throw new AppError('EC_BAD_REQUEST', `delivery ${params.id} is ${d.status}; only a failed delivery can be replayed`, { details: { parameter: 'id' } });
+        if (!started)
+          throw new AppError('EC_BAD_REQUEST', `delivery ${params.id} is ${d.status}; only a failed delivery can be replayed`, {
+            details: { parameter: 'id' },
+          });
         return deliveryView(started);
       },
     }),
     defineRoute({
-      method: 'get', path: '/api/webhooks/signing-secret', operationId: 'getSigningSecret', tag: 'webhooks', access: 'api_key',
-      summary: "Reveal this API key's signing secret", response: SigningSecret,
+      method: 'get',
+      path: '/api/webhooks/signing-secret',
+      operationId: 'getSigningSecret',
+      tag: 'webhooks',
+      access: 'api_key',
+      summary: "Reveal this API key's signing secret",
+      response: SigningSecret,
       handle: async ({ caller, ctx }) => {
         ctx.set('Cache-Control', 'no-store');
         return { key_id: caller.keyId, signing_secret: (await deps.accounts.liveSigningSecret(caller.keyId))! };
       },
     }),
     defineRoute({
-      method: 'post', path: '/api/webhooks/signing-secret/rotate', operationId: 'rotateSigningSecret', tag: 'webhooks', access: 'api_key',
-      summary: 'Replace the signing secret (deliveries from now on are signed with the new one)', response: SigningSecret,
+      method: 'post',
+      path: '/api/webhooks/signing-secret/rotate',
+      operationId: 'rotateSigningSecret',
+      tag: 'webhooks',
+      access: 'api_key',
+      summary: 'Replace the signing secret (deliveries from now on are signed with the new one)',
+      response: SigningSecret,
       handle: async ({ caller, ctx }) => {
         ctx.set('Cache-Control', 'no-store');
         return { key_id: caller.keyId, signing_secret: await deps.accounts.rotateSigningSecret(caller.keyId) };

@@ -26,33 +26,39 @@ export function createEventsAdmin(opts: ClientOptions): EventsAdmin & { close():
     async ensureTopics(topics: readonly string[], settings: TopicSettings): Promise<void> {
       // A broker that has just started (or is creating other topics) answers "does not host this topic-partition"
       // or "leader not available" for a moment: retried a few times before giving up.
-      await withRetries(async () => {
-        const existing = new Set(await admin.listTopics());
-        const missing = topics.filter((t) => !existing.has(t));
-        if (missing.length > 0) {
-          await admin.createTopics({
-            topics: missing,
-            partitions: settings.partitions,
-            replicas: settings.replicationFactor,
-            configs: [
-              // Meta's bodies reach 3 MiB (the raw topic keeps them whole), above Kafka's 1 MiB default.
-              { name: 'max.message.bytes', value: String(TOPIC_MAX_MESSAGE_BYTES) },
-              // How many replicas every acks=all write must reach (else the broker refuses it): without it the
-              // broker's default applies, 1 unless configured, and one lost disk can lose acknowledged events.
-              ...(settings.minInsyncReplicas ? [{ name: 'min.insync.replicas', value: String(settings.minInsyncReplicas) }] : []),
-            ],
-          }).catch((err: unknown) => {
-            // Another process created some of them meanwhile (processes starting together): fine.
-            if (!hasCode(err, 'TOPIC_ALREADY_EXISTS')) throw err;
+      await withRetries(
+        async () => {
+          const existing = new Set(await admin.listTopics());
+          const missing = topics.filter((t) => !existing.has(t));
+          if (missing.length > 0) {
+            await admin
+              .createTopics({
+                topics: missing,
+                partitions: settings.partitions,
+                replicas: settings.replicationFactor,
+                configs: [
+                  // Meta's bodies reach 3 MiB (the raw topic keeps them whole), above Kafka's 1 MiB default.
+                  { name: 'max.message.bytes', value: String(TOPIC_MAX_MESSAGE_BYTES) },
+                  // How many replicas every acks=all write must reach (else the broker refuses it): without it the
+                  // broker's default applies, 1 unless configured, and one lost disk can lose acknowledged events.
+                  ...(settings.minInsyncReplicas ? [{ name: 'min.insync.replicas', value: String(settings.minInsyncReplicas) }] : []),
+                ],
+              })
+              .catch((err: unknown) => {
+                // Another process created some of them meanwhile (processes starting together): fine.
+                if (!hasCode(err, 'TOPIC_ALREADY_EXISTS')) throw err;
+              });
+          }
+          const meta = await metadata(topics);
+          const leaderless = topics.filter((t) => {
+            const tm = meta.topics.get(t);
+            return !tm || tm.partitions.some((p) => p.leader < 0);
           });
-        }
-        const meta = await metadata(topics);
-        const leaderless = topics.filter((t) => {
-          const tm = meta.topics.get(t);
-          return !tm || tm.partitions.some((p) => p.leader < 0);
-        });
-        if (leaderless.length > 0) throw Object.assign(new Error(`topics without a leader yet: ${leaderless.join(', ')}`), { retriable: true });
-      }, { attempts: 8, retriable, delayMs: (attempt) => 250 * attempt });
+          if (leaderless.length > 0)
+            throw Object.assign(new Error(`topics without a leader yet: ${leaderless.join(', ')}`), { retriable: true });
+        },
+        { attempts: 8, retriable, delayMs: (attempt) => 250 * attempt },
+      );
     },
 
     listTopics: () => admin.listTopics(),
@@ -67,7 +73,11 @@ export function createEventsAdmin(opts: ClientOptions): EventsAdmin & { close():
       const meta = await metadata(topics);
       const described = await admin.describeConfigs({
         includeSynonyms: false,
-        resources: topics.map((name) => ({ resourceType: ConfigResourceTypes.TOPIC, resourceName: name, configurationKeys: ['min.insync.replicas'] })),
+        resources: topics.map((name) => ({
+          resourceType: ConfigResourceTypes.TOPIC,
+          resourceName: name,
+          configurationKeys: ['min.insync.replicas'],
+        })),
       });
       return topics.map((topic) => {
         const partitions = meta.topics.get(topic)?.partitions ?? [];
@@ -82,17 +92,36 @@ export function createEventsAdmin(opts: ClientOptions): EventsAdmin & { close():
     async endOffsets(topics: readonly string[]): Promise<PartitionOffsets> {
       const counts = await partitionCounts(topics);
       const listed = await admin.listOffsets({
-        topics: topics.map((name) => ({ name, partitions: Array.from({ length: counts.get(name) ?? 0 }, (_, partitionIndex) => ({ partitionIndex, timestamp: LATEST })) })),
+        topics: topics.map((name) => ({
+          name,
+          partitions: Array.from({ length: counts.get(name) ?? 0 }, (_, partitionIndex) => ({ partitionIndex, timestamp: LATEST })),
+        })),
       });
-      return byPartition(topics, listed.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ index: p.partitionIndex, offset: p.offset })) })), counts);
+      return byPartition(
+        topics,
+        listed.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ index: p.partitionIndex, offset: p.offset })) })),
+        counts,
+      );
     },
 
     async committedOffsets(groupId: string, topics: readonly string[]): Promise<PartitionOffsets> {
       const counts = await partitionCounts(topics);
       const [group] = await admin.listConsumerGroupOffsets({
-        groups: [{ groupId, topics: topics.map((name) => ({ name, partitionIndexes: Array.from({ length: counts.get(name) ?? 0 }, (_, i) => i) })) }],
+        groups: [
+          {
+            groupId,
+            topics: topics.map((name) => ({ name, partitionIndexes: Array.from({ length: counts.get(name) ?? 0 }, (_, i) => i) })),
+          },
+        ],
       });
-      return byPartition(topics, (group?.topics ?? []).map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ index: p.partitionIndex, offset: p.committedOffset })) })), counts);
+      return byPartition(
+        topics,
+        (group?.topics ?? []).map((t) => ({
+          name: t.name,
+          partitions: t.partitions.map((p) => ({ index: p.partitionIndex, offset: p.committedOffset })),
+        })),
+        counts,
+      );
     },
 
     async describeGroup(groupId: string): Promise<GroupDescription> {
@@ -116,7 +145,11 @@ function byPartition(
   counts: ReadonlyMap<string, number>,
 ): PartitionOffsets {
   const out = new Map<string, bigint[]>();
-  for (const topic of topics) out.set(topic, Array.from({ length: counts.get(topic) ?? 0 }, () => -1n));
+  for (const topic of topics)
+    out.set(
+      topic,
+      Array.from({ length: counts.get(topic) ?? 0 }, () => -1n),
+    );
   for (const t of listed) {
     const offsets = out.get(t.name);
     if (offsets) for (const p of t.partitions) offsets[p.index] = p.offset;
@@ -126,14 +159,26 @@ function byPartition(
 
 /** Whether a client error (or one it aggregates) carries the broker's answer `code`, e.g. TOPIC_ALREADY_EXISTS. */
 function hasCode(err: unknown, apiCode: string): boolean {
-  return someError(err, (e) => e.apiCode === apiCode || e.apiId === apiCode || (typeof e.message === 'string' && e.message.includes(apiCode)));
+  return someError(
+    err,
+    (e) => e.apiCode === apiCode || e.apiId === apiCode || (typeof e.message === 'string' && e.message.includes(apiCode)),
+  );
 }
 
 function retriable(err: unknown): boolean {
   return someError(err, (e) => e.retriable === true || e.canRetry === true || e.code === 'PLT_KFK_NETWORK');
 }
 
-type ErrorLike = { apiCode?: unknown; apiId?: unknown; message?: unknown; retriable?: unknown; canRetry?: unknown; code?: unknown; errors?: unknown; cause?: unknown };
+type ErrorLike = {
+  apiCode?: unknown;
+  apiId?: unknown;
+  message?: unknown;
+  retriable?: unknown;
+  canRetry?: unknown;
+  code?: unknown;
+  errors?: unknown;
+  cause?: unknown;
+};
 
 function someError(err: unknown, test: (e: ErrorLike) => boolean, depth = 0): boolean {
   if (!err || typeof err !== 'object' || depth > 5) return false;

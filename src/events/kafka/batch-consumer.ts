@@ -53,7 +53,11 @@ export async function runBatchConsumer(kafka: Kafka, opts: BatchConsumerOptions)
     await whileBeating(() => opts.handleBatch(records), {
       heartbeat,
       everyMs: heartbeatInterval,
-      onError: (err) => opts.log.debug({ err, topic: batch.topic, partition: batch.partition }, 'heartbeat during a batch failed (the group rejoins after it)'),
+      onError: (err) =>
+        opts.log.debug(
+          { err, topic: batch.topic, partition: batch.partition },
+          'heartbeat during a batch failed (the group rejoins after it)',
+        ),
     });
     const last = batch.messages[batch.messages.length - 1]!;
     // Resolving moves kafkajs's fetch position past the batch; without it the same batch is fetched again.
@@ -73,7 +77,12 @@ export async function commitThrough(consumer: Consumer, topic: string, partition
   }
 }
 
-const MEMBERSHIP_ERRORS: ReadonlySet<string> = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP']);
+const MEMBERSHIP_ERRORS: ReadonlySet<string> = new Set([
+  'UNKNOWN_MEMBER_ID',
+  'ILLEGAL_GENERATION',
+  'REBALANCE_IN_PROGRESS',
+  'NOT_COORDINATOR_FOR_GROUP',
+]);
 
 /**
  * The broker's own answer when a commit failed because this member is no longer in the group (evicted after a silence
@@ -120,11 +129,17 @@ const CoPartitionedAssigner: PartitionAssigner = ({ cluster }) => ({
     }
     return ids.map((memberId) => ({
       memberId,
-      memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 0, assignment: assignment.get(memberId)!, userData: Buffer.alloc(0) }),
+      memberAssignment: AssignerProtocol.MemberAssignment.encode({
+        version: 0,
+        assignment: assignment.get(memberId)!,
+        userData: Buffer.alloc(0),
+      }),
     }));
   },
   protocol({ topics }) {
-    return { name: 'EchoCueCoPartitioned', metadata: AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.alloc(0) }) };
+    return {
+      name: 'EchoCueCoPartitioned',
+      metadata: AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.alloc(0) }),
+    };
   },
 });
-

@@ -19,9 +19,19 @@ export async function runDueConsumer(kafka: Kafka, opts: DueConsumerOptions): Pr
   const sessionTimeout = opts.sessionTimeoutMs ?? 30000;
   const heartbeatInterval = opts.heartbeatIntervalMs ?? 3000;
   if (!(heartbeatInterval > 0 && heartbeatInterval < sessionTimeout)) {
-    throw new AppError('EC_CONFIG_INVALID', `due consumer heartbeatIntervalMs ${heartbeatInterval} must be positive and below sessionTimeoutMs ${sessionTimeout}`, { details: { parameter: 'heartbeatIntervalMs' } });
+    throw new AppError(
+      'EC_CONFIG_INVALID',
+      `due consumer heartbeatIntervalMs ${heartbeatInterval} must be positive and below sessionTimeoutMs ${sessionTimeout}`,
+      { details: { parameter: 'heartbeatIntervalMs' } },
+    );
   }
-  const consumer: Consumer = kafka.consumer({ groupId: opts.groupId, allowAutoTopicCreation: false, sessionTimeout, heartbeatInterval, maxWaitTimeInMs: 100 });
+  const consumer: Consumer = kafka.consumer({
+    groupId: opts.groupId,
+    allowAutoTopicCreation: false,
+    sessionTimeout,
+    heartbeatInterval,
+    maxWaitTimeInMs: 100,
+  });
   const timers = new Map<string, NodeJS.Timeout>();
   const clearTimers = () => {
     for (const t of timers.values()) clearTimeout(t);
@@ -41,7 +51,12 @@ export async function runDueConsumer(kafka: Kafka, opts: DueConsumerOptions): Pr
   consumer.on(consumer.events.STOP, clearTimers);
 
   const toRecord = (topic: string, partition: number, m: KafkaMessage): ConsumedRecord => ({
-    topic, partition, offset: m.offset, key: m.key ? m.key.toString('utf8') : null, value: m.value, headers: {},
+    topic,
+    partition,
+    offset: m.offset,
+    key: m.key ? m.key.toString('utf8') : null,
+    value: m.value,
+    headers: {},
   });
 
   await consumer.connect();
@@ -59,7 +74,11 @@ export async function runDueConsumer(kafka: Kafka, opts: DueConsumerOptions): Pr
         await whileBeating(() => opts.handleBatch(due), {
           heartbeat,
           everyMs: heartbeatInterval,
-          onError: (err) => log.debug({ err, topic: batch.topic, partition: batch.partition }, 'heartbeat during a batch failed (the group rejoins after it)'),
+          onError: (err) =>
+            log.debug(
+              { err, topic: batch.topic, partition: batch.partition },
+              'heartbeat during a batch failed (the group rejoins after it)',
+            ),
         });
         const last = due[due.length - 1]!;
         resolveOffset(last.offset);
@@ -75,14 +94,23 @@ export async function runDueConsumer(kafka: Kafka, opts: DueConsumerOptions): Pr
       const key = `${batch.topic}|${batch.partition}`;
       consumer.pause([tp]);
       clearTimeout(timers.get(key));
-      timers.set(key, setTimeout(() => {
-        timers.delete(key);
-        try {
-          consumer.resume([tp]);
-        } catch (err) {
-          log.warn({ err, topic: batch.topic, partition: batch.partition }, 'could not resume a partition (the consumer is restarting; it resumes on rejoin)');
-        }
-      }, Math.max(0, wait)));
+      timers.set(
+        key,
+        setTimeout(
+          () => {
+            timers.delete(key);
+            try {
+              consumer.resume([tp]);
+            } catch (err) {
+              log.warn(
+                { err, topic: batch.topic, partition: batch.partition },
+                'could not resume a partition (the consumer is restarting; it resumes on rejoin)',
+              );
+            }
+          },
+          Math.max(0, wait),
+        ),
+      );
     },
   });
   return {

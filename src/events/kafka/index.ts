@@ -11,10 +11,15 @@ import { createEventProducer } from './producer.ts';
 
 export { silenceKafkajsTimeoutWarning } from './kafkajs.ts';
 
-export type KafkaEventsOptions = Omit<ClientOptions, 'requestTimeoutMs' | 'connectTimeoutMs'> & Readonly<{ requestTimeoutMs?: number; connectTimeoutMs?: number }>;
+export type KafkaEventsOptions = Omit<ClientOptions, 'requestTimeoutMs' | 'connectTimeoutMs'> &
+  Readonly<{ requestTimeoutMs?: number; connectTimeoutMs?: number }>;
 
 export function createKafkaEvents(opts: KafkaEventsOptions): Events {
-  const options: ClientOptions = { ...opts, requestTimeoutMs: opts.requestTimeoutMs ?? 10_000, connectTimeoutMs: opts.connectTimeoutMs ?? 3000 };
+  const options: ClientOptions = {
+    ...opts,
+    requestTimeoutMs: opts.requestTimeoutMs ?? 10_000,
+    connectTimeoutMs: opts.connectTimeoutMs ?? 3000,
+  };
   const admin = createEventsAdmin(options);
   let kafkajs: ReturnType<typeof createKafkajs> | undefined;
   const consumerClient = () => (kafkajs ??= createKafkajs(options));

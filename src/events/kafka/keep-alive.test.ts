@@ -5,18 +5,31 @@ import { whileBeating } from './keep-alive.ts';
 function deferred<T = void>() {
   let resolve!: (v: T) => void;
   let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
   return { promise, resolve, reject };
 }
 
 describe('heartbeats while a batch is handled', () => {
-  beforeEach(() => { vi.useFakeTimers(); });
-  afterEach(() => { vi.useRealTimers(); });
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
 
   test('heartbeat every interval while the work runs, none after it settled, and its result returned', async () => {
     const work = deferred<string>();
     let beats = 0;
-    const done = whileBeating(() => work.promise, { heartbeat: async () => { beats++; }, everyMs: 1_000, onError: () => {} });
+    const done = whileBeating(() => work.promise, {
+      heartbeat: async () => {
+        beats++;
+      },
+      everyMs: 1_000,
+      onError: () => {},
+    });
     await vi.advanceTimersByTimeAsync(999);
     expect(beats).toBe(0);
     await vi.advanceTimersByTimeAsync(4_001);
@@ -31,7 +44,13 @@ describe('heartbeats while a batch is handled', () => {
   test('work that throws still stops the heartbeats, and its error is the one seen', async () => {
     let beats = 0;
     const work = deferred();
-    const done = whileBeating(() => work.promise, { heartbeat: async () => { beats++; }, everyMs: 1_000, onError: () => {} });
+    const done = whileBeating(() => work.promise, {
+      heartbeat: async () => {
+        beats++;
+      },
+      everyMs: 1_000,
+      onError: () => {},
+    });
     await vi.advanceTimersByTimeAsync(2_000);
     work.reject(new Error('store down'));
     await expect(done).rejects.toThrow('store down');
@@ -45,13 +64,20 @@ describe('heartbeats while a batch is handled', () => {
     const errors: unknown[] = [];
     let beats = 0;
     const done = whileBeating(() => work.promise, {
-      heartbeat: async () => { beats++; throw new Error('The group is rebalancing'); },
+      heartbeat: async () => {
+        beats++;
+        throw new Error('The group is rebalancing');
+      },
       everyMs: 1_000,
       onError: (err) => errors.push(err),
     });
     await vi.advanceTimersByTimeAsync(3_000);
     expect(beats).toBe(3);
-    expect(errors.map((e) => (e as Error).message)).toEqual(['The group is rebalancing', 'The group is rebalancing', 'The group is rebalancing']);
+    expect(errors.map((e) => (e as Error).message)).toEqual([
+      'The group is rebalancing',
+      'The group is rebalancing',
+      'The group is rebalancing',
+    ]);
     work.resolve();
     await expect(done).resolves.toBeUndefined();
   });
@@ -60,7 +86,11 @@ describe('heartbeats while a batch is handled', () => {
     const work = deferred();
     const answers: ReturnType<typeof deferred<void>>[] = [];
     const done = whileBeating(() => work.promise, {
-      heartbeat: () => { const a = deferred<void>(); answers.push(a); return a.promise; },
+      heartbeat: () => {
+        const a = deferred<void>();
+        answers.push(a);
+        return a.promise;
+      },
       everyMs: 1_000,
       onError: () => {},
     });

@@ -20,8 +20,13 @@ export async function whileBeating<T>(work: () => Promise<T>, opts: KeepAliveOpt
     if (beating) return; // the previous one has not answered yet
     beating = true;
     opts.heartbeat().then(
-      () => { beating = false; },
-      (err: unknown) => { beating = false; opts.onError(err); },
+      () => {
+        beating = false;
+      },
+      (err: unknown) => {
+        beating = false;
+        opts.onError(err);
+      },
     );
   }, opts.everyMs);
   try {

@@ -68,9 +68,12 @@ export async function createEventProducer(opts: ClientOptions): Promise<EventPro
       if (queue.length === 0) break;
       let bytes = 0;
       let take = 0;
-      while (take < queue.length && (take === 0 || (bytes + queue[take]!.bytes <= MAX_WRITE_BYTES && take < MAX_WRITE_CALLERS))) bytes += queue[take++]!.bytes;
+      while (take < queue.length && (take === 0 || (bytes + queue[take]!.bytes <= MAX_WRITE_BYTES && take < MAX_WRITE_CALLERS)))
+        bytes += queue[take++]!.bytes;
       const group = queue.splice(0, take);
-      const messages = group.flatMap((g) => g.records.map((r) => ({ topic: r.topic, key: r.key, value: r.value, ...(r.headers ? { headers: { ...r.headers } } : {}) })));
+      const messages = group.flatMap((g) =>
+        g.records.map((r) => ({ topic: r.topic, key: r.key, value: r.value, ...(r.headers ? { headers: { ...r.headers } } : {}) })),
+      );
       try {
         await producer.send({ messages });
         for (const g of group) g.resolve();

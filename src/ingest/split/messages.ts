@@ -1,8 +1,18 @@
 // A `messages` change: inbound messages[], outbound statuses[] and value-level errors[] (docs/meta-webhooks.md §4-5).
 import { canonicalJson } from '../../core/ids.ts';
 import {
-  bool, contactFor, event, header, metaError, metaTime, obj, objects, str,
-  type ChangeScope, type SplitContext, type SplitEvent,
+  bool,
+  contactFor,
+  event,
+  header,
+  metaError,
+  metaTime,
+  obj,
+  objects,
+  str,
+  type ChangeScope,
+  type SplitContext,
+  type SplitEvent,
 } from './types.ts';
 
 /** System messages that announce an identity change (both names Meta uses: docs/meta-webhooks.md §3). */

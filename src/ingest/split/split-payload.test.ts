@@ -9,7 +9,11 @@ const split = (body: unknown) => splitPayload(body, ctx);
 
 describe('ingest > split payload', () => {
   test('every shared fixture has an expectation', () => {
-    expect(fixtures().map((f) => f.file).sort()).toEqual(Object.keys(EXPECTED_EVENTS).sort());
+    expect(
+      fixtures()
+        .map((f) => f.file)
+        .sort(),
+    ).toEqual(Object.keys(EXPECTED_EVENTS).sort());
   });
 
   test.each(fixtures().map((f) => [f.file, f] as const))('%s splits into its expected events', (file, f) => {
@@ -30,7 +34,11 @@ describe('ingest > split payload', () => {
   });
 
   test('the same item gets the same event id in any POST and any batching', () => {
-    const batch = parseJsonLossless(fixtures().find((f) => f.file === 'batched.multi-entry.json')!.body.toString()) as any;
+    const batch = parseJsonLossless(
+      fixtures()
+        .find((f) => f.file === 'batched.multi-entry.json')!
+        .body.toString(),
+    ) as any;
     const first = split(batch);
     // The second message alone, in a POST of its own, with keys in another order.
     const alone = structuredClone(batch);
@@ -39,32 +47,53 @@ describe('ingest > split payload', () => {
     const msg = alone.entry[0].changes[0].value.messages[1];
     alone.entry[0].changes[0].value.messages = [Object.fromEntries(Object.entries(msg).reverse())];
     const again = split(alone);
-    const id = (o: ReturnType<typeof split>, wamid: string) => (o.kind === 'events' ? o.events.find((e) => e.value['wamid'] === wamid)?.value['event_id'] : undefined);
+    const id = (o: ReturnType<typeof split>, wamid: string) =>
+      o.kind === 'events' ? o.events.find((e) => e.value['wamid'] === wamid)?.value['event_id'] : undefined;
     expect(id(again, msg.id)).toBeDefined();
     expect(id(again, msg.id)).toBe(id(first, msg.id));
   });
 
   test('different statuses of one message have different ids; a re-sent status keeps its id', () => {
-    const body = (status: string, ts: string) => ({ object: 'whatsapp_business_account', entry: [{ id: '1', changes: [{ field: 'messages', value: { statuses: [{ id: 'wamid.1', status, timestamp: ts }] } }] }] });
-    const ids = [split(body('sent', '1')), split(body('delivered', '2')), split(body('sent', '1'))].map((o) => (o.kind === 'events' ? o.events[0]!.value['event_id'] : null));
+    const body = (status: string, ts: string) => ({
+      object: 'whatsapp_business_account',
+      entry: [{ id: '1', changes: [{ field: 'messages', value: { statuses: [{ id: 'wamid.1', status, timestamp: ts }] } }] }],
+    });
+    const ids = [split(body('sent', '1')), split(body('delivered', '2')), split(body('sent', '1'))].map((o) =>
+      o.kind === 'events' ? o.events[0]!.value['event_id'] : null,
+    );
     expect(ids[0]).not.toBe(ids[1]);
     expect(ids[0]).toBe(ids[2]);
   });
 
   test('an unknown field goes whole to the unknown topic, never dropped', () => {
-    const change = { field: 'smb_message_echoes', value: { messaging_product: 'whatsapp', message_echoes: [{ id: 'x', new_thing: { deep: [1, 2] } }] } };
+    const change = {
+      field: 'smb_message_echoes',
+      value: { messaging_product: 'whatsapp', message_echoes: [{ id: 'x', new_thing: { deep: [1, 2] } }] },
+    };
     const out = split({ object: 'whatsapp_business_account', entry: [{ id: '9', time: 5, changes: [change] }] });
-    expect(out.kind === 'events' && out.events.map((e) => [e.eventType, e.value['field'], JSON.parse(String(e.value['raw']))])).toEqual([['unknown', 'smb_message_echoes', change]]);
+    expect(out.kind === 'events' && out.events.map((e) => [e.eventType, e.value['field'], JSON.parse(String(e.value['raw']))])).toEqual([
+      ['unknown', 'smb_message_echoes', change],
+    ]);
   });
 
-  test.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])('a field named %s is an unknown change, kept raw (it threw: 500 on every retry)', (field) => {
-    const body = parseJsonLossless(`{"object":"whatsapp_business_account","entry":[{"id":"9","time":5,"changes":[{"field":"${field}","value":{"a":1}}]}]}`);
-    const out = split(body);
-    expect(out.kind === 'events' && out.events.map((e) => [e.eventType, e.value['field'], JSON.parse(String(e.value['raw']))])).toEqual([['unknown', field, { field, value: { a: 1 } }]]);
-  });
+  test.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])(
+    'a field named %s is an unknown change, kept raw (it threw: 500 on every retry)',
+    (field) => {
+      const body = parseJsonLossless(
+        `{"object":"whatsapp_business_account","entry":[{"id":"9","time":5,"changes":[{"field":"${field}","value":{"a":1}}]}]}`,
+      );
+      const out = split(body);
+      expect(out.kind === 'events' && out.events.map((e) => [e.eventType, e.value['field'], JSON.parse(String(e.value['raw']))])).toEqual([
+        ['unknown', field, { field, value: { a: 1 } }],
+      ]);
+    },
+  );
 
   test('a body nested 20,000 levels deep inside a message is ignored, not a crash (JSON.stringify and the id hashing threw RangeError)', () => {
-    const body = (depth: number) => parseJsonLossless(`{"object":"whatsapp_business_account","entry":[{"id":"9","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"phone_number_id":"1"},"messages":[{"from":"15550001","id":"wamid.deep","timestamp":"1781514000","type":"text","text":{"body":"hi"},"odd":${'['.repeat(depth)}1${']'.repeat(depth)}}]}}]}]}`);
+    const body = (depth: number) =>
+      parseJsonLossless(
+        `{"object":"whatsapp_business_account","entry":[{"id":"9","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"phone_number_id":"1"},"messages":[{"from":"15550001","id":"wamid.deep","timestamp":"1781514000","type":"text","text":{"body":"hi"},"odd":${'['.repeat(depth)}1${']'.repeat(depth)}}]}}]}]}`,
+      );
     expect(split(body(20_000))).toEqual({ kind: 'ignored', reason: 'body nests deeper than 256 levels' });
     // Below the limit it is an ordinary message.
     const out = split(body(200));
@@ -81,11 +110,24 @@ describe('ingest > split payload', () => {
     const out = split({
       object: 'whatsapp_business_account',
       entry: [
-        { id: '9', changes: [{ field: 'messages', value: { messages: [{ id: 'w1', from: '1', timestamp: '1', type: 'hologram', hologram: {} }], statuses: [{ id: 'w2', status: 'teleported', timestamp: '2' }] } }] },
+        {
+          id: '9',
+          changes: [
+            {
+              field: 'messages',
+              value: {
+                messages: [{ id: 'w1', from: '1', timestamp: '1', type: 'hologram', hologram: {} }],
+                statuses: [{ id: 'w2', status: 'teleported', timestamp: '2' }],
+              },
+            },
+          ],
+        },
         { id: '9', time: 3, changes: [{ field: 'message_template_status_update', value: { event: 'ASCENDED', message_template_id: 1 } }] },
       ],
     });
-    expect(out.kind === 'events' && out.events.map((e) => [e.eventType, e.value['message_type'] ?? e.value['status'] ?? e.value['event']])).toEqual([
+    expect(
+      out.kind === 'events' && out.events.map((e) => [e.eventType, e.value['message_type'] ?? e.value['status'] ?? e.value['event']]),
+    ).toEqual([
       ['message.inbound', 'hologram'],
       ['message.status', 'teleported'],
       ['template.status', 'ASCENDED'],
@@ -93,23 +135,74 @@ describe('ingest > split payload', () => {
   });
 
   test('numbers where strings are expected are kept as their text', () => {
-    const out = split({ object: 'whatsapp_business_account', entry: [{ id: 104719385562013, changes: [{ field: 'messages', value: { metadata: { phone_number_id: 112356789045671 }, contacts: [{ wa_id: 15550199001 }], messages: [{ id: 'w', from: 15550199001, timestamp: 1781514060, type: 'text', text: { body: 42 } }] } }] }] });
-    expect(out.kind === 'events' && out.events[0]!.value).toMatchObject({ waba_id: '104719385562013', phone_number_id: '112356789045671', from: '15550199001', meta_timestamp: 1781514060, text_body: '42', contact: { wa_id: '15550199001' } });
+    const out = split({
+      object: 'whatsapp_business_account',
+      entry: [
+        {
+          id: 104719385562013,
+          changes: [
+            {
+              field: 'messages',
+              value: {
+                metadata: { phone_number_id: 112356789045671 },
+                contacts: [{ wa_id: 15550199001 }],
+                messages: [{ id: 'w', from: 15550199001, timestamp: 1781514060, type: 'text', text: { body: 42 } }],
+              },
+            },
+          ],
+        },
+      ],
+    });
+    expect(out.kind === 'events' && out.events[0]!.value).toMatchObject({
+      waba_id: '104719385562013',
+      phone_number_id: '112356789045671',
+      from: '15550199001',
+      meta_timestamp: 1781514060,
+      text_body: '42',
+      contact: { wa_id: '15550199001' },
+    });
   });
 
   test('a reaction carries its target and emoji; a removal (emoji omitted or empty) carries the target only', () => {
-    const react = (reaction: Record<string, unknown>) => ({ id: `w${Object.keys(reaction).length}${String(reaction['emoji'])}`, from: '1', timestamp: '2', type: 'reaction', reaction });
-    const out = split({ object: 'whatsapp_business_account', entry: [{ id: '1', changes: [{ field: 'messages', value: { messages: [
-      react({ message_id: 'wamid.T', emoji: '❤️' }), react({ message_id: 'wamid.T' }), react({ message_id: 'wamid.T', emoji: '' }),
-      { id: 'wt', from: '1', timestamp: '3', type: 'text', text: { body: 'hi' } },
-    ] } }] }] });
+    const react = (reaction: Record<string, unknown>) => ({
+      id: `w${Object.keys(reaction).length}${String(reaction['emoji'])}`,
+      from: '1',
+      timestamp: '2',
+      type: 'reaction',
+      reaction,
+    });
+    const out = split({
+      object: 'whatsapp_business_account',
+      entry: [
+        {
+          id: '1',
+          changes: [
+            {
+              field: 'messages',
+              value: {
+                messages: [
+                  react({ message_id: 'wamid.T', emoji: '❤️' }),
+                  react({ message_id: 'wamid.T' }),
+                  react({ message_id: 'wamid.T', emoji: '' }),
+                  { id: 'wt', from: '1', timestamp: '3', type: 'text', text: { body: 'hi' } },
+                ],
+              },
+            },
+          ],
+        },
+      ],
+    });
     expect(out.kind === 'events' && out.events.map((e) => [e.value['reaction_message_id'], e.value['reaction_emoji']])).toEqual([
-      ['wamid.T', '❤️'], ['wamid.T', null], ['wamid.T', ''], [null, null],
+      ['wamid.T', '❤️'],
+      ['wamid.T', null],
+      ['wamid.T', ''],
+      [null, null],
     ]);
   });
 
   test('a template id beyond 2^53 stays exact', () => {
-    const text = '{"object":"whatsapp_business_account","entry":[{"id":"1","time":2,"changes":[{"field":"message_template_quality_update","value":{"message_template_id":9007199254740993123,"new_quality_score":"RED"}}]}]}';
+    const text =
+      '{"object":"whatsapp_business_account","entry":[{"id":"1","time":2,"changes":[{"field":"message_template_quality_update","value":{"message_template_id":9007199254740993123,"new_quality_score":"RED"}}]}]}';
     const out = split(parseJsonLossless(text));
     expect(out.kind === 'events' && out.events[0]!.value['template_id']).toBe('9007199254740993123');
   });

@@ -7,8 +7,14 @@ import { templateCategory, templateComponents, templateQuality, templateStatus }
 import { userIdUpdates, userPreferences } from './users.ts';
 import { nestsDeeperThan } from '../parse-json.ts';
 import {
-  isObject, metaTime, str,
-  type ChangeScope, type JsonObject, type SplitContext, type SplitEvent, type SplitOutcome,
+  isObject,
+  metaTime,
+  str,
+  type ChangeScope,
+  type JsonObject,
+  type SplitContext,
+  type SplitEvent,
+  type SplitOutcome,
 } from './types.ts';
 
 type Splitter = (scope: ChangeScope, ctx: SplitContext) => SplitEvent[];

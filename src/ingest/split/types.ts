@@ -11,8 +11,7 @@ export type SplitEvent = Readonly<{
 }>;
 
 export type SplitOutcome =
-  | { kind: 'events'; events: readonly SplitEvent[]; wabaIds: readonly string[] }
-  | { kind: 'ignored'; reason: string };
+  { kind: 'events'; events: readonly SplitEvent[]; wabaIds: readonly string[] } | { kind: 'ignored'; reason: string };
 
 /** Facts about the POST that every event carries. */
 export type SplitContext = Readonly<{
