@@ -26,7 +26,7 @@ help:
 	@echo "make fuzz    the fuzz suite's long version (FUZZ_WEBHOOK_INPUTS, FUZZ_REST_CALLS; make test runs a short one)"
 	@echo "make chaos   the chaos drills' long version, broker and store kills included (CHAOS_BODIES, CHAOS_ONLY=broker,...)"
 	@echo "make bench   benchmarks of every stage against same-run baselines -> BENCHMARKS.md (STAGE=ingest,... for some)"
-	@echo "make check   typecheck and lint"
+	@echo "make check   typecheck, lint (architecture rules), formatting and generated-file freshness (make test runs it first)"
 
 # Node 24 LTS comes from the npm registry as a package (a binary inside it): the machine's Node 20 is past EOL.
 $(NODE):
@@ -71,7 +71,7 @@ run: up
 # The whole suite. Its global setup uses KAFKA_BROKERS/MONGODB_URI/SCHEMA_REGISTRY_URL when all are set, else
 # testcontainers when a Docker engine answers, else the local stack: it starts only the services that are not
 # running yet and stops exactly those afterwards (test/helpers/services.ts).
-test: deps browser
+test: deps browser check
 	@rm -f $(CACHE)/test-results.json
 	@status=0; node node_modules/vitest/vitest.mjs run --reporter=default --reporter=json --outputFile=$(CACHE)/test-results.json || status=$$?; \
 	  node scripts/test-summary.ts $(CACHE)/test-results.json; exit $$status
@@ -93,8 +93,11 @@ bench: up
 typecheck: deps
 	tsc --noEmit
 
+# ESLint states the architecture (eslint.config.js: which folder imports which, the Kafka client and the MongoDB
+# driver behind their ports, config the only reader of the environment) and Prettier owns the layout.
 lint: deps
-	node scripts/check-imports.ts
+	eslint --max-warnings 0 .
+	prettier --check --log-level warn .
 
 # TS types of the Avro schemas (src/events/generated) and docs/topics.md are generated and committed;
 # check fails on a stale copy.

@@ -4,10 +4,10 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/index.ts';
-import { statusBatches } from './load/bodies.ts';
-import { startEchoCue } from './load/processes.ts';
+import { statusBatches } from '../harness/load/bodies.ts';
+import { startEchoCue } from '../harness/load/processes.ts';
 import { runWorker, webhookRequests, type LoadResult } from './load/workers.ts';
-import { removeTopicsAndDatabase, withDatabase } from '../test/helpers/isolation.ts';
+import { removeTopicsAndDatabase, withDatabase } from '../harness/isolation.ts';
 
 type Node = { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number };
 

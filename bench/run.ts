@@ -7,7 +7,7 @@ import { loadConfig } from '../src/config/index.ts';
 import { createLogger } from '../src/core/log.ts';
 import { type BenchContext, type Stage, type StageResult } from './lib.ts';
 import { writeReport } from './report.ts';
-import { removeTopicsAndDatabase, withDatabase } from '../test/helpers/isolation.ts';
+import { removeTopicsAndDatabase, withDatabase } from '../harness/isolation.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const STAGES = ['store', 'ingest', 'actors', 'outbound', 'e2e', 'memory', 'soak'] as const;

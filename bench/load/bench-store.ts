@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { MongoClient } from 'mongodb';
 import { type Config } from '../../src/config/index.ts';
 import { COLLECTIONS } from '../../src/store/collections.ts';
-import { withDatabase } from '../../test/helpers/isolation.ts';
+import { withDatabase } from '../../harness/isolation.ts';
 
 const run$ = promisify(execFile);
 const PG_PORT = process.env['ECHOCUE_LOCAL_POSTGRES_PORT'] ?? '15432';

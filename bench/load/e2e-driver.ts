@@ -2,7 +2,7 @@
 // POST's events become visible through the REST API. `node bench/load/e2e-driver.ts spec.json` prints an E2eResult.
 import { Pool } from 'undici';
 import { percentile } from '../lib.ts';
-import { e2eBatch } from './bodies.ts';
+import { e2eBatch } from '../../harness/load/bodies.ts';
 import { openLoop } from './pacer.ts';
 import { createProber } from './probes.ts';
 import { readSpec } from './workers.ts';

@@ -3,7 +3,7 @@
 // the delivery worker put on the tier topics (each attempt record's due_at).
 import { type EventProducer, type Events } from '../../src/events/port.ts';
 import { decodeJson, encodeJson, type AttemptRecord, type Notification } from '../../src/events/outbound.ts';
-import { readToEnd } from '../../test/helpers/kafka.ts';
+import { readToEnd } from '../../harness/kafka.ts';
 
 const TEXT = 'Hi! Do you have any openings for a cleaning next week? Tuesday or Wednesday morning would be best for me.';
 

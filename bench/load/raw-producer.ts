@@ -10,7 +10,7 @@ import { createEventSerde } from '../../src/events/serde.ts';
 import { topicNames } from '../../src/events/topics.ts';
 import { parseJsonLossless } from '../../src/ingest/parse-json.ts';
 import { splitPayload } from '../../src/ingest/split/split-payload.ts';
-import { type SignedBody } from './bodies.ts';
+import { type SignedBody } from '../../harness/load/bodies.ts';
 
 export type ProducerResult = { sends: number; events: number; seconds: number; eventsPerSecond: number; sendsPerSecond: number };
 

@@ -24,8 +24,8 @@ import { createEventSerde } from '../../src/events/serde.ts';
 import { topicNames } from '../../src/events/topics.ts';
 import { COLLECTIONS, ensureIndexes } from '../../src/store/collections.ts';
 import { figure, sleep, type BenchContext, type Figure, type Series, type Stage, type StageResult } from '../lib.ts';
-import { ingestBacklog, type IngestedBacklog } from '../load/backlog.ts';
-import { withDatabase } from '../../test/helpers/isolation.ts';
+import { ingestBacklog, type IngestedBacklog } from '../../harness/load/backlog.ts';
+import { withDatabase } from '../../harness/isolation.ts';
 
 const run$ = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

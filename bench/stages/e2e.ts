@@ -5,8 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { figure, type BenchContext, type Figure, type Series, type Stage, type StageResult } from '../lib.ts';
 import { benchStore } from '../load/bench-store.ts';
-import { startEchoCue } from '../load/processes.ts';
-import { createTenant } from '../load/tenant.ts';
+import { startEchoCue } from '../../harness/load/processes.ts';
+import { createTenant } from '../../harness/load/tenant.ts';
 import { runWorker } from '../load/workers.ts';
 // A type-only import: the driver is a script that runs when loaded.
 import type { E2eLevel, E2eResult, E2eSpec } from '../load/e2e-driver.ts';

@@ -3,8 +3,8 @@
 // in child processes (bench/load/). BENCH_QUICK=1: short runs for development.
 import { cpus } from 'node:os';
 import { figure, type BenchContext, type Figure, type Series, type Stage, type StageResult } from '../lib.ts';
-import { fixtureMix, statusBatches, type SignedBody } from '../load/bodies.ts';
-import { startBareKoa, startEchoCue, type ServerProcess } from '../load/processes.ts';
+import { fixtureMix, statusBatches, type SignedBody } from '../../harness/load/bodies.ts';
+import { startBareKoa, startEchoCue, type ServerProcess } from '../../harness/load/processes.ts';
 import { rawProducerRate, type ProducerResult } from '../load/raw-producer.ts';
 import { runWorker, webhookRequests, type LoadResult } from '../load/workers.ts';
 

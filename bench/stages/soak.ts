@@ -8,12 +8,12 @@ import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { silenceKafkajsTimeoutWarning } from '../../src/events/kafka/index.ts';
 import { figure, type BenchContext, type Figure, type Series, type Stage, type StageResult } from '../lib.ts';
-import { startEchoCue } from '../load/processes.ts';
-import { createTenant } from '../load/tenant.ts';
-import { describeMismatches } from '../../test/soak/compare.ts';
-import { Expectation } from '../../test/soak/expected.ts';
-import { runRound, type RoundResult } from '../../test/soak/round.ts';
-import { soakScenario } from '../../test/soak/scenario.ts';
+import { startEchoCue } from '../../harness/load/processes.ts';
+import { createTenant } from '../../harness/load/tenant.ts';
+import { describeMismatches } from '../../harness/soak/compare.ts';
+import { Expectation } from '../../harness/soak/expected.ts';
+import { runRound, type RoundResult } from '../../harness/soak/round.ts';
+import { soakScenario } from '../../harness/soak/scenario.ts';
 
 const BODIES = process.env['BENCH_QUICK'] === '1' ? 200 : 600;
 const WABAS = ['500000000001001', '500000000001002', '500000000001003'];

@@ -1,7 +1,7 @@
 // Stage `store`: what one `_id` lookup and one `_id` replace cost at 1,000,000 documents against the same at
 // 10,000, on the store the actors use. On FerretDB v1 without the GIN index on `_jsonb->'_id'` (and custom plans),
 // both scan their table, so the cost grows with the collection (docs/decisions/0009-store.md).
-import { MongoClient, type Collection } from 'mongodb';
+import { type MongoClient, type Collection } from 'mongodb';
 import { createMongoClient } from '../../src/store/client.ts';
 import { figure, percentile, type Stage, type StageResult } from '../lib.ts';
 

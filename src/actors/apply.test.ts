@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { fixtures } from '../../test/helpers/env.ts';
-import { MemoryActorStore } from '../../test/helpers/memory-actor-store.ts';
+import { MemoryActorStore } from '../../harness/memory-actor-store.ts';
 import { parseJsonLossless } from '../ingest/parse-json.ts';
 import { splitPayload } from '../ingest/split/split-payload.ts';
 import { ACTOR_EVENT_TYPES, applyBatch, type DecodedEvent } from './apply.ts';

@@ -1,7 +1,7 @@
 // The session's reads and fenced writes against the in-memory store: the state cache saves reads, and a member whose
 // cache is stale (another member wrote since) cannot overwrite the newer document.
 import { describe, expect, test } from 'vitest';
-import { MemoryActorStore } from '../../test/helpers/memory-actor-store.ts';
+import { MemoryActorStore } from '../../harness/memory-actor-store.ts';
 import { type ActorStore } from './ports.ts';
 import { Session } from './session.ts';
 import { StateCache } from './state-cache.ts';

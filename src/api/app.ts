@@ -58,7 +58,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     ...webhookRoutes(deps),
     ...adminRoutes(deps),
   ];
-  let doc: unknown;
+  // The document describes every route, itself included, so its handler reads it once it is built below.
   const all: Route[] = [
     ...routes,
     defineRoute({
@@ -72,7 +72,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       handle: async () => doc as Record<string, unknown>,
     }),
   ];
-  doc = buildOpenApi(all, deps.version);
+  const doc: unknown = buildOpenApi(all, deps.version);
   return all;
 }
 

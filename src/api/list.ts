@@ -39,13 +39,10 @@ export const listOf = <T extends z.ZodType>(item: T) =>
   z.object({
     data: z.array(item),
     next_cursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last page.' }),
-    next_updated_since: z.iso
-      .datetime()
-      .nullable()
-      .meta({
-        description:
-          'Pass as `updated_since` on your next poll (take it from the last page). Null when nothing was listed and no updated_since was given.',
-      }),
+    next_updated_since: z.iso.datetime().nullable().meta({
+      description:
+        'Pass as `updated_since` on your next poll (take it from the last page). Null when nothing was listed and no updated_since was given.',
+    }),
   });
 
 type Key = (string | number | boolean | null | { $d: number })[];

@@ -5,18 +5,14 @@ import { consentScope, currentUnreachable } from '../store/contact-state.ts';
 
 export const Contact = z
   .object({
-    id: z
-      .string()
-      .meta({
-        description:
-          'Given when the contact is created and never changed: a new number or BSUID becomes another alias, and when two contacts turn out to be one person one of their ids stays and the other becomes a former id.',
-      }),
-    former_ids: z
-      .array(z.string())
-      .meta({
-        description:
-          'Ids of contacts merged into this one. Every one still resolves to this contact, as does every wa_id and BSUID it was ever known by.',
-      }),
+    id: z.string().meta({
+      description:
+        'Given when the contact is created and never changed: a new number or BSUID becomes another alias, and when two contacts turn out to be one person one of their ids stays and the other becomes a former id.',
+    }),
+    former_ids: z.array(z.string()).meta({
+      description:
+        'Ids of contacts merged into this one. Every one still resolves to this contact, as does every wa_id and BSUID it was ever known by.',
+    }),
     waba_id: z.string(),
     wa_id: z.string().nullable().meta({ description: 'Phone-based WhatsApp id (may be absent for username-only users).' }),
     user_id: z.string().nullable().meta({ description: 'Business-scoped user id (BSUID).' }),

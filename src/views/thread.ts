@@ -4,18 +4,14 @@ import { isoOrNull, timestamp } from './common.ts';
 
 export const Thread = z
   .object({
-    id: z
-      .string()
-      .meta({
-        description:
-          'Given when the thread is created and never changed: not when the contact changes number, nor when two contacts turn out to be one person.',
-      }),
-    former_ids: z
-      .array(z.string())
-      .meta({
-        description:
-          'Ids of threads merged into this one (two contacts turned out to be one person, each with a thread on this number). Every one still resolves to this thread.',
-      }),
+    id: z.string().meta({
+      description:
+        'Given when the thread is created and never changed: not when the contact changes number, nor when two contacts turn out to be one person.',
+    }),
+    former_ids: z.array(z.string()).meta({
+      description:
+        'Ids of threads merged into this one (two contacts turned out to be one person, each with a thread on this number). Every one still resolves to this thread.',
+    }),
     waba_id: z.string(),
     phone_number_id: z.string().nullable(),
     contact: z.object({
@@ -33,12 +29,10 @@ export const Thread = z
       .number()
       .int()
       .meta({ description: 'Inbound messages not read yet (after read_up_to). At most 1000: see unread_capped.' }),
-    unread_capped: z
-      .boolean()
-      .meta({
-        description:
-          'More than 1000 messages are unread; unread_count shows 1000. Cleared once the thread is marked read past the oldest of those counted.',
-      }),
+    unread_capped: z.boolean().meta({
+      description:
+        'More than 1000 messages are unread; unread_count shows 1000. Cleared once the thread is marked read past the oldest of those counted.',
+    }),
     read_up_to: timestamp()
       .nullable()
       .meta({ description: 'Every inbound message with a Meta timestamp at or before this was marked read (POST /api/thread/{id}/read).' }),

@@ -7,8 +7,8 @@
 //     (test/soak/expected.ts), so nothing is missing and nothing is applied twice in meaning (mismatches);
 //   - every outbound notification owed (on the notifications topic) reached the receiver or is in the failed log.
 // No vitest in here: test/e2e/chaos.test.ts runs the drills and asserts on the rows.
-import { freePort, startEchoCue, type ServerProcess } from '../../bench/load/processes.ts';
-import { createTenant } from '../../bench/load/tenant.ts';
+import { freePort, startEchoCue, type ServerProcess } from '../../harness/load/processes.ts';
+import { createTenant } from '../../harness/load/tenant.ts';
 import { type Config } from '../../src/config/index.ts';
 import { inLanes } from '../../src/core/lanes.ts';
 import { ACTOR_EVENT_TYPES } from '../../src/actors/apply.ts';
@@ -16,13 +16,13 @@ import { topicNames } from '../../src/events/topics.ts';
 import { parseJsonLossless } from '../../src/ingest/parse-json.ts';
 import { splitPayload } from '../../src/ingest/split/split-payload.ts';
 import { FIXTURE_SECRET } from '../helpers/env.ts';
-import { readTopics } from '../helpers/kafka.ts';
+import { readTopics } from '../../harness/kafka.ts';
 import { startReceiver, type Receiver } from '../helpers/receiver.ts';
-import { waitForActors } from '../helpers/topics.ts';
-import { describeMismatches } from '../soak/compare.ts';
-import { Expectation } from '../soak/expected.ts';
-import { deliver, readBackAndCompare } from '../soak/round.ts';
-import { soakScenario } from '../soak/scenario.ts';
+import { waitForActors } from '../../harness/topics.ts';
+import { describeMismatches } from '../../harness/soak/compare.ts';
+import { Expectation } from '../../harness/soak/expected.ts';
+import { deliver, readBackAndCompare } from '../../harness/soak/round.ts';
+import { soakScenario } from '../../harness/soak/scenario.ts';
 
 export type Role = 'ingest' | 'actors' | 'delivery' | 'api';
 
@@ -144,7 +144,10 @@ export async function runDrill(o: {
       }
       results.push({ body: p.body, ok, retried });
       answered++;
-      for (const w of waiters.splice(0)) answered / scenario.posts.length >= w.share ? w.resolve() : waiters.push(w);
+      for (const w of waiters.splice(0)) {
+        if (answered / scenario.posts.length >= w.share) w.resolve();
+        else waiters.push(w);
+      }
     });
     // A fault waiting for a share the load never reaches (bodies given up) is let go when the load ends.
     await Promise.all([

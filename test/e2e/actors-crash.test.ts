@@ -8,7 +8,7 @@ import { startSystem } from '../../src/cli/system.ts';
 import { signBody } from '../../src/ingest/verify-signature.ts';
 import { FIXTURE_SECRET, testEnv, waitFor, type TestEnv } from '../helpers/env.ts';
 import { postWebhook } from '../helpers/http.ts';
-import { waitForActors } from '../helpers/topics.ts';
+import { waitForActors } from '../../harness/topics.ts';
 import { actorDocuments } from '../helpers/store-dump.ts';
 import { exited, explainedBy, serveProcess } from '../helpers/process.ts';
 

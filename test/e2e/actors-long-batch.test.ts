@@ -18,14 +18,14 @@ import { type ActorStore } from '../../src/actors/ports.ts';
 import { createMetrics } from '../../src/core/metrics.ts';
 import { schemasByTopic } from '../../src/events/avro-schemas.ts';
 import { type EventProducer, type RunningConsumer } from '../../src/events/port.ts';
-import { testEvents } from '../helpers/kafka.ts';
+import { testEvents } from '../../harness/kafka.ts';
 import { createEventSerde } from '../../src/events/serde.ts';
 import { topicNames } from '../../src/events/topics.ts';
 import { createActorStore } from '../../src/store/actor-store.ts';
 import { fixture, testEnv, type TestEnv } from '../helpers/env.ts';
 import { postFixture } from '../helpers/http.ts';
 import { ACTOR_COLLECTION_NAMES, actorDocuments } from '../helpers/store-dump.ts';
-import { waitForActors } from '../helpers/topics.ts';
+import { waitForActors } from '../../harness/topics.ts';
 
 const SESSION_TIMEOUT_MS = 6_000; // the broker's group.min.session.timeout.ms default
 const STALL_MS = 10_000; // the first commit to the store is held this long: well past the session

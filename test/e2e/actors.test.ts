@@ -5,8 +5,8 @@ import { startSystem, type RunningSystem } from '../../src/cli/system.ts';
 import { signBody } from '../../src/ingest/verify-signature.ts';
 import { FIXTURE_SECRET, fixture, testEnv, type TestEnv } from '../helpers/env.ts';
 import { postFixture, postWebhook } from '../helpers/http.ts';
-import { readTopic } from '../helpers/kafka.ts';
-import { waitForActors } from '../helpers/topics.ts';
+import { readTopic } from '../../harness/kafka.ts';
+import { waitForActors } from '../../harness/topics.ts';
 import { topicNames } from '../../src/events/topics.ts';
 
 const A = '104719385562013';

@@ -11,7 +11,7 @@ import { createBroadcastStore } from '../../src/store/broadcasts.ts';
 import { FIXTURE_SECRET, fixtures, testEnv, type TestEnv } from '../helpers/env.ts';
 import { postFixture, postWebhook } from '../helpers/http.ts';
 import { openApiChecker, type ApiResponse, type OpenApiChecker } from '../helpers/openapi.ts';
-import { waitForActors } from '../helpers/topics.ts';
+import { waitForActors } from '../../harness/topics.ts';
 
 const ADMIN = 'admin-token-for-the-api-tests';
 const WABA_A = '104719385562013';

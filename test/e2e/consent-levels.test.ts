@@ -10,7 +10,7 @@ import { createBroadcastStore } from '../../src/store/broadcasts.ts';
 import { FIXTURE_SECRET, testEnv, type TestEnv } from '../helpers/env.ts';
 import { postWebhook } from '../helpers/http.ts';
 import { openApiChecker, type OpenApiChecker } from '../helpers/openapi.ts';
-import { waitForActors } from '../helpers/topics.ts';
+import { waitForActors } from '../../harness/topics.ts';
 
 const ADMIN = 'admin-token-for-consent-tests';
 const WABA = '100000000000881';

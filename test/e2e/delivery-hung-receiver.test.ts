@@ -12,7 +12,7 @@ import { startPlanner } from '../../src/delivery/planner.ts';
 import { createSender, type HttpSender } from '../../src/delivery/send.ts';
 import { startWorker } from '../../src/delivery/worker.ts';
 import { type EventProducer, type RunningConsumer } from '../../src/events/port.ts';
-import { testEvents } from '../helpers/kafka.ts';
+import { testEvents } from '../../harness/kafka.ts';
 import { topicNames } from '../../src/events/topics.ts';
 import { createAccountStore } from '../../src/store/accounts.ts';
 import { createWebhookStore } from '../../src/store/webhooks.ts';

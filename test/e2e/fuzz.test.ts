@@ -7,16 +7,16 @@
 import { type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { freePort } from '../../bench/load/processes.ts';
-import { createTenant } from '../../bench/load/tenant.ts';
+import { freePort } from '../../harness/load/processes.ts';
+import { createTenant } from '../../harness/load/tenant.ts';
 import { topicNames } from '../../src/events/topics.ts';
 import { inLanes } from '../../src/core/lanes.ts';
 import { fixtures, testEnv, waitFor, type TestEnv } from '../helpers/env.ts';
 import { postFixture, postWebhook } from '../helpers/http.ts';
-import { readTopic } from '../helpers/kafka.ts';
+import { readTopic } from '../../harness/kafka.ts';
 import { openApiChecker, type OpenApiChecker } from '../helpers/openapi.ts';
 import { exited, explainedBy, lastLogLines, serveProcess } from '../helpers/process.ts';
-import { waitForActors } from '../helpers/topics.ts';
+import { waitForActors } from '../../harness/topics.ts';
 import { operationsOf, restCalls } from '../fuzz/rest-inputs.ts';
 import { badSignatures, webhookInputs } from '../fuzz/webhook-inputs.ts';
 

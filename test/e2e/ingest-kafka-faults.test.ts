@@ -8,7 +8,7 @@ import { startSystem, type RunningSystem } from '../../src/cli/system.ts';
 import { signBody } from '../../src/ingest/verify-signature.ts';
 import { FIXTURE_SECRET, testEnv, waitFor, type TestEnv } from '../helpers/env.ts';
 import { postWebhook } from '../helpers/http.ts';
-import { readAllEvents } from '../helpers/topics.ts';
+import { readAllEvents } from '../../harness/topics.ts';
 import { startPrivateKafka } from '../helpers/private-kafka.ts';
 import { startKafkaProxy, type KafkaProxy } from '../helpers/kafka-proxy.ts';
 

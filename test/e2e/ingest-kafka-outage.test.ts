@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startSystem, type RunningSystem } from '../../src/cli/system.ts';
 import { fixture, testEnv, waitFor, type TestEnv } from '../helpers/env.ts';
 import { postFixture } from '../helpers/http.ts';
-import { readAllEvents } from '../helpers/topics.ts';
+import { readAllEvents } from '../../harness/topics.ts';
 import { startPrivateKafka } from '../helpers/private-kafka.ts';
 
 const DEADLINE_MS = 1500;

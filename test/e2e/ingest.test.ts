@@ -8,8 +8,8 @@ import { signBody } from '../../src/ingest/verify-signature.ts';
 import { EXPECTED_EVENTS } from '../fixtures/expected-events.ts';
 import { FIXTURE_SECRET, fixture, fixtures, testEnv, type TestEnv } from '../helpers/env.ts';
 import { postFixture, postWebhook } from '../helpers/http.ts';
-import { eventDecoder, readTopic } from '../helpers/kafka.ts';
-import { readAllEvents, recordCount, type DecodedRecord } from '../helpers/topics.ts';
+import { eventDecoder, readTopic } from '../../harness/kafka.ts';
+import { readAllEvents, recordCount, type DecodedRecord } from '../../harness/topics.ts';
 
 const WABA_A = '104719385562013';
 

@@ -9,7 +9,7 @@ import { FIXTURE_SECRET, testEnv, type TestEnv } from '../helpers/env.ts';
 import { postWebhook } from '../helpers/http.ts';
 import { openApiChecker, type OpenApiChecker } from '../helpers/openapi.ts';
 import { actorDocuments } from '../helpers/store-dump.ts';
-import { waitForActors } from '../helpers/topics.ts';
+import { waitForActors } from '../../harness/topics.ts';
 
 const ADMIN = 'admin-token-for-the-issue-14-kind-and-reaction-tests';
 const WABA = '555140008';

@@ -11,7 +11,7 @@ import { mergeContacts } from '../../src/actors/contact/reduce.ts';
 import { emptyThread } from '../../src/actors/thread/reduce.ts';
 import { startSystem, type RunningSystem } from '../../src/cli/system.ts';
 import { createActorStore } from '../../src/store/actor-store.ts';
-import { createTenant } from '../../bench/load/tenant.ts';
+import { createTenant } from '../../harness/load/tenant.ts';
 import { testEnv, type TestEnv } from '../helpers/env.ts';
 import { openApiChecker, type OpenApiChecker } from '../helpers/openapi.ts';
 

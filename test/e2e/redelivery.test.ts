@@ -10,10 +10,10 @@ import { CATEGORIES } from '../../src/events/outbound.ts';
 import { topicNames } from '../../src/events/topics.ts';
 import { fixtures, testEnv, waitFor, type TestEnv } from '../helpers/env.ts';
 import { postFixture } from '../helpers/http.ts';
-import { readTopic, withEvents } from '../helpers/kafka.ts';
+import { readTopic, withEvents } from '../../harness/kafka.ts';
 import { startReceiver, type Receiver } from '../helpers/receiver.ts';
 import { actorDocuments } from '../helpers/store-dump.ts';
-import { waitForActors } from '../helpers/topics.ts';
+import { waitForActors } from '../../harness/topics.ts';
 
 const ADMIN = 'admin-token-for-redelivery-tests';
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { fixtures, testEnv, waitFor, type TestEnv } from '../helpers/env.ts';
 import { postFixture } from '../helpers/http.ts';
 import { exited, lastLogLines, serveProcess } from '../helpers/process.ts';
-import { waitForActors } from '../helpers/topics.ts';
+import { waitForActors } from '../../harness/topics.ts';
 
 describe('cli > serve output', () => {
   let env: TestEnv;

@@ -5,15 +5,15 @@
 // what this test pins is the abandon-and-replay path and its message, not how long a stop takes.)
 import { type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { freePort } from '../../bench/load/processes.ts';
+import { freePort } from '../../harness/load/processes.ts';
 import { startSystem, type RunningSystem } from '../../src/cli/system.ts';
 import { fixtures, services, testEnv, uniqueName, waitFor, withDatabase, type TestEnv } from '../helpers/env.ts';
 import { postWebhook } from '../helpers/http.ts';
 import { exited, lastLogLines, serveProcess } from '../helpers/process.ts';
 import { actorDocuments } from '../helpers/store-dump.ts';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
-import { waitForActors } from '../helpers/topics.ts';
-import { withEvents } from '../helpers/kafka.ts';
+import { waitForActors } from '../../harness/topics.ts';
+import { withEvents } from '../../harness/kafka.ts';
 import { ACTOR_EVENT_TYPES } from '../../src/actors/apply.ts';
 import { topicNames } from '../../src/events/topics.ts';
 

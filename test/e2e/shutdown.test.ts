@@ -5,7 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { startSystem } from '../../src/cli/system.ts';
 import { signBody } from '../../src/ingest/verify-signature.ts';
 import { FIXTURE_SECRET, fixture, testEnv } from '../helpers/env.ts';
-import { readAllEvents } from '../helpers/topics.ts';
+import { readAllEvents } from '../../harness/topics.ts';
 
 /** A POST whose body is sent in two halves, the second only when `rest()` is called. */
 function slowPost(url: string, body: Buffer, headers: Record<string, string>) {

@@ -8,8 +8,8 @@ import { startSystem, ROLES, type RunningSystem } from '../../src/cli/system.ts'
 import { valueSubject } from '../../src/events/topics.ts';
 import { fixture, testEnv, waitFor, type TestEnv } from '../helpers/env.ts';
 import { getJson, postFixture } from '../helpers/http.ts';
-import { eventDecoder, readTopic } from '../helpers/kafka.ts';
-import { waitForActors } from '../helpers/topics.ts';
+import { eventDecoder, readTopic } from '../../harness/kafka.ts';
+import { waitForActors } from '../../harness/topics.ts';
 import { ROOT } from '../helpers/services.ts';
 
 const run = promisify(execFile);

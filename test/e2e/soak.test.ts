@@ -7,14 +7,14 @@
 // The long version is `node bench/run.ts soak`.
 import { type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { freePort } from '../../bench/load/processes.ts';
-import { createTenant } from '../../bench/load/tenant.ts';
+import { freePort } from '../../harness/load/processes.ts';
+import { createTenant } from '../../harness/load/tenant.ts';
 import { FIXTURE_SECRET, testEnv, waitFor, type TestEnv } from '../helpers/env.ts';
 import { exited, serveProcess } from '../helpers/process.ts';
-import { describeMismatches } from '../soak/compare.ts';
-import { Expectation } from '../soak/expected.ts';
-import { runRound, type SoakSystem } from '../soak/round.ts';
-import { soakScenario } from '../soak/scenario.ts';
+import { describeMismatches } from '../../harness/soak/compare.ts';
+import { Expectation } from '../../harness/soak/expected.ts';
+import { runRound, type SoakSystem } from '../../harness/soak/round.ts';
+import { soakScenario } from '../../harness/soak/scenario.ts';
 
 const ADMIN = 'admin-token-for-the-soak-test';
 const BODIES = 200;

@@ -9,8 +9,8 @@ import { startSystem, type RunningSystem } from '../../src/cli/system.ts';
 import { splitPayload } from '../../src/ingest/split/split-payload.ts';
 import { messageIdOf } from '../../src/store/doc-ids.ts';
 import { testEnv, type TestEnv } from '../helpers/env.ts';
-import { eventDecoder, readTopic, testEvents } from '../helpers/kafka.ts';
-import { waitForActors } from '../helpers/topics.ts';
+import { eventDecoder, readTopic, testEvents } from '../../harness/kafka.ts';
+import { waitForActors } from '../../harness/topics.ts';
 
 const WABA = '100000000000886';
 const text = (n: number, body: string) => ({

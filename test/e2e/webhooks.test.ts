@@ -10,7 +10,7 @@ import { fixture, testEnv, waitFor, type TestEnv } from '../helpers/env.ts';
 import { postFixture } from '../helpers/http.ts';
 import { openApiChecker, type OpenApiChecker } from '../helpers/openapi.ts';
 import { startReceiver, type Receiver } from '../helpers/receiver.ts';
-import { testEvents } from '../helpers/kafka.ts';
+import { testEvents } from '../../harness/kafka.ts';
 
 const ADMIN = 'admin-token-for-webhook-tests';
 const WABA_A = '104719385562013';

@@ -7,7 +7,7 @@ import { signBody } from '../../src/ingest/verify-signature.ts';
 import { FIXTURE_SECRET, testEnv, type TestEnv } from '../helpers/env.ts';
 import { postWebhook } from '../helpers/http.ts';
 import { openApiChecker, type OpenApiChecker } from '../helpers/openapi.ts';
-import { waitForActors } from '../helpers/topics.ts';
+import { waitForActors } from '../../harness/topics.ts';
 
 const ADMIN = 'admin-token-for-window-tests';
 const PERSON = '15554100001';

@@ -7,7 +7,7 @@ import { loadConfig, type Config } from '../../src/config/index.ts';
 import { createLogger, type Logger } from '../../src/core/log.ts';
 import { ContractError } from './contract-error.ts';
 import { ROOT } from './services.ts';
-import { removeTopicsAndDatabase, withDatabase } from './isolation.ts';
+import { removeTopicsAndDatabase, withDatabase } from '../../harness/isolation.ts';
 
 export const FIXTURE_SECRET = 'echocue-fixture-app-secret';
 export const FIXTURES_DIR = join(ROOT, '../shared/fixtures/meta');

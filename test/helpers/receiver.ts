@@ -1,6 +1,6 @@
 // A real HTTP receiver on 127.0.0.1 for outbound webhook tests: each path answers by a script (a list of
 // behaviours, the last one repeating), and every request is recorded with its arrival time, headers and body.
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo } from 'node:net';
 
 export type Behaviour = { status: number; body?: string; headers?: Record<string, string>; delayMs?: number } | 'hang';
@@ -15,7 +15,7 @@ export async function startReceiver() {
   let onRequest: (r: Received) => void = () => {};
   const counts = new Map<string, number>();
   const received: Received[] = [];
-  const hanging = new Set<import('node:http').ServerResponse>();
+  const hanging = new Set<ServerResponse>();
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));

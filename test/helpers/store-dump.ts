@@ -3,7 +3,7 @@
 // written; updated_at, when the content last changed as received: a redelivery leaves it, so after a crash it can
 // keep the time of an earlier, partly written try: docs/decisions/0012-redelivery-changes-nothing.md).
 import { MongoClient } from 'mongodb';
-import { withCanonicalIds } from './canonical-ids.ts';
+import { withCanonicalIds } from '../../harness/canonical-ids.ts';
 
 export const ACTOR_COLLECTION_NAMES = ['ec_message', 'ec_thread', 'ec_contact', 'ec_template', 'ec_waba_state'] as const;
 

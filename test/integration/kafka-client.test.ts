@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type ConsumedRecord, type Events } from '../../src/events/port.ts';
 import { testEnv, uniqueName, waitFor, type TestEnv } from '../helpers/env.ts';
-import { readTopic, testEvents } from '../helpers/kafka.ts';
+import { readTopic, testEvents } from '../../harness/kafka.ts';
 
 describe('events > kafka client against the real broker', () => {
   let env: TestEnv;

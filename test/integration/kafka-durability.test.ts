@@ -8,7 +8,7 @@ import { startSystem } from '../../src/cli/system.ts';
 import { type Events } from '../../src/events/port.ts';
 import { topicNames } from '../../src/events/topics.ts';
 import { testEnv, type TestEnv } from '../helpers/env.ts';
-import { testEvents } from '../helpers/kafka.ts';
+import { testEvents } from '../../harness/kafka.ts';
 
 async function minInsync(kafka: Kafka, topics: readonly string[]): Promise<Record<string, { value: string; source: ConfigSource }>> {
   const admin = kafka.admin();

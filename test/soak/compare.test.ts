@@ -2,10 +2,10 @@
 // passes, and each kind of damage (a changed field, a missing message, a swapped list order, an extra contact, a
 // 404) is reported with its entity, id and field. No services: the "API" here is the expectation itself, altered.
 import { describe, expect, test } from 'vitest';
-import { compareStates } from './compare.ts';
-import { Expectation, type ExpectedState } from './expected.ts';
-import { type ApiState } from './read-back.ts';
-import { soakScenario } from './scenario.ts';
+import { compareStates } from '../../harness/soak/compare.ts';
+import { Expectation, type ExpectedState } from '../../harness/soak/expected.ts';
+import { type ApiState } from '../../harness/soak/read-back.ts';
+import { soakScenario } from '../../harness/soak/scenario.ts';
 
 const now = new Date();
 

@@ -4,10 +4,10 @@
 // Checked here on the full-size scenario of the bench stage, folded as sent and reversed; the same comparison as
 // the soak names any difference.
 import { describe, expect, test } from 'vitest';
-import { compareStates, describeMismatches } from './compare.ts';
-import { Expectation, type ExpectedState } from './expected.ts';
-import { type ApiState } from './read-back.ts';
-import { soakScenario } from './scenario.ts';
+import { compareStates, describeMismatches } from '../../harness/soak/compare.ts';
+import { Expectation, type ExpectedState } from '../../harness/soak/expected.ts';
+import { type ApiState } from '../../harness/soak/read-back.ts';
+import { soakScenario } from '../../harness/soak/scenario.ts';
 
 async function folded(bodies: readonly string[]): Promise<ExpectedState> {
   const e = new Expectation();

@@ -1,6 +1,6 @@
 // What is on a test's topics right now: totals, and decoded records of every event topic.
-import { type Config } from '../../src/config/index.ts';
-import { EVENT_TYPES, type EventType } from '../../src/events/topics.ts';
+import { type Config } from '../src/config/index.ts';
+import { EVENT_TYPES, type EventType } from '../src/events/topics.ts';
 import { eventDecoder, readTopics, withEvents, type TopicRecord } from './kafka.ts';
 
 /** Records on every topic of the config's prefix (sum of high watermarks). */
@@ -31,8 +31,8 @@ export async function readAllEvents(config: Config): Promise<DecodedRecord[]> {
 
 /** Waits until the actors' consumer group has committed every record on every actor topic (lag 0). */
 export async function waitForActors(config: Config, timeoutMs = 60_000): Promise<void> {
-  const { ACTOR_EVENT_TYPES } = await import('../../src/actors/apply.ts');
-  const { topicNames } = await import('../../src/events/topics.ts');
+  const { ACTOR_EVENT_TYPES } = await import('../src/actors/apply.ts');
+  const { topicNames } = await import('../src/events/topics.ts');
   const names = topicNames(config.kafka.topicPrefix);
   const topics = ACTOR_EVENT_TYPES.map((t) => names.events[t]);
   const groupId = `${config.kafka.topicPrefix}echocue.actors`;

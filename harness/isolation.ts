@@ -2,7 +2,7 @@
 // MongoDB URI) and its own topic prefix, both removed afterwards. Shared by test/helpers/env.ts and bench/.
 // No vitest import here, so plain scripts can use it.
 import { MongoClient } from 'mongodb';
-import { type Config } from '../../src/config/index.ts';
+import { type Config } from '../src/config/index.ts';
 import { withEvents } from './kafka.ts';
 
 /** The same MongoDB URI with another database name (query options kept). */

@@ -1,13 +1,13 @@
 // Reads what is really on a topic: every record from the beginning, decoded through the schema registry. Through the
 // events port (src/events/port.ts), as the system itself reads Kafka.
 import { SchemaRegistryClient } from '@confluentinc/schemaregistry';
-import { type Config } from '../../src/config/index.ts';
-import { createLogger } from '../../src/core/log.ts';
-import { schemasByTopic } from '../../src/events/avro-schemas.ts';
-import { createKafkaEvents } from '../../src/events/kafka/index.ts';
-import { type ConsumedRecord, type Events } from '../../src/events/port.ts';
-import { createEventSerde } from '../../src/events/serde.ts';
-import { topicNames } from '../../src/events/topics.ts';
+import { type Config } from '../src/config/index.ts';
+import { createLogger } from '../src/core/log.ts';
+import { schemasByTopic } from '../src/events/avro-schemas.ts';
+import { createKafkaEvents } from '../src/events/kafka/index.ts';
+import { type ConsumedRecord, type Events } from '../src/events/port.ts';
+import { createEventSerde } from '../src/events/serde.ts';
+import { topicNames } from '../src/events/topics.ts';
 
 export type TopicRecord = {
   topic: string;

@@ -1,6 +1,6 @@
 // A small in-memory ActorStore for unit and property tests of the actors' logic (never for end-to-end tests).
 // It follows src/store/actor-store.ts: whole-document writes fenced by version, repoints, deletes, recipient skips.
-import { AppError } from '../../src/core/errors.ts';
+import { AppError } from '../src/core/errors.ts';
 import {
   ACTOR_COLLECTIONS,
   perCollection,
@@ -9,9 +9,9 @@ import {
   type ActorStore,
   type Committed,
   type WriteSet,
-} from '../../src/actors/ports.ts';
+} from '../src/actors/ports.ts';
 import { withCanonicalIds } from './canonical-ids.ts';
-import { type BroadcastRecipientDoc, type ContactDoc, type ThreadDoc } from '../../src/store/docs.ts';
+import { type BroadcastRecipientDoc, type ContactDoc, type ThreadDoc } from '../src/store/docs.ts';
 
 export class MemoryActorStore implements ActorStore {
   readonly data: { [C in ActorCollection]: Map<string, ActorDocs[C]> } = {

@@ -5,7 +5,7 @@
 // two runs rename: a contact by its WABA and alias set, a thread by its contact and phone number, and every
 // reference to them (thread contact_id, contact thread_ids, message thread_id); former_ids are left out (what they
 // resolve to is checked where ids are the point: src/actors/apply.test.ts, test/e2e/stable-ids.test.ts).
-import { contactIdOf, threadIdOf } from '../../src/store/doc-ids.ts';
+import { contactIdOf, threadIdOf } from '../src/store/doc-ids.ts';
 
 type Doc = Record<string, any> & { _id: string };
 

@@ -13,9 +13,9 @@
 //  - template status (approved, paused, flagged, rejected, disabled, reinstated, archived/unarchived, locked),
 //    quality and category events (entry.time set, as Meta does).
 // Every id is derived from the WABA id, so scenarios of different WABAs never share a contact, wamid or template.
-import { prng } from '../../bench/load/prng.ts';
-import { TEXTS as EVERYDAY_TEXTS } from '../../bench/load/backlog.ts';
-import { messagesValue, signed, statusItem, type SignedBody } from '../../bench/load/bodies.ts';
+import { prng } from '../load/prng.ts';
+import { TEXTS as EVERYDAY_TEXTS } from '../load/backlog.ts';
+import { messagesValue, signed, statusItem, type SignedBody } from '../load/bodies.ts';
 
 /** 2026-06-15T09:00:00Z, the fixtures' time base (shared/fixtures/meta). */
 const T0 = 1_781_514_000;

@@ -3,7 +3,7 @@
 // everything back through the REST API and compare it with the expected state of all rounds so far.
 // Shared by test/e2e/soak.test.ts and bench/stages/soak.ts; no vitest in here.
 import { type Config } from '../../src/config/index.ts';
-import { waitForActors } from '../helpers/topics.ts';
+import { waitForActors } from '../topics.ts';
 import { compareStates, type Comparison } from './compare.ts';
 import { type Expectation } from './expected.ts';
 import { apiReader, inParallel } from './read-back.ts';

@@ -15,7 +15,7 @@ import { messageView, notificationView } from '../../src/views/message.ts';
 import { templateView } from '../../src/views/template.ts';
 import { threadView } from '../../src/views/thread.ts';
 import { windowView } from '../../src/views/window.ts';
-import { MemoryActorStore } from '../helpers/memory-actor-store.ts';
+import { MemoryActorStore } from '../memory-actor-store.ts';
 import { type EntityViews } from './read-back.ts';
 
 type View = Record<string, unknown>;
