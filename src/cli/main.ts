@@ -2,7 +2,7 @@
 import { createMongoClient } from '../store/client.ts';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, type Config } from '../config/index.ts';
+import { loadConfig, type Config } from '../config/index.ts';
 import { AppError } from '../core/errors.ts';
 import { createLogger } from '../core/log.ts';
 import { systemClock } from '../core/clock.ts';
@@ -26,14 +26,14 @@ const USAGE = `usage: echocue [command] [options]
   sign FILE                                print the X-Hub-Signature-256 of FILE under META_APP_SECRET's first secret
 Environment variables: see README.md ("Configuration").`;
 
-class UsageError extends Error {}
+/** A call of `echocue` it cannot run: EC_USAGE (exit 2). */
+const usageError = (message: string) => new AppError('EC_USAGE', message);
 
 function parseRoles(value: string | undefined): Role[] {
   if (value === undefined || value === 'all') return [...ROLES];
   const roles = value.split(',').map((r) => r.trim());
   for (const r of roles)
-    if (!(ROLES as readonly string[]).includes(r))
-      throw new UsageError(`--role must be "all" or a list of ${ROLES.join(', ')} (got "${r}")`);
+    if (!(ROLES as readonly string[]).includes(r)) throw usageError(`--role must be "all" or a list of ${ROLES.join(', ')} (got "${r}")`);
   return roles as Role[];
 }
 
@@ -53,24 +53,33 @@ async function withStore<T>(config: Config, fn: (store: ReturnType<typeof create
 }
 
 const required = (v: string | undefined, name: string): string => {
-  if (v === undefined || v.trim() === '') throw new UsageError(`--${name} is required`);
+  if (v === undefined || v.trim() === '') throw usageError(`--${name} is required`);
   return v.trim();
 };
 
+/** The command line's options; an unknown option or a missing value is EC_USAGE. */
+function parseArguments(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        role: { type: 'string' },
+        name: { type: 'string' },
+        account: { type: 'string' },
+        waba: { type: 'string' },
+        key: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (err) {
+    throw usageError(`${(err as Error).message}\n${USAGE}`);
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      role: { type: 'string' },
-      name: { type: 'string' },
-      account: { type: 'string' },
-      waba: { type: 'string' },
-      key: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
+  const { values, positionals } = parseArguments(argv);
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return;
@@ -132,7 +141,7 @@ async function main(argv: string[]): Promise<void> {
     case 'wabas link': {
       const accountId = required(values.account, 'account');
       const wabaId = required(values.waba, 'waba');
-      if (!WABA_ID.test(wabaId)) throw new UsageError('--waba must be a WhatsApp Business Account id (5 to 20 digits)');
+      if (!WABA_ID.test(wabaId)) throw usageError('--waba must be a WhatsApp Business Account id (5 to 20 digits)');
       const link = await withStore(config, (s) => s.linkWaba(wabaId, accountId, now));
       print(`linked WABA ${wabaId} to account ${accountId}`, wabaLinkView(link));
       return;
@@ -168,7 +177,7 @@ async function main(argv: string[]): Promise<void> {
         process.stdout.write(`${signBody(readFileSync(required(sub, 'FILE')), config.meta.appSecrets[0]!)}\n`);
         return;
       }
-      throw new UsageError(`unknown command "${positionals.join(' ')}"\n${USAGE}`);
+      throw usageError(`unknown command "${positionals.join(' ')}"\n${USAGE}`);
   }
 }
 
@@ -176,16 +185,13 @@ silenceKafkajsTimeoutWarning();
 
 main(process.argv.slice(2)).catch((err: unknown) => {
   // One line, no stack trace: what failed and what to do.
-  const msg =
-    err instanceof ConfigError
+  const msg = !(err instanceof AppError)
+    ? `unexpected error (EC_INTERNAL): ${(err as Error).message ?? String(err)}`
+    : err.code === 'EC_CONFIG_INVALID'
       ? `invalid configuration: ${err.message}`
-      : err instanceof UsageError
+      : err.code === 'EC_USAGE'
         ? err.message
-        : err instanceof AppError
-          ? `${err.code}: ${err.message}`
-          : err instanceof Error && err.name === 'TypeError' && /parseArgs|Unknown option/.test(err.message)
-            ? err.message
-            : `unexpected error: ${(err as Error).message ?? String(err)}`;
+        : `${err.code}: ${err.message}`;
   process.stderr.write(`echocue: ${msg}\n`);
-  process.exit(err instanceof ConfigError || err instanceof UsageError ? 2 : 1);
+  process.exit(err instanceof AppError ? err.exitCode : 1);
 });

@@ -4,7 +4,7 @@ import { type AddressInfo } from 'node:net';
 import { SchemaRegistryClient } from '@confluentinc/schemaregistry';
 import { type Config } from '../config/index.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
-import { AppError } from '../core/errors.ts';
+import { AppError, type ErrorCode } from '../core/errors.ts';
 import { type Logger } from '../core/log.ts';
 import { createMetrics } from '../core/metrics.ts';
 import { schemasByTopic } from '../events/avro-schemas.ts';
@@ -43,12 +43,15 @@ export type Role = (typeof ROLES)[number];
 
 export type RunningSystem = Readonly<{ url: string; port: number; stop(): Promise<void> }>;
 
-async function step<T>(what: string, hint: string, fn: () => Promise<T>): Promise<T> {
+/** One start-up step against a dependency: a failure stops start-up with `code` (the dependency that failed; never
+ *  EC_CONFIG_INVALID for an outage), naming what was tried and what to do. An AppError of another code (a refused
+ *  setting, say) passes through as it is. */
+async function step<T>(code: ErrorCode, what: string, hint: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof AppError) throw err;
-    throw new AppError('EC_CONFIG_INVALID', `${what}: ${(err as Error).message}. ${hint}`, { cause: err });
+    if (err instanceof AppError && err.code !== code) throw err;
+    throw new AppError(code, `${what}: ${(err as Error).message}. ${hint}`, { cause: err });
   }
 }
 
@@ -97,10 +100,10 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
 
   try {
     const mongo = createMongoClient(config.mongo);
-    await step(`cannot connect to MongoDB (MONGODB_URI)`, localHint, () => mongo.connect());
+    await step('EC_STORE_UNAVAILABLE', `cannot connect to MongoDB (MONGODB_URI)`, localHint, () => mongo.connect());
     stops.push(() => mongo.close());
     const db = mongo.db();
-    await step('cannot create MongoDB indexes', localHint, () => ensureIndexes(db));
+    await step('EC_STORE_UNAVAILABLE', 'cannot create MongoDB indexes', localHint, () => ensureIndexes(db));
     const accounts = createAccountStore(db, createSecretBox(config.secrets.masterKeys));
     const webhooks = createWebhookStore(db);
     const now = () => clock.now();
@@ -113,7 +116,7 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
       log,
     });
     stops.push(() => events.close());
-    await step(`cannot reach Kafka at ${config.kafka.brokers.join(',')} (KAFKA_BROKERS)`, localHint, () =>
+    await step('EC_KAFKA_UNAVAILABLE', `cannot reach Kafka at ${config.kafka.brokers.join(',')} (KAFKA_BROKERS)`, localHint, () =>
       events.admin.ensureTopics(topics.all, {
         partitions: config.kafka.partitions,
         replicationFactor: config.kafka.replicationFactor,
@@ -122,7 +125,9 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
     );
     const floor = config.kafka.durabilityFloor;
     if (floor) {
-      await step("cannot read the topics' replication settings", localHint, () => assertTopicDurability(events.admin, topics.all, floor));
+      await step('EC_KAFKA_UNAVAILABLE', "cannot read the topics' replication settings", localHint, () =>
+        assertTopicDurability(events.admin, topics.all, floor),
+      );
     } else if (config.production) {
       log.warn(
         { replicationFactor: config.kafka.replicationFactor, minInsyncReplicas: config.kafka.minInsyncReplicas },
@@ -130,8 +135,11 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
       );
     }
     const registry = new SchemaRegistryClient({ baseURLs: [config.registry.url], maxRetries: 2, retriesWaitMs: 200 });
-    const serde = await step(`cannot register schemas at ${config.registry.url} (SCHEMA_REGISTRY_URL)`, localHint, () =>
-      createEventSerde(registry, schemasByTopic(topics)),
+    const serde = await step(
+      'EC_SCHEMA_REGISTRY_UNAVAILABLE',
+      `cannot register schemas at ${config.registry.url} (SCHEMA_REGISTRY_URL)`,
+      localHint,
+      () => createEventSerde(registry, schemasByTopic(topics)),
     );
 
     const readiness = createReadiness({ store: async () => void (await db.command({ ping: 1 })) });
@@ -139,7 +147,7 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
     if (has('ingest')) {
       const owners = await startOwnerCache(() => accounts.allWabaOwners(), 5000, log);
       stops.push(async () => owners.stop());
-      const producer = await step('cannot start the Kafka producer', localHint, () => events.createProducer());
+      const producer = await step('EC_KAFKA_UNAVAILABLE', 'cannot start the Kafka producer', localHint, () => events.createProducer());
       stops.push(() => producer.disconnect());
       const ingest = createIngestApp({
         appSecrets: config.meta.appSecrets,
@@ -156,13 +164,13 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
       apps.push({ prefix: '/v1/whatsapp/', handler: ingest.callback() });
     }
     if (has('actors')) {
-      await step('the actor topics are not co-partitioned', 'Give every topic the same partition count.', () =>
+      await step('EC_CONFIG_INVALID', 'the actor topics are not co-partitioned', 'Give every topic the same partition count.', () =>
         assertSamePartitionCount(
           events.admin,
           ACTOR_EVENT_TYPES.map((t) => topics.events[t]),
         ),
       );
-      const dlqProducer = await step('cannot start the Kafka producer', localHint, () => events.createProducer());
+      const dlqProducer = await step('EC_KAFKA_UNAVAILABLE', 'cannot start the Kafka producer', localHint, () => events.createProducer());
       stops.push(() => dlqProducer.disconnect());
       const actors: RunningConsumer = await startActors({
         events,
@@ -178,7 +186,7 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
       stops.push(() => stopWithin('the actors', () => actors.stop(), config.http.shutdownTimeoutMs, log));
     }
     if (has('delivery')) {
-      const producer = await step('cannot start the Kafka producer', localHint, () => events.createProducer());
+      const producer = await step('EC_KAFKA_UNAVAILABLE', 'cannot start the Kafka producer', localHint, () => events.createProducer());
       stops.push(() => producer.disconnect());
       const sender = createSender({ timeoutMs: config.delivery.timeoutMs, allow: config.delivery.allowCidrs });
       stops.push(() => sender.close());
@@ -199,7 +207,7 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
       stops.push(() => stopWithin('the delivery worker', () => delivery.stop(), config.http.shutdownTimeoutMs, log));
     }
     if (has('api')) {
-      const apiProducer = await step('cannot start the Kafka producer', localHint, () => events.createProducer());
+      const apiProducer = await step('EC_KAFKA_UNAVAILABLE', 'cannot start the Kafka producer', localHint, () => events.createProducer());
       stops.push(() => apiProducer.disconnect());
       const api = createApiApp({
         accounts,
@@ -253,7 +261,7 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) =>
-        reject(new AppError('EC_CONFIG_INVALID', `cannot listen on ${config.http.host}:${config.http.port} (HOST/PORT): ${err.message}`)),
+        reject(new AppError('EC_LISTEN_FAILED', `cannot listen on ${config.http.host}:${config.http.port} (HOST/PORT): ${err.message}`)),
       );
       server.listen(config.http.port, config.http.host, resolve);
     });

@@ -1,6 +1,7 @@
 // Reads the environment once, validates it, and returns a frozen Config. Nothing else reads process.env.
 import { z } from 'zod';
 import ipaddr from 'ipaddr.js';
+import { AppError } from '../core/errors.ts';
 
 const isCidr = (s: string): boolean => {
   try {
@@ -191,8 +192,12 @@ export const PRODUCTION_DURABILITY_FLOOR: DurabilityFloor = Object.freeze({ repl
 /** Never echoed back in an error message. */
 const SECRET_VARS: ReadonlySet<string> = new Set(['META_APP_SECRET', 'META_VERIFY_TOKEN', 'MASTER_KEY', 'ADMIN_TOKEN']);
 
-export class ConfigError extends Error {
+/** A setting that is wrong: EC_CONFIG_INVALID, the message naming the variable. */
+export class ConfigError extends AppError {
   override name = 'ConfigError';
+  constructor(message: string) {
+    super('EC_CONFIG_INVALID', message);
+  }
 }
 
 function deepFreeze<T>(o: T): T {

@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { AppError } from './errors.ts';
 import { withRetries } from './retry.ts';
 
 const failing = (failures: number, err: Error) => {
@@ -12,21 +13,28 @@ const failing = (failures: number, err: Error) => {
 };
 
 describe('core > retry', () => {
-  const opts = { attempts: 3, retriable: (e: unknown) => (e as Error).message === 'busy', delayMs: () => 0 };
+  const opts = { attempts: 3, delayMs: () => 0 };
+  const busy = () => new AppError('EC_STORE_UNAVAILABLE', 'busy');
 
-  test('a failure that passes by itself is tried again, up to the attempts, with the pause after each failed try', async () => {
+  test('a failure that passes by itself (a retriable AppError) is tried again, up to the attempts, with the pause after each failed try', async () => {
     const pauses: number[] = [];
-    const ok = failing(2, new Error('busy'));
+    const ok = failing(2, busy());
     await expect(withRetries(ok.fn, { ...opts, delayMs: (a) => (pauses.push(a), 0) })).resolves.toBe(3);
     expect(pauses).toEqual([1, 2]);
-    const never = failing(5, new Error('busy'));
+    const never = failing(5, busy());
     await expect(withRetries(never.fn, opts)).rejects.toThrow('busy');
     expect(never.calls()).toBe(3);
   });
 
-  test('any other failure is thrown at once', async () => {
-    const bad = failing(1, new Error('refused'));
-    await expect(withRetries(bad.fn, opts)).rejects.toThrow('refused');
-    expect(bad.calls()).toBe(1);
+  test('any other failure is thrown at once: a non-retriable AppError, a retriable one marked otherwise, a plain error', async () => {
+    for (const err of [
+      new AppError('EC_STORE_REFUSED', 'refused'),
+      new AppError('EC_STORE_UNAVAILABLE', 'refused', { retriable: false }),
+      Object.assign(new Error('refused'), { retriable: true }),
+    ]) {
+      const bad = failing(1, err);
+      await expect(withRetries(bad.fn, opts)).rejects.toThrow('refused');
+      expect(bad.calls()).toBe(1);
+    }
   });
 });

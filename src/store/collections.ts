@@ -3,6 +3,7 @@
 // (no TTL, sparse or partial indexes: docs/decisions/0002-local-stack.md).
 import { type Db, type IndexDescription } from 'mongodb';
 import { withRetries, type RetryOptions } from '../core/retry.ts';
+import { storeUnavailable } from './errors.ts';
 
 export const COLLECTIONS = {
   account: 'ec_account',
@@ -60,16 +61,26 @@ export async function ensureIndexes(db: Db): Promise<void> {
   for (const [name, indexes] of Object.entries(INDEXES) as [keyof typeof COLLECTIONS, IndexDescription[]][]) {
     // One index per command: FerretDB v1.24 crashes the connection on a multi-index createIndexes whose
     // indexes already exist (docs/ferretdb-gaps.md). MongoDB accepts both forms.
-    for (const index of indexes) await withRetries(() => db.collection(COLLECTIONS[name]).createIndexes([index]), INDEX_RETRY);
+    for (const index of indexes)
+      await withRetries(
+        () =>
+          db
+            .collection(COLLECTIONS[name])
+            .createIndexes([index])
+            .catch((err: unknown) => {
+              throw storeUnavailable(err) ?? err;
+            }),
+        INDEX_RETRY,
+      );
   }
 }
 
 /** One index creation, retried when a call times out: a store busy with other DDL (FerretDB serialises it; many
  *  databases created at once) or a large collection can take longer than one call's deadline (MONGODB_TIMEOUT_MS);
- *  the build goes on on the server and createIndexes is idempotent, so the call is made again before start-up gives up. */
+ *  the build goes on on the server and createIndexes is idempotent, so the call is made again before start-up gives up.
+ *  Retried: what storeUnavailable maps to EC_STORE_UNAVAILABLE (a timeout, no server, a full pool). */
 const INDEX_RETRY: RetryOptions = {
   attempts: 4,
-  retriable: (err) => /MongoNetwork(Timeout)?Error|MongoServerSelectionError|MongoWaitQueueTimeoutError/.test((err as Error).name ?? ''),
   delayMs: (attempt) => 500 * attempt,
 };
 

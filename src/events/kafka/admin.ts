@@ -27,38 +27,42 @@ export function createEventsAdmin(opts: ClientOptions): EventsAdmin & { close():
       // A broker that has just started (or is creating other topics) answers "does not host this topic-partition"
       // or "leader not available" for a moment: retried a few times before giving up.
       await withRetries(
-        async () => {
-          const existing = new Set(await admin.listTopics());
-          const missing = topics.filter((t) => !existing.has(t));
-          if (missing.length > 0) {
-            await admin
-              .createTopics({
-                topics: missing,
-                partitions: settings.partitions,
-                replicas: settings.replicationFactor,
-                configs: [
-                  // Meta's bodies reach 3 MiB (the raw topic keeps them whole), above Kafka's 1 MiB default.
-                  { name: 'max.message.bytes', value: String(TOPIC_MAX_MESSAGE_BYTES) },
-                  // How many replicas every acks=all write must reach (else the broker refuses it): without it the
-                  // broker's default applies, 1 unless configured, and one lost disk can lose acknowledged events.
-                  ...(settings.minInsyncReplicas ? [{ name: 'min.insync.replicas', value: String(settings.minInsyncReplicas) }] : []),
-                ],
-              })
-              .catch((err: unknown) => {
-                // Another process created some of them meanwhile (processes starting together): fine.
-                if (!hasCode(err, 'TOPIC_ALREADY_EXISTS')) throw err;
-              });
-          }
-          const meta = await metadata(topics);
-          const leaderless = topics.filter((t) => {
-            const tm = meta.topics.get(t);
-            return !tm || tm.partitions.some((p) => p.leader < 0);
-          });
-          if (leaderless.length > 0)
-            throw Object.assign(new Error(`topics without a leader yet: ${leaderless.join(', ')}`), { retriable: true });
-        },
-        { attempts: 8, retriable, delayMs: (attempt) => 250 * attempt },
+        () =>
+          ensureOnce().catch((err: unknown) => {
+            throw kafkaUnavailable(err) ?? err;
+          }),
+        { attempts: 8, delayMs: (attempt) => 250 * attempt },
       );
+
+      async function ensureOnce(): Promise<void> {
+        const existing = new Set(await admin.listTopics());
+        const missing = topics.filter((t) => !existing.has(t));
+        if (missing.length > 0) {
+          await admin
+            .createTopics({
+              topics: missing,
+              partitions: settings.partitions,
+              replicas: settings.replicationFactor,
+              configs: [
+                // Meta's bodies reach 3 MiB (the raw topic keeps them whole), above Kafka's 1 MiB default.
+                { name: 'max.message.bytes', value: String(TOPIC_MAX_MESSAGE_BYTES) },
+                // How many replicas every acks=all write must reach (else the broker refuses it): without it the
+                // broker's default applies, 1 unless configured, and one lost disk can lose acknowledged events.
+                ...(settings.minInsyncReplicas ? [{ name: 'min.insync.replicas', value: String(settings.minInsyncReplicas) }] : []),
+              ],
+            })
+            .catch((err: unknown) => {
+              // Another process created some of them meanwhile (processes starting together): fine.
+              if (!hasCode(err, 'TOPIC_ALREADY_EXISTS')) throw err;
+            });
+        }
+        const meta = await metadata(topics);
+        const leaderless = topics.filter((t) => {
+          const tm = meta.topics.get(t);
+          return !tm || tm.partitions.some((p) => p.leader < 0);
+        });
+        if (leaderless.length > 0) throw new AppError('EC_KAFKA_UNAVAILABLE', `topics without a leader yet: ${leaderless.join(', ')}`);
+      }
     },
 
     listTopics: () => admin.listTopics(),
@@ -165,8 +169,12 @@ function hasCode(err: unknown, apiCode: string): boolean {
   );
 }
 
-function retriable(err: unknown): boolean {
-  return someError(err, (e) => e.retriable === true || e.canRetry === true || e.code === 'PLT_KFK_NETWORK');
+/** A client failure that may pass by itself (the client marks it retriable, or the network failed) as
+ *  EC_KAFKA_UNAVAILABLE, which withRetries retries; null for any other. */
+function kafkaUnavailable(err: unknown): AppError | null {
+  if (err instanceof AppError) return null;
+  const passes = someError(err, (e) => e.retriable === true || e.canRetry === true || e.code === 'PLT_KFK_NETWORK');
+  return passes ? new AppError('EC_KAFKA_UNAVAILABLE', `the broker did not answer: ${(err as Error).message}`, { cause: err }) : null;
 }
 
 type ErrorLike = {
