@@ -1,7 +1,7 @@
 // Wires the actors to Kafka: one co-partitioned consumer group over every topic they read, so all events of a
 // WABA have one writer. Each partition batch is decoded, applied through a Session, then committed; an event that
 // cannot be decoded or applied goes to the dead-letter topic with the reason, and the partition keeps moving.
-import { AppError } from '../core/errors.ts';
+import { AppError, isAppError } from '../core/errors.ts';
 import { type Logger } from '../core/log.ts';
 import { type Metrics } from '../core/metrics.ts';
 import { type ConsumedRecord, type EventProducer, type Events, type RunningConsumer } from '../events/port.ts';
@@ -119,8 +119,10 @@ export async function startActors(deps: ActorsDeps): Promise<RunningConsumer> {
         const event = await deps.serde.decode(r.topic, r.value);
         decoded.push({ record: r, event: { type, event } as DecodedEvent });
       } catch (err) {
-        if (err instanceof AppError && err.code === 'EC_EVENT_DECODING') await deadLetter(r, err);
-        else throw err; // the registry is down, say: retry the batch
+        // A record that can never decode (EC_EVENT_DECODING) is dead-lettered; a failure that may pass (the registry
+        // is down: EC_SCHEMA_REGISTRY_UNAVAILABLE) or a bug fails the batch, which is retried.
+        if (isAppError(err) && !err.retriable) await deadLetter(r, err);
+        else throw err;
       }
     }
     const session = new Session(deps.store, cache);
