@@ -16,29 +16,31 @@ const rec = (id: string, attempt = 1, round = 1): SendableRecord => ({
   event_id: `evt_${id}`,
   body: `{"id":"evt_${id}"}`,
 });
-const outcome = (status: number, over: Partial<AttemptOutcome> = {}): AttemptOutcome => ({
-  ok: status >= 200 && status < 300,
-  status_code: status,
-  latency_ms: 7,
-  error: status < 300 ? null : `HTTP ${status}`,
-  error_code: status < 300 ? null : 'http_status',
-  response_body: 'hi',
-  retry_after_ms: null,
-  ...over,
-});
+const outcome = (status: number, retryAfterMs: number | null = null): AttemptOutcome =>
+  status >= 200 && status < 300
+    ? { ok: true, status_code: status, latency_ms: 7, error: null, error_code: null, response_body: 'hi', retry_after_ms: null }
+    : {
+        ok: false,
+        status_code: status,
+        latency_ms: 7,
+        error: `HTTP ${status}`,
+        error_code: 'http_status',
+        response_body: 'hi',
+        retry_after_ms: retryAfterMs,
+      };
 const sent = (
   r: SendableRecord,
   status: number,
   endedAt = NOW.getTime() - 10,
   endpointId = r.endpoint_id,
-  over: Partial<AttemptOutcome> = {},
+  retryAfterMs: number | null = null,
 ): Handled => ({
   kind: 'sent',
   rec: r,
   endpointId,
   at: new Date(endedAt - 7),
   endedAt,
-  outcome: outcome(status, over),
+  outcome: outcome(status, retryAfterMs),
 });
 const opts = { now: NOW, scale: 1, disabled: new Set<string>() };
 
@@ -94,7 +96,7 @@ describe('the writes of a worker batch', () => {
   });
 
   test('Retry-After beyond the tier: a longer tier; the last attempt failing gives up', () => {
-    const w = batchWrites([sent(rec('d3'), 503, NOW.getTime(), 'ep_a', { retry_after_ms: 300_000 }), sent(rec('d4', 6), 500)], opts);
+    const w = batchWrites([sent(rec('d3'), 503, NOW.getTime(), 'ep_a', 300_000), sent(rec('d4', 6), 500)], opts);
     expect(w.next.map((n) => [n.record.delivery_id, n.tier])).toEqual([['d3', 3]]);
     expect(w.updates[1]!.set).toMatchObject({
       status: 'failed',

@@ -8,20 +8,50 @@ import { systemClock, type Clock } from '../core/clock.ts';
 import { AppError, isAppError } from '../core/errors.ts';
 import { guardedLookup, resolveAndCheck, type GuardOptions, type Resolver, type VettedTarget } from './ssrf-guard.ts';
 
-export type AttemptErrorCode = 'timeout' | 'connection' | 'redirect' | 'http_status' | 'ssrf_refused' | 'response_too_slow';
+/** What came back before an exchange ended: the status, the first maxResponseBytes of the body as UTF-8 (a cut
+ *  character becomes U+FFFD) and, on a 429 or 503 only, its Retry-After as ms (delta-seconds or HTTP-date, negative
+ *  clamped to 0; null when absent or unparseable). */
+type Received = { status_code: number; response_body: string; retry_after_ms: number | null };
 
-export type AttemptOutcome = {
-  /** A 2xx status and the body read (up to the cap) within timeoutMs. */
-  ok: boolean;
-  status_code: number | null;
+/** A 2xx and its body read (up to the cap) within timeoutMs. */
+export type AttemptSuccess = Readonly<{
+  ok: true;
   latency_ms: number;
-  error: string | null;
-  error_code: AttemptErrorCode | null;
-  /** The first maxResponseBytes of the response body as UTF-8 (a cut character becomes U+FFFD); null if no response. */
-  response_body: string | null;
-  /** From Retry-After on a 429 or 503 only (delta-seconds or HTTP-date, negative clamped to 0); null otherwise. */
-  retry_after_ms: number | null;
-};
+  error: null;
+  error_code: null;
+  status_code: number;
+  response_body: string;
+  /** Retry-After is read on a 429 or 503 only. */
+  retry_after_ms: null;
+}>;
+
+/** A failure before any status arrived: nothing was received. */
+type FailedUnanswered = Readonly<{
+  ok: false;
+  latency_ms: number;
+  error: string;
+  error_code: 'timeout' | 'connection' | 'ssrf_refused';
+  status_code: null;
+  response_body: null;
+  retry_after_ms: null;
+}>;
+
+/** A failure after a status arrived (not a 2xx, or its body failed or was too slow): what was received is kept. */
+type FailedAnswered = Readonly<
+  {
+    ok: false;
+    latency_ms: number;
+    error: string;
+    error_code: 'connection' | 'redirect' | 'http_status' | 'response_too_slow';
+  } & Received
+>;
+
+export type AttemptFailure = FailedUnanswered | FailedAnswered;
+export type AttemptErrorCode = AttemptFailure['error_code'];
+
+/** How one POST ended. Every field is present in both (null where it does not apply): the stored attempt
+ *  (AttemptDoc) keeps them all. */
+export type AttemptOutcome = AttemptSuccess | AttemptFailure;
 
 export type SenderOptions = {
   /** Budget for the whole exchange: DNS check, connect, request, response headers and the capped body read. */
@@ -156,7 +186,7 @@ export function createSender(opts: SenderOptions): HttpSender {
   });
 
   /** A refusal from the guard, before or at connect time. DNS failures are connection errors (retriable), not refusals. */
-  function guardOutcome(err: AppError, hostname: string): Pick<AttemptOutcome, 'error' | 'error_code'> {
+  function guardFailure(err: AppError, hostname: string): Pick<FailedUnanswered, 'error' | 'error_code'> {
     if (err.details?.['reason'] !== 'unresolvable') return { error: err.message, error_code: 'ssrf_refused' };
     const code = codeOf(err.cause);
     return { error: `url host ${hostname} did not resolve to a usable address${code ? ` (${code})` : ''}`, error_code: 'connection' };
@@ -167,15 +197,20 @@ export function createSender(opts: SenderOptions): HttpSender {
     const controller = new AbortController();
     const expired = new Error(`deadline of ${timeoutMs} ms passed`);
     const timer = setTimeout(() => controller.abort(expired), timeoutMs);
-    const outcome = (o: Partial<AttemptOutcome>): AttemptOutcome => ({
+    const latency = () => Math.ceil(performance.now() - started); // up: timers may fire under a ms early on the monotonic clock
+    const unanswered = (f: Pick<FailedUnanswered, 'error' | 'error_code'>): FailedUnanswered => ({
       ok: false,
       status_code: null,
-      error: null,
-      error_code: null,
       response_body: null,
       retry_after_ms: null,
-      ...o,
-      latency_ms: Math.ceil(performance.now() - started), // up: timers may fire under a ms early on the monotonic clock
+      ...f,
+      latency_ms: latency(),
+    });
+    const answered = (r: Received, f: Pick<FailedAnswered, 'error' | 'error_code'>): FailedAnswered => ({
+      ok: false,
+      ...r,
+      ...f,
+      latency_ms: latency(),
     });
     const isGuardError = (err: unknown): err is AppError => isAppError(err) && err.details?.['parameter'] === 'url';
 
@@ -184,8 +219,8 @@ export function createSender(opts: SenderOptions): HttpSender {
       try {
         target = await unlessAborted(resolveAndCheck(url, guard), controller.signal);
       } catch (err) {
-        if (err === expired) return outcome({ error: `no response within ${timeoutMs} ms (dns lookup)`, error_code: 'timeout' });
-        if (isGuardError(err)) return outcome(guardOutcome(err, URL.parse(url)?.hostname ?? url));
+        if (err === expired) return unanswered({ error: `no response within ${timeoutMs} ms (dns lookup)`, error_code: 'timeout' });
+        if (isGuardError(err)) return unanswered(guardFailure(err, URL.parse(url)?.hostname ?? url));
         throw err;
       }
 
@@ -204,35 +239,36 @@ export function createSender(opts: SenderOptions): HttpSender {
       } catch (err) {
         const code = codeOf(err);
         if (err === expired || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT') {
-          return outcome({ error: `no response within ${timeoutMs} ms`, error_code: 'timeout' });
+          return unanswered({ error: `no response within ${timeoutMs} ms`, error_code: 'timeout' });
         }
-        if (isGuardError(err)) return outcome(guardOutcome(err, target.hostname)); // DNS changed since the check
+        if (isGuardError(err)) return unanswered(guardFailure(err, target.hostname)); // DNS changed since the check
         if (isProgrammerError(err)) throw err;
-        return outcome({ error: describe(err), error_code: 'connection' });
+        return unanswered({ error: describe(err), error_code: 'connection' });
       }
 
       const status = res.statusCode;
       const retry_after_ms = status === 429 || status === 503 ? parseRetryAfter(res.headers['retry-after'], clock.now().getTime()) : null;
       const read = await readCapped(res.body, maxResponseBytes);
-      const received = { status_code: status, response_body: read.text, retry_after_ms };
+      const received: Received = { status_code: status, response_body: read.text, retry_after_ms };
       if (read.error !== null) {
         if (read.error === expired || codeOf(read.error) === 'UND_ERR_BODY_TIMEOUT') {
-          return outcome({
-            ...received,
+          return answered(received, {
             error: `HTTP ${status} but the body did not arrive within ${timeoutMs} ms`,
             error_code: 'response_too_slow',
           });
         }
         if (isProgrammerError(read.error)) throw read.error;
-        return outcome({ ...received, error: `HTTP ${status} but the body failed: ${describe(read.error)}`, error_code: 'connection' });
+        return answered(received, { error: `HTTP ${status} but the body failed: ${describe(read.error)}`, error_code: 'connection' });
       }
-      if (status >= 200 && status < 300) return outcome({ ...received, ok: true });
+      if (status >= 200 && status < 300) {
+        return { ok: true, ...received, retry_after_ms: null, error: null, error_code: null, latency_ms: latency() }; // Retry-After: 429/503 only
+      }
       if (status >= 300 && status < 400) {
         const location = [res.headers['location']].flat()[0];
         const to = location ? ` to ${location.slice(0, 200)}` : '';
-        return outcome({ ...received, error: `HTTP ${status} redirect${to} not followed; register the final URL`, error_code: 'redirect' });
+        return answered(received, { error: `HTTP ${status} redirect${to} not followed; register the final URL`, error_code: 'redirect' });
       }
-      return outcome({ ...received, error: `HTTP ${status}`, error_code: 'http_status' });
+      return answered(received, { error: `HTTP ${status}`, error_code: 'http_status' });
     } finally {
       clearTimeout(timer);
     }

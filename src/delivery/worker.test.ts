@@ -68,15 +68,17 @@ function fakes(opts: { answer?: (url: string) => number } = {}) {
         calls.sends++;
         got.push({ url, body, headers });
         const status = opts.answer?.(url) ?? 200;
-        return {
-          ok: status < 300,
-          status_code: status,
-          latency_ms: 1,
-          error: status < 300 ? null : `HTTP ${status}`,
-          error_code: status < 300 ? null : 'http_status',
-          response_body: '',
-          retry_after_ms: null,
-        };
+        return status < 300
+          ? { ok: true, status_code: status, latency_ms: 1, error: null, error_code: null, response_body: '', retry_after_ms: null }
+          : {
+              ok: false,
+              status_code: status,
+              latency_ms: 1,
+              error: `HTTP ${status}`,
+              error_code: 'http_status',
+              response_body: '',
+              retry_after_ms: null,
+            };
       },
     },
     producer: {
