@@ -2,12 +2,12 @@
 // against a real EchoCue started in this process (ingest, actors, delivery, api) and a real receiver on 127.0.0.1.
 // Assertions read what the page shows; the receiver tells what was really sent.
 import { mkdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, get, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startSystem, ROLES, type RunningSystem } from '../../src/cli/system.ts';
-import { DASHBOARD_CSP } from '../../src/api/dashboard/serve.ts';
+import { DASHBOARD_CSP, dashboardModules } from '../../src/api/dashboard/serve.ts';
 import { verifySignature } from '../../src/delivery/envelope.ts';
 import { signBody } from '../../src/ingest/verify-signature.ts';
 import { type Locator } from 'playwright-core';
@@ -131,10 +131,12 @@ describe('dashboard', () => {
   });
 
   describe('serving', () => {
-    test('serves the page, its script and its style with their types and a strict CSP', async () => {
+    test('serves the page, its scripts and its style with their types and a strict CSP', async () => {
+      expect(dashboardModules()).toContain('js/api.js');
       for (const [path, type] of [
         ['/dashboard', 'text/html; charset=utf-8'],
         ['/dashboard/app.js', 'text/javascript; charset=utf-8'],
+        ...dashboardModules().map((name) => [`/dashboard/${name}`, 'text/javascript; charset=utf-8'] as const),
         ['/dashboard/style.css', 'text/css; charset=utf-8'],
       ] as const) {
         const res = await fetch(`${base}${path}`);
@@ -161,6 +163,30 @@ describe('dashboard', () => {
       expect(post.status).toBe(405);
       expect(post.headers.get('allow')).toBe('GET, HEAD');
       expect((await fetch(`${base}/dashboard/secret.txt`)).status).toBe(404);
+    });
+
+    test('a path that is not one of its files is 404, however it climbs out of the folder', async () => {
+      // node:http sends the path as written (fetch would resolve the dots first).
+      const status = (path: string) =>
+        new Promise<number>((resolve, reject) => {
+          const { hostname, port } = new URL(base);
+          get({ hostname, port, path }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          }).on('error', reject);
+        });
+      for (const path of [
+        '/dashboard/serve.ts',
+        '/dashboard/js/',
+        '/dashboard/js/nope.js',
+        '/dashboard/../package.json',
+        '/dashboard/js/../serve.ts',
+        '/dashboard/js/%2e%2e/serve.ts',
+        '/dashboard/js/..%2fserve.ts',
+        '/dashboard/js/api.js/../../serve.ts',
+      ]) {
+        expect(await status(path), path).toBe(404);
+      }
     });
   });
 

@@ -1,7 +1,8 @@
-// The developer dashboard for outbound webhooks: three static files, read once when the factory runs and served
-// from memory. No koa-send/koa-static: with three fixed names there is no path to resolve, so nothing to traverse.
-// The page calls the REST API itself with the API key typed into it (src/api/dashboard/app.js).
-import { readFileSync } from 'node:fs';
+// The developer dashboard for outbound webhooks: static files, read once when the factory runs and served from
+// memory: the page, its style, its entry point app.js and the ES modules in js/. No koa-send/koa-static: a request
+// path is only ever looked up among those names, never resolved to a file, so there is nothing to traverse.
+// The page calls the REST API itself with the API key typed into it (src/api/dashboard/js/api.js).
+import { readdirSync, readFileSync } from 'node:fs';
 import { type Context, type Middleware, type Next } from 'koa';
 import { AppError } from '../../core/errors.ts';
 
@@ -21,17 +22,29 @@ export const DASHBOARD_CSP = [
 
 type Asset = Readonly<{ type: string; body: Buffer }>;
 
+const JS = 'text/javascript; charset=utf-8';
+
 function load(name: string, type: string): Asset {
   return { type, body: readFileSync(new URL(name, import.meta.url)) };
 }
 
-/** Serves GET/HEAD /dashboard (also /dashboard/), /dashboard/app.js and /dashboard/style.css; other paths pass on. */
+/** The modules the entry point imports: every .js file of js/ (no subfolders). */
+export function dashboardModules(): string[] {
+  return readdirSync(new URL('js/', import.meta.url), { withFileTypes: true })
+    .filter((f) => f.isFile() && f.name.endsWith('.js'))
+    .map((f) => `js/${f.name}`)
+    .sort();
+}
+
+/** Serves GET/HEAD /dashboard (also /dashboard/), /dashboard/app.js, /dashboard/js/*.js and /dashboard/style.css;
+ *  other paths pass on. */
 export function serveDashboard(): Middleware {
   const index = load('index.html', 'text/html; charset=utf-8');
   const assets = new Map<string, Asset>([
     ['/dashboard', index],
     ['/dashboard/', index],
-    ['/dashboard/app.js', load('app.js', 'text/javascript; charset=utf-8')],
+    ['/dashboard/app.js', load('app.js', JS)],
+    ...dashboardModules().map((name): [string, Asset] => [`/dashboard/${name}`, load(name, JS)]),
     ['/dashboard/style.css', load('style.css', 'text/css; charset=utf-8')],
   ]);
   return async (ctx: Context, next: Next): Promise<void> => {
