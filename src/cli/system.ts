@@ -106,7 +106,6 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
     await step('EC_STORE_UNAVAILABLE', 'cannot create MongoDB indexes', localHint, () => ensureIndexes(db));
     const accounts = createAccountStore(db, createSecretBox(config.secrets.masterKeys));
     const webhooks = createWebhookStore(db);
-    const now = () => clock.now();
     const metrics = createMetrics();
     const topics = topicNames(config.kafka.topicPrefix);
     const events = createKafkaEvents({
@@ -198,7 +197,7 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
         accounts,
         sender,
         producer,
-        now,
+        clock,
         delayScale: config.delivery.delayScale,
         disableAfterMs: config.delivery.disableAfterMs,
         cacheTtlMs: config.delivery.cacheTtlMs,

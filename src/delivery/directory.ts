@@ -4,6 +4,7 @@
 // re-enabling works at once. Secrets are read once per batch and key (the keys of a batch side by side), not kept
 // across batches: a rotated secret signs from the next batch on, as the API promises ("deliveries from now on"),
 // and a revoked key stops at the next batch. A batch usually has a handful of keys, so that is a round trip or so.
+import { type Clock } from '../core/clock.ts';
 import { type AccountStore } from '../store/accounts.ts';
 import { type EndpointDoc, type WebhookStore } from '../store/webhooks.ts';
 import { createTtlCache } from './ttl-cache.ts';
@@ -20,10 +21,11 @@ export function createDirectory(deps: {
   webhooks: Pick<WebhookStore, 'endpointsByIds'>;
   accounts: Pick<AccountStore, 'liveSigningSecret'>;
   ttlMs: number;
-  now?: () => number;
+  /** Default the system clock. */
+  clock?: Clock;
 }): Directory {
-  const endpoints = createTtlCache<EndpointDoc>({ ttlMs: deps.ttlMs, now: deps.now, keep: (e) => e.enabled, maxEntries: 50_000 });
-  const secrets = createTtlCache<string>({ ttlMs: 0, now: deps.now }); // per call only: see above
+  const endpoints = createTtlCache<EndpointDoc>({ ttlMs: deps.ttlMs, clock: deps.clock, keep: (e) => e.enabled, maxEntries: 50_000 });
+  const secrets = createTtlCache<string>({ ttlMs: 0, clock: deps.clock }); // per call only: see above
   return {
     endpoints: (ids) => endpoints.getMany(ids, (missing) => deps.webhooks.endpointsByIds(missing)),
     secrets: (keyIds) =>

@@ -3,6 +3,7 @@
 // one insertMany of the new deliveries, one producer send of their first attempts (each carrying what sending needs:
 // src/delivery/record.ts). A notification seen twice (a crash before the offsets were committed) finds its
 // deliveries already there.
+import { type Clock } from '../core/clock.ts';
 import { type Logger } from '../core/log.ts';
 import { type EventProducer, type Events, type RunningConsumer } from '../events/port.ts';
 import { decodeJson, type AttemptRecord, type Notification } from '../events/outbound.ts';
@@ -22,7 +23,7 @@ export type PlannerDeps = Readonly<{
   webhooks: Pick<WebhookStore, 'subscribed' | 'insertDeliveries' | 'deliveriesByIds' | 'endpointsByIds'>;
   accounts: Pick<AccountStore, 'ownerOf' | 'liveSigningSecret'>;
   producer: EventProducer;
-  now: () => Date;
+  clock: Clock;
   log: Logger;
   /** Shared with the worker of the same process (src/delivery/role.ts): it then knows the deliveries planned here. */
   directory?: Directory;
@@ -32,11 +33,11 @@ export type PlannerDeps = Readonly<{
 
 /** Plans a batch of notifications: their deliveries stored in one insertMany, their first attempts to queue. */
 export async function planBatch(
-  deps: Pick<PlannerDeps, 'webhooks' | 'accounts' | 'now'> & { directory: Directory },
+  deps: Pick<PlannerDeps, 'webhooks' | 'accounts' | 'clock'> & { directory: Directory },
   notes: readonly Notification[],
 ): Promise<{ record: AttemptRecord; tier: number }[]> {
   if (notes.length === 0) return [];
-  const now = deps.now();
+  const now = deps.clock.now();
   // One lookup per WABA, per (account, category) and per key of the batch, side by side.
   const wabas = [...new Set(notes.map((n) => n.waba_id))];
   const owners = new Map(await Promise.all(wabas.map(async (w) => [w, await deps.accounts.ownerOf(w)] as const)));
@@ -95,7 +96,14 @@ export async function planBatch(
 
 export async function startPlanner(deps: PlannerDeps): Promise<RunningConsumer> {
   const log = deps.log.child({ component: 'delivery-planner' });
-  const directory = deps.directory ?? createDirectory({ webhooks: deps.webhooks, accounts: deps.accounts, ttlMs: deps.cacheTtlMs ?? 2000 });
+  const directory =
+    deps.directory ??
+    createDirectory({
+      webhooks: deps.webhooks,
+      accounts: deps.accounts,
+      ttlMs: deps.cacheTtlMs ?? 2000,
+      clock: deps.clock,
+    });
   return deps.events.runBatchConsumer({
     groupId: deps.groupId,
     topics: [deps.topics.notifications],

@@ -1,5 +1,6 @@
 // The delivery role: the planner and the attempt worker of one process, sharing what they know (the endpoint and
 // secret cache, and where each delivery stands), so that a delivery planned here is sent without a read of it.
+import { type Clock } from '../core/clock.ts';
 import { type Logger } from '../core/log.ts';
 import { type EventProducer, type Events, type RunningConsumer } from '../events/port.ts';
 import { type Topics } from '../events/topics.ts';
@@ -18,7 +19,7 @@ export type DeliveryRoleDeps = Readonly<{
   accounts: Pick<AccountStore, 'ownerOf' | 'liveSigningSecret'>;
   sender: Sender;
   producer: EventProducer;
-  now: () => Date;
+  clock: Clock;
   delayScale: number;
   disableAfterMs: number;
   /** DELIVERY_CACHE_TTL_MS. */
@@ -27,7 +28,7 @@ export type DeliveryRoleDeps = Readonly<{
 }>;
 
 export async function startDeliveryRole(deps: DeliveryRoleDeps): Promise<RunningConsumer> {
-  const directory = createDirectory({ webhooks: deps.webhooks, accounts: deps.accounts, ttlMs: deps.cacheTtlMs });
+  const directory = createDirectory({ webhooks: deps.webhooks, accounts: deps.accounts, ttlMs: deps.cacheTtlMs, clock: deps.clock });
   const progress = createProgressCache();
   const planner = await startPlanner({ ...deps, groupId: `${deps.groupPrefix}echocue.delivery.planner`, directory, progress });
   try {

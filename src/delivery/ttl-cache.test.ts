@@ -5,7 +5,7 @@ describe('the TTL cache', () => {
   test('misses of one call are loaded in one go; hits are not loaded again until the TTL passed', async () => {
     let t = 0;
     const loads: string[][] = [];
-    const cache = createTtlCache<string>({ ttlMs: 2000, now: () => t });
+    const cache = createTtlCache<string>({ ttlMs: 2000, clock: { now: () => new Date(t) } });
     const load = async (ids: string[]) => {
       loads.push(ids);
       return new Map(ids.map((id) => [id, `v-${id}`]));

@@ -2,6 +2,7 @@
 // with one call of the loader. Only what `keep` accepts is cached (the delivery side keeps live endpoints and keys
 // only: a disabled, deleted or revoked answer is read again every time, so re-enabling takes effect at once).
 // No I/O of its own; the clock is injected.
+import { systemClock, type Clock } from '../core/clock.ts';
 
 export type TtlCache<V> = {
   /** Values for `ids` (a missing id had nothing to load); misses loaded in one call of `load`. */
@@ -10,8 +11,19 @@ export type TtlCache<V> = {
   clear(): void;
 };
 
-export function createTtlCache<V>(opts: { ttlMs: number; now?: () => number; keep?: (v: V) => boolean; maxEntries?: number }): TtlCache<V> {
-  const now = opts.now ?? Date.now;
+export type TtlCacheOptions<V> = {
+  ttlMs: number;
+  /** Default the system clock. */
+  clock?: Clock;
+  /** Which loaded values to cache; default all. */
+  keep?: (v: V) => boolean;
+  /** Default 100 000. */
+  maxEntries?: number;
+};
+
+export function createTtlCache<V>(opts: TtlCacheOptions<V>): TtlCache<V> {
+  const clock = opts.clock ?? systemClock;
+  const now = () => clock.now().getTime();
   const keep = opts.keep ?? (() => true);
   const max = opts.maxEntries ?? 100_000;
   const entries = new Map<string, { value: V; until: number }>();

@@ -53,7 +53,7 @@ function fakes(opts: { answer?: (url: string) => number } = {}) {
     topics,
     webhooks,
     log,
-    now: () => T0,
+    clock: { now: () => T0 },
     delayScale: 1,
     disableAfterMs: 86_400_000,
     cacheTtlMs: 60_000,

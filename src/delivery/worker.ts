@@ -9,6 +9,7 @@
 // A crash before 3 stored the outcomes sends that batch's attempts again (same event id and attempt number:
 // receivers dedupe); a crash after it sends nothing again (a restarted worker reads those deliveries, finds the
 // outcomes and only queues successors that may be missing). docs/decisions/0010-delivery-round-trips.md.
+import { type Clock } from '../core/clock.ts';
 import { type Logger } from '../core/log.ts';
 import { type ConsumedRecord, type EventProducer, type Events, type RunningConsumer } from '../events/port.ts';
 import { type AttemptRecord } from '../events/outbound.ts';
@@ -32,7 +33,7 @@ export type WorkerDeps = Readonly<{
   accounts: Pick<AccountStore, 'liveSigningSecret'>;
   sender: Sender;
   producer: EventProducer;
-  now: () => Date;
+  clock: Clock;
   delayScale: number;
   disableAfterMs: number;
   log: Logger;
@@ -50,7 +51,14 @@ type Item = { rec: AttemptRecord; verdict: Verdict };
 /** Handles one due batch (exported for tests with fakes at the ports). */
 export function createBatchHandler(deps: WorkerDeps) {
   const log = deps.log.child({ component: 'delivery-worker' });
-  const directory = deps.directory ?? createDirectory({ webhooks: deps.webhooks, accounts: deps.accounts, ttlMs: deps.cacheTtlMs ?? 2000 });
+  const directory =
+    deps.directory ??
+    createDirectory({
+      webhooks: deps.webhooks,
+      accounts: deps.accounts,
+      ttlMs: deps.cacheTtlMs ?? 2000,
+      clock: deps.clock,
+    });
   const progress = deps.progress ?? createProgressCache();
   const parsedOf = new WeakMap<Buffer, AttemptRecord | null>();
 
@@ -147,18 +155,18 @@ export function createBatchHandler(deps: WorkerDeps) {
       if (!ep.enabled) return void handled.push({ kind: 'refused', rec, reason: 'endpoint_disabled' });
       const secret = secrets.get(ep.key_id);
       if (secret === undefined) return void handled.push({ kind: 'refused', rec, reason: 'api_key_revoked' });
-      const at = deps.now();
+      const at = deps.clock.now();
       const outcome = await deps.sender.send(
         ep.url,
         rec.body,
         signatureHeaders({ body: rec.body, secret, eventId: rec.event_id, timestamp: at, attempt: rec.attempt }),
       );
-      handled.push({ kind: 'sent', rec, endpointId: ep._id, at, endedAt: deps.now().getTime(), outcome });
+      handled.push({ kind: 'sent', rec, endpointId: ep._id, at, endedAt: deps.clock.now().getTime(), outcome });
     };
     if (sendable.length > 0) await runKeyed(records, deps.keysAtOnce ?? KEYS_AT_ONCE, sendOne);
 
     // 3. Endpoint health once per endpoint, the outcomes in one bulk, the next attempts in one send.
-    const now = deps.now();
+    const now = deps.clock.now();
     const disabled = new Set<string>();
     await Promise.all(
       endpointHealth(handled).map(async (h) => {
@@ -213,5 +221,6 @@ export async function startWorker(deps: WorkerOptions): Promise<RunningConsumer>
     concurrency: 6,
     sessionTimeoutMs: deps.sessionTimeoutMs,
     heartbeatIntervalMs: deps.heartbeatIntervalMs,
+    clock: deps.clock,
   });
 }

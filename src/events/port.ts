@@ -1,6 +1,7 @@
 // The events port: everything EchoCue does with Kafka, as types. The rest of src/ (ingest, actors, delivery, cli),
 // the tests and the benchmarks see only this; the one implementation is src/events/kafka/ (createKafkaEvents), so
 // the Kafka client can be swapped there alone (docs/decisions/0011-kafka-port.md).
+import { type Clock } from '../core/clock.ts';
 import { type Logger } from '../core/log.ts';
 import { type TopicDurability } from './durability.ts';
 
@@ -66,7 +67,8 @@ export type DueConsumerOptions = GroupOptions &
     dueAt: (r: ConsumedRecord) => number;
     /** Handles the due records at the front of a partition batch; their offsets are committed after it resolves. */
     handleBatch(records: readonly ConsumedRecord[]): Promise<void>;
-    now?: () => number;
+    /** Tells when a record is due; default the system clock. */
+    clock?: Clock;
     /** How often the member heartbeats, also while a batch is handled. Default 3000 ms; below sessionTimeoutMs. */
     heartbeatIntervalMs?: number;
   }>;

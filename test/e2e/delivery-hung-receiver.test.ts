@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { MongoClient } from 'mongodb';
 import { startSystem, type RunningSystem } from '../../src/cli/system.ts';
+import { systemClock } from '../../src/core/clock.ts';
 import { createSecretBox } from '../../src/core/secret-box.ts';
 import { startPlanner } from '../../src/delivery/planner.ts';
 import { createSender, type HttpSender } from '../../src/delivery/send.ts';
@@ -134,7 +135,7 @@ describe('outbound webhooks > a receiver that hangs past the session timeout', (
               accounts,
               sender,
               producer,
-              now: () => new Date(),
+              clock: systemClock,
               delayScale: config.delivery.delayScale,
               disableAfterMs: config.delivery.disableAfterMs,
               log,
@@ -161,7 +162,7 @@ describe('outbound webhooks > a receiver that hangs past the session timeout', (
             webhooks,
             accounts,
             producer,
-            now: () => new Date(),
+            clock: systemClock,
             log,
           }),
         );

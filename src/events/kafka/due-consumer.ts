@@ -7,13 +7,15 @@
 // batch can last longer than the session timeout, and a member that misses its heartbeats loses its partitions to another, which
 // would send the attempts still in flight again.
 import { type Consumer, type Kafka, type KafkaMessage } from 'kafkajs';
+import { systemClock } from '../../core/clock.ts';
 import { AppError } from '../../core/errors.ts';
 import { type ConsumedRecord, type DueConsumerOptions, type RunningConsumer } from '../port.ts';
 import { commitThrough } from './batch-consumer.ts';
 import { whileBeating } from './keep-alive.ts';
 
 export async function runDueConsumer(kafka: Kafka, opts: DueConsumerOptions): Promise<RunningConsumer> {
-  const now = opts.now ?? Date.now;
+  const clock = opts.clock ?? systemClock;
+  const now = () => clock.now().getTime();
   const log = opts.log;
   // A short fetch wait: a resumed partition is fetched within ~100 ms (a long poll would hold it up to 5 s).
   const sessionTimeout = opts.sessionTimeoutMs ?? 30000;
