@@ -51,7 +51,7 @@ async function step<T>(code: ErrorCode, what: string, hint: string, fn: () => Pr
     return await fn();
   } catch (err) {
     if (err instanceof AppError && err.code !== code) throw err;
-    throw new AppError(code, `${what}: ${(err as Error).message}. ${hint}`, { cause: err });
+    throw new AppError(code, `${what}: ${String((err as Error).message).replace(/\.+$/, '')}. ${hint}`, { cause: err });
   }
 }
 

@@ -2,15 +2,16 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, test } from 'vitest';
+import { services, testEnv, withDatabase } from '../helpers/env.ts';
 import { ROOT } from '../helpers/services.ts';
 
 const run = promisify(execFile);
 
-async function echocue(args: string[], env: Record<string, string>) {
+async function echocue(args: string[], env: Record<string, string>, timeoutMs = 30_000) {
   try {
     const r = await run(process.execPath, [`${ROOT}bin/echocue.js`, ...args], {
       env: { PATH: process.env['PATH'] ?? '', ...env },
-      timeout: 30_000,
+      timeout: timeoutMs,
     });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (err) {
@@ -40,12 +41,36 @@ describe('cli > configuration errors', () => {
     expect(r.stderr).toMatch(/^echocue: EC_STORE_UNAVAILABLE: cannot connect to MongoDB \(MONGODB_URI\)/);
   });
 
+  // The client's own connection retries and start-up's topic retries take about 40 s to give up on a closed port.
+  test(
+    'an outage at start-up names the dependency that failed (its own code, not EC_CONFIG_INVALID) and exits 1',
+    { timeout: 150_000 },
+    async () => {
+      const env = testEnv(); // the store answers (its own database, dropped after); the broker does not
+      const r = await echocue(
+        ['serve', '--role', 'ingest'],
+        {
+          MONGODB_URI: withDatabase(services().MONGODB_URI, env.dbName),
+          SCHEMA_REGISTRY_URL: services().SCHEMA_REGISTRY_URL,
+          KAFKA_BROKERS: '127.0.0.1:1',
+          KAFKA_REQUEST_TIMEOUT_MS: '1000',
+          LOG_LEVEL: 'fatal',
+          PORT: '0',
+        },
+        120_000,
+      ).finally(() => env.cleanup());
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^echocue: EC_KAFKA_UNAVAILABLE: cannot reach Kafka at 127\.0\.0\.1:1 \(KAFKA_BROKERS\)/);
+    },
+  );
+
   test('an unknown command or option prints usage and exits 2', async () => {
     const r = await echocue(['frobnicate'], {});
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^echocue: unknown command "frobnicate"/);
     const o = await echocue(['serve', '--nope'], {});
-    expect(o.code).not.toBe(0);
+    expect(o.code).toBe(2);
     expect(o.stderr).toMatch(/^echocue: .*--nope/);
+    expect(o.stderr).toContain('usage: echocue');
   });
 });
