@@ -25,8 +25,10 @@ export type ActorsDeps = Readonly<{
   producer: EventProducer;
   log: Logger;
   metrics: Metrics;
-  /** Partitions applied at once by this process (default 2). */
-  concurrency?: number;
+  /** Partitions applied at once by this process (ACTORS_PARTITION_CONCURRENCY). */
+  concurrency: number;
+  /** How long a dead letter or a notification write waits for Kafka's acknowledgement (KAFKA_PRODUCE_TIMEOUT_MS). */
+  produceTimeoutMs: number;
   /** Documents kept in memory between batches for the partitions this member owns (0: none). */
   cacheMaxDocs: number;
   /** The group session timeout (default 30 s). */
@@ -62,7 +64,7 @@ export async function startActors(deps: ActorsDeps): Promise<RunningConsumer> {
           },
         },
       ],
-      { timeoutMs: 10_000 },
+      { timeoutMs: deps.produceTimeoutMs },
     );
   }
 
@@ -71,7 +73,7 @@ export async function startActors(deps: ActorsDeps): Promise<RunningConsumer> {
     topics: [...typeOfTopic.keys()],
     log,
     copartitioned: true,
-    concurrency: deps.concurrency ?? 2,
+    concurrency: deps.concurrency,
     ...(deps.sessionTimeoutMs ? { sessionTimeoutMs: deps.sessionTimeoutMs } : {}),
     onOwnershipChange: () => cache.clear(),
     async handleBatch(records) {
@@ -145,7 +147,7 @@ export async function startActors(deps: ActorsDeps): Promise<RunningConsumer> {
           value: encodeJson(n),
           headers: { category: n.category, notification_id: n.id },
         })),
-        { timeoutMs: 10_000 },
+        { timeoutMs: deps.produceTimeoutMs },
       );
     }
     decoded.forEach((d, i) => failed.has(i) || deps.metrics.actorEventsApplied.inc({ event_type: d.event.type }));

@@ -144,7 +144,7 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
     const readiness = createReadiness({ store: async () => void (await db.command({ ping: 1 })) });
     const apps: { prefix: string; handler: ReturnType<ReturnType<typeof createIngestApp>['callback']> }[] = [];
     if (has('ingest')) {
-      const owners = await startOwnerCache(() => accounts.allWabaOwners(), 5000, log);
+      const owners = await startOwnerCache(() => accounts.allWabaOwners(), config.ingest.tenancyRefreshMs, log);
       stops.push(async () => owners.stop());
       const producer = await step('EC_KAFKA_UNAVAILABLE', 'cannot start the Kafka producer', localHint, () => events.createProducer());
       stops.push(() => producer.disconnect());
@@ -181,6 +181,8 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
         log,
         metrics,
         cacheMaxDocs: config.actors.cacheMaxDocs,
+        concurrency: config.actors.partitionConcurrency,
+        produceTimeoutMs: config.kafka.produceTimeoutMs,
       });
       stops.push(() => stopWithin('the actors', () => actors.stop(), config.http.shutdownTimeoutMs, log));
     }

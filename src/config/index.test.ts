@@ -19,6 +19,25 @@ describe('config > loadConfig', () => {
     expect(Object.isFrozen(c) && Object.isFrozen(c.kafka) && Object.isFrozen(c.kafka.brokers)).toBe(true);
   });
 
+  test('the tunables once written as literals in the code are settings with their old values as defaults', () => {
+    const c = loadConfig({});
+    expect([c.actors.partitionConcurrency, c.delivery.partitionConcurrency, c.kafka.produceTimeoutMs, c.ingest.tenancyRefreshMs]).toEqual([
+      2, 6, 10_000, 5000,
+    ]);
+    const set = loadConfig({
+      ACTORS_PARTITION_CONCURRENCY: '4',
+      DELIVERY_PARTITION_CONCURRENCY: '12',
+      KAFKA_PRODUCE_TIMEOUT_MS: '3000',
+      TENANCY_REFRESH_MS: '1000',
+    });
+    expect([
+      set.actors.partitionConcurrency,
+      set.delivery.partitionConcurrency,
+      set.kafka.produceTimeoutMs,
+      set.ingest.tenancyRefreshMs,
+    ]).toEqual([4, 12, 3000, 1000]);
+  });
+
   test('splits comma-separated app secrets (rotation) and brokers', () => {
     const c = loadConfig({ META_APP_SECRET: 'new-secret-1, old-secret-2', KAFKA_BROKERS: 'k1:9092,k2:9092' });
     expect(c.meta.appSecrets).toEqual(['new-secret-1', 'old-secret-2']);
@@ -39,8 +58,13 @@ describe('config > loadConfig', () => {
       /^KAFKA_MIN_INSYNC_REPLICAS must be at most KAFKA_REPLICATION_FACTOR \(got 2 with a replication factor of 1/,
     ],
     [{ KAFKA_ALLOW_UNSAFE_DURABILITY: 'yes' }, /^KAFKA_ALLOW_UNSAFE_DURABILITY must be true or false \(got "yes"\)$/],
-  ])('rejects %o with a message naming the variable', (env, message) => {
+    [{ ACTORS_PARTITION_CONCURRENCY: '0' }, /^ACTORS_PARTITION_CONCURRENCY must be at least 1/],
+    [{ DELIVERY_PARTITION_CONCURRENCY: '65' }, /^DELIVERY_PARTITION_CONCURRENCY must be at most 64/],
+    [{ KAFKA_PRODUCE_TIMEOUT_MS: '10s' }, /^KAFKA_PRODUCE_TIMEOUT_MS must be a whole number/],
+    [{ TENANCY_REFRESH_MS: '50' }, /^TENANCY_REFRESH_MS must be at least 100/],
+  ])('rejects %o with a message naming the variable, as EC_CONFIG_INVALID', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(expect.objectContaining({ code: 'EC_CONFIG_INVALID', retriable: false, exitCode: 2 }));
     expect(() => loadConfig(env)).toThrow(message);
   });
 

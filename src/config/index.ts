@@ -93,6 +93,9 @@ const EnvSchema = z.object({
     .regex(/^[a-zA-Z0-9._-]*$/, 'may hold only letters, digits, ".", "_" and "-"')
     .default(''),
   KAFKA_PARTITIONS: intIn(1, 1000).default(6),
+  /** How long a write of the actors and the delivery side (notifications, dead letters, next attempts) waits for
+   *  Kafka's acknowledgement before the batch fails and is retried (ingest has INGEST_ACK_TIMEOUT_MS). */
+  KAFKA_PRODUCE_TIMEOUT_MS: intIn(500, 120_000).default(10_000),
   KAFKA_REPLICATION_FACTOR: intIn(1, 10).default(1),
   KAFKA_MIN_INSYNC_REPLICAS: intIn(1, 10).optional(),
   KAFKA_ALLOW_UNSAFE_DURABILITY: z
@@ -134,6 +137,12 @@ const EnvSchema = z.object({
   MONGODB_MAX_POOL_SIZE: intIn(1, 1000).default(20),
   MONGODB_TIMEOUT_MS: intIn(100, 600_000).default(15_000),
   ACTORS_CACHE_MAX_DOCS: intIn(0, 10_000_000).default(50_000),
+  /** Partitions one actors process applies at once (each batch's store round trips overlap with the others'). */
+  ACTORS_PARTITION_CONCURRENCY: intIn(1, 64).default(2),
+  /** Partitions of the attempt tiers one delivery process works at once, and of the notifications its planner reads. */
+  DELIVERY_PARTITION_CONCURRENCY: intIn(1, 64).default(6),
+  /** How often ingest re-reads which account owns each WABA (a new link routes within this time). */
+  TENANCY_REFRESH_MS: intIn(100, 600_000).default(5000),
 });
 
 export type Config = Readonly<{
@@ -153,6 +162,8 @@ export type Config = Readonly<{
     minInsyncReplicas: number;
     /** What the existing topics must have at start-up (production without KAFKA_ALLOW_UNSAFE_DURABILITY), else null. */
     durabilityFloor: DurabilityFloor | null;
+    /** How long the actors' and the delivery side's writes wait for acknowledgement. */
+    produceTimeoutMs: number;
   }>;
   mongo: Readonly<{
     uri: string;
@@ -161,10 +172,11 @@ export type Config = Readonly<{
     /** Deadline of every store call: waiting for a pooled connection, and silence on an open one. */
     timeoutMs: number;
   }>;
-  /** Documents the actors keep in memory for the partitions they own (0: read every document from the store). */
-  actors: Readonly<{ cacheMaxDocs: number }>;
+  /** Documents the actors keep in memory for the partitions they own (0: read every document from the store), and
+   *  how many partitions one process applies at once. */
+  actors: Readonly<{ cacheMaxDocs: number; partitionConcurrency: number }>;
   registry: Readonly<{ url: string }>;
-  ingest: Readonly<{ ackTimeoutMs: number }>;
+  ingest: Readonly<{ ackTimeoutMs: number; tenancyRefreshMs: number }>;
   log: Readonly<{ level: (typeof LOG_LEVELS)[number] }>;
   /** Keys that encrypt stored secrets (the first encrypts; all decrypt, for rotation). */
   secrets: Readonly<{ masterKeys: readonly Buffer[] }>;
@@ -177,6 +189,7 @@ export type Config = Readonly<{
     disableAfterMs: number;
     /** DELIVERY_CACHE_TTL_MS: how long the delivery side keeps live endpoints in memory (docs/decisions/0010). */
     cacheTtlMs: number;
+    partitionConcurrency: number;
   }>;
   api: Readonly<{ adminToken: string | null; rateLimit: Readonly<{ points: number; windowSeconds: number }>; changeSettleMs: number }>;
   /** Names of the variables that fell back to a local default (said once at start-up). */
@@ -278,15 +291,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       replicationFactor,
       minInsyncReplicas,
       durabilityFloor: enforceFloor ? PRODUCTION_DURABILITY_FLOOR : null,
+      produceTimeoutMs: e.KAFKA_PRODUCE_TIMEOUT_MS,
     },
     mongo: {
       uri: orDefault('MONGODB_URI', e.MONGODB_URI, LOCAL_DEFAULTS.MONGODB_URI),
       maxPoolSize: e.MONGODB_MAX_POOL_SIZE,
       timeoutMs: e.MONGODB_TIMEOUT_MS,
     },
-    actors: { cacheMaxDocs: e.ACTORS_CACHE_MAX_DOCS },
+    actors: { cacheMaxDocs: e.ACTORS_CACHE_MAX_DOCS, partitionConcurrency: e.ACTORS_PARTITION_CONCURRENCY },
     registry: { url: orDefault('SCHEMA_REGISTRY_URL', e.SCHEMA_REGISTRY_URL, LOCAL_DEFAULTS.SCHEMA_REGISTRY_URL) },
-    ingest: { ackTimeoutMs: e.INGEST_ACK_TIMEOUT_MS },
+    ingest: { ackTimeoutMs: e.INGEST_ACK_TIMEOUT_MS, tenancyRefreshMs: e.TENANCY_REFRESH_MS },
     log: { level: e.LOG_LEVEL },
     secrets: { masterKeys },
     delivery: {
@@ -295,6 +309,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       allowCidrs: e.DELIVERY_ALLOW_CIDRS,
       disableAfterMs: e.ENDPOINT_DISABLE_AFTER_SECONDS * 1000,
       cacheTtlMs: e.DELIVERY_CACHE_TTL_MS,
+      partitionConcurrency: e.DELIVERY_PARTITION_CONCURRENCY,
     },
     api: {
       adminToken: e.ADMIN_TOKEN ?? null,

@@ -57,14 +57,14 @@ const conflict = (collection: string, what: string) =>
  *  only writer, and a member that lost the partition mid-batch finds its writes refused (EC_STORE_CONFLICT). */
 /** How pollers' watermarks are kept safe (issue 16, defect 1). `settleMs`: API_CHANGE_SETTLE_MS, how long after its
  *  changed_at a change may become visible (src/api/list.ts keeps the watermark that far behind its reads). */
-export type ActorStoreOptions = { clock?: Clock; settleMs?: number };
+export type ActorStoreOptions = { clock?: Clock; settleMs: number };
 
 /** Re-stamp rounds for the documents of a slow bulk before giving up (each round is one update by _id per document). */
 const RESTAMP_ROUNDS = 5;
 
 type Written = { n: Name; id: string; v: number };
 
-export function createActorStore(db: Db, opts: ActorStoreOptions = {}) {
+export function createActorStore(db: Db, opts: ActorStoreOptions) {
   const clock = opts.clock ?? systemClock;
   // changed_at is what REST pollers filter on (updated_since), and their watermark trails their reads by the settle
   // time, so a document must become visible within the settle time after its changed_at (issue 16, defect 1). Each
@@ -72,7 +72,7 @@ export function createActorStore(db: Db, opts: ActorStoreOptions = {}) {
   // moment the store takes the document (one stamp for a whole commit was seconds old by its last bulk under load).
   // The documents of a bulk that took longer than half the settle time are stamped again when it ends, again while
   // such a round is itself slow (half: room for clock skew between the API and the actors).
-  const restampAfterMs = (opts.settleMs ?? 5000) / 2;
+  const restampAfterMs = opts.settleMs / 2;
   const col = (n: Name) => db.collection<WithId>(NAMES[n]);
 
   /** One commit's stamps: each bulk its own, the newest of them, and the documents of the slow bulks. */

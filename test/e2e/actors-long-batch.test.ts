@@ -27,6 +27,9 @@ import { postFixture } from '../helpers/http.ts';
 import { ACTOR_COLLECTION_NAMES, actorDocuments } from '../helpers/store-dump.ts';
 import { waitForActors } from '../../harness/topics.ts';
 
+/** API_CHANGE_SETTLE_MS's default: how long a change may take to become visible to pollers. */
+const SETTLE_MS = 5000;
+
 const SESSION_TIMEOUT_MS = 6_000; // the broker's group.min.session.timeout.ms default
 const STALL_MS = 10_000; // the first commit to the store is held this long: well past the session
 const FIXTURES = [
@@ -62,7 +65,7 @@ describe('actors > a batch that outlives the session timeout', () => {
     const mongo = new MongoClient(env.config.mongo.uri);
     await mongo.connect();
     cleanups.push(() => mongo.close());
-    const real = createActorStore(mongo.db());
+    const real = createActorStore(mongo.db(), { settleMs: SETTLE_MS });
     let stalls = 0;
     const loads = new Map<string, number>();
     const store: ActorStore = {
@@ -93,6 +96,8 @@ describe('actors > a batch that outlives the session timeout', () => {
       metrics: createMetrics(),
       groupId: `${config.kafka.topicPrefix}echocue.actors`,
       cacheMaxDocs: config.actors.cacheMaxDocs,
+      concurrency: config.actors.partitionConcurrency,
+      produceTimeoutMs: config.kafka.produceTimeoutMs,
       sessionTimeoutMs: SESSION_TIMEOUT_MS,
     });
     cleanups.push(() => actors.stop());

@@ -13,6 +13,9 @@ import { type ActorStore } from '../../src/actors/ports.ts';
 import { type MessageStatusEvent } from '../../src/events/generated/event-types.ts';
 import { testEnv, type TestEnv } from '../helpers/env.ts';
 
+/** API_CHANGE_SETTLE_MS's default: how long a change may take to become visible to pollers. */
+const SETTLE_MS = 5000;
+
 describe('store > actor store', () => {
   let env: TestEnv;
   let mongo: MongoClient;
@@ -29,7 +32,7 @@ describe('store > actor store', () => {
   });
 
   test('a contact is found by any alias; an insert of a document that exists is refused as a conflict, a replace names the version it read', async () => {
-    const store = createActorStore(db);
+    const store = createActorStore(db, { settleMs: SETTLE_MS });
     const c = mergeContacts('w1', [], ['wa:1', 'uid:US.1'], new Date(1000));
     const inserted = await store.commit({ ...emptyWriteSet(), inserts: { ...emptyWriteSet().inserts, contact: [c] } });
     expect(inserted.versions.contact.get(c._id)).toBe(1);
@@ -83,7 +86,7 @@ describe('store > actor store', () => {
         raw: '{}',
       } as MessageStatusEvent,
     });
-    const store = createActorStore(db);
+    const store = createActorStore(db, { settleMs: SETTLE_MS });
     // Member A owned the partition and applied "sent"; its cache holds the message at version 1.
     const cacheA = new StateCache(1000);
     await applyBatch(new Session(store, cacheA), [status(1, 'sent')]);
@@ -115,7 +118,7 @@ describe('store > actor store', () => {
   });
 
   test('after a crash between deleting merged-away contacts and updating the alias index, the merged contact is still found', async () => {
-    const store = createActorStore(db);
+    const store = createActorStore(db, { settleMs: SETTLE_MS });
     const a = mergeContacts('w3', [], ['wa:5'], new Date(1000));
     const b = mergeContacts('w3', [], ['uid:US.5'], new Date(1000));
     await store.commit({ ...emptyWriteSet(), inserts: { ...emptyWriteSet().inserts, contact: [a, b] } });
@@ -178,11 +181,11 @@ describe('store > actor store', () => {
       },
     }) as Db;
     const wamids = ['wamid.drop.1', 'wamid.drop.2', 'wamid.drop.3'];
-    const store = createActorStore(db);
+    const store = createActorStore(db, { settleMs: SETTLE_MS });
     // New documents: two of three inserts land, and the batch fails instead of committing.
     await expect(
       applyBatch(
-        new Session(createActorStore(dropping)),
+        new Session(createActorStore(dropping, { settleMs: SETTLE_MS })),
         wamids.map((w, i) => status(w, i, 'sent')),
       ),
     ).rejects.toMatchObject({ code: 'EC_STORE_UNAVAILABLE', message: expect.stringMatching(/acknowledged 2 of 3 inserts/) });
@@ -194,7 +197,7 @@ describe('store > actor store', () => {
     // (A replace the store did not match reads, from its counts, like another member's write: a conflict, retried too.)
     await expect(
       applyBatch(
-        new Session(createActorStore(dropping)),
+        new Session(createActorStore(dropping, { settleMs: SETTLE_MS })),
         wamids.map((w, i) => status(w, 10 + i, 'delivered')),
       ),
     ).rejects.toMatchObject({
