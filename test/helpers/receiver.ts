@@ -4,7 +4,17 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { type AddressInfo } from 'node:net';
 
 export type Behaviour = { status: number; body?: string; headers?: Record<string, string>; delayMs?: number } | 'hang';
-export type Received = { path: string; at: number; headers: IncomingMessage['headers']; body: string; answered: number | 'hang' };
+export type Received = {
+  path: string;
+  at: number;
+  /** Arrival order among every request and hang-up this receiver saw (from 1). */
+  seq: number;
+  /** When the sender closed the connection before the answer was written: the order of that event (like `seq`). */
+  hungUp: number | null;
+  headers: IncomingMessage['headers'];
+  body: string;
+  answered: number | 'hang';
+};
 
 export async function startReceiver() {
   const scripts = new Map<string, Behaviour[]>();
@@ -16,6 +26,7 @@ export async function startReceiver() {
   const counts = new Map<string, number>();
   const received: Received[] = [];
   const hanging = new Set<ServerResponse>();
+  let tick = 0;
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -29,12 +40,17 @@ export async function startReceiver() {
       const r: Received = {
         path,
         at: Date.now(),
+        seq: ++tick,
+        hungUp: null,
         headers: req.headers,
         body: Buffer.concat(chunks).toString('utf8'),
         answered: b === 'hang' ? 'hang' : b.status,
       };
       received.push(r);
       pending.add(r);
+      res.once('close', () => {
+        if (!res.writableEnded) r.hungUp = ++tick;
+      });
       onRequest(r);
       if (b === 'hang') {
         hanging.add(res);
