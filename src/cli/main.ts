@@ -7,7 +7,8 @@ import { AppError } from '../core/errors.ts';
 import { createLogger } from '../core/log.ts';
 import { systemClock } from '../core/clock.ts';
 import { signBody } from '../ingest/verify-signature.ts';
-import { createKafkaEvents, silenceKafkajsTimeoutWarning } from '../events/kafka/index.ts';
+import { silenceKafkajsTimeoutWarning } from '../events/kafka/index.ts';
+import { kafkaEventsOf, topicSettingsOf } from './kafka.ts';
 import { topicNames } from '../events/topics.ts';
 import { createAccountStore, WABA_ID } from '../store/accounts.ts';
 import { createSecretBox } from '../core/secret-box.ts';
@@ -115,18 +116,9 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'create-topics': {
       const topics = topicNames(config.kafka.topicPrefix);
-      const events = createKafkaEvents({
-        brokers: config.kafka.brokers,
-        clientId: config.kafka.clientId,
-        requestTimeoutMs: config.kafka.requestTimeoutMs,
-        log,
-      });
+      const events = kafkaEventsOf(config, log);
       try {
-        await events.admin.ensureTopics(topics.all, {
-          partitions: config.kafka.partitions,
-          replicationFactor: config.kafka.replicationFactor,
-          minInsyncReplicas: config.kafka.minInsyncReplicas,
-        });
+        await events.admin.ensureTopics(topics.all, topicSettingsOf(config));
       } finally {
         await events.close();
       }

@@ -8,7 +8,7 @@ import { AppError, type ErrorCode } from '../core/errors.ts';
 import { type Logger } from '../core/log.ts';
 import { createMetrics } from '../core/metrics.ts';
 import { schemasByTopic } from '../events/avro-schemas.ts';
-import { createKafkaEvents } from '../events/kafka/index.ts';
+import { kafkaEventsOf, topicSettingsOf } from './kafka.ts';
 import { type RunningConsumer } from '../events/port.ts';
 import { assertSamePartitionCount, assertTopicDurability } from '../events/topic-checks.ts';
 import { createEventSerde } from '../events/serde.ts';
@@ -108,19 +108,10 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
     const webhooks = createWebhookStore(db);
     const metrics = createMetrics();
     const topics = topicNames(config.kafka.topicPrefix);
-    const events = createKafkaEvents({
-      brokers: config.kafka.brokers,
-      clientId: config.kafka.clientId,
-      requestTimeoutMs: config.kafka.requestTimeoutMs,
-      log,
-    });
+    const events = kafkaEventsOf(config, log);
     stops.push(() => events.close());
     await step('EC_KAFKA_UNAVAILABLE', `cannot reach Kafka at ${config.kafka.brokers.join(',')} (KAFKA_BROKERS)`, localHint, () =>
-      events.admin.ensureTopics(topics.all, {
-        partitions: config.kafka.partitions,
-        replicationFactor: config.kafka.replicationFactor,
-        minInsyncReplicas: config.kafka.minInsyncReplicas,
-      }),
+      events.admin.ensureTopics(topics.all, topicSettingsOf(config)),
     );
     const floor = config.kafka.durabilityFloor;
     if (floor) {

@@ -1,9 +1,8 @@
 // The normalised kind of an ec_message document (issue 14, rule 4): one closed list a client can switch on, beside
 // Meta's own `type` (an open list: Meta adds types) and the raw message object. Pure.
 
-/** Every kind, in the order the README and the OpenAPI schema list them. Meta's types from docs/meta-webhooks.md §4.2
- *  (and the fixtures), then EchoCue's own entries. */
-export const MESSAGE_KINDS = [
+/** Meta's message types that are kinds as they are (docs/meta-webhooks.md §4.2, and the fixtures). */
+const META_MESSAGE_KINDS = [
   'text',
   'image',
   'video',
@@ -19,10 +18,10 @@ export const MESSAGE_KINDS = [
   'system',
   'request_welcome',
   'unsupported',
-  'consent',
-  'placeholder',
-  'unknown',
 ] as const;
+
+/** Every kind, in the order the README and the OpenAPI schema list them: Meta's, then EchoCue's own entries. */
+export const MESSAGE_KINDS = [...META_MESSAGE_KINDS, 'consent', 'placeholder', 'unknown'] as const;
 
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 
@@ -49,24 +48,7 @@ export const MESSAGE_KIND_DOCS: Readonly<Record<MessageKind, string>> = {
   unknown: 'a type Meta added after this release: read `type` and `content`',
 };
 
-/** Meta's message types that are kinds as they are (docs/meta-webhooks.md §4.2). */
-const META_KINDS: ReadonlySet<string> = new Set<MessageKind>([
-  'text',
-  'image',
-  'video',
-  'audio',
-  'document',
-  'sticker',
-  'location',
-  'contacts',
-  'interactive',
-  'button',
-  'reaction',
-  'order',
-  'system',
-  'request_welcome',
-  'unsupported',
-]);
+const META_KINDS: ReadonlySet<string> = new Set<MessageKind>(META_MESSAGE_KINDS);
 
 /** The kind of a message from its direction and Meta's `type`: EchoCue's own entries are `consent` (or `system`),
  *  an outbound placeholder is `placeholder`, a Meta type is itself when documented and `unknown` otherwise (Meta's
