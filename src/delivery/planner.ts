@@ -17,7 +17,7 @@ import { deliveryIdOf, type DeliveryDoc, type WebhookStore } from '../store/webh
 import { buildEnvelope } from './envelope.ts';
 
 export type PlannerDeps = Readonly<{
-  events: Events;
+  events: Pick<Events, 'runBatchConsumer'>;
   groupId: string;
   topics: Topics;
   webhooks: Pick<WebhookStore, 'subscribed' | 'insertDeliveries' | 'deliveriesByIds' | 'endpointsByIds'>;

@@ -200,7 +200,7 @@ export function createBatchHandler(deps: WorkerDeps) {
 
 export type WorkerOptions = WorkerDeps &
   Readonly<{
-    events: Events;
+    events: Pick<Events, 'runDueConsumer'>;
     groupId: string;
     /** The worker group's session timeout and heartbeat interval; defaults 30000 and 3000 ms (tests shorten them). */
     sessionTimeoutMs?: number;
