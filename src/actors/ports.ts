@@ -1,19 +1,17 @@
 // What the actors need from the store. src/store/actor-store.ts implements it on MongoDB; unit and property
-// tests use a small in-memory implementation (test/helpers/memory-actor-store.ts).
+// tests use a small in-memory implementation (harness/memory-actor-store.ts).
 import { type ActorDocs, type ContactDoc } from '../store/docs.ts';
 
 export type { ActorDocs };
 export type ActorCollection = keyof ActorDocs;
-export const ACTOR_COLLECTIONS: readonly ActorCollection[] = ['message', 'contact', 'thread', 'template', 'waba_state'];
+/** Every actor collection, once: the compiler refuses this list when it misses one of ActorDocs' collections. */
+export const ACTOR_COLLECTIONS = ['message', 'contact', 'thread', 'template', 'waba_state'] as const satisfies readonly ActorCollection[];
+const everyCollectionListed: Exclude<ActorCollection, (typeof ACTOR_COLLECTIONS)[number]> extends never ? true : never = true;
+void everyCollectionListed;
 
 /** One value per actor collection, each made fresh by `make`. */
-export const perCollection = <T>(make: () => T): { [C in ActorCollection]: T } => ({
-  message: make(),
-  contact: make(),
-  thread: make(),
-  template: make(),
-  waba_state: make(),
-});
+export const perCollection = <T>(make: () => T): { [C in ActorCollection]: T } =>
+  Object.fromEntries(ACTOR_COLLECTIONS.map((c) => [c, make()])) as { [C in ActorCollection]: T };
 
 /** Everything one batch changes, written together at its end. */
 export type WriteSet = {
@@ -25,7 +23,6 @@ export type WriteSet = {
   deletes: { [C in ActorCollection]: string[] };
   /** Messages moved from one thread to another (contacts that turned out to be one person). */
   repointMessages: { from: string; to: string }[];
-  /** Pending broadcast recipients of an opted-out contact become skipped. */
   /** Pending broadcast recipients to skip after an opt-out; `marketingOnly`: only those of marketing broadcasts. */
   skipRecipients: { wabaId: string; aliases: string[]; reason: string; at: Date; marketingOnly: boolean }[];
   /** The version (`_v`) each replaced or deleted document had when the batch read it (0: written before versions
