@@ -1,6 +1,7 @@
 // The worker's batch handler with fakes at its ports: an in-memory store that applies updates with the store's
-// filter (round, status, the attempt waited for), a sender that records what a receiver got, a producer that
-// records what was queued. Observable results only: what was sent, what the store holds, what was queued.
+// filter (round, status, the attempt waited for) and keeps endpoint health as the store does, a sender that records
+// what a receiver got (each send takes SEND_MS on the fake clock), a producer that records what was queued on which
+// topic. Observable results only: what was sent, what the store holds, what was queued.
 import { describe, expect, test } from 'vitest';
 import { createLogger } from '../core/log.ts';
 import { type ConsumedRecord, type EventRecord } from '../events/port.ts';
@@ -14,14 +15,19 @@ import { createBatchHandler, type WorkerDeps } from './worker.ts';
 const T0 = new Date(1_781_700_000_000);
 const topics = topicNames('');
 const log = createLogger({ level: 'silent' });
+const SEND_MS = 250;
+const DAY = 86_400_000;
 
-function fakes(opts: { answer?: (url: string) => number } = {}) {
+function fakes(opts: { answer?: (url: string) => number; whileSending?: () => void; failQueueing?: number } = {}) {
+  const clock = { t: T0.getTime(), now: () => new Date(clock.t) };
+  let queueFailures = opts.failQueueing ?? 0;
   const deliveries = new Map<string, DeliveryDoc>();
   const endpoints = new Map<string, EndpointDoc>([['ep_a', endpoint('ep_a')]]);
   const secrets = new Map([['key_a', 'ecs_secret']]);
   const calls = { deliveryReads: 0, endpointReads: 0, secretReads: 0, bulks: 0, sends: 0 };
   const got: { url: string; body: string; headers: Record<string, string> }[] = [];
   const queued: AttemptRecord[] = [];
+  const queuedOn: string[] = [];
   const webhooks: WorkerDeps['webhooks'] = {
     async deliveriesByIds(ids) {
       calls.deliveryReads++;
@@ -44,18 +50,27 @@ function fakes(opts: { answer?: (url: string) => number } = {}) {
       calls.endpointReads++;
       return new Map(ids.flatMap((id) => (endpoints.has(id) ? [[id, endpoints.get(id)!] as const] : [])));
     },
-    async noteSuccess() {},
-    async noteFailure(id) {
-      return endpoints.get(id) ?? null;
+    async noteSuccess(id) {
+      const e = endpoints.get(id);
+      if (e) endpoints.set(id, { ...e, failing_since: null });
+    },
+    async noteFailure(id, now, disableAfterMs, { since = now, restart = false } = {}) {
+      const e = endpoints.get(id);
+      if (!e) return null;
+      const failing_since = restart || e.failing_since === null ? since : e.failing_since;
+      const disable = e.enabled && now.getTime() - failing_since.getTime() >= disableAfterMs;
+      const after = { ...e, failing_since, ...(disable ? { enabled: false, disabled_at: now, disabled_reason: 'failing' } : {}) };
+      endpoints.set(id, after);
+      return after;
     },
   };
   const deps: WorkerDeps = {
     topics,
     webhooks,
     log,
-    clock: { now: () => T0 },
+    clock,
     delayScale: 1,
-    disableAfterMs: 86_400_000,
+    disableAfterMs: DAY,
     cacheTtlMs: 60_000,
     accounts: {
       liveSigningSecret: async (id) => {
@@ -67,6 +82,8 @@ function fakes(opts: { answer?: (url: string) => number } = {}) {
       async send(url, body, headers) {
         calls.sends++;
         got.push({ url, body, headers });
+        opts.whileSending?.();
+        clock.t += SEND_MS;
         const status = opts.answer?.(url) ?? 200;
         return status < 300
           ? { ok: true, status_code: status, latency_ms: 1, error: null, error_code: null, response_body: '', retry_after_ms: null }
@@ -83,12 +100,14 @@ function fakes(opts: { answer?: (url: string) => number } = {}) {
     },
     producer: {
       async send(records: readonly EventRecord[]) {
+        if (queueFailures-- > 0) throw new Error('kafka down');
+        queuedOn.push(...records.map((r) => r.topic));
         queued.push(...records.map((r) => JSON.parse(r.value.toString()) as AttemptRecord));
       },
       async disconnect() {},
     },
   };
-  return { deliveries, endpoints, secrets, calls, got, queued, deps };
+  return { clock, deliveries, endpoints, secrets, calls, got, queued, queuedOn, deps };
 }
 
 function endpoint(id: string): EndpointDoc {
@@ -261,5 +280,153 @@ describe('the delivery worker, a batch at a time', () => {
     const rec = attemptRecordOf(f.deliveries.get('d1')!, 1, 0);
     await createBatchHandler(f.deps).handleBatch([consumed(rec), consumed(rec)]);
     expect(f.got).toHaveLength(1);
+  });
+
+  test('a failed attempt: its time and signature timestamp from the clock, the next attempt due 30 s after it ended, stored and queued on the first retry tier', async () => {
+    const f = fakes({ answer: () => 503 });
+    f.deliveries.set('d1', delivery('d1'));
+    await createBatchHandler(f.deps).handleBatch([consumed(attemptRecordOf(f.deliveries.get('d1')!, 1, T0.getTime()))]);
+    const ended = T0.getTime() + SEND_MS;
+    expect(f.got[0]!.headers['X-EchoCue-Timestamp']).toBe(String(Math.floor(T0.getTime() / 1000)));
+    expect(f.deliveries.get('d1')).toMatchObject({
+      status: 'pending',
+      next_attempt_at: new Date(ended + 30_000),
+      queued_attempt: 2,
+      queued_tier: 1,
+      changed_at: new Date(ended),
+      attempts: [{ round: 1, n: 1, at: T0, outcome: 'failure', status_code: 503, error_code: 'http_status' }],
+    });
+    expect(f.queuedOn).toEqual([topics.deliveryTiers[1]]);
+    expect(f.queued).toMatchObject([{ delivery_id: 'd1', round: 1, attempt: 2, due_at: ended + 30_000 }]);
+  });
+
+  test('a deleted endpoint fails its delivery without sending', async () => {
+    const f = fakes();
+    f.endpoints.delete('ep_a');
+    f.deliveries.set('d1', delivery('d1'));
+    await createBatchHandler(f.deps).handleBatch([consumed(attemptRecordOf(f.deliveries.get('d1')!, 1, 0))]);
+    expect(f.got).toEqual([]);
+    expect(f.deliveries.get('d1')).toMatchObject({ status: 'failed', failure_reason: 'endpoint_deleted', attempts: [] });
+    expect(f.queued).toEqual([]);
+  });
+
+  test('endpoint health: a failure starts the streak when it ended, later failures continue it, a success ends it', async () => {
+    let status = 500;
+    const f = fakes({ answer: () => status });
+    const h = createBatchHandler(f.deps);
+    const attempt = async (id: string) => {
+      f.deliveries.set(id, delivery(id));
+      await h.handleBatch([consumed(attemptRecordOf(f.deliveries.get(id)!, 1, 0))]);
+    };
+    await attempt('d1');
+    await attempt('d2');
+    expect(f.endpoints.get('ep_a')).toMatchObject({ enabled: true, failing_since: new Date(T0.getTime() + SEND_MS) });
+    status = 200;
+    await attempt('d3');
+    expect(f.endpoints.get('ep_a')).toMatchObject({ enabled: true, failing_since: null });
+  });
+
+  test('a failure that disables the endpoint fails its delivery (no retry queued), and the next delivery to it is not sent', async () => {
+    const f = fakes({ answer: () => 500 });
+    f.endpoints.set('ep_a', { ...endpoint('ep_a'), failing_since: new Date(T0.getTime() - DAY) });
+    const h = createBatchHandler(f.deps);
+    f.deliveries.set('d1', delivery('d1'));
+    await h.handleBatch([consumed(attemptRecordOf(f.deliveries.get('d1')!, 1, 0))]);
+    expect(f.endpoints.get('ep_a')!.enabled).toBe(false);
+    expect(f.deliveries.get('d1')).toMatchObject({ status: 'failed', failure_reason: 'endpoint_disabled', attempts: [{ n: 1 }] });
+    expect(f.queued).toEqual([]);
+    // Within the cache TTL: the endpoint this process disabled is read again, not taken from memory.
+    f.deliveries.set('d2', delivery('d2'));
+    await h.handleBatch([consumed(attemptRecordOf(f.deliveries.get('d2')!, 1, 0))]);
+    expect(f.got).toHaveLength(1);
+    expect(f.deliveries.get('d2')).toMatchObject({ status: 'failed', failure_reason: 'endpoint_disabled', attempts: [] });
+  });
+
+  test('an outcome the store did not take (the delivery moved on meanwhile) queues no successor, and what was known of it is dropped', async () => {
+    let replay = true;
+    const f = fakes({
+      answer: () => 500,
+      whileSending: () => {
+        // The API replays the delivery while attempt 1 is in flight: round 2 waits for its attempt 1.
+        if (replay) f.deliveries.set('d1', delivery('d1', { round: 2 }));
+        replay = false;
+      },
+    });
+    f.deliveries.set('d1', delivery('d1'));
+    const progress = createProgressCache();
+    progress.set('d1', { round: 1, status: 'pending', queued: 1, dueAt: T0.getTime(), tier: 0, produced: true });
+    const h = createBatchHandler({ ...f.deps, progress });
+    const rec = attemptRecordOf(f.deliveries.get('d1')!, 1, T0.getTime());
+    await h.handleBatch([consumed(rec)]);
+    expect(f.queued).toEqual([]);
+    expect(f.deliveries.get('d1')).toMatchObject({ round: 2, attempts: [] });
+    // The same record again (a redelivered batch): read from the store now, so it is not sent a second time.
+    await h.handleBatch([consumed(rec)]);
+    expect(f.got).toHaveLength(1);
+  });
+
+  test('a batch whose next attempts could not be queued fails; its retry sends nothing again and queues them', async () => {
+    const f = fakes({ answer: () => 500, failQueueing: 1 });
+    f.deliveries.set('d1', delivery('d1'));
+    const progress = createProgressCache();
+    progress.set('d1', { round: 1, status: 'pending', queued: 1, dueAt: T0.getTime(), tier: 0, produced: true });
+    const h = createBatchHandler({ ...f.deps, progress });
+    const batch = [consumed(attemptRecordOf(f.deliveries.get('d1')!, 1, T0.getTime()))];
+    await expect(h.handleBatch(batch)).rejects.toThrow('kafka down');
+    expect(f.queued).toEqual([]);
+    await h.handleBatch(batch);
+    expect(f.got).toHaveLength(1);
+    expect(f.queued).toMatchObject([{ delivery_id: 'd1', attempt: 2, due_at: T0.getTime() + SEND_MS + 30_000 }]);
+    expect(f.deliveries.get('d1')!.attempts).toHaveLength(1);
+  });
+
+  test('after an ownership change what this process knew is read again: a delivery finished elsewhere is not sent', async () => {
+    const f = fakes();
+    f.deliveries.set('d1', delivery('d1', { status: 'delivered', queued_attempt: null }));
+    const progress = createProgressCache();
+    progress.set('d1', { round: 1, status: 'pending', queued: 1, dueAt: T0.getTime(), tier: 0, produced: true }); // stale
+    const h = createBatchHandler({ ...f.deps, progress });
+    h.forget();
+    await h.handleBatch([consumed(attemptRecordOf(delivery('d1'), 1, T0.getTime()))]);
+    expect(f.got).toEqual([]);
+    expect(f.deliveries.get('d1')).toMatchObject({ status: 'delivered', attempts: [] });
+  });
+
+  test('records not sent: of a delivery gone from the store, of one finished, ahead of the attempt it waits for', async () => {
+    const f = fakes();
+    f.deliveries.set('d2', delivery('d2', { status: 'failed', queued_attempt: null }));
+    f.deliveries.set('d3', delivery('d3', { queued_attempt: 2 }));
+    const stored = structuredClone(f.deliveries);
+    await createBatchHandler(f.deps).handleBatch([
+      consumed(attemptRecordOf(delivery('d1'), 1, 0)),
+      consumed(attemptRecordOf(delivery('d2'), 1, 0)),
+      consumed(attemptRecordOf(delivery('d3'), 4, 0)),
+    ]);
+    expect(f.got).toEqual([]);
+    expect(f.deliveries).toEqual(stored);
+    expect(f.queued).toEqual([]);
+  });
+
+  test('a record without its body (too large to carry) is sent with the stored body, even for a delivery known here', async () => {
+    const f = fakes();
+    f.deliveries.set('d1', delivery('d1', { body: '{"id":"evt_d1","large":true}' }));
+    const progress = createProgressCache();
+    progress.set('d1', { round: 1, status: 'pending', queued: 1, dueAt: T0.getTime(), tier: 0, produced: true });
+    const { body: _carried, ...withoutBody } = attemptRecordOf(f.deliveries.get('d1')!, 1, T0.getTime());
+    await createBatchHandler({ ...f.deps, progress }).handleBatch([consumed(withoutBody)]);
+    expect(f.got.map((g) => g.body)).toEqual(['{"id":"evt_d1","large":true}']);
+    expect(f.deliveries.get('d1')!.status).toBe('delivered');
+  });
+
+  test('a record that is not an attempt is due at once and skipped; the rest of its batch is handled', async () => {
+    const f = fakes();
+    f.deliveries.set('d1', delivery('d1'));
+    const h = createBatchHandler(f.deps);
+    const junk: ConsumedRecord = { ...consumed(attemptRecordOf(delivery('d0'), 1, 0)), value: Buffer.from('{"hello":1}') };
+    const rec = consumed(attemptRecordOf(f.deliveries.get('d1')!, 1, T0.getTime() + 5000));
+    expect([h.dueAt(junk), h.dueAt(rec)]).toEqual([0, T0.getTime() + 5000]);
+    await h.handleBatch([junk, rec]);
+    expect(f.got.map((g) => g.body)).toEqual([f.deliveries.get('d1')!.body]);
+    expect(f.deliveries.get('d1')!.status).toBe('delivered');
   });
 });
