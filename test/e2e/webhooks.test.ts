@@ -3,6 +3,7 @@
 // 1/1000 scale (DELIVERY_DELAY_SCALE), so the whole 30 s -> 6 h chain takes about 26 s.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createHmac } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { MongoClient } from 'mongodb';
 import { startSystem, ROLES, type RunningSystem } from '../../src/cli/system.ts';
 import { type AttemptRecord } from '../../src/events/outbound.ts';
@@ -192,25 +193,81 @@ describe('outbound webhooks', () => {
     },
   );
 
-  test('"replay all failed since" replays only failed deliveries of that endpoint', async () => {
-    rx.script('/ok2', [{ status: 500 }]);
+  test('"replay all failed since" replays only failed deliveries of that endpoint', { timeout: 120_000 }, async () => {
+    // Each filter has a delivery only it keeps out: on the endpoint, one failed before `since` and one delivered
+    // after it; on another endpoint of the same key, failed ones after it. Exactly one is left to replay.
+    const statusOf = (body: string) => (JSON.parse(body) as { data: { status: string } }).data.status;
+    rx.script('/ok2', (body) => [{ status: statusOf(body) === 'delivered' ? 200 : 500 }]);
+    rx.script('/other2', [{ status: 500 }]);
     const ep = (await call('POST', '/api/webhooks/endpoints', { url: `${rx.base}/ok2`, categories: ['message.status'] })).json;
+    const other = (await call('POST', '/api/webhooks/endpoints', { url: `${rx.base}/other2`, categories: ['message.status'] })).json;
     endpoints['ok2'] = ep.id;
+    endpoints['other2'] = other.id;
+    const byStatus = async (name: string) => {
+      const list = await deliveriesOf(name);
+      return new Map(list.map((d) => [d.payload.data.status as string, d]));
+    };
     expect((await postFixture(s.system.url, fixture('statuses.sent.json'))).status).toBe(200);
-    const failed = await settled('ok2', 'failed');
+    const before = await waitFor(async () => (await byStatus('ok2')).get('sent'), 30_000, 'the delivery of "sent"');
+    const since = new Date(Date.parse(before.created_at) + 1).toISOString();
+    for (const f of ['statuses.delivered.json', 'statuses.read.json'])
+      expect((await postFixture(s.system.url, fixture(f))).status).toBe(200);
+    const want = {
+      ok2: { sent: 'failed', delivered: 'delivered', read: 'failed' },
+      other2: { sent: 'failed', delivered: 'failed', read: 'failed' },
+    };
+    const states = async () => {
+      const [mine, theirs] = await Promise.all([byStatus('ok2'), byStatus('other2')]);
+      return { ok2: mine, other2: theirs };
+    };
+    const stateOf = (m: Map<string, any>) => Object.fromEntries([...m].map(([k, d]) => [k, d.status]));
+    let seen = {};
+    const settledAll = await waitFor(
+      async () => {
+        const now = await states();
+        seen = { ok2: stateOf(now.ok2), other2: stateOf(now.other2) };
+        return isDeepStrictEqual(seen, want) ? now : undefined;
+      },
+      90_000,
+      'three deliveries on each endpoint to settle',
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; last seen ${JSON.stringify(seen)}`);
+    });
+    expect(Date.parse(settledAll.ok2.get('read').created_at)).toBeGreaterThanOrEqual(Date.parse(since));
+    expect(Date.parse(settledAll.ok2.get('delivered').created_at)).toBeGreaterThanOrEqual(Date.parse(since));
+    expect(Date.parse(settledAll.other2.get('read').created_at)).toBeGreaterThanOrEqual(Date.parse(since));
+
     rx.script('/ok2', [{ status: 200 }]);
-    const since = new Date(Date.parse(failed.created_at) - 1000).toISOString();
+    const sentBefore = rx.received.length;
     expect((await call('POST', `/api/webhooks/endpoints/${ep.id}/replay`, { since, limit: 0 })).status).toBe(400);
     expect((await call('POST', `/api/webhooks/endpoints/${ep.id}/replay`, { since, limit: 1001 })).status).toBe(400);
-    const res = await call('POST', `/api/webhooks/endpoints/${ep.id}/replay`, { since });
+    // limit 1: the one replayed must be the one failed delivery the filters leave (a restart of a delivered one is
+    // refused anyway, so without the status filter the delivered one, being older, would use up the limit).
+    const res = await call('POST', `/api/webhooks/endpoints/${ep.id}/replay`, { since, limit: 1 });
     expect(res.json).toEqual({ replayed: 1, more: false });
-    const done = await settled('ok2', 'delivered');
-    expect(JSON.parse(rx.at('/ok2').at(-1)!.body)).toMatchObject({
+    const target = settledAll.ok2.get('read');
+    const done = await waitFor(
+      async () => {
+        const d = (await call('GET', `/api/webhooks/deliveries/${target.id}`)).json;
+        return d.status === 'delivered' ? d : undefined;
+      },
+      30_000,
+      'the replayed delivery',
+    );
+    expect(done.attempts.at(-1)).toMatchObject({ round: 2, n: 1, outcome: 'success' });
+    // Nothing else moved: the others are where they were, in their first round, and only the replay was sent.
+    const after = await states();
+    expect({ ok2: stateOf(after.ok2), other2: stateOf(after.other2) }).toEqual({ ...want, ok2: { ...want.ok2, read: 'delivered' } });
+    for (const m of [after.ok2, after.other2])
+      for (const [status, d] of m)
+        if (d.id !== target.id) expect([status, d.attempts.every((a: any) => a.round === 1)]).toEqual([status, true]);
+    const replayedTo = rx.received.slice(sentBefore);
+    expect(replayedTo.map((r) => [r.path, r.headers['x-echocue-event-id']])).toEqual([['/ok2', target.event_id]]);
+    expect(JSON.parse(replayedTo[0]!.body)).toMatchObject({
       type: 'message.status',
-      data: { status: 'sent', notification: { delivery_status: expect.any(String) } },
+      data: { status: 'read', notification: { delivery_status: expect.any(String) } },
     });
-    expect(done.id).toBe(failed.id);
-  }, 90_000);
+  });
 
   test('a replay restarts at most `limit` deliveries per call and says when more remain', async () => {
     rx.script('/bounded', [{ status: 500 }]);

@@ -4,6 +4,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { type AddressInfo } from 'node:net';
 
 export type Behaviour = { status: number; body?: string; headers?: Record<string, string>; delayMs?: number } | 'hang';
+/** A script, or a choice of script by the request body (then run per event, like `perEvent`). */
+export type Script = Behaviour[] | ((body: string) => Behaviour[]);
 export type Received = {
   path: string;
   at: number;
@@ -17,7 +19,7 @@ export type Received = {
 };
 
 export async function startReceiver() {
-  const scripts = new Map<string, Behaviour[]>();
+  const scripts = new Map<string, Script>();
   /** Paths whose script runs per event (X-EchoCue-Event-Id) instead of per path. */
   const perEvent = new Set<string>();
   /** Requests received and not answered yet. */
@@ -35,7 +37,9 @@ export async function startReceiver() {
       const counter = perEvent.has(path) ? `${path}|${String(req.headers['x-echocue-event-id'])}` : path;
       const n = counts.get(counter) ?? 0;
       counts.set(counter, n + 1);
-      const script = scripts.get(path) ?? [{ status: 404 }];
+      const body = Buffer.concat(chunks).toString('utf8');
+      const chosen = scripts.get(path) ?? [{ status: 404 }];
+      const script = typeof chosen === 'function' ? chosen(body) : chosen;
       const b = script[Math.min(n, script.length - 1)]!;
       const r: Received = {
         path,
@@ -43,7 +47,7 @@ export async function startReceiver() {
         seq: ++tick,
         hungUp: null,
         headers: req.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
+        body,
         answered: b === 'hang' ? 'hang' : b.status,
       };
       received.push(r);
@@ -67,11 +71,12 @@ export async function startReceiver() {
   return {
     base,
     received,
-    /** Sets what a path answers from now on (its request count starts over). */
-    script(path: string, behaviours: Behaviour[], opts: { perEvent?: boolean } = {}) {
+    /** Sets what a path answers from now on (its request count starts over). A function picks each event's
+     *  script from its body, counting requests per event. */
+    script(path: string, behaviours: Script, opts: { perEvent?: boolean } = {}) {
       scripts.set(path, behaviours);
       counts.set(path, 0);
-      if (opts.perEvent) perEvent.add(path);
+      if (opts.perEvent || typeof behaviours === 'function') perEvent.add(path);
     },
     /** Requests that arrived but were not answered yet. */
     pending: () => [...pending],
