@@ -104,11 +104,25 @@ describe('ingest > end to end', () => {
     const sign = (body: string | Buffer) => ({ 'x-hub-signature-256': signBody(body, FIXTURE_SECRET) });
 
     test('JSON that is not a WABA payload (entry not an array): 200 ignored, counted, raw kept', async () => {
-      const body = JSON.stringify({ object: 'whatsapp_business_account', entry: { id: WABA_A } });
+      const body = JSON.stringify({ object: 'whatsapp_business_account', entry: { id: WABA_A, nonce: `ignored-${Date.now()}` } });
+      const ignored = async () => {
+        const m = /^echocue_ingest_webhook_ignored_total (\d+)$/m.exec(await (await fetch(`${system.url}/metrics`)).text());
+        return m ? Number(m[1]) : 0; // prom-client lists the counter from the start, at 0
+      };
+      const [countedBefore, recordsBefore] = [await ignored(), await recordCount(env.config)];
       const res = await postWebhook(system.url, body, sign(body));
       expect(res.status).toBe(200);
       expect(res.json).toEqual({ status: 'ignored', reason: 'entry is not an array' });
-      expect(await (await fetch(`${system.url}/metrics`)).text()).toMatch(/echocue_ingest_webhook_ignored_total [1-9]/);
+      expect(await ignored()).toBe(countedBefore + 1);
+      // Kept: exactly one record more, on the raw topic, holding the exact bytes with their signature; no events.
+      expect(await recordCount(env.config)).toBe(recordsBefore + 1);
+      const { topics } = await eventDecoder(env.config);
+      const kept = (await readTopic(env.config, topics.raw)).filter((r) => r.value.equals(Buffer.from(body)));
+      expect(kept).toHaveLength(1);
+      expect(kept[0]).toMatchObject({
+        key: 'none',
+        headers: { 'x-hub-signature-256': sign(body)['x-hub-signature-256'], 'event-count': '0' },
+      });
     });
 
     test('unicode and escaped unicode text arrive as the same characters', async () => {
