@@ -194,6 +194,8 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
         delayScale: config.delivery.delayScale,
         disableAfterMs: config.delivery.disableAfterMs,
         cacheTtlMs: config.delivery.cacheTtlMs,
+        concurrency: config.delivery.partitionConcurrency,
+        produceTimeoutMs: config.kafka.produceTimeoutMs,
         log,
       });
       stops.push(() => stopWithin('the delivery worker', () => delivery.stop(), config.http.shutdownTimeoutMs, log));
@@ -214,6 +216,7 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
             apiProducer,
             topics,
             records.map((record) => ({ record, tier: 0 })),
+            { timeoutMs: config.kafka.produceTimeoutMs },
           ),
         allowCidrs: config.delivery.allowCidrs,
         adminToken: config.api.adminToken,

@@ -194,6 +194,8 @@ describe('delivery > planner, a notifications batch at a time', () => {
     const progress = createProgressCache();
     const deps: PlannerDeps = {
       events,
+      concurrency: 6,
+      produceTimeoutMs: 10_000,
       groupId: 'echocue.delivery.planner',
       topics,
       webhooks: f.webhooks,

@@ -25,6 +25,11 @@ export type PlannerDeps = Readonly<{
   producer: EventProducer;
   clock: Clock;
   log: Logger;
+  /** DELIVERY_PARTITION_CONCURRENCY: notification partitions planned at once (each batch is a few round trips,
+   *  whatever its size). */
+  concurrency: number;
+  /** KAFKA_PRODUCE_TIMEOUT_MS for queueing first attempts. */
+  produceTimeoutMs: number;
   /** Shared with the worker of the same process (src/delivery/role.ts): it then knows the deliveries planned here. */
   directory?: Directory;
   progress?: ProgressCache;
@@ -108,7 +113,7 @@ export async function startPlanner(deps: PlannerDeps): Promise<RunningConsumer> 
     groupId: deps.groupId,
     topics: [deps.topics.notifications],
     log,
-    concurrency: 6, // partitions at once: each batch is a few round trips, whatever its size
+    concurrency: deps.concurrency,
     async handleBatch(records) {
       const notes: Notification[] = [];
       for (const r of records) {
@@ -126,7 +131,7 @@ export async function startPlanner(deps: PlannerDeps): Promise<RunningConsumer> 
       for (const { record } of attempts) {
         deps.progress?.set(record.delivery_id, { round: 1, status: 'pending', queued: 1, dueAt: record.due_at, tier: 0, produced: true });
       }
-      await queueAttempts(deps.producer, deps.topics, attempts);
+      await queueAttempts(deps.producer, deps.topics, attempts, { timeoutMs: deps.produceTimeoutMs });
       log.debug({ count: attempts.length }, 'deliveries planned');
     },
   });

@@ -8,10 +8,12 @@ export async function queueAttempts(
   producer: EventProducer,
   topics: Topics,
   items: readonly { record: AttemptRecord; tier: number }[],
+  /** KAFKA_PRODUCE_TIMEOUT_MS: how long the write waits for acknowledgement. */
+  opts: { timeoutMs: number },
 ): Promise<void> {
   if (items.length === 0) return;
   await producer.send(
     items.map(({ record, tier }) => ({ topic: topics.deliveryTiers[tier]!, key: record.delivery_id, value: encodeJson(record) })),
-    { timeoutMs: 10_000 },
+    { timeoutMs: opts.timeoutMs },
   );
 }

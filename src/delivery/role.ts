@@ -24,6 +24,10 @@ export type DeliveryRoleDeps = Readonly<{
   disableAfterMs: number;
   /** DELIVERY_CACHE_TTL_MS. */
   cacheTtlMs: number;
+  /** DELIVERY_PARTITION_CONCURRENCY, for the planner and the worker each. */
+  concurrency: number;
+  /** KAFKA_PRODUCE_TIMEOUT_MS. */
+  produceTimeoutMs: number;
   log: Logger;
 }>;
 

@@ -72,6 +72,7 @@ function fakes(opts: { answer?: (url: string) => number; whileSending?: () => vo
     delayScale: 1,
     disableAfterMs: DAY,
     cacheTtlMs: 60_000,
+    produceTimeoutMs: 10_000,
     accounts: {
       liveSigningSecret: async (id) => {
         calls.secretReads++;

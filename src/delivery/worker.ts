@@ -37,6 +37,8 @@ export type WorkerDeps = Readonly<{
   delayScale: number;
   disableAfterMs: number;
   log: Logger;
+  /** KAFKA_PRODUCE_TIMEOUT_MS for queueing the next attempts. */
+  produceTimeoutMs: number;
   /** DELIVERY_CACHE_TTL_MS for endpoints and secrets (default 2000); ignored when `directory` is given. */
   cacheTtlMs?: number;
   /** Shared with the planner of the same process (src/delivery/role.ts); each worker has its own otherwise. */
@@ -187,7 +189,7 @@ export function createBatchHandler(deps: WorkerDeps) {
     const next = writes.next.filter((n) => !notApplied.has(n.record.delivery_id));
     // Successors of repeated records whose outcome was stored but whose successor may not have been queued.
     const again = await requeues([...items.values()], docs);
-    await queueAttempts(deps.producer, deps.topics, [...next, ...again]);
+    await queueAttempts(deps.producer, deps.topics, [...next, ...again], { timeoutMs: deps.produceTimeoutMs });
     for (const [id, p] of writes.progress) if (!notApplied.has(id)) progress.set(id, { ...p, produced: true });
     for (const { record } of again) {
       const p = progress.get(record.delivery_id);
@@ -202,6 +204,8 @@ export type WorkerOptions = WorkerDeps &
   Readonly<{
     events: Pick<Events, 'runDueConsumer'>;
     groupId: string;
+    /** DELIVERY_PARTITION_CONCURRENCY: tier partitions worked at once. */
+    concurrency: number;
     /** The worker group's session timeout and heartbeat interval; defaults 30000 and 3000 ms (tests shorten them). */
     sessionTimeoutMs?: number;
     heartbeatIntervalMs?: number;
@@ -218,7 +222,7 @@ export async function startWorker(deps: WorkerOptions): Promise<RunningConsumer>
     handleBatch: handler.handleBatch,
     // Records may now come from partitions another member handled: what this process knew is no longer enough.
     onOwnershipChange: handler.forget,
-    concurrency: 6,
+    concurrency: deps.concurrency,
     sessionTimeoutMs: deps.sessionTimeoutMs,
     heartbeatIntervalMs: deps.heartbeatIntervalMs,
     clock: deps.clock,

@@ -138,6 +138,8 @@ describe('outbound webhooks > a receiver that hangs past the session timeout', (
               clock: systemClock,
               delayScale: config.delivery.delayScale,
               disableAfterMs: config.delivery.disableAfterMs,
+              concurrency: config.delivery.partitionConcurrency,
+              produceTimeoutMs: config.kafka.produceTimeoutMs,
               log,
               sessionTimeoutMs: SESSION_TIMEOUT_MS,
               heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
@@ -163,6 +165,8 @@ describe('outbound webhooks > a receiver that hangs past the session timeout', (
             accounts,
             producer,
             clock: systemClock,
+            concurrency: config.delivery.partitionConcurrency,
+            produceTimeoutMs: config.kafka.produceTimeoutMs,
             log,
           }),
         );

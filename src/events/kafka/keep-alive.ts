@@ -3,7 +3,7 @@
 // slow store, deliveries to receivers that hang for the whole DELIVERY_TIMEOUT_MS) makes the group give its partition
 // to another member, which handles the batch a second time: deliveries still in flight are sent again, a batch of
 // actor writes is applied again. So heartbeat() runs every `everyMs` until the work settles. Used by both consumer
-// runners (src/events/kafka.ts runBatchConsumer, src/delivery/due-consumer.ts).
+// runners (src/events/kafka/batch-consumer.ts, src/events/kafka/due-consumer.ts).
 // A failed heartbeat is only reported: a rebalance or a lost membership surfaces again at the batch's commit and at
 // kafkajs's own heartbeat after the batch, which rejoin the group; throwing here would stop nothing that is running.
 
