@@ -8,7 +8,8 @@ import { createLogger } from '../core/log.ts';
 import { systemClock } from '../core/clock.ts';
 import { signBody } from '../ingest/verify-signature.ts';
 import { silenceKafkajsTimeoutWarning } from '../events/kafka/index.ts';
-import { kafkaEventsOf, topicSettingsOf } from './kafka.ts';
+import { eventSerdeOf, kafkaEventsOf, topicSettingsOf } from './kafka.ts';
+import { tail, topicCatalog } from './data-tools.ts';
 import { topicNames } from '../events/topics.ts';
 import { createAccountStore, WABA_ID } from '../store/accounts.ts';
 import { createSecretBox } from '../core/secret-box.ts';
@@ -25,6 +26,10 @@ const USAGE = `usage: echocue [command] [options]
   keys list --account ID [--json]          list an account's keys (ids, prefixes, revocation)
   keys revoke --account ID --key KEY_ID    revoke a key (refused from the next request on)
   sign FILE                                print the X-Hub-Signature-256 of FILE under META_APP_SECRET's first secret
+  topics [--json]                          the topic catalog: every topic, its format, schema and consumers
+  tail TOPIC [--from-beginning] [--key WABA_ID] [--since TIME] [--max N]
+                                           print TOPIC's records as JSON lines, values decoded (Avro through the
+                                           registry); TOPIC as in \`echocue topics\` or an event type (message.inbound)
 Environment variables: see README.md ("Configuration").`;
 
 /** A call of `echocue` it cannot run: EC_USAGE (exit 2). */
@@ -53,6 +58,22 @@ async function withStore<T>(config: Config, fn: (store: ReturnType<typeof create
   }
 }
 
+/** --since: an ISO 8601 time (2026-12-02T08:00:00Z) or a duration back from now (90s, 15m, 2h, 7d). */
+function sinceOf(v: string): Date {
+  const ago = /^(\d+)(s|m|h|d)$/.exec(v.trim());
+  if (ago)
+    return new Date(systemClock.now().getTime() - Number(ago[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[ago[2] as 's']);
+  const at = new Date(v);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(v) || Number.isNaN(at.getTime()))
+    throw usageError(`--since must be an ISO 8601 time or a duration such as 15m (got "${v}")`);
+  return at;
+}
+
+function maxOf(v: string): number {
+  if (!/^\d+$/.test(v)) throw usageError(`--max must be a whole number (got "${v}")`);
+  return Number(v);
+}
+
 const required = (v: string | undefined, name: string): string => {
   if (v === undefined || v.trim() === '') throw usageError(`--${name} is required`);
   return v.trim();
@@ -70,6 +91,9 @@ function parseArguments(argv: string[]) {
         account: { type: 'string' },
         waba: { type: 'string' },
         key: { type: 'string' },
+        'from-beginning': { type: 'boolean', default: false },
+        since: { type: 'string' },
+        max: { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -165,6 +189,44 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     default:
+      if (cmd === 'tail') {
+        const topics = topicNames(config.kafka.topicPrefix);
+        const opts = {
+          topic:
+            sub ??
+            (() => {
+              throw usageError('tail needs a TOPIC (`echocue topics` lists them)');
+            })(),
+          fromBeginning: values['from-beginning'],
+          key: values.key ?? null,
+          since: values.since === undefined ? null : sinceOf(values.since),
+          max: values.max === undefined ? null : maxOf(values.max),
+        };
+        // stdout carries the records only: the clients' logs go to stderr, and only errors.
+        const stderrLog = createLogger({ level: 'error', destination: process.stderr });
+        const events = kafkaEventsOf(config, stderrLog);
+        const stop = new AbortController();
+        process.once('SIGINT', () => stop.abort());
+        process.once('SIGTERM', () => stop.abort());
+        try {
+          const write = (line: string) => process.stdout.write(`${line}\n`);
+          await tail(
+            { events, serde: () => eventSerdeOf(config, topics), topics, prefix: config.kafka.topicPrefix, log: stderrLog, write },
+            opts,
+            stop.signal,
+          );
+        } finally {
+          await events.close();
+        }
+        return;
+      }
+      if (cmd === 'topics' && sub === undefined) {
+        const catalog = topicCatalog(topicNames(config.kafka.topicPrefix));
+        print(catalog.map((t) => `${t.topic}  (${t.format}${t.schema ? `, ${t.schema}` : ''})\n    ${t.description}`).join('\n'), {
+          topics: catalog,
+        });
+        return;
+      }
       if (cmd === 'sign') {
         process.stdout.write(`${signBody(readFileSync(required(sub, 'FILE')), config.meta.appSecrets[0]!)}\n`);
         return;

@@ -1,17 +1,14 @@
 // The composition root: the only place that creates MongoDB, Kafka, registry and HTTP clients and wires modules.
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
-import { SchemaRegistryClient } from '@confluentinc/schemaregistry';
 import { type Config } from '../config/index.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
 import { AppError, type ErrorCode } from '../core/errors.ts';
 import { type Logger } from '../core/log.ts';
 import { createMetrics } from '../core/metrics.ts';
-import { schemasByTopic } from '../events/avro-schemas.ts';
-import { kafkaEventsOf, topicSettingsOf } from './kafka.ts';
+import { eventSerdeOf, kafkaEventsOf, topicSettingsOf } from './kafka.ts';
 import { type RunningConsumer } from '../events/port.ts';
 import { assertSamePartitionCount, assertTopicDurability } from '../events/topic-checks.ts';
-import { createEventSerde } from '../events/serde.ts';
 import { topicNames } from '../events/topics.ts';
 import { createIngestApp } from '../ingest/app.ts';
 import { createApiApp } from '../api/app.ts';
@@ -124,12 +121,11 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
         'KAFKA_ALLOW_UNSAFE_DURABILITY=true: topics are not checked for replication; a lost broker may lose acknowledged events',
       );
     }
-    const registry = new SchemaRegistryClient({ baseURLs: [config.registry.url], maxRetries: 2, retriesWaitMs: 200 });
     const serde = await step(
       'EC_SCHEMA_REGISTRY_UNAVAILABLE',
       `cannot register schemas at ${config.registry.url} (SCHEMA_REGISTRY_URL)`,
       localHint,
-      () => createEventSerde(registry, schemasByTopic(topics)),
+      () => eventSerdeOf(config, topics),
     );
 
     const readiness = createReadiness({ store: async () => void (await db.command({ ping: 1 })) });

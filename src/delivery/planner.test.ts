@@ -216,6 +216,7 @@ describe('delivery > planner, a notifications batch at a time', () => {
       topic: topics.notifications,
       partition: 0,
       offset: String(offset++),
+      timestamp: 0,
       key: 'waba_1',
       value,
       headers: {},

@@ -156,6 +156,7 @@ const consumed = (rec: AttemptRecord): ConsumedRecord => ({
   topic: topics.deliveryTiers[0]!,
   partition: 0,
   offset: String(offset++),
+  timestamp: 0,
   key: rec.delivery_id,
   value: Buffer.from(JSON.stringify(rec)),
   headers: {},

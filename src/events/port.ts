@@ -24,6 +24,8 @@ export type ConsumedRecord = Readonly<{
   topic: string;
   partition: number;
   offset: string;
+  /** The record's Kafka timestamp (ms since epoch): when the producer wrote it. */
+  timestamp: number;
   key: string | null;
   value: Buffer | null;
   headers: Readonly<Record<string, string>>;

@@ -41,6 +41,7 @@ export async function runBatchConsumer(kafka: Kafka, opts: BatchConsumerOptions)
       topic: batch.topic,
       partition: batch.partition,
       offset: m.offset,
+      timestamp: Number(m.timestamp),
       key: m.key ? m.key.toString('utf8') : null,
       value: m.value,
       headers: Object.fromEntries(

@@ -16,6 +16,7 @@ const rec = (offset: number, dueAt: number): ConsumedRecord => ({
   topic: TOPIC,
   partition: 0,
   offset: String(offset),
+  timestamp: 0,
   key: `d${offset}`,
   value: Buffer.from(String(dueAt)),
   headers: {},

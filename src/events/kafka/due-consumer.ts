@@ -167,6 +167,7 @@ export async function runDueConsumer(kafka: Kafka, opts: DueConsumerOptions): Pr
     topic,
     partition,
     offset: m.offset,
+    timestamp: Number(m.timestamp),
     key: m.key ? m.key.toString('utf8') : null,
     value: m.value,
     headers: {},
