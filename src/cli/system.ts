@@ -128,7 +128,16 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
       () => eventSerdeOf(config, topics),
     );
 
-    const readiness = createReadiness({ store: async () => void (await db.command({ ping: 1 })) });
+    // Every role needs all three: the store (ingest's tenancy cache too), Kafka (every role produces) and the registry.
+    const readiness = createReadiness({
+      store: async () => void (await db.command({ ping: 1 })),
+      kafka: async () => void (await events.admin.partitionCounts([topics.raw])),
+      registry: async () => {
+        const res = await fetch(`${config.registry.url.replace(/\/$/, '')}/subjects`, { signal: AbortSignal.timeout(2000) });
+        await res.body?.cancel();
+        if (!res.ok) throw new Error(`the schema registry answered ${res.status}`);
+      },
+    });
     const apps: { prefix: string; handler: ReturnType<ReturnType<typeof createIngestApp>['callback']> }[] = [];
     if (has('ingest')) {
       const owners = await startOwnerCache(() => accounts.allWabaOwners(), config.ingest.tenancyRefreshMs, log);

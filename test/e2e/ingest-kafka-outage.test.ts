@@ -1,4 +1,5 @@
-// Meta gets 200 only for durably written events: with the broker down the POST answers 503 (Meta retries);
+// Meta gets 200 only for durably written events: with the broker down the POST answers 503 (Meta retries) and
+// /readyz says not ready, naming Kafka (issue 17);
 // after the broker is back the same POST is accepted and its events carry the same ids (no duplicate in meaning).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startSystem, type RunningSystem } from '../../src/cli/system.ts';
@@ -8,6 +9,13 @@ import { readAllEvents } from '../../harness/topics.ts';
 import { startPrivateKafka } from '../helpers/private-kafka.ts';
 
 const DEADLINE_MS = 1500;
+
+/** GET /readyz: its status and which checks passed. */
+async function readiness(url: string) {
+  const res = await fetch(`${url}/readyz`);
+  const body = (await res.json()) as { ready: boolean; checks: Record<string, { ok: boolean }> };
+  return { status: res.status, ready: body.ready, ...Object.fromEntries(Object.entries(body.checks).map(([k, v]) => [k, v.ok])) };
+}
 
 describe('ingest > Kafka outage', () => {
   let kafka: Awaited<ReturnType<typeof startPrivateKafka>>;
@@ -25,12 +33,16 @@ describe('ingest > Kafka outage', () => {
     await kafka?.destroy();
   });
 
-  test('503 while the broker is down; the retried POST then succeeds with the same event ids', async () => {
+  test('503 and not ready while the broker is down; ready again by itself, and the retried POST then succeeds with the same event ids', async () => {
     const batch = fixture('batched.multi-entry.json');
     const first = await postFixture(system.url, batch);
     expect(first.status).toBe(200);
 
+    expect(await readiness(system.url)).toMatchObject({ status: 200, ready: true, kafka: true, store: true, registry: true });
     await kafka.stop();
+    // Readiness follows the broker: not ready (naming Kafka) while it is down, ready again by itself once it is back.
+    await waitFor(async () => ((await readiness(system.url)).status === 503 ? true : undefined), 30_000, '/readyz to say not ready');
+    expect(await readiness(system.url)).toMatchObject({ status: 503, ready: false, kafka: false, store: true, registry: true });
     // The client gives up far past the deadline: a hang would fail here rather than pass slowly.
     const down = await fetch(`${system.url}/v1/whatsapp/webhook`, {
       method: 'POST',
@@ -43,6 +55,7 @@ describe('ingest > Kafka outage', () => {
     expect(((await down.json()) as any).error.code).toBe('EC_KAFKA_UNAVAILABLE');
 
     await kafka.start();
+    await waitFor(async () => ((await readiness(system.url)).status === 200 ? true : undefined), 90_000, '/readyz to say ready again');
     // Meta keeps retrying; once the producer has reconnected the same POST is accepted.
     await waitFor(
       async () => ((await postFixture(system.url, batch)).status === 200 ? true : undefined),
