@@ -99,17 +99,20 @@ lint: deps
 	eslint --max-warnings 0 .
 	prettier --check --log-level warn .
 
-# TS types of the Avro schemas (src/events/generated), docs/topics.md and docs/errors.md are generated and committed;
+# TS types of the Avro schemas (src/events/generated), docs/topics.md, docs/errors.md and docs/asyncapi.json are
+# generated and committed;
 # check fails on a stale copy.
 gen: deps
 	node scripts/gen-event-types.ts
 	node scripts/gen-topic-catalog.ts
 	node scripts/gen-error-codes.ts
+	node scripts/gen-asyncapi.ts
 
 check: typecheck lint
 	node scripts/gen-event-types.ts --check
 	node scripts/gen-topic-catalog.ts --check
 	node scripts/gen-error-codes.ts --check
+	node scripts/gen-asyncapi.ts --check
 
 clean: down
 	rm -rf $(CACHE) node_modules
