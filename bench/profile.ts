@@ -20,6 +20,7 @@ const config = loadConfig({
   KAFKA_TOPIC_PREFIX: `${id}.`,
   MONGODB_URI: withDatabase(process.env['MONGODB_URI'] ?? 'mongodb://127.0.0.1:27027/echocue?retryWrites=false', id),
   PORT: '0',
+  METRICS_PORT: '0',
   LOG_LEVEL: 'error',
 });
 const secret = config.meta.appSecrets[0]!;

@@ -24,6 +24,7 @@ function freshConfig(base: Record<string, string | undefined>, name: string, ove
     KAFKA_TOPIC_PREFIX: `${id}.`,
     MONGODB_URI: withDatabase(base['MONGODB_URI'] ?? 'mongodb://127.0.0.1:27027/echocue?retryWrites=false', id),
     PORT: '0',
+    METRICS_PORT: '0',
     LOG_LEVEL: process.env['BENCH_LOG_LEVEL'] ?? 'error',
     ...overrides,
   });

@@ -11,7 +11,10 @@ const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 /** The environment that makes `loadConfig` give back `config` (with PORT=0), plus `extra`. */
 export function envOf(config: Config, extra: Record<string, string> = {}): Record<string, string> {
   // LOG_LEVEL info: the "EchoCue is running" line carries the URL; nothing logs per request at info.
-  return { PATH: process.env['PATH'] ?? '', ...configEnv(config, { HOST: config.http.host, PORT: '0', LOG_LEVEL: 'info', ...extra }) };
+  return {
+    PATH: process.env['PATH'] ?? '',
+    ...configEnv(config, { HOST: config.http.host, PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'info', ...extra }),
+  };
 }
 
 export type Child = {
@@ -20,6 +23,8 @@ export type Child = {
   pid: number;
   /** Resolves with the child's base URL once it is serving. */
   ready: Promise<string>;
+  /** Resolves with the base URL of the child's metrics listener (METRICS_PORT) once it is serving. */
+  metricsUrl: Promise<string>;
   /** The last lines it wrote to stderr (and non-JSON stdout), for error messages. */
   tail: string[];
   /** A full garbage collection in the child, through its inspector (V8's HeapProfiler.collectGarbage); no flag or
@@ -40,6 +45,8 @@ export function serveChild(role: string, env: Record<string, string>): Child {
     tail.push(line.slice(0, 500));
     if (tail.length > 20) tail.shift();
   };
+  let metricsResolve!: (u: string) => void;
+  const metricsUrl = new Promise<string>((resolve) => (metricsResolve = resolve));
   const ready = new Promise<string>((resolve, reject) => {
     let buf = '';
     proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
@@ -49,8 +56,11 @@ export function serveChild(role: string, env: Record<string, string>): Child {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
         try {
-          const entry = JSON.parse(line) as { msg?: string; url?: string; level?: number };
-          if (entry.msg === 'EchoCue is running' && entry.url) resolve(entry.url);
+          const entry = JSON.parse(line) as { msg?: string; url?: string; metricsUrl?: string; level?: number };
+          if (entry.msg === 'EchoCue is running' && entry.url) {
+            if (entry.metricsUrl) metricsResolve(entry.metricsUrl);
+            resolve(entry.url);
+          }
           if ((entry.level ?? 0) >= 40) keep(line);
         } catch {
           keep(line);
@@ -75,6 +85,7 @@ export function serveChild(role: string, env: Record<string, string>): Child {
     proc,
     pid: proc.pid!,
     ready,
+    metricsUrl,
     tail,
     async forceGc() {
       if (!inspector) throw new Error(`no inspector address from ${role}`);
@@ -118,7 +129,7 @@ export function rssOf(pid: number): { rss: number; hwm: number } | null {
   }
 }
 
-/** The sum of a Prometheus counter over its labels, read from `${url}/metrics`. */
+/** The sum of a Prometheus counter over its labels, read from `${url}/metrics` (the child's metrics listener). */
 export async function counterOf(url: string, name: string): Promise<number> {
   const res = await fetch(`${url}/metrics`);
   const text = await res.text();

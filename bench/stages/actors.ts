@@ -155,7 +155,7 @@ async function run(ctx: BenchContext): Promise<StageResult> {
             break;
           }
         }
-        metricsText = await fetch(`${system.url}/metrics`)
+        metricsText = await fetch(`${system.metricsUrl}/metrics`)
           .then((r) => r.text())
           .catch(() => '');
       } finally {

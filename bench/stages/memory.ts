@@ -116,7 +116,7 @@ export const stage: Stage = {
         (async () => {
           let n = 0;
           while (Date.now() < deadline) {
-            n = await counterOf(urls.actors, 'echocue_actor_events_applied_total').catch(() => n);
+            n = await counterOf(await child('actors').metricsUrl, 'echocue_actor_events_applied_total').catch(() => n);
             if (n >= POSTS) break;
             await sleep(250);
           }

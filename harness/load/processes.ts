@@ -50,6 +50,7 @@ export function configEnv(config: Config, extra: Record<string, string> = {}): R
     DELIVERY_ALLOW_CIDRS: config.delivery.allowCidrs.join(','),
     LOG_LEVEL: 'error',
     HOST: '127.0.0.1',
+    METRICS_PORT: String(config.metrics.port),
     ...extra,
   };
 }

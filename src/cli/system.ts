@@ -38,7 +38,8 @@ const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', i
 export const ROLES = ['ingest', 'actors', 'delivery', 'api'] as const;
 export type Role = (typeof ROLES)[number];
 
-export type RunningSystem = Readonly<{ url: string; port: number; stop(): Promise<void> }>;
+/** `url`: the public listener (webhook, API, dashboard, probes); `metricsUrl`: the metrics listener's base URL. */
+export type RunningSystem = Readonly<{ url: string; port: number; metricsUrl: string; stop(): Promise<void> }>;
 
 /** One start-up step against a dependency: a failure stops start-up with `code` (the dependency that failed; never
  *  EC_CONFIG_INVALID for an outage), naming what was tried and what to do. An AppError of another code (a refused
@@ -51,6 +52,16 @@ async function step<T>(code: ErrorCode, what: string, hint: string, fn: () => Pr
     throw new AppError(code, `${what}: ${String((err as Error).message).replace(/\.+$/, '')}. ${hint}`, { cause: err });
   }
 }
+
+/** Listens on host:port (0: any free port) and answers the port; a failure is EC_LISTEN_FAILED naming the variables. */
+function listen(server: Server, host: string, port: number, vars: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.once('error', (err) => reject(new AppError('EC_LISTEN_FAILED', `cannot listen on ${host}:${port} (${vars}): ${err.message}`)));
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+const baseUrl = (host: string, port: number) => `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
 /** Stops taking connections and lets the requests in flight finish (a webhook POST waiting for Kafka, an API read),
  *  closing idle keep-alive connections at once; whatever still runs after `deadlineMs` is cut. Meta retries a POST
@@ -246,30 +257,29 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', roles }));
         return;
       }
-      if (path === '/metrics') {
-        metrics.registry.metrics().then(
-          (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
-          () => res.writeHead(500).end(),
-        );
-        return;
-      }
       const app = apps.find((a) => path.startsWith(a.prefix) || path === a.prefix.slice(0, -1));
       if (app) return void app.handler(req, res);
       res
         .writeHead(404, { 'content-type': 'application/json' })
         .end(JSON.stringify({ error: { code: 'EC_NOT_FOUND', message: `no route for ${req.method} ${path}` } }));
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err) =>
-        reject(new AppError('EC_LISTEN_FAILED', `cannot listen on ${config.http.host}:${config.http.port} (HOST/PORT): ${err.message}`)),
+    // Metrics on a listener of their own (METRICS_HOST:METRICS_PORT), so the public port never shows them.
+    const metricsServer: Server = createServer((req, res) => {
+      if ((req.url ?? '/').split('?')[0] !== '/metrics')
+        return void res.writeHead(404, { 'content-type': 'text/plain' }).end('only /metrics here\n');
+      metrics.registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+        () => res.writeHead(500).end(),
       );
-      server.listen(config.http.port, config.http.host, resolve);
     });
+    const metricsPort = await listen(metricsServer, config.metrics.host, config.metrics.port, 'METRICS_HOST/METRICS_PORT');
+    stops.push(() => drain(metricsServer, config.http.shutdownTimeoutMs));
+    const port = await listen(server, config.http.host, config.http.port, 'HOST/PORT');
     stops.push(() => drain(server, config.http.shutdownTimeoutMs));
-    const port = (server.address() as AddressInfo).port;
-    const url = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${port}`;
-    log.info({ url, roles }, 'EchoCue is running');
-    return { url, port, stop };
+    const url = baseUrl(config.http.host, port);
+    const metricsUrl = baseUrl(config.metrics.host, metricsPort);
+    log.info({ url, metricsUrl, roles }, 'EchoCue is running');
+    return { url, port, metricsUrl, stop };
   } catch (err) {
     await stop();
     throw err;

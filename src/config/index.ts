@@ -83,6 +83,9 @@ const EnvSchema = z.object({
   META_VERIFY_TOKEN: z.string().min(8, 'must be at least 8 characters').optional(),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: intIn(0, 65535).default(8080), // 0: any free port (tests)
+  /** Prometheus metrics listen on their own address, off the public port (issue 17). */
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  METRICS_PORT: intIn(0, 65535).default(9464), // Prometheus' default exporter port; 0: any free port
   /** On SIGTERM: how long requests in flight may take to finish before their connections are closed. */
   SHUTDOWN_TIMEOUT_MS: intIn(0, 600_000).default(10_000),
   KAFKA_BROKERS: brokerList.optional(),
@@ -150,6 +153,8 @@ export type Config = Readonly<{
   production: boolean;
   meta: Readonly<{ appSecrets: readonly string[]; verifyToken: string }>;
   http: Readonly<{ host: string; port: number; shutdownTimeoutMs: number }>;
+  /** Where GET /metrics listens (METRICS_HOST, METRICS_PORT): never the public port. */
+  metrics: Readonly<{ host: string; port: number }>;
   kafka: Readonly<{
     brokers: readonly string[];
     clientId: string;
@@ -278,10 +283,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       );
     }
   }
+  if (e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT && e.METRICS_HOST === e.HOST)
+    throw new ConfigError(`METRICS_PORT must differ from PORT (${e.PORT}): metrics stay off the public port`);
   return deepFreeze({
     production,
     meta: { appSecrets, verifyToken },
     http: { host: e.HOST, port: e.PORT, shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS },
+    metrics: { host: e.METRICS_HOST, port: e.METRICS_PORT },
     kafka: {
       brokers: orDefault('KAFKA_BROKERS', e.KAFKA_BROKERS, LOCAL_DEFAULTS.KAFKA_BROKERS.split(',')),
       clientId: e.KAFKA_CLIENT_ID,

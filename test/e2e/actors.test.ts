@@ -438,7 +438,7 @@ describe('actors > end to end through ingest and the real store', () => {
         'dlq-reason': 'inbound message without a sender (no from, from_user_id or contact)',
         event_type: 'message.inbound',
       });
-      expect(await (await fetch(`${system.url}/metrics`)).text()).toMatch(
+      expect(await (await fetch(`${system.metricsUrl}/metrics`)).text()).toMatch(
         /echocue_actor_events_dead_lettered_total\{code="EC_EVENT_UNAPPLICABLE"\} 1/,
       );
     });

@@ -56,6 +56,7 @@ describe('cli > configuration errors', () => {
           KAFKA_REQUEST_TIMEOUT_MS: '1000',
           LOG_LEVEL: 'fatal',
           PORT: '0',
+          METRICS_PORT: '0',
         },
         120_000,
       ).finally(() => env.cleanup());

@@ -87,9 +87,16 @@ describe('ingest > end to end', () => {
     });
 
     test('failed signatures are counted', async () => {
-      const metrics = await (await fetch(`${system.url}/metrics`)).text();
+      const metrics = await (await fetch(`${system.metricsUrl}/metrics`)).text();
       expect(metrics).toMatch(/echocue_ingest_webhook_rejected_total\{code="EC_SIGNATURE_INVALID"\} [1-9]\d*/);
       expect(metrics).toMatch(/echocue_ingest_webhook_rejected_total\{code="EC_SIGNATURE_MISSING"\} 1/);
+    });
+
+    test('metrics are served on their own listener only, never on the public port (issue 17)', async () => {
+      expect(new URL(system.metricsUrl).port).not.toBe(new URL(system.url).port);
+      const onPublic = await fetch(`${system.url}/metrics`);
+      expect([onPublic.status, await onPublic.text()]).toEqual([404, expect.not.stringContaining('echocue_')]);
+      expect((await fetch(`${system.metricsUrl}/v1/whatsapp/webhook`)).status).toBe(404);
     });
 
     test('the GET handshake echoes the challenge only for the right token', async () => {
@@ -106,7 +113,7 @@ describe('ingest > end to end', () => {
     test('JSON that is not a WABA payload (entry not an array): 200 ignored, counted, raw kept', async () => {
       const body = JSON.stringify({ object: 'whatsapp_business_account', entry: { id: WABA_A, nonce: `ignored-${Date.now()}` } });
       const ignored = async () => {
-        const m = /^echocue_ingest_webhook_ignored_total (\d+)$/m.exec(await (await fetch(`${system.url}/metrics`)).text());
+        const m = /^echocue_ingest_webhook_ignored_total (\d+)$/m.exec(await (await fetch(`${system.metricsUrl}/metrics`)).text());
         return m ? Number(m[1]) : 0; // prom-client lists the counter from the start, at 0
       };
       const [countedBefore, recordsBefore] = [await ignored(), await recordCount(env.config)];
@@ -254,7 +261,7 @@ describe('ingest > end to end', () => {
     });
 
     test('events of a WABA no account owns are counted', async () => {
-      const metrics = await (await fetch(`${system.url}/metrics`)).text();
+      const metrics = await (await fetch(`${system.metricsUrl}/metrics`)).text();
       expect(metrics).toMatch(/echocue_ingest_unowned_waba_events_total [1-9]\d*/);
     });
   });

@@ -34,6 +34,7 @@ export function testEnv(overrides: Record<string, string> = {}): TestEnv {
     META_APP_SECRET: FIXTURE_SECRET,
     META_VERIFY_TOKEN: 'test-verify-token',
     PORT: '0',
+    METRICS_PORT: '0',
     LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'error',
     ...overrides,
   });

@@ -22,6 +22,7 @@ export function serveProcess(
       KAFKA_PARTITIONS: String(env.config.kafka.partitions),
       META_APP_SECRET: FIXTURE_SECRET,
       PORT: '0',
+      METRICS_PORT: '0',
       LOG_LEVEL: 'warn',
       ...extraEnv,
     },
