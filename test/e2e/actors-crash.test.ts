@@ -12,6 +12,7 @@ import { eventDecoder, readTopics, withEvents } from '../../harness/kafka.ts';
 import { waitForActors } from '../../harness/topics.ts';
 import { actorDocuments } from '../helpers/store-dump.ts';
 import { exited, explainedBy, serveProcess } from '../helpers/process.ts';
+import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 
 const POSTS = 16;
 const T0 = 1_781_514_000;
@@ -144,17 +145,28 @@ describe('actors > crash in the middle of a batch', () => {
     const expected = await actorDocuments(reference.config.mongo.uri);
     expect(expected['ec_message']!.length).toBeGreaterThan(400);
 
-    // Kill as soon as the first writes of the first batches land: the batch is being written, not committed.
+    // Kill as soon as the first writes of the first batches land: the batch is being written, not committed. The
+    // killed process reaches the store through a proxy that holds back each answer, so that a batch's writes (one
+    // round trip per collection, messages first) take long enough for the kill to land between them.
     const mongo = new MongoClient(crashed.config.mongo.uri);
     await mongo.connect();
-    child = serveProcess(crashed, 'actors');
-    await waitFor(
-      async () => ((await mongo.db().collection('ec_message').countDocuments()) > 0 ? true : undefined),
-      60_000,
-      'the first writes of the actor process',
-    );
-    child.kill('SIGKILL');
-    await exited(child);
+    const direct = new URL(crashed.config.mongo.uri.replace(/^mongodb:/, 'http:'));
+    const proxy = await startTcpProxy({ host: direct.hostname, port: Number(direct.port) });
+    proxy.slow(100);
+    child = serveProcess(crashed, 'actors', {
+      MONGODB_URI: crashed.config.mongo.uri.replace(`${direct.hostname}:${direct.port}`, `127.0.0.1:${proxy.port}`),
+    });
+    try {
+      await waitFor(
+        async () => ((await mongo.db().collection('ec_message').countDocuments()) > 0 ? true : undefined),
+        60_000,
+        'the first writes of the actor process',
+      );
+      child.kill('SIGKILL');
+      await exited(child);
+    } finally {
+      await proxy.close();
+    }
     // Mid-batch, from what the dead process left: messages stored by records whose offsets it had not committed (a
     // batch written, at least in part, and not committed), and others not stored at all (it was interrupted).
     const atKill = await messagesAtKill(crashed, mongo.db());

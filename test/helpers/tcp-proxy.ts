@@ -1,12 +1,14 @@
 // A loopback TCP proxy a test controls, standing between EchoCue and one service: `hang()` makes the service
 // stop answering (connections stay open, nothing passes: the failure mode of a stuck store), `restore()` makes it
-// answer again (connections from the hang are closed, as a restarted service would). Loopback only.
+// answer again (connections from the hang are closed, as a restarted service would); `slow(ms)` holds back every
+// answer by that long (each round trip through the proxy takes at least `ms`: a slow store). Loopback only.
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
-export type TcpProxy = { port: number; hang(): void; restore(): void; close(): Promise<void> };
+export type TcpProxy = { port: number; hang(): void; restore(): void; slow(ms: number): void; close(): Promise<void> };
 
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   let hanging = false;
+  let delayMs = 0;
   const live = new Set<Socket>();
   const hung = new Set<Socket>();
   const server: Server = createServer((client) => {
@@ -31,9 +33,16 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       if (!hanging) upstream.write(b);
       else hung.add(client);
     });
+    // Answers held back keep their order: timers of one delay fire in the order they were set, and a later
+    // answer never goes out before one held back longer.
+    let sendAt = 0;
     upstream.on('data', (b) => {
-      if (!hanging) client.write(b);
-      else hung.add(client);
+      if (hanging) return void hung.add(client);
+      if (delayMs === 0 && sendAt <= Date.now()) return void client.write(b);
+      sendAt = Math.max(sendAt, Date.now() + delayMs);
+      setTimeout(() => {
+        if (!hanging && !client.destroyed) client.write(b);
+      }, sendAt - Date.now());
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -43,6 +52,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     hang() {
       hanging = true;
       for (const s of live) hung.add(s);
+    },
+    slow(ms: number) {
+      delayMs = ms;
     },
     restore() {
       hanging = false;
