@@ -43,7 +43,8 @@ async function withTestcontainers(): Promise<Started> {
   const { KafkaContainer } = await import('@testcontainers/kafka');
   const { MongoDBContainer } = await import('@testcontainers/mongodb');
   const [kafka, mongo, registry] = await Promise.all([
-    new KafkaContainer('confluentinc/cp-kafka:7.9.0').withKraft().start(),
+    // Confluent Platform 8.0 is Apache Kafka 4.0 (7.9 was 3.9): the suite's brokers are Kafka 4 in KRaft mode.
+    new KafkaContainer('confluentinc/cp-kafka:8.0.0').withKraft().start(),
     new MongoDBContainer('mongo:8.0').start(),
     new GenericContainer('apicurio/apicurio-registry:3.3.3')
       .withExposedPorts(8080)

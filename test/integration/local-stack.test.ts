@@ -1,9 +1,11 @@
 // Nothing is mocked: on the local stack, the services are real processes of the real programs.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { basename } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { MongoClient } from 'mongodb';
 import { services, uniqueName, withDatabase } from '../helpers/env.ts';
+import { apiVersions, describeQuorum } from '../helpers/kafka-wire.ts';
 
 const local = () => services().via === 'local-stack';
 
@@ -78,6 +80,40 @@ describe('deploy > local stack', () => {
         .catch(() => undefined);
       await mongo.close();
     }
+  });
+
+  // Asked of the broker itself, by hand on the wire (test/helpers/kafka-wire.ts), on whatever stack the tests use.
+  test('the broker is Kafka 4 in KRaft mode: the 4.0 protocol baseline and metadata versions, and a metadata quorum', async () => {
+    const broker = services().KAFKA_BROKERS.split(',')[0]!;
+    const v = await apiVersions(broker);
+    // Kafka 4.0 dropped Fetch v0-3, OffsetCommit v0-1 and CreateTopics v0-1 (KIP-896): a 3.x broker accepts them.
+    expect(v.apis.get(1)?.min).toBeGreaterThanOrEqual(4);
+    expect(v.apis.get(8)?.min).toBeGreaterThanOrEqual(2);
+    expect(v.apis.get(19)?.min).toBeGreaterThanOrEqual(2);
+    // metadata.version levels: 21 is 3.9-IV0, 22 the first of 4.0 (4.0-IV0); 4.0 stopped supporting those below 3.3-IV3 (7).
+    const metadata = v.supportedFeatures.get('metadata.version');
+    expect(metadata?.max).toBeGreaterThanOrEqual(22);
+    expect(metadata?.min).toBeGreaterThanOrEqual(7);
+    // KRaft: the cluster finalized a metadata.version (a ZooKeeper cluster has none), and the metadata log has a
+    // quorum whose leader is one of its voters (a ZooKeeper broker does not even offer DescribeQuorum, API 55).
+    expect(v.finalizedFeatures.get('metadata.version')).toBeGreaterThanOrEqual(22);
+    expect(v.apis.has(55)).toBe(true);
+    const quorum = await describeQuorum(broker);
+    expect(quorum.leaderId).toBeGreaterThanOrEqual(0);
+    expect(quorum.voters).toContain(quorum.leaderId);
+  });
+
+  test.runIf(local())('the Kafka JVM runs the 4.x broker jars, configured as a combined KRaft broker and controller', () => {
+    const args = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+      .split('\n')
+      .find((l) => /\bjava\b.*\bkafka\.Kafka\b/.test(l))!
+      .split(/\s+/);
+    const classpath = args[args.indexOf('-cp') + 1]!;
+    const jars = classpath.split(':').flatMap((e) => (e.endsWith('/*') ? readdirSync(e.slice(0, -2)) : [basename(e)]));
+    expect(jars.filter((j) => /^kafka-server-\d/.test(j))).toEqual([expect.stringMatching(/^kafka-server-4\.\d+\.\d+\.jar$/)]);
+    const config = readFileSync(args[args.indexOf('kafka.Kafka') + 1]!, 'utf8');
+    expect(config).toMatch(/^process\.roles=broker,controller$/m);
+    expect(config).not.toMatch(/^zookeeper\./m);
   });
 
   test('the registry answers the Confluent API the client uses', async () => {
