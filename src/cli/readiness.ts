@@ -1,23 +1,26 @@
 // GET /readyz: whether this process can do its work now. Each dependency check runs with a short deadline; the
 // answer is kept for a moment so probes under load cost the store nothing. Recovers by itself: the next check
 // after the dependency answers again says ready.
-export type ReadinessReport = { ready: boolean; checks: Record<string, { ok: boolean; error?: string }> };
+export type ReadinessReport = { ready: boolean; checks: Record<string, { ok: boolean; detail?: string; error?: string }> };
 
-export function createReadiness(checks: Record<string, () => Promise<void>>, opts: { deadlineMs?: number; cacheMs?: number } = {}) {
+/** A dependency or part of the process: resolves when it works (optionally saying how), rejects naming what is wrong. */
+export type ReadinessCheck = () => Promise<string | void>;
+
+export function createReadiness(checks: Readonly<Record<string, ReadinessCheck>>, opts: { deadlineMs?: number; cacheMs?: number } = {}) {
   const deadlineMs = opts.deadlineMs ?? 2000;
   const cacheMs = opts.cacheMs ?? 1000;
   let last: { at: number; report: Promise<ReadinessReport> } | null = null;
 
-  async function one(check: () => Promise<void>): Promise<{ ok: boolean; error?: string }> {
+  async function one(check: ReadinessCheck): Promise<{ ok: boolean; detail?: string; error?: string }> {
     let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
+      const detail = await Promise.race([
         check(),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error(`no answer within ${deadlineMs} ms`)), deadlineMs);
         }),
       ]);
-      return { ok: true };
+      return detail ? { ok: true, detail } : { ok: true };
     } catch (err) {
       return { ok: false, error: (err as Error).message };
     } finally {

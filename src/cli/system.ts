@@ -17,7 +17,8 @@ import { threadReadRecord } from '../events/thread-read.ts';
 import { startActors } from '../actors/consumer.ts';
 import { createActorStore } from '../store/actor-store.ts';
 import { createMongoClient } from '../store/client.ts';
-import { createReadiness } from './readiness.ts';
+import { createReadiness, type ReadinessCheck } from './readiness.ts';
+import { judgeConsumers } from '../events/consumer-health.ts';
 import { createAccountStore } from '../store/accounts.ts';
 import { ensureIndexes } from '../store/collections.ts';
 import { createThreadReads } from '../store/threads.ts';
@@ -140,7 +141,7 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
     );
 
     // Every role needs all three: the store (ingest's tenancy cache too), Kafka (every role produces) and the registry.
-    const readiness = createReadiness({
+    const checks: Record<string, ReadinessCheck> = {
       store: async () => void (await db.command({ ping: 1 })),
       kafka: async () => void (await events.admin.partitionCounts([topics.raw])),
       registry: async () => {
@@ -148,7 +149,15 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
         await res.body?.cancel();
         if (!res.ok) throw new Error(`the schema registry answered ${res.status}`);
       },
-    });
+    };
+    // A consumer role is ready once its members joined their groups, while none gave up and no batch is stuck.
+    const consumerCheck =
+      (running: RunningConsumer): ReadinessCheck =>
+      async () => {
+        const verdict = judgeConsumers(running.health(), clock.now().getTime(), config.readiness.stuckAfterMs);
+        if (!verdict.ok) throw new Error(verdict.error);
+        return verdict.detail;
+      };
     const apps: { prefix: string; handler: ReturnType<ReturnType<typeof createIngestApp>['callback']> }[] = [];
     if (has('ingest')) {
       const owners = await startOwnerCache(() => accounts.allWabaOwners(), config.ingest.tenancyRefreshMs, log);
@@ -192,6 +201,7 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
         produceTimeoutMs: config.kafka.produceTimeoutMs,
       });
       stops.push(() => stopWithin('the actors', () => actors.stop(), config.http.shutdownTimeoutMs, log));
+      checks['actors'] = consumerCheck(actors);
     }
     if (has('delivery')) {
       const producer = await step('EC_KAFKA_UNAVAILABLE', 'cannot start the Kafka producer', localHint, () => events.createProducer());
@@ -215,6 +225,7 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
         log,
       });
       stops.push(() => stopWithin('the delivery worker', () => delivery.stop(), config.http.shutdownTimeoutMs, log));
+      checks['delivery'] = consumerCheck(delivery);
     }
     if (has('api')) {
       const apiProducer = await step('EC_KAFKA_UNAVAILABLE', 'cannot start the Kafka producer', localHint, () => events.createProducer());
@@ -247,6 +258,7 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
       apps.push({ prefix: '/dashboard/', handler: api.callback() });
     }
 
+    const readiness = createReadiness(checks);
     const server: Server = createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0]!;
       if (path === '/readyz') {

@@ -146,6 +146,8 @@ const EnvSchema = z.object({
   DELIVERY_PARTITION_CONCURRENCY: intIn(1, 64).default(6),
   /** How often ingest re-reads which account owns each WABA (a new link routes within this time). */
   TENANCY_REFRESH_MS: intIn(100, 600_000).default(5000),
+  /** GET /readyz says a consumer is stuck when one batch has been in its handler longer than this. */
+  READINESS_STUCK_AFTER_MS: intIn(1000, 3_600_000).default(60_000),
 });
 
 export type Config = Readonly<{
@@ -155,6 +157,8 @@ export type Config = Readonly<{
   http: Readonly<{ host: string; port: number; shutdownTimeoutMs: number }>;
   /** Where GET /metrics listens (METRICS_HOST, METRICS_PORT): never the public port. */
   metrics: Readonly<{ host: string; port: number }>;
+  /** GET /readyz: a consumer with a batch in its handler for longer than stuckAfterMs is not ready. */
+  readiness: Readonly<{ stuckAfterMs: number }>;
   kafka: Readonly<{
     brokers: readonly string[];
     clientId: string;
@@ -290,6 +294,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     meta: { appSecrets, verifyToken },
     http: { host: e.HOST, port: e.PORT, shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS },
     metrics: { host: e.METRICS_HOST, port: e.METRICS_PORT },
+    readiness: { stuckAfterMs: e.READINESS_STUCK_AFTER_MS },
     kafka: {
       brokers: orDefault('KAFKA_BROKERS', e.KAFKA_BROKERS, LOCAL_DEFAULTS.KAFKA_BROKERS.split(',')),
       clientId: e.KAFKA_CLIENT_ID,

@@ -186,7 +186,7 @@ describe('delivery > planner, a notifications batch at a time', () => {
     const events: Pick<Events, 'runBatchConsumer'> = {
       async runBatchConsumer(o) {
         handler = o;
-        return { stop: async () => {} };
+        return { stop: async () => {}, health: () => [] };
       },
     };
     const produced: EventRecord[] = [];

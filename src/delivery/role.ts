@@ -38,6 +38,7 @@ export async function startDeliveryRole(deps: DeliveryRoleDeps): Promise<Running
   try {
     const worker = await startWorker({ ...deps, groupId: `${deps.groupPrefix}echocue.delivery.worker`, directory, progress });
     return {
+      health: () => [...planner.health(), ...worker.health()],
       stop: async () => {
         await planner.stop();
         await worker.stop();

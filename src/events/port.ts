@@ -3,6 +3,7 @@
 // the Kafka client can be swapped there alone (docs/decisions/0011-kafka-port.md).
 import { type Clock } from '../core/clock.ts';
 import { type Logger } from '../core/log.ts';
+import { type ConsumerHealth } from './consumer-health.ts';
 import { type TopicDurability } from './durability.ts';
 
 export type EventRecord = Readonly<{
@@ -31,7 +32,9 @@ export type ConsumedRecord = Readonly<{
   headers: Readonly<Record<string, string>>;
 }>;
 
-export type RunningConsumer = Readonly<{ stop(): Promise<void> }>;
+/** A running group member (or several, for a role that runs more than one group). `health` tells readiness whether
+ *  each has joined its group, has not given up after a crash, and has no batch stuck in its handler. */
+export type RunningConsumer = Readonly<{ stop(): Promise<void>; health(): readonly ConsumerHealth[] }>;
 
 type GroupOptions = Readonly<{
   groupId: string;

@@ -63,7 +63,8 @@ describe('store outage', () => {
       const expected = await actorDocuments(reference.config.mongo.uri);
 
       system = await startSystem({ config: env.config, roles: ['ingest', 'actors', 'api'], log: env.log, clock });
-      expect(await readyz(system.url)).toBe(200);
+      // Ready once the actors' member has joined its group (a second or so after start-up).
+      await waitFor(async () => ((await readyz(system!.url)) === 200 ? true : undefined), 30_000, '/readyz to say ready');
       const account = await admin(system.url, '/api/admin/accounts', { name: 'Outage' });
       expect((await admin(system.url, `/api/admin/accounts/${account.json.id}/wabas`, { waba_id: '104719385562013' })).status).toBe(200);
       const key = (await admin(system.url, `/api/admin/accounts/${account.json.id}/keys`)).json.key as string;

@@ -4,6 +4,7 @@
 // stream per member, without the per-partition pause the delay tiers need.
 import { AssignerProtocol, type Consumer, type EachBatchPayload, type Kafka, type PartitionAssigner } from 'kafkajs';
 import { type BatchConsumerOptions, type ConsumedRecord, type RunningConsumer } from '../port.ts';
+import { trackHealth } from './health.ts';
 import { whileBeating } from './keep-alive.ts';
 
 /** Runs a consumer group whose handler applies each partition batch before its offsets are committed. */
@@ -23,6 +24,7 @@ export async function runBatchConsumer(kafka: Kafka, opts: BatchConsumerOptions)
     consumer.on(consumer.events.GROUP_JOIN, () => changed());
     consumer.on(consumer.events.CRASH, () => changed());
   }
+  const tracker = trackHealth(consumer, opts.groupId);
   const lock = keyedLock();
   await consumer.connect();
   await consumer.subscribe({ topics: [...opts.topics], fromBeginning: opts.fromBeginning ?? true });
@@ -30,10 +32,12 @@ export async function runBatchConsumer(kafka: Kafka, opts: BatchConsumerOptions)
     autoCommit: false,
     eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: opts.concurrency ?? 1,
-    eachBatch: ({ batch, ...rest }) =>
-      opts.copartitioned ? lock(String(batch.partition), () => eachBatch({ batch, ...rest })) : eachBatch({ batch, ...rest }),
+    eachBatch: ({ batch, ...rest }) => {
+      const tracked = () => tracker.batch(batch.topic, batch.partition, () => eachBatch({ batch, ...rest }));
+      return opts.copartitioned ? lock(String(batch.partition), tracked) : tracked();
+    },
   });
-  return { stop: () => consumer.disconnect() };
+  return { stop: () => consumer.disconnect(), health: () => [tracker.health()] };
 
   async function eachBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
     if (!isRunning() || isStale() || batch.messages.length === 0) return;

@@ -14,6 +14,7 @@ import { AppError } from '../../core/errors.ts';
 import { type Logger } from '../../core/log.ts';
 import { type ConsumedRecord, type DueConsumerOptions, type RunningConsumer } from '../port.ts';
 import { commitThrough } from './batch-consumer.ts';
+import { trackHealth } from './health.ts';
 import { whileBeating } from './keep-alive.ts';
 
 /** The due records at the front of a partition batch, handed over together, and the rest, held back from the first
@@ -152,6 +153,7 @@ export async function runDueConsumer(kafka: Kafka, opts: DueConsumerOptions): Pr
     maxWaitTimeInMs: 100,
   });
   const pauses = createPauses(consumer, { clock, log });
+  const tracker = trackHealth(consumer, opts.groupId);
   consumer.on(consumer.events.GROUP_JOIN, () => {
     opts.onOwnershipChange?.();
     pauses.resumeAll();
@@ -187,17 +189,20 @@ export async function runDueConsumer(kafka: Kafka, opts: DueConsumerOptions): Pr
     eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: opts.concurrency ?? 4,
     eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale }) =>
-      onBatch({
-        topic: batch.topic,
-        partition: batch.partition,
-        records: batch.messages.map((m) => toRecord(batch.topic, batch.partition, m)),
-        resolveOffset,
-        heartbeat,
-        isRunning,
-        isStale,
-      }),
+      tracker.batch(batch.topic, batch.partition, () =>
+        onBatch({
+          topic: batch.topic,
+          partition: batch.partition,
+          records: batch.messages.map((m) => toRecord(batch.topic, batch.partition, m)),
+          resolveOffset,
+          heartbeat,
+          isRunning,
+          isStale,
+        }),
+      ),
   });
   return {
+    health: () => [tracker.health()],
     stop: async () => {
       pauses.dropTimers();
       await consumer.disconnect();
