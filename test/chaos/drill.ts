@@ -34,8 +34,9 @@ export type DrillContext = {
   kill(role: Role): Promise<void>;
   /** Start a role again (on the same port, for ingest and api). */
   restart(role: Role): Promise<void>;
-  /** Another actors process, joining the group (a rebalance); stop() it to leave again. */
-  extraActors(): Promise<ServerProcess>;
+  /** Another actors or delivery process, joining its groups (a rebalance); stop() it to leave again. Extras still
+   *  running when the fault ends keep working through the drain (scale-out). */
+  extra(role: 'actors' | 'delivery'): Promise<ServerProcess>;
   /** Resolves once this share (0..1) of the bodies has been answered. */
   progress(share: number): Promise<void>;
 };
@@ -60,6 +61,10 @@ export type DrillRow = {
   owed: number;
   delivered: number;
   failed: number;
+  /** Notifications the receiver accepted more than once (at-least-once: an attempt in flight at a kill is sent again). */
+  redelivered: number;
+  /** Of those, notifications whose copies differ: a second delivery with another meaning (must be 0). */
+  changedRedeliveries: number;
   /** Attempts the receiver answered with an error (the receiver drill's stretch of 500s). */
   refusedAttempts: number;
   seconds: number;
@@ -122,8 +127,8 @@ export async function runDrill(o: {
       receiver,
       kill: async (role) => procs.get(role)?.kill(),
       restart: start,
-      extraActors: async () => {
-        const p = await startEchoCue(o.config, 'actors', env);
+      extra: async (role) => {
+        const p = await startEchoCue(o.config, role, env);
         extras.push(p);
         return p;
       },
@@ -156,7 +161,6 @@ export async function runDrill(o: {
       }),
       o.fault(ctx),
     ]);
-    for (const p of extras) await p.stop();
     await waitForActors(o.config, o.drainMs ?? 240_000);
 
     // Every event of every acknowledged body on its topic, once or more.
@@ -220,6 +224,7 @@ export async function runDrill(o: {
       owed: owed.size,
       delivered: [...owed].filter((id) => delivered.has(id)).length,
       failed: [...owed].filter((id) => failed.has(id)).length,
+      ...redeliveries(receiver),
       refusedAttempts: receiver.received.filter((r) => r.answered !== 200).length,
       seconds: Math.round((performance.now() - started) / 1000),
       detail: describeMismatches(comparison.mismatches, 10),
@@ -228,6 +233,21 @@ export async function runDrill(o: {
     for (const p of [...extras, ...procs.values()]) await p.stop().catch(() => {});
     await receiver.close();
   }
+}
+
+/** Notifications accepted (200) more than once, and those whose accepted copies are not byte for byte the same. */
+function redeliveries(receiver: Receiver): { redelivered: number; changedRedeliveries: number } {
+  const bodies = new Map<string, Set<string>>();
+  const copies = new Map<string, number>();
+  for (const r of receiver.received.filter((x) => x.answered === 200)) {
+    const id = String(r.headers['x-echocue-event-id']);
+    copies.set(id, (copies.get(id) ?? 0) + 1);
+    bodies.set(id, (bodies.get(id) ?? new Set()).add(r.body));
+  }
+  return {
+    redelivered: [...copies.values()].filter((n) => n > 1).length,
+    changedRedeliveries: [...bodies.values()].filter((b) => b.size > 1).length,
+  };
 }
 
 /** The reconciliation table, one row per drill. */
@@ -245,6 +265,8 @@ export function drillTable(rows: readonly DrillRow[]): string {
     'owed',
     'delivered',
     'failed',
+    'redelivered',
+    'changedRedeliveries',
     'refusedAttempts',
     'seconds',
   ];

@@ -1,5 +1,6 @@
 // Chaos drills (issue 16): under a steady load of signed Meta bodies, a process or service is killed and restarted,
-// or the group rebalances, or the customer's receiver fails for a stretch; then everything is reconciled
+// or the group rebalances, or two processes of each consumer role share the work and one of each is killed
+// (scale-out, issue 17), or the customer's receiver fails for a stretch; then everything is reconciled
 // (test/chaos/drill.ts): 0 lost, 0 mismatches (nothing missing, nothing applied twice in meaning), every owed
 // delivery delivered or failed. `make test` runs the short drills (the processes, the rebalance, the receiver) on
 // the shared stack; `make chaos` (CHAOS=full) runs them longer and also SIGKILLs the broker and the store, which
@@ -10,6 +11,8 @@ import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, test } from 'vitest';
 import { ROOT } from '../helpers/services.ts';
 import { testEnv, type TestEnv } from '../helpers/env.ts';
+import { ACTOR_EVENT_TYPES } from '../../src/actors/apply.ts';
+import { DELIVERY_TIERS } from '../../src/events/topics.ts';
 import { drillTable, runDrill, type DrillContext, type DrillRow } from '../chaos/drill.ts';
 
 const FULL = process.env['CHAOS'] === 'full';
@@ -28,6 +31,30 @@ async function killService(service: 'kafka' | 'ferretdb', downMs: number): Promi
   }
   await sleep(downMs);
   execFileSync(`${ROOT}deploy/local/stack.sh`, ['up', service], { stdio: 'inherit' });
+}
+
+/** Partitions of each group: the actors read every actor topic, the planner the notifications, the worker the tiers. */
+const totals = (partitions: number) => ({
+  actors: ACTOR_EVENT_TYPES.length * partitions,
+  planner: partitions,
+  worker: DELIVERY_TIERS.length * partitions,
+});
+
+/** Waits until a process's /readyz reports shares (partitions per group: actors, planner, worker) that `ok` accepts. */
+async function holding(url: string, ok: (s: Record<string, number>) => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  let last = '';
+  while (Date.now() < deadline) {
+    const report = (await (await fetch(`${url}/readyz`)).json()) as { checks: Record<string, { detail?: string }> };
+    last = JSON.stringify(report.checks);
+    const shares: Record<string, number> = {};
+    for (const c of Object.values(report.checks))
+      for (const [, group, n] of (c.detail ?? '').matchAll(/echocue\.(actors|delivery\.planner|delivery\.worker): (\d+) partition/g))
+        shares[group!.replace('delivery.', '')] = Number(n);
+    if (ok(shares)) return;
+    await sleep(250);
+  }
+  throw new Error(`${what}: not within 90 s (last /readyz checks: ${last})`);
 }
 
 type Drill = { name: string; full?: boolean; fault: (ctx: DrillContext) => Promise<void>; env?: Record<string, string> };
@@ -64,9 +91,30 @@ const DRILLS: Drill[] = [
     name: 'rebalance mid-batch',
     fault: async (c) => {
       await c.progress(0.2);
-      const second = await c.extraActors(); // joins: partitions move while batches are in flight
+      const second = await c.extra('actors'); // joins: partitions move while batches are in flight
       await c.progress(0.6);
       await second.stop(); // leaves: they move back
+    },
+  },
+  {
+    // Scale-out (issue 17): two actors and two delivery processes share their groups' partitions; one of each is
+    // SIGKILLed under load and the survivors take every partition over (their /readyz says how many they hold).
+    name: 'scale-out: 2 actors + 2 delivery, one of each SIGKILLed',
+    fault: async (c) => {
+      const actors = await c.extra('actors');
+      const delivery = await c.extra('delivery');
+      const all = totals(c.config.kafka.partitions);
+      await holding(actors.url, (s) => s.actors! > 0 && s.actors! < all.actors, 'the second actors process to hold a share');
+      await holding(delivery.url, (s) => s.worker! > 0 && s.worker! < all.worker, 'the second delivery process to hold a share');
+      await c.progress(0.4);
+      await c.kill('actors');
+      await c.kill('delivery');
+      await holding(actors.url, (s) => s.actors === all.actors, 'the surviving actors process to hold every partition');
+      await holding(
+        delivery.url,
+        (s) => s.planner === all.planner && s.worker === all.worker,
+        'the surviving delivery process to hold every partition',
+      );
     },
   },
   {
@@ -125,6 +173,7 @@ describe(`chaos drills (${FULL ? 'full' : 'short'}: ${BODIES} bodies each)`, () 
     expect(row.mismatches, row.detail).toBe(0);
     expect(row.owed).toBeGreaterThan(0);
     expect(row.delivered + row.failed).toBe(row.owed);
+    expect(row.changedRedeliveries, 'a notification delivered again is the same bytes (receivers dedupe by its id)').toBe(0);
     if (d.name.startsWith('receiver')) expect(row.refusedAttempts).toBeGreaterThan(0); // the stretch happened
   });
 });
