@@ -10,7 +10,7 @@ import { writeReport } from './report.ts';
 import { removeTopicsAndDatabase, withDatabase } from '../harness/isolation.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const STAGES = ['store', 'ingest', 'actors', 'outbound', 'e2e', 'memory', 'soak'] as const;
+const STAGES = ['store', 'ingest', 'actors', 'scale', 'outbound', 'e2e', 'memory', 'soak'] as const;
 
 async function loadStage(name: string): Promise<Stage> {
   const mod = (await import(`./stages/${name}.ts`)) as { stage: Stage };

@@ -59,7 +59,7 @@ const ACTOR_COLLECTIONS = [
 const fmt = (v: number) => Math.round(v).toLocaleString('en-US');
 
 /** A phase that does not finish in time fails the stage with its name (a wedged store must not hang the run). */
-async function within<T>(seconds: number, what: string, work: Promise<T>): Promise<T> {
+export async function within<T>(seconds: number, what: string, work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(
@@ -227,7 +227,7 @@ type PgStore = {
   /** Connections to the bench store's PostgreSQL database right now. */
   connections(): Promise<number>;
 };
-type BenchStore = { uri: string; label: string; pg: PgStore | null; stop(): Promise<void> };
+export type BenchStore = { uri: string; label: string; pg: PgStore | null; stop(): Promise<void> };
 
 const PG_PORT = process.env['ECHOCUE_LOCAL_POSTGRES_PORT'] ?? '15432';
 const FERRETDB_PG_PORT = process.env['ECHOCUE_LOCAL_FERRETDB_PORT'] ?? '27027';
@@ -254,7 +254,7 @@ async function portOpen(port: string): Promise<boolean> {
 }
 
 /** The bench store: BENCH_MONGODB_URI, or FerretDB on PostgreSQL from the local stack (started when not running). */
-async function benchStore(ctx: BenchContext): Promise<BenchStore> {
+export async function benchStore(ctx: BenchContext): Promise<BenchStore> {
   const given = process.env['BENCH_MONGODB_URI'];
   const uri = given ?? `mongodb://127.0.0.1:${FERRETDB_PG_PORT}/echocue?retryWrites=false`;
   let stop = async () => {};
@@ -298,7 +298,7 @@ function pgStore(psql: string): PgStore {
 }
 
 /** Every collection the actors write, with EchoCue's indexes, created before anything is written. */
-async function prepareCollections(db: Db): Promise<void> {
+export async function prepareCollections(db: Db): Promise<void> {
   await ensureIndexes(db);
   const existing = new Set((await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name));
   for (const c of ACTOR_COLLECTIONS) if (!existing.has(c)) await db.createCollection(c);
