@@ -10,6 +10,9 @@ import { signBody } from '../ingest/verify-signature.ts';
 import { silenceKafkajsTimeoutWarning } from '../events/kafka/index.ts';
 import { eventSerdeOf, kafkaEventsOf, topicSettingsOf } from './kafka.ts';
 import { tail, topicCatalog } from './data-tools.ts';
+import { replayCommand } from './replay-command.ts';
+import { reportText } from './replay.ts';
+import { createProgress } from './progress.ts';
 import { topicNames } from '../events/topics.ts';
 import { createAccountStore, WABA_ID } from '../store/accounts.ts';
 import { createSecretBox } from '../core/secret-box.ts';
@@ -30,6 +33,10 @@ const USAGE = `usage: echocue [command] [options]
   tail TOPIC [--from-beginning] [--key WABA_ID] [--since TIME] [--max N]
                                            print TOPIC's records as JSON lines, values decoded (Avro through the
                                            registry); TOPIC as in \`echocue topics\` or an event type (message.inbound)
+  replay --into DB_OR_URI [--from TIME] [--diff-only] [--json]
+                                           re-drive the actors from the raw topic into a fresh database and report
+                                           how it differs from the live one (exit 0: none, 3: different);
+                                           docs/operations/replay.md
 Environment variables: see README.md ("Configuration").`;
 
 /** A call of `echocue` it cannot run: EC_USAGE (exit 2). */
@@ -58,14 +65,14 @@ async function withStore<T>(config: Config, fn: (store: ReturnType<typeof create
   }
 }
 
-/** --since: an ISO 8601 time (2026-12-02T08:00:00Z) or a duration back from now (90s, 15m, 2h, 7d). */
-function sinceOf(v: string): Date {
+/** --since, --from: an ISO 8601 time (2026-12-02T08:00:00Z) or a duration back from now (90s, 15m, 2h, 7d). */
+function timeOf(v: string, option: string): Date {
   const ago = /^(\d+)(s|m|h|d)$/.exec(v.trim());
   if (ago)
     return new Date(systemClock.now().getTime() - Number(ago[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[ago[2] as 's']);
   const at = new Date(v);
   if (!/^\d{4}-\d{2}-\d{2}/.test(v) || Number.isNaN(at.getTime()))
-    throw usageError(`--since must be an ISO 8601 time or a duration such as 15m (got "${v}")`);
+    throw usageError(`--${option} must be an ISO 8601 time or a duration such as 15m (got "${v}")`);
   return at;
 }
 
@@ -92,6 +99,9 @@ function parseArguments(argv: string[]) {
         waba: { type: 'string' },
         key: { type: 'string' },
         'from-beginning': { type: 'boolean', default: false },
+        from: { type: 'string' },
+        into: { type: 'string' },
+        'diff-only': { type: 'boolean', default: false },
         since: { type: 'string' },
         max: { type: 'string' },
         json: { type: 'boolean', default: false },
@@ -199,7 +209,7 @@ async function main(argv: string[]): Promise<void> {
             })(),
           fromBeginning: values['from-beginning'],
           key: values.key ?? null,
-          since: values.since === undefined ? null : sinceOf(values.since),
+          since: values.since === undefined ? null : timeOf(values.since, 'since'),
           max: values.max === undefined ? null : maxOf(values.max),
         };
         // stdout carries the records only: the clients' logs go to stderr, and only errors.
@@ -218,6 +228,20 @@ async function main(argv: string[]): Promise<void> {
         } finally {
           await events.close();
         }
+        return;
+      }
+      if (cmd === 'replay' && sub === undefined) {
+        const opts = {
+          into: required(values.into, 'into'),
+          from: values.from === undefined ? null : timeOf(values.from, 'from'),
+          diffOnly: values['diff-only'],
+        };
+        // stdout carries the report only; progress and the clients' errors go to stderr.
+        const stderrLog = createLogger({ level: 'error', destination: process.stderr });
+        const report = await replayCommand(config, opts, stderrLog, createProgress(process.stderr));
+        print(reportText(report), report);
+        // Like diff(1), a difference is an answer, not a failure: exit 3 (1 stays "the command failed").
+        if (report.difference) process.exitCode = 3;
         return;
       }
       if (cmd === 'topics' && sub === undefined) {

@@ -35,6 +35,14 @@ export const ERROR_CODES = {
     exit: 2,
     meaning: '`echocue` was called with an unknown command, option or value; the message says which and shows the usage',
   },
+  EC_REPLAY_TARGET_NOT_EMPTY: {
+    status: 409,
+    retriable: false,
+    surface: ['cli'],
+    exit: 2,
+    meaning:
+      '`echocue replay --into` names a database that already holds documents; nothing was written. Replay into a fresh database (or drop that one first)',
+  },
   EC_LISTEN_FAILED: {
     status: 500,
     retriable: false,

@@ -94,6 +94,8 @@ export interface EventsAdmin {
   describeDurability(topics: readonly string[]): Promise<TopicDurability[]>;
   /** The next offset to be written, per partition (the high watermark). */
   endOffsets(topics: readonly string[]): Promise<PartitionOffsets>;
+  /** The oldest offset still on the log, per partition (0 until retention deletes records). */
+  startOffsets(topics: readonly string[]): Promise<PartitionOffsets>;
   /** A group's committed offsets (the next offset it reads; -1 where it has none). */
   committedOffsets(groupId: string, topics: readonly string[]): Promise<PartitionOffsets>;
   /** A consumer group's state (Stable, PreparingRebalance, Empty, ...) and each member's assigned partition count. */

@@ -11,6 +11,7 @@ import { platformaticOptions, type ClientOptions } from './options.ts';
 export const TOPIC_MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
 
 const LATEST = -1n;
+const EARLIEST = -2n;
 
 export function createEventsAdmin(opts: ClientOptions): EventsAdmin & { close(): Promise<void> } {
   const admin = new Admin(platformaticOptions(opts, `${opts.clientId}-admin`));
@@ -20,6 +21,22 @@ export function createEventsAdmin(opts: ClientOptions): EventsAdmin & { close():
   async function partitionCounts(topics: readonly string[]): Promise<ReadonlyMap<string, number>> {
     const meta = await metadata(topics);
     return new Map(topics.map((t) => [t, meta.topics.get(t)?.partitionsCount ?? 0]));
+  }
+
+  /** The offsets at `timestamp` (LATEST: the high watermark; EARLIEST: the oldest record retention kept). */
+  async function listOffsets(topics: readonly string[], timestamp: bigint): Promise<PartitionOffsets> {
+    const counts = await partitionCounts(topics);
+    const listed = await admin.listOffsets({
+      topics: topics.map((name) => ({
+        name,
+        partitions: Array.from({ length: counts.get(name) ?? 0 }, (_, partitionIndex) => ({ partitionIndex, timestamp })),
+      })),
+    });
+    return byPartition(
+      topics,
+      listed.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ index: p.partitionIndex, offset: p.offset })) })),
+      counts,
+    );
   }
 
   return {
@@ -93,20 +110,8 @@ export function createEventsAdmin(opts: ClientOptions): EventsAdmin & { close():
       });
     },
 
-    async endOffsets(topics: readonly string[]): Promise<PartitionOffsets> {
-      const counts = await partitionCounts(topics);
-      const listed = await admin.listOffsets({
-        topics: topics.map((name) => ({
-          name,
-          partitions: Array.from({ length: counts.get(name) ?? 0 }, (_, partitionIndex) => ({ partitionIndex, timestamp: LATEST })),
-        })),
-      });
-      return byPartition(
-        topics,
-        listed.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ index: p.partitionIndex, offset: p.offset })) })),
-        counts,
-      );
-    },
+    endOffsets: (topics: readonly string[]) => listOffsets(topics, LATEST),
+    startOffsets: (topics: readonly string[]) => listOffsets(topics, EARLIEST),
 
     async committedOffsets(groupId: string, topics: readonly string[]): Promise<PartitionOffsets> {
       const counts = await partitionCounts(topics);
