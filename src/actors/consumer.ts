@@ -77,17 +77,17 @@ export async function startActors(deps: ActorsDeps): Promise<RunningConsumer> {
     ...(deps.sessionTimeoutMs ? { sessionTimeoutMs: deps.sessionTimeoutMs } : {}),
     onOwnershipChange: () => cache.clear(),
     async handleBatch(records) {
+      const endTimer = deps.metrics.actorBatchApply.startTimer({ event_type: typeOfTopic.get(records[0]?.topic ?? '') ?? 'unknown' });
       try {
         await applyRecords(records);
+        endTimer({ outcome: 'ok' });
       } catch (err) {
+        endTimer({ outcome: storeRefusedData(err) !== null ? 'refused' : 'error' });
         cache.clear();
         if (storeRefusedData(err) !== null) return applyOneByOne(records);
         if (err instanceof AppError && err.code === 'EC_STORE_CONFLICT') {
           deps.metrics.actorConflicts.inc();
-          log.warn(
-            { topic: records[0]?.topic, partition: records[0]?.partition },
-            `batch not written: ${err.message}; retried from a fresh read`,
-          );
+          log.warn({ ...batchIds(records) }, `batch not written: ${err.message}; retried from a fresh read`);
         }
         throw err;
       }
@@ -151,6 +151,12 @@ export async function startActors(deps: ActorsDeps): Promise<RunningConsumer> {
       );
     }
     decoded.forEach((d, i) => failed.has(i) || deps.metrics.actorEventsApplied.inc({ event_type: d.event.type }));
-    log.debug({ topic: records[0]?.topic, partition: records[0]?.partition, count: records.length }, 'applied batch');
+    log.debug({ ...batchIds(records), count: records.length }, 'applied batch');
   }
+}
+
+/** Where a batch is on the log, for its log lines: topic, partition and its first and last offsets. */
+function batchIds(records: readonly ConsumedRecord[]) {
+  const first = records[0];
+  return { topic: first?.topic, partition: first?.partition, offset: first?.offset, lastOffset: records.at(-1)?.offset };
 }

@@ -7,6 +7,8 @@ import { errorMiddleware } from '../core/http-errors.ts';
 import { storeUnavailable } from '../store/errors.ts';
 import { AppError } from '../core/errors.ts';
 import { type Logger } from '../core/log.ts';
+import { type Metrics } from '../core/metrics.ts';
+import { requestContext, routeOf } from '../core/request-id.ts';
 import { type AccountStore } from '../store/accounts.ts';
 import { type BroadcastStore } from '../store/broadcasts.ts';
 import { type ContactReads } from '../store/contacts.ts';
@@ -46,6 +48,7 @@ export type ApiDeps = Omit<WebhookRouteDeps, 'accounts' | 'webhooks'> &
     markRead: ThreadRouteDeps['markRead'];
     clock: Clock;
     log: Logger;
+    metrics: Pick<Metrics, 'apiRequest' | 'apiRateLimited'>;
   }>;
 
 /** Every route of the API, in the order of the OpenAPI document. */
@@ -85,7 +88,7 @@ export function createApiApp(deps: ApiDeps): Koa {
         (k) => deps.accounts.resolveKey(k),
         (a) => deps.accounts.wabasOf(a),
       ),
-      rateLimitPerKey(deps.rateLimit),
+      rateLimitPerKey(deps.rateLimit, () => deps.metrics.apiRateLimited.inc()),
       jsonBody(),
     ],
     admin: [adminAuth(deps.adminToken), jsonBody()],
@@ -93,6 +96,13 @@ export function createApiApp(deps: ApiDeps): Koa {
   });
 
   const app = new Koa();
+  // Outside the error middleware: the final status. The dashboard's files are one route; unmatched paths one more.
+  app.use(
+    requestContext(log, (ctx, seconds) => {
+      const route = routeOf(ctx) ?? (ctx.path.startsWith('/dashboard') ? '/dashboard' : 'unmatched');
+      deps.metrics.apiRequest.observe({ method: ctx.method, route, status: String(ctx.status) }, seconds);
+    }),
+  );
   app.use(errorMiddleware(log, storeUnavailable));
   app.use(serveDashboard());
   app.use(conditionalGet());

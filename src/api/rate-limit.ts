@@ -7,7 +7,8 @@ import { type Caller } from './route.ts';
 
 export type RateLimitConfig = Readonly<{ points: number; windowSeconds: number }>;
 
-export function rateLimitPerKey(cfg: RateLimitConfig) {
+/** `onRefused`: called for each request refused with 429 (the metrics). */
+export function rateLimitPerKey(cfg: RateLimitConfig, onRefused: () => void = () => {}) {
   const limiter = new RateLimiterMemory({ points: cfg.points, duration: cfg.windowSeconds });
   const headers = (ctx: Context, res: RateLimiterRes) => {
     ctx.set('RateLimit-Limit', String(cfg.points));
@@ -22,6 +23,7 @@ export function rateLimitPerKey(cfg: RateLimitConfig) {
       res = await limiter.consume(caller.keyId);
     } catch (rejected) {
       if (!(rejected instanceof RateLimiterRes)) throw rejected;
+      onRefused();
       headers(ctx, rejected);
       const wait = Math.max(1, Math.ceil(rejected.msBeforeNext / 1000));
       ctx.set('Retry-After', String(wait));

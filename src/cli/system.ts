@@ -6,6 +6,7 @@ import { systemClock, type Clock } from '../core/clock.ts';
 import { AppError, type ErrorCode } from '../core/errors.ts';
 import { type Logger } from '../core/log.ts';
 import { createMetrics } from '../core/metrics.ts';
+import { registerConsumerLag, type LagGroup } from '../events/consumer-lag.ts';
 import { eventSerdeOf, kafkaEventsOf, topicSettingsOf } from './kafka.ts';
 import { type RunningConsumer } from '../events/port.ts';
 import { assertSamePartitionCount, assertTopicDurability } from '../events/topic-checks.ts';
@@ -29,7 +30,7 @@ import { createBroadcastStore } from '../store/broadcasts.ts';
 import { createSecretBox } from '../core/secret-box.ts';
 import { readFileSync } from 'node:fs';
 import { createWebhookStore } from '../store/webhooks.ts';
-import { startDeliveryRole } from '../delivery/role.ts';
+import { deliveryGroups, startDeliveryRole } from '../delivery/role.ts';
 import { createSender } from '../delivery/send.ts';
 import { queueAttempts } from '../delivery/queue.ts';
 import { startOwnerCache } from './owner-cache.ts';
@@ -108,14 +109,14 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
   const localHint = 'Is the local stack up? Run `make up` (or set the variable to a reachable service).';
 
   try {
-    const mongo = createMongoClient(config.mongo);
+    const metrics = createMetrics();
+    const mongo = createMongoClient(config.mongo, { metrics });
     await step('EC_STORE_UNAVAILABLE', `cannot connect to MongoDB (MONGODB_URI)`, localHint, () => mongo.connect());
     stops.push(() => mongo.close());
     const db = mongo.db();
     await step('EC_STORE_UNAVAILABLE', 'cannot create MongoDB indexes', localHint, () => ensureIndexes(db));
     const accounts = createAccountStore(db, createSecretBox(config.secrets.masterKeys));
     const webhooks = createWebhookStore(db);
-    const metrics = createMetrics();
     const topics = topicNames(config.kafka.topicPrefix);
     const events = kafkaEventsOf(config, log);
     stops.push(() => events.close());
@@ -158,6 +159,7 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
         if (!verdict.ok) throw new Error(verdict.error);
         return verdict.detail;
       };
+    const lagGroups: LagGroup[] = []; // the groups this process runs, for the consumer-lag metrics
     const apps: { prefix: string; handler: ReturnType<ReturnType<typeof createIngestApp>['callback']> }[] = [];
     if (has('ingest')) {
       const owners = await startOwnerCache(() => accounts.allWabaOwners(), config.ingest.tenancyRefreshMs, log);
@@ -187,11 +189,13 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
       );
       const dlqProducer = await step('EC_KAFKA_UNAVAILABLE', 'cannot start the Kafka producer', localHint, () => events.createProducer());
       stops.push(() => dlqProducer.disconnect());
+      const actorsGroup = { groupId: `${config.kafka.topicPrefix}echocue.actors`, topics: ACTOR_EVENT_TYPES.map((t) => topics.events[t]) };
+      lagGroups.push(actorsGroup);
       const actors: RunningConsumer = await startActors({
         events,
         serde,
         topics,
-        groupId: `${config.kafka.topicPrefix}echocue.actors`,
+        groupId: actorsGroup.groupId,
         store: createActorStore(db, { clock, settleMs: config.api.changeSettleMs }),
         producer: dlqProducer,
         log,
@@ -223,7 +227,9 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
         concurrency: config.delivery.partitionConcurrency,
         produceTimeoutMs: config.kafka.produceTimeoutMs,
         log,
+        metrics,
       });
+      lagGroups.push(...deliveryGroups(config.kafka.topicPrefix, topics));
       stops.push(() => stopWithin('the delivery worker', () => delivery.stop(), config.http.shutdownTimeoutMs, log));
       checks['delivery'] = consumerCheck(delivery);
     }
@@ -253,11 +259,13 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
         version: PACKAGE_VERSION,
         clock,
         log,
+        metrics,
       });
       apps.push({ prefix: '/api/', handler: api.callback() });
       apps.push({ prefix: '/dashboard/', handler: api.callback() });
     }
 
+    registerConsumerLag(metrics.registry, { admin: events.admin, groups: lagGroups, log });
     const readiness = createReadiness(checks);
     const server: Server = createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0]!;

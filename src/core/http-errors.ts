@@ -3,6 +3,7 @@
 import { type Context, type Next } from 'koa';
 import { AppError, isAppError } from './errors.ts';
 import { type Logger } from './log.ts';
+import { requestLog, routeOf } from './request-id.ts';
 
 /** `translate` turns an I/O edge's own errors into AppErrors (the store's outages: src/store/errors.ts). */
 export function errorMiddleware(log: Logger, translate: (err: unknown) => AppError | null = () => null) {
@@ -22,18 +23,22 @@ export function errorMiddleware(log: Logger, translate: (err: unknown) => AppErr
           ...(expose && e.details ? { details: e.details } : {}),
         },
       };
+      // The route pattern, never the path, and no 4xx message: both can carry what the caller sent, a phone number
+      // among it (GET /api/contact/{wa_id} answers "no contact <wa_id>"). The caller got the message; the log has
+      // the code and the request id. docs/decisions/0017-metrics-and-logs.md.
       const fields = {
         code: e.code,
         status: e.status,
         method: ctx.method,
-        path: ctx.path,
+        route: routeOf(ctx),
         err: e.status >= 500 ? (isAppError(err) ? (err.cause ?? err) : err) : undefined,
       };
+      const rlog = requestLog(ctx, log);
       // A dependency that did not answer (503) is an outage to watch, not a bug: one line with the cause's message.
       if (e.status === 503)
-        log.warn({ ...fields, err: undefined, cause: e.cause instanceof Error ? e.cause.message : undefined }, e.message);
-      else if (e.status >= 500) log.error(fields, e.message);
-      else log.info(fields, e.message);
+        rlog.warn({ ...fields, err: undefined, cause: e.cause instanceof Error ? e.cause.message : undefined }, e.message);
+      else if (e.status >= 500) rlog.error(fields, e.message);
+      else rlog.info(fields, `request refused: ${e.code}`);
     }
   };
 }

@@ -2,6 +2,7 @@
 // secret cache, and where each delivery stands), so that a delivery planned here is sent without a read of it.
 import { type Clock } from '../core/clock.ts';
 import { type Logger } from '../core/log.ts';
+import { type Metrics } from '../core/metrics.ts';
 import { type EventProducer, type Events, type RunningConsumer } from '../events/port.ts';
 import { type Topics } from '../events/topics.ts';
 import { type AccountStore } from '../store/accounts.ts';
@@ -29,14 +30,23 @@ export type DeliveryRoleDeps = Readonly<{
   /** KAFKA_PRODUCE_TIMEOUT_MS. */
   produceTimeoutMs: number;
   log: Logger;
+  metrics: Pick<Metrics, 'deliveryAttempts' | 'endpointsDisabled'>;
 }>;
+
+/** The role's consumer groups and what each reads (for the consumer-lag metrics: src/events/consumer-lag.ts). */
+export const deliveryGroups = (groupPrefix: string, topics: Topics) =>
+  [
+    { groupId: `${groupPrefix}echocue.delivery.planner`, topics: [topics.notifications] },
+    { groupId: `${groupPrefix}echocue.delivery.worker`, topics: topics.deliveryTiers },
+  ] as const;
 
 export async function startDeliveryRole(deps: DeliveryRoleDeps): Promise<RunningConsumer> {
   const directory = createDirectory({ webhooks: deps.webhooks, accounts: deps.accounts, ttlMs: deps.cacheTtlMs, clock: deps.clock });
   const progress = createProgressCache();
-  const planner = await startPlanner({ ...deps, groupId: `${deps.groupPrefix}echocue.delivery.planner`, directory, progress });
+  const [plannerGroup, workerGroup] = deliveryGroups(deps.groupPrefix, deps.topics);
+  const planner = await startPlanner({ ...deps, groupId: plannerGroup.groupId, directory, progress });
   try {
-    const worker = await startWorker({ ...deps, groupId: `${deps.groupPrefix}echocue.delivery.worker`, directory, progress });
+    const worker = await startWorker({ ...deps, groupId: workerGroup.groupId, directory, progress });
     return {
       health: () => [...planner.health(), ...worker.health()],
       stop: async () => {

@@ -4,6 +4,7 @@
 // topic. Observable results only: what was sent, what the store holds, what was queued.
 import { describe, expect, test } from 'vitest';
 import { createLogger } from '../core/log.ts';
+import { createMetrics } from '../core/metrics.ts';
 import { type ConsumedRecord, type EventRecord } from '../events/port.ts';
 import { type AttemptRecord } from '../events/outbound.ts';
 import { topicNames } from '../events/topics.ts';
@@ -64,10 +65,12 @@ function fakes(opts: { answer?: (url: string) => number; whileSending?: () => vo
       return after;
     },
   };
+  const metrics = createMetrics();
   const deps: WorkerDeps = {
     topics,
     webhooks,
     log,
+    metrics,
     clock,
     delayScale: 1,
     disableAfterMs: DAY,
@@ -108,7 +111,10 @@ function fakes(opts: { answer?: (url: string) => number; whileSending?: () => vo
       async disconnect() {},
     },
   };
-  return { clock, deliveries, endpoints, secrets, calls, got, queued, queuedOn, deps };
+  /** A counter's value by its labels, from the exposition text (0 when it has none). */
+  const counted = async (name: string, labels = '') =>
+    Number(new RegExp(`^${name}${labels ? `\\{${labels}\\}` : ''} (\\d+)$`, 'm').exec(await metrics.registry.metrics())?.[1] ?? 0);
+  return { clock, deliveries, endpoints, secrets, calls, got, queued, queuedOn, deps, counted };
 }
 
 function endpoint(id: string): EndpointDoc {
@@ -328,6 +334,20 @@ describe('the delivery worker, a batch at a time', () => {
     expect(f.endpoints.get('ep_a')).toMatchObject({ enabled: true, failing_since: null });
   });
 
+  test('each attempt is counted by outcome and by the tier its record waited on', async () => {
+    const f = fakes({ answer: (url) => (url.endsWith('ep_b') ? 503 : 200) });
+    f.endpoints.set('ep_b', endpoint('ep_b'));
+    f.deliveries.set('d1', delivery('d1', { queued_attempt: 3, queued_tier: 2 }));
+    f.deliveries.set('d2', delivery('d2', { endpoint_id: 'ep_b' }));
+    await createBatchHandler(f.deps).handleBatch([
+      { ...consumed(attemptRecordOf(f.deliveries.get('d1')!, 3, 0)), topic: topics.deliveryTiers[2]! },
+      consumed(attemptRecordOf(f.deliveries.get('d2')!, 1, 0)),
+    ]);
+    expect(await f.counted('echocue_delivery_attempts_total', 'outcome="success",tier="2"')).toBe(1);
+    expect(await f.counted('echocue_delivery_attempts_total', 'outcome="http_status",tier="0"')).toBe(1);
+    expect(await f.counted('echocue_delivery_endpoints_disabled_total')).toBe(0);
+  });
+
   test('a failure that disables the endpoint fails its delivery (no retry queued), and the next delivery to it is not sent', async () => {
     const f = fakes({ answer: () => 500 });
     f.endpoints.set('ep_a', { ...endpoint('ep_a'), failing_since: new Date(T0.getTime() - DAY) });
@@ -342,6 +362,10 @@ describe('the delivery worker, a batch at a time', () => {
     await h.handleBatch([consumed(attemptRecordOf(f.deliveries.get('d2')!, 1, 0))]);
     expect(f.got).toHaveLength(1);
     expect(f.deliveries.get('d2')).toMatchObject({ status: 'failed', failure_reason: 'endpoint_disabled', attempts: [] });
+    // Counted: the one disablement, the failed attempt and the one refused because the endpoint was disabled.
+    expect(await f.counted('echocue_delivery_endpoints_disabled_total')).toBe(1);
+    expect(await f.counted('echocue_delivery_attempts_total', 'outcome="http_status",tier="0"')).toBe(1);
+    expect(await f.counted('echocue_delivery_attempts_total', 'outcome="refused_endpoint_disabled",tier="0"')).toBe(1);
   });
 
   test('an outcome the store did not take (the delivery moved on meanwhile) queues no successor, and what was known of it is dropped', async () => {

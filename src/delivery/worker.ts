@@ -11,6 +11,7 @@
 // outcomes and only queues successors that may be missing). docs/decisions/0010-delivery-round-trips.md.
 import { type Clock } from '../core/clock.ts';
 import { type Logger } from '../core/log.ts';
+import { type Metrics } from '../core/metrics.ts';
 import { type ConsumedRecord, type EventProducer, type Events, type RunningConsumer } from '../events/port.ts';
 import { type AttemptRecord } from '../events/outbound.ts';
 import { type Topics } from '../events/topics.ts';
@@ -37,6 +38,7 @@ export type WorkerDeps = Readonly<{
   delayScale: number;
   disableAfterMs: number;
   log: Logger;
+  metrics: Pick<Metrics, 'deliveryAttempts' | 'endpointsDisabled'>;
   /** KAFKA_PRODUCE_TIMEOUT_MS for queueing the next attempts. */
   produceTimeoutMs: number;
   /** DELIVERY_CACHE_TTL_MS for endpoints and secrets (default 2000); ignored when `directory` is given. */
@@ -112,7 +114,7 @@ export function createBatchHandler(deps: WorkerDeps) {
           i.rec = { ...i.rec, endpoint_id: d.endpoint_id, key_id: d.key_id, event_id: d.event_id, body: d.body };
         if (d && i.verdict.kind === 'send' && d.attempts.some((a) => a.round === i.rec.round && a.n === i.rec.attempt)) {
           log.warn(
-            { delivery: d._id, attempt: i.rec.attempt },
+            { delivery: d._id, eventId: d.event_id, attempt: i.rec.attempt },
             'sending again an attempt whose outcome is unknown (a worker stopped mid-attempt)',
           );
         }
@@ -121,7 +123,12 @@ export function createBatchHandler(deps: WorkerDeps) {
     for (const i of items.values()) {
       if (i.verdict.kind === 'skip' && i.verdict.why === 'ahead')
         log.warn(
-          { delivery: i.rec.delivery_id, round: i.rec.round, attempt: i.rec.attempt },
+          {
+            delivery: i.rec.delivery_id,
+            eventId: isSendable(i.rec) ? i.rec.event_id : undefined,
+            round: i.rec.round,
+            attempt: i.rec.attempt,
+          },
           'skipped an attempt record its delivery does not wait for',
         );
     }
@@ -152,17 +159,35 @@ export function createBatchHandler(deps: WorkerDeps) {
       if (!item || item.verdict.kind !== 'send') return;
       item.verdict = { kind: 'skip', why: 'handled' }; // a repeat of it later in this batch is not sent again
       const rec = item.rec as SendableRecord;
+      const tier = String(Math.max(0, deps.topics.deliveryTiers.indexOf(r.topic)));
+      const refuse = (reason: Extract<Handled, { kind: 'refused' }>['reason']) => {
+        deps.metrics.deliveryAttempts.inc({ outcome: `refused_${reason}`, tier });
+        handled.push({ kind: 'refused', rec, reason });
+      };
       const ep = endpoints.get(rec.endpoint_id);
-      if (!ep) return void handled.push({ kind: 'refused', rec, reason: 'endpoint_deleted' });
-      if (!ep.enabled) return void handled.push({ kind: 'refused', rec, reason: 'endpoint_disabled' });
+      if (!ep) return refuse('endpoint_deleted');
+      if (!ep.enabled) return refuse('endpoint_disabled');
       const secret = secrets.get(ep.key_id);
-      if (secret === undefined) return void handled.push({ kind: 'refused', rec, reason: 'api_key_revoked' });
+      if (secret === undefined) return refuse('api_key_revoked');
       const at = deps.clock.now();
       const outcome = await deps.sender.send(
         ep.url,
         rec.body,
         signatureHeaders({ body: rec.body, secret, eventId: rec.event_id, timestamp: at, attempt: rec.attempt }),
       );
+      deps.metrics.deliveryAttempts.inc({ outcome: outcome.ok ? 'success' : outcome.error_code, tier });
+      if (!outcome.ok)
+        log.debug(
+          {
+            topic: r.topic,
+            partition: r.partition,
+            offset: r.offset,
+            eventId: rec.event_id,
+            delivery: rec.delivery_id,
+            attempt: rec.attempt,
+          },
+          `attempt failed: ${outcome.error_code}`,
+        );
       handled.push({ kind: 'sent', rec, endpointId: ep._id, at, endedAt: deps.clock.now().getTime(), outcome });
     };
     if (sendable.length > 0) await runKeyed(records, deps.keysAtOnce ?? KEYS_AT_ONCE, sendOne);
@@ -175,6 +200,11 @@ export function createBatchHandler(deps: WorkerDeps) {
         if (h.ok) return deps.webhooks.noteSuccess(h.endpointId);
         const after = await deps.webhooks.noteFailure(h.endpointId, now, deps.disableAfterMs, { since: h.since, restart: h.restart });
         if (after !== null && !after.enabled) {
+          // noteFailure answers disabled also for an endpoint disabled earlier: counted by the call that disabled it.
+          if (after.disabled_at?.getTime() === now.getTime()) {
+            deps.metrics.endpointsDisabled.inc();
+            log.warn({ endpoint: h.endpointId, reason: after.disabled_reason }, 'endpoint disabled');
+          }
           disabled.add(h.endpointId);
           directory.forget(h.endpointId);
         }

@@ -7,6 +7,7 @@ import { AppError } from '../core/errors.ts';
 import { errorMiddleware } from '../core/http-errors.ts';
 import { type Logger } from '../core/log.ts';
 import { type Metrics } from '../core/metrics.ts';
+import { requestContext, requestLog } from '../core/request-id.ts';
 import { type Clock } from '../core/clock.ts';
 import { type EventRecord, type EventProducer } from '../events/port.ts';
 import { type EventSerde } from '../events/serde.ts';
@@ -112,7 +113,7 @@ export function createIngestApp(deps: IngestDeps): Koa {
     if (outcome.kind === 'ignored') {
       // A signed body that is not a WhatsApp Business Account payload: 200, or Meta would retry it for 7 days.
       deps.metrics.webhookIgnored.inc();
-      log.warn({ reason: outcome.reason }, 'ignored a signed webhook that is not a WABA payload');
+      requestLog(ctx, log).warn({ reason: outcome.reason }, 'ignored a signed webhook that is not a WABA payload');
       ctx.body = { status: 'ignored', reason: outcome.reason };
       return;
     }
@@ -120,10 +121,13 @@ export function createIngestApp(deps: IngestDeps): Koa {
       deps.metrics.eventsProduced.inc({ event_type: e.eventType });
       if (e.value['account_id'] === null) deps.metrics.unownedWabaEvents.inc();
     }
+    // EchoCue's event ids only (hashes): a wamid encodes the phone number, a body holds the texts.
+    requestLog(ctx, log).debug({ eventIds: events.map((e) => String(e.value['event_id'])) }, 'webhook accepted');
     ctx.body = { status: 'accepted', events: events.length };
   }
 
   const app = new Koa();
+  app.use(requestContext(log));
   app.use(async (ctx, next) => {
     await next(); // outside the error middleware, so failures are counted with their final status
     if (ctx.path === WEBHOOK_PATH && ctx.method === 'POST') deps.metrics.webhookRequests.inc({ status: String(ctx.status) });

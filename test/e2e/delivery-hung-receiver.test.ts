@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { MongoClient } from 'mongodb';
 import { startSystem, type RunningSystem } from '../../src/cli/system.ts';
 import { systemClock } from '../../src/core/clock.ts';
+import { createMetrics } from '../../src/core/metrics.ts';
 import { createSecretBox } from '../../src/core/secret-box.ts';
 import { startPlanner } from '../../src/delivery/planner.ts';
 import { createSender, type HttpSender } from '../../src/delivery/send.ts';
@@ -136,6 +137,7 @@ describe('outbound webhooks > a receiver that hangs past the session timeout', (
               sender,
               producer,
               clock: systemClock,
+              metrics: createMetrics(),
               delayScale: config.delivery.delayScale,
               disableAfterMs: config.delivery.disableAfterMs,
               concurrency: config.delivery.partitionConcurrency,
