@@ -25,6 +25,10 @@ export const REDACT_PATHS = [
   '*.waId',
   'wa_id',
   '*.wa_id',
+  'display_phone_number',
+  '*.display_phone_number',
+  'recipient_id',
+  '*.recipient_id',
 ];
 
 export function createLogger(opts: { level: string; name?: string; destination?: pino.DestinationStream }): Logger {
