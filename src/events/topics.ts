@@ -101,7 +101,7 @@ export const RAW_TOPIC = {
   topic: 'whatsapp.raw.v1',
   description:
     "Each signed POST's exact request bytes (application/json, not Avro); headers: content-type, x-hub-signature-256, user-agent, received-at, event-count",
-  consumers: ['audit and replay'],
+  consumers: ['audit', '`echocue replay` (re-drives the actors into a fresh database)', '`echocue tail`'],
 } as const;
 
 /** Events the actors could not apply (undecodable, impossible data): the original record, the reason in headers. */
