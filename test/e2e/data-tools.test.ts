@@ -1,36 +1,16 @@
 // The data teams' commands as a user runs them (issue 17): `echocue topics` lists the catalog, `echocue tail` prints
 // what ingest wrote, decoded through the registry, filtered by key and time. Real bin, real broker and registry.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startSystem, type RunningSystem } from '../../src/cli/system.ts';
 import { topicNames } from '../../src/events/topics.ts';
 import { fixture, testEnv, type TestEnv } from '../helpers/env.ts';
 import { postFixture, postInboundText } from '../helpers/http.ts';
-import { ROOT } from '../helpers/services.ts';
+import { runEchocue } from '../helpers/process.ts';
 
-const run = promisify(execFile);
 const WABA = '104719385562013'; // the fixtures' WABA
 const OTHER_WABA = '209876543210987';
 
-async function echocue(env: TestEnv, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [`${ROOT}bin/echocue.js`, ...args], {
-      env: {
-        PATH: process.env['PATH'] ?? '',
-        KAFKA_BROKERS: env.config.kafka.brokers.join(','),
-        KAFKA_TOPIC_PREFIX: env.config.kafka.topicPrefix,
-        SCHEMA_REGISTRY_URL: env.config.registry.url,
-        MONGODB_URI: env.config.mongo.uri,
-      },
-      timeout: 60_000,
-    });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const echocue = (env: TestEnv, ...args: string[]) => runEchocue(env, args);
 
 const lines = (stdout: string) =>
   stdout

@@ -3,8 +3,6 @@
 // difference, with the documents really there (served by the REST API on that database, with the copied keys).
 // Then one live document is changed behind the actors' back and the replay reports exactly it. Real bin, broker,
 // registry and store.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startSystem, type RunningSystem } from '../../src/cli/system.ts';
@@ -14,9 +12,8 @@ import { createTenant } from '../../harness/load/tenant.ts';
 import { waitForActors } from '../../harness/topics.ts';
 import { FIXTURE_SECRET, fixtures, testEnv, uniqueName, withDatabase, type TestEnv } from '../helpers/env.ts';
 import { getJson, postFixture, postWebhook } from '../helpers/http.ts';
-import { ROOT } from '../helpers/services.ts';
+import { runEchocue } from '../helpers/process.ts';
 
-const run = promisify(execFile);
 const ADMIN = 'admin-token-for-replay-tests';
 const PROBE_PHONE = '112356789045699';
 const COLLECTIONS = ['ec_message', 'ec_thread', 'ec_contact', 'ec_template', 'ec_waba_state'];
@@ -40,24 +37,7 @@ type Report = {
   difference: boolean;
 };
 
-async function echocue(env: TestEnv, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [`${ROOT}bin/echocue.js`, ...args], {
-      env: {
-        PATH: process.env['PATH'] ?? '',
-        KAFKA_BROKERS: env.config.kafka.brokers.join(','),
-        KAFKA_TOPIC_PREFIX: env.config.kafka.topicPrefix,
-        SCHEMA_REGISTRY_URL: env.config.registry.url,
-        MONGODB_URI: env.config.mongo.uri,
-      },
-      timeout: 180_000,
-    });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const echocue = (env: TestEnv, ...args: string[]) => runEchocue(env, args, { timeoutMs: 180_000 });
 
 const differences = (r: Report) => Object.fromEntries(r.collections.map((c) => [c.collection, [c.onlyLive, c.onlyReplay, c.different]]));
 const none = Object.fromEntries(COLLECTIONS.map((c) => [c, [0, 0, 0]]));

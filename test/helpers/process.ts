@@ -1,10 +1,12 @@
 // A real `echocue serve --role ...` process on a test's services, for tests that kill it.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { FIXTURE_SECRET, type TestEnv } from './env.ts';
 import { ROOT } from './services.ts';
 
 /** Log lines kept per child (LOG_LEVEL=warn by default: warnings and errors), printed if it exits on its own with a failure. */
 const KEPT_LINES = 2000;
+const runFile = promisify(execFile);
 
 export function serveProcess(
   env: TestEnv,
@@ -62,3 +64,27 @@ export async function explainedBy<T>(child: ChildProcess, fn: () => Promise<T>):
 
 export const exited = (p: ChildProcess) =>
   new Promise<void>((resolve) => (p.exitCode !== null || p.signalCode !== null ? resolve() : p.once('exit', () => resolve())));
+
+/** Runs the `echocue` command (bin/echocue.js) on a test's services to its end: its exit code and output. */
+export async function runEchocue(
+  env: TestEnv,
+  args: readonly string[],
+  opts: { timeoutMs?: number } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await runFile(process.execPath, [`${ROOT}bin/echocue.js`, ...args], {
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        KAFKA_BROKERS: env.config.kafka.brokers.join(','),
+        KAFKA_TOPIC_PREFIX: env.config.kafka.topicPrefix,
+        SCHEMA_REGISTRY_URL: env.config.registry.url,
+        MONGODB_URI: env.config.mongo.uri,
+      },
+      timeout: opts.timeoutMs ?? 60_000,
+    });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
