@@ -10,6 +10,7 @@ import { postWebhook } from '../helpers/http.ts';
 import { openApiChecker, type OpenApiChecker } from '../helpers/openapi.ts';
 import { actorDocuments } from '../helpers/store-dump.ts';
 import { waitForActors } from '../../harness/topics.ts';
+import { messagesValue, webhookBody } from '../../harness/load/bodies.ts';
 
 const ADMIN = 'admin-token-for-the-issue-14-kind-and-reaction-tests';
 const WABA = '555140008';
@@ -20,25 +21,12 @@ const iso = (unixSeconds: number) => new Date(unixSeconds * 1000).toISOString();
 
 type Json = Record<string, unknown>;
 const messages = (who: typeof ANA, items: Json[]) =>
-  JSON.stringify({
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: WABA,
-        changes: [
-          {
-            field: 'messages',
-            value: {
-              messaging_product: 'whatsapp',
-              metadata: { display_phone_number: '15550142277', phone_number_id: PHONE },
-              contacts: [{ profile: { name: who.name }, wa_id: who.wa_id, user_id: who.user_id }],
-              messages: items.map((m) => ({ from: who.wa_id, from_user_id: who.user_id, ...m })),
-            },
-          },
-        ],
-      },
-    ],
-  });
+  webhookBody(WABA, [
+    messagesValue(PHONE, {
+      contacts: [{ profile: { name: who.name }, wa_id: who.wa_id, user_id: who.user_id }],
+      messages: items.map((m) => ({ from: who.wa_id, from_user_id: who.user_id, ...m })),
+    }),
+  ]);
 let n = 0;
 /** A reaction; no emoji: a removal as Meta sends it. */
 const reaction = (who: typeof ANA, target: string, ts: number, emoji?: string) =>
@@ -53,24 +41,11 @@ const reaction = (who: typeof ANA, target: string, ts: number, emoji?: string) =
 const text = (who: typeof ANA, wamid: string, ts: number, body: string) =>
   messages(who, [{ id: wamid, timestamp: String(ts), type: 'text', text: { body } }]);
 const sent = (to: typeof ANA, wamid: string, ts: number) =>
-  JSON.stringify({
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: WABA,
-        changes: [
-          {
-            field: 'messages',
-            value: {
-              messaging_product: 'whatsapp',
-              metadata: { display_phone_number: '15550142277', phone_number_id: PHONE },
-              statuses: [{ id: wamid, status: 'sent', timestamp: String(ts), recipient_id: to.wa_id, recipient_user_id: to.user_id }],
-            },
-          },
-        ],
-      },
-    ],
-  });
+  webhookBody(WABA, [
+    messagesValue(PHONE, {
+      statuses: [{ id: wamid, status: 'sent', timestamp: String(ts), recipient_id: to.wa_id, recipient_user_id: to.user_id }],
+    }),
+  ]);
 
 const TEXT = 'wamid.e2e.text';
 const OUT_ANA = 'wamid.e2e.out.ana';

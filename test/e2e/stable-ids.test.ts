@@ -9,6 +9,7 @@ import { FIXTURE_SECRET, testEnv, type TestEnv } from '../helpers/env.ts';
 import { postWebhook } from '../helpers/http.ts';
 import { openApiChecker, type OpenApiChecker } from '../helpers/openapi.ts';
 import { waitForActors } from '../../harness/topics.ts';
+import { messagesValue, webhookBody } from '../../harness/load/bodies.ts';
 
 const ADMIN = 'admin-token-for-stable-id-tests';
 const WABA = '100000000000882';
@@ -20,26 +21,8 @@ const EVA_NEW = '15556000001';
 const FAY_OLD = '15556000019';
 const FAY_NEW = '15556000011';
 
-const body = (messages: object[], contacts: object[] = []) =>
-  JSON.stringify({
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: WABA,
-        changes: [
-          {
-            field: 'messages',
-            value: {
-              messaging_product: 'whatsapp',
-              metadata: { display_phone_number: '15550148801', phone_number_id: PHONE },
-              contacts,
-              messages,
-            },
-          },
-        ],
-      },
-    ],
-  });
+const body = (messages: Record<string, unknown>[], contacts: Record<string, unknown>[] = []) =>
+  webhookBody(WABA, [messagesValue(PHONE, { contacts, messages })]);
 const text = (from: string, n: number) =>
   body(
     [{ from, id: `wamid.ids.${from}.${n}`, timestamp: String(T0 + n), type: 'text', text: { body: `message ${n}` } }],

@@ -8,6 +8,7 @@ import { FIXTURE_SECRET, testEnv, type TestEnv } from '../helpers/env.ts';
 import { postWebhook } from '../helpers/http.ts';
 import { openApiChecker, type OpenApiChecker } from '../helpers/openapi.ts';
 import { waitForActors } from '../../harness/topics.ts';
+import { messagesValue, webhookBody } from '../../harness/load/bodies.ts';
 
 const ADMIN = 'admin-token-for-thread-read-tests';
 const WABA = '100000000000884';
@@ -18,25 +19,12 @@ const IVY = '15558000001';
 const iso = (s: number) => new Date(s * 1000).toISOString();
 
 const text = (n: number) =>
-  JSON.stringify({
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: WABA,
-        changes: [
-          {
-            field: 'messages',
-            value: {
-              messaging_product: 'whatsapp',
-              metadata: { display_phone_number: '15550148802', phone_number_id: PHONE },
-              contacts: [{ wa_id: IVY, profile: { name: 'Ivy' } }],
-              messages: [{ from: IVY, id: `wamid.read.${n}`, timestamp: String(T0 + n), type: 'text', text: { body: `message ${n}` } }],
-            },
-          },
-        ],
-      },
-    ],
-  });
+  webhookBody(WABA, [
+    messagesValue(PHONE, {
+      contacts: [{ wa_id: IVY, profile: { name: 'Ivy' } }],
+      messages: [{ from: IVY, id: `wamid.read.${n}`, timestamp: String(T0 + n), type: 'text', text: { body: `message ${n}` } }],
+    }),
+  ]);
 
 describe('threads > mark read', () => {
   let env: TestEnv;
