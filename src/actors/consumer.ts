@@ -15,6 +15,11 @@ import { notificationsOf } from './notify.ts';
 import { encodeJson } from '../events/outbound.ts';
 import { storeRefusedData } from '../store/errors.ts';
 
+/** The actors' consumer group and the topics it reads, derived from KAFKA_TOPIC_PREFIX (the KEDA scaler in
+ *  deploy/k8s and the lag metrics name the same). */
+export const actorsGroup = (groupPrefix: string, topics: Topics) =>
+  ({ groupId: `${groupPrefix}echocue.actors`, topics: ACTOR_EVENT_TYPES.map((t) => topics.events[t]) }) as const;
+
 export type ActorsDeps = Readonly<{
   events: Events;
   serde: EventSerde;

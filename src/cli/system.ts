@@ -15,7 +15,7 @@ import { createIngestApp } from '../ingest/app.ts';
 import { createApiApp } from '../api/app.ts';
 import { ACTOR_EVENT_TYPES } from '../actors/apply.ts';
 import { threadReadRecord } from '../events/thread-read.ts';
-import { startActors } from '../actors/consumer.ts';
+import { actorsGroup, startActors } from '../actors/consumer.ts';
 import { createActorStore } from '../store/actor-store.ts';
 import { createMongoClient } from '../store/client.ts';
 import { createReadiness, type ReadinessCheck } from './readiness.ts';
@@ -189,13 +189,13 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
       );
       const dlqProducer = await step('EC_KAFKA_UNAVAILABLE', 'cannot start the Kafka producer', localHint, () => events.createProducer());
       stops.push(() => dlqProducer.disconnect());
-      const actorsGroup = { groupId: `${config.kafka.topicPrefix}echocue.actors`, topics: ACTOR_EVENT_TYPES.map((t) => topics.events[t]) };
-      lagGroups.push(actorsGroup);
+      const actorGroup = actorsGroup(config.kafka.topicPrefix, topics);
+      lagGroups.push(actorGroup);
       const actors: RunningConsumer = await startActors({
         events,
         serde,
         topics,
-        groupId: actorsGroup.groupId,
+        groupId: actorGroup.groupId,
         store: createActorStore(db, { clock, settleMs: config.api.changeSettleMs }),
         producer: dlqProducer,
         log,

@@ -18,7 +18,7 @@ import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObj
 import { TriggerAuthentication } from '@kubernetes-models/keda/keda.sh/v1alpha1/TriggerAuthentication';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { describe, expect, test } from 'vitest';
-import { ACTOR_EVENT_TYPES } from '../../src/actors/apply.ts';
+import { actorsGroup } from '../../src/actors/consumer.ts';
 import { ROLES, type Role } from '../../src/cli/system.ts';
 import { deliveryGroups } from '../../src/delivery/role.ts';
 import { loadConfig } from '../../src/config/index.ts';
@@ -81,11 +81,11 @@ const matches = (selector: Record<string, string>, labels: Record<string, string
   Object.entries(selector).every(([k, v]) => labels?.[k] === v);
 
 /** The consumer groups each role joins, with the topics each reads, as the code derives them from KAFKA_TOPIC_PREFIX:
- *  the delivery role exports its groups; src/cli/system.ts builds the actors' group inline (the test checks the name). */
+ *  the actors and the delivery role export their groups (src/actors/consumer.ts, src/delivery/role.ts). */
 function consumerGroups(prefix: string): Record<string, { role: Role; topics: readonly string[] }> {
   const topics = topicNames(prefix);
   return {
-    [`${prefix}echocue.actors`]: { role: 'actors', topics: ACTOR_EVENT_TYPES.map((t) => topics.events[t]) },
+    [actorsGroup(prefix, topics).groupId]: { role: 'actors', topics: actorsGroup(prefix, topics).topics },
     ...Object.fromEntries(deliveryGroups(prefix, topics).map((g) => [g.groupId, { role: 'delivery' as const, topics: g.topics }])),
   };
 }
@@ -186,10 +186,6 @@ describe('deploy > kubernetes manifests', () => {
   });
 
   test('the ScaledObjects scale actors and delivery on the lag of the groups and topics the code names, at most one replica per partition', () => {
-    // src/cli/system.ts still names the actors' group so (a renamed group would leave KEDA watching a group nobody joins).
-    const system = readFileSync(join(ROOT, 'src/cli/system.ts'), 'utf8');
-    expect([...system.matchAll(/`\$\{config\.kafka\.topicPrefix\}(echocue\.[a-z.]+)`/g)].map((m) => m[1])).toEqual(['echocue.actors']);
-
     const prefix = settings['KAFKA_TOPIC_PREFIX'] ?? '';
     const groups = consumerGroups(prefix);
     const partitions = Number(settings['KAFKA_PARTITIONS']);
