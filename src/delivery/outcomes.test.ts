@@ -149,15 +149,25 @@ describe("an endpoint's health after a batch, noted once", () => {
   test('all successes: the streak ends; all failures: it starts at the first', () => {
     expect(endpointHealth([sent(rec('a'), 200, 10), sent(rec('b'), 204, 20)])).toEqual([{ endpointId: 'ep_a', ok: true }]);
     expect(endpointHealth([sent(rec('a'), 500, 30), sent(rec('b'), 500, 20)])).toEqual([
-      { endpointId: 'ep_a', ok: false, since: new Date(20), restart: false },
+      { endpointId: 'ep_a', ok: false, since: new Date(20), restart: false, gone: false },
     ]);
   });
 
   test('failures after the last success start the streak over at the first of them; a success last ends it', () => {
     expect(endpointHealth([sent(rec('a'), 500, 10), sent(rec('b'), 200, 20), sent(rec('c'), 500, 30), sent(rec('d'), 500, 40)])).toEqual([
-      { endpointId: 'ep_a', ok: false, since: new Date(30), restart: true },
+      { endpointId: 'ep_a', ok: false, since: new Date(30), restart: true, gone: false },
     ]);
     expect(endpointHealth([sent(rec('a'), 500, 10), sent(rec('b'), 200, 20)])).toEqual([{ endpointId: 'ep_a', ok: true }]);
+  });
+
+  test('a 410 Gone among the failures since the last success marks the endpoint gone (disabled at once); one before that success does not', () => {
+    expect(endpointHealth([sent(rec('a'), 500, 10), sent(rec('b'), 410, 20)])).toEqual([
+      { endpointId: 'ep_a', ok: false, since: new Date(10), restart: false, gone: true },
+    ]);
+    expect(endpointHealth([sent(rec('a'), 410, 10), sent(rec('b'), 200, 20), sent(rec('c'), 500, 30)])).toEqual([
+      { endpointId: 'ep_a', ok: false, since: new Date(30), restart: true, gone: false },
+    ]);
+    expect(endpointHealth([sent(rec('a'), 410, 10), sent(rec('b'), 200, 20)])).toEqual([{ endpointId: 'ep_a', ok: true }]);
   });
 
   test('per endpoint; refusals are no answer from it', () => {
@@ -168,7 +178,7 @@ describe("an endpoint's health after a batch, noted once", () => {
     ]);
     expect(h).toEqual([
       { endpointId: 'ep_1', ok: true },
-      { endpointId: 'ep_2', ok: false, since: new Date(10), restart: false },
+      { endpointId: 'ep_2', ok: false, since: new Date(10), restart: false, gone: false },
     ]);
   });
 });

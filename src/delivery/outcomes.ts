@@ -15,20 +15,31 @@ export type Handled =
   | Readonly<{ kind: 'refused'; rec: SendableRecord; reason: 'endpoint_deleted' | 'endpoint_disabled' | 'api_key_revoked' }>;
 
 /** An endpoint's health after a batch: a success last (the streak ends), or failures since `since` (`restart`: a
- *  success came before them in the batch, so the streak starts over there). */
-export type Health = { endpointId: string; ok: true } | { endpointId: string; ok: false; since: Date; restart: boolean };
+ *  success came before them in the batch, so the streak starts over there; `gone`: one of those failures was a
+ *  410 Gone, the receiver's way of saying the URL will never take webhooks again, so it is disabled at once). */
+export type Health = { endpointId: string; ok: true } | { endpointId: string; ok: false; since: Date; restart: boolean; gone: boolean };
+
+/** The HTTP status a receiver answers to say "this endpoint is gone: stop sending" (Standard Webhooks, Svix, CloudEvents). */
+export const GONE_STATUS = 410;
 
 export function endpointHealth(handled: readonly Handled[]): Health[] {
-  const byEndpoint = new Map<string, { endedAt: number; ok: boolean }[]>();
+  const byEndpoint = new Map<string, { endedAt: number; ok: boolean; gone: boolean }[]>();
   for (const h of handled) {
     if (h.kind !== 'sent') continue;
-    byEndpoint.set(h.endpointId, [...(byEndpoint.get(h.endpointId) ?? []), { endedAt: h.endedAt, ok: h.outcome.ok }]);
+    const gone = !h.outcome.ok && h.outcome.status_code === GONE_STATUS;
+    byEndpoint.set(h.endpointId, [...(byEndpoint.get(h.endpointId) ?? []), { endedAt: h.endedAt, ok: h.outcome.ok, gone }]);
   }
   return [...byEndpoint].map(([endpointId, results]) => {
     const sorted = results.sort((a, b) => a.endedAt - b.endedAt);
     const lastOk = sorted.findLastIndex((r) => r.ok);
     if (lastOk === sorted.length - 1) return { endpointId, ok: true as const };
-    return { endpointId, ok: false as const, since: new Date(sorted[lastOk + 1]!.endedAt), restart: lastOk !== -1 };
+    return {
+      endpointId,
+      ok: false as const,
+      since: new Date(sorted[lastOk + 1]!.endedAt),
+      restart: lastOk !== -1,
+      gone: sorted.slice(lastOk + 1).some((r) => r.gone),
+    };
   });
 }
 

@@ -198,7 +198,11 @@ export function createBatchHandler(deps: WorkerDeps) {
     await Promise.all(
       endpointHealth(handled).map(async (h) => {
         if (h.ok) return deps.webhooks.noteSuccess(h.endpointId);
-        const after = await deps.webhooks.noteFailure(h.endpointId, now, deps.disableAfterMs, { since: h.since, restart: h.restart });
+        const after = await deps.webhooks.noteFailure(h.endpointId, now, h.gone ? 0 : deps.disableAfterMs, {
+          since: h.since,
+          restart: h.restart,
+          ...(h.gone ? { reason: 'the endpoint answered 410 Gone' } : {}),
+        });
         if (after !== null && !after.enabled) {
           // noteFailure answers disabled also for an endpoint disabled earlier: counted by the call that disabled it.
           if (after.disabled_at?.getTime() === now.getTime()) {

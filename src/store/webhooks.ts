@@ -193,19 +193,20 @@ export function createWebhookStore(db: Db) {
       return endpoints.find({ account_id: accountId, enabled: true, categories: category }).toArray();
     },
     /** After failed attempts: starts the failure streak at `since` (or starts it over there, `restart`: a success
-     *  came before them), and disables the endpoint once the streak lasted `disableAfterMs` at `now`. */
+     *  came before them), and disables the endpoint once the streak lasted `disableAfterMs` at `now` (0: at once,
+     *  after a 410 Gone), with `reason` as its disabled_reason when given. */
     async noteFailure(
       id: string,
       now: Date,
       disableAfterMs: number,
-      opts: { since?: Date; restart?: boolean } = {},
+      opts: { since?: Date; restart?: boolean; reason?: string } = {},
     ): Promise<EndpointDoc | null> {
       const since = opts.since ?? now;
       if (opts.restart) await endpoints.updateOne({ _id: id }, { $set: { failing_since: since } });
       else await endpoints.updateOne({ _id: id, failing_since: null }, { $set: { failing_since: since } });
       const doc = await endpoints.findOne({ _id: id });
       if (doc && doc.enabled && doc.failing_since && now.getTime() - doc.failing_since.getTime() >= disableAfterMs) {
-        const reason = `every attempt failed since ${doc.failing_since.toISOString()}`;
+        const reason = opts.reason ?? `every attempt failed since ${doc.failing_since.toISOString()}`;
         await endpoints.updateOne(
           { _id: id, enabled: true },
           { $set: { enabled: false, disabled_at: now, disabled_reason: reason, updated_at: now } },

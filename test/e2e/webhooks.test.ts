@@ -459,3 +459,52 @@ describe('outbound webhooks > an endpoint failing continuously is disabled, visi
     );
   });
 });
+
+describe('outbound webhooks > an endpoint answering 410 Gone is disabled at once', () => {
+  let s: Setup;
+  let rx: Receiver;
+  beforeAll(async () => {
+    rx = await startReceiver();
+    s = await setUp({}); // the default disable period (days): only the 410 can disable it within this test
+  }, 60_000);
+  afterAll(async () => {
+    await s?.system.stop();
+    await rx?.close();
+    await s?.env.cleanup();
+  });
+
+  test(
+    'one attempt, no retry, the endpoint disabled naming the 410, the delivery failed as endpoint_disabled',
+    { timeout: 90_000 },
+    async () => {
+      rx.script('/gone', [{ status: 410, body: 'this hook was removed' }]);
+      const call = (method: string, path: string, body?: unknown) => s.api.call(method, `${s.system.url}${path}`, { key: s.key, body });
+      const ep = (await call('POST', '/api/webhooks/endpoints', { url: `${rx.base}/gone`, categories: ['message.inbound'] })).json;
+      expect((await postFixture(s.system.url, fixture('messages.text.json'))).status).toBe(200);
+      const disabled = await waitFor(
+        async () => {
+          const e = (await call('GET', `/api/webhooks/endpoints/${ep.id}`)).json;
+          return e.enabled === false ? e : undefined;
+        },
+        60_000,
+        'the endpoint to be disabled',
+      );
+      expect(disabled.disabled_reason).toBe('the endpoint answered 410 Gone');
+      const d = (await call('GET', `/api/webhooks/endpoints/${ep.id}/deliveries`)).json.data[0];
+      const failed = await waitFor(
+        async () => {
+          const x = (await call('GET', `/api/webhooks/deliveries/${d.id}`)).json;
+          return x.status === 'failed' ? x : undefined;
+        },
+        30_000,
+        'the delivery to fail',
+      );
+      expect(failed.failure_reason).toBe('endpoint_disabled');
+      expect(failed.attempts).toHaveLength(1);
+      expect(failed.attempts[0]).toMatchObject({ status_code: 410 });
+      // No retry tier sends it again (the tiers are scaled down to milliseconds in these tests).
+      await new Promise((r) => setTimeout(r, 3000));
+      expect(rx.at('/gone')).toHaveLength(1);
+    },
+  );
+});
