@@ -18,6 +18,7 @@ import { topicNames } from '../../src/events/topics.ts';
 import { ingestBacklog } from '../../harness/load/backlog.ts';
 import { startEchoCue, type ServerProcess } from '../../harness/load/processes.ts';
 import { withDatabase } from '../../harness/isolation.ts';
+import { readyz } from '../../harness/readiness.ts';
 import { figure, sleep, type BenchContext, type Figure, type Stage, type StageResult } from '../lib.ts';
 import { benchStore, prepareCollections, within, type BenchStore } from './actors.ts';
 
@@ -116,10 +117,7 @@ async function measure(ctx: BenchContext, store: BenchStore, n: number): Promise
 async function joined(procs: readonly ServerProcess[], partitions: number): Promise<void> {
   for (;;) {
     let sum = 0;
-    for (const p of procs) {
-      const report = (await (await fetch(`${p.url}/readyz`)).json()) as { checks: Record<string, { detail?: string }> };
-      sum += Number(/: (\d+) partition/.exec(report.checks['actors']?.detail ?? '')?.[1] ?? 0);
-    }
+    for (const p of procs) sum += (await readyz(p.url)).shares.actors ?? 0;
     if (sum === partitions) return;
     await sleep(250);
   }

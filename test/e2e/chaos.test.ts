@@ -13,6 +13,7 @@ import { ROOT } from '../helpers/services.ts';
 import { testEnv, type TestEnv } from '../helpers/env.ts';
 import { ACTOR_EVENT_TYPES } from '../../src/actors/apply.ts';
 import { DELIVERY_TIERS } from '../../src/events/topics.ts';
+import { readyz, type Readyz } from '../../harness/readiness.ts';
 import { drillTable, runDrill, type DrillContext, type DrillRow } from '../chaos/drill.ts';
 
 const FULL = process.env['CHAOS'] === 'full';
@@ -41,17 +42,13 @@ const totals = (partitions: number) => ({
 });
 
 /** Waits until a process's /readyz reports shares (partitions per group: actors, planner, worker) that `ok` accepts. */
-async function holding(url: string, ok: (s: Record<string, number>) => boolean, what: string): Promise<void> {
+async function holding(url: string, ok: (s: Readyz['shares']) => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 90_000;
   let last = '';
   while (Date.now() < deadline) {
-    const report = (await (await fetch(`${url}/readyz`)).json()) as { checks: Record<string, { detail?: string }> };
-    last = JSON.stringify(report.checks);
-    const shares: Record<string, number> = {};
-    for (const c of Object.values(report.checks))
-      for (const [, group, n] of (c.detail ?? '').matchAll(/echocue\.(actors|delivery\.planner|delivery\.worker): (\d+) partition/g))
-        shares[group!.replace('delivery.', '')] = Number(n);
-    if (ok(shares)) return;
+    const r = await readyz(url);
+    last = JSON.stringify(r.checks);
+    if (ok(r.shares)) return;
     await sleep(250);
   }
   throw new Error(`${what}: not within 90 s (last /readyz checks: ${last})`);

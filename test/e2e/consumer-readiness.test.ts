@@ -9,13 +9,19 @@ import { ACTOR_EVENT_TYPES } from '../../src/actors/apply.ts';
 import { fixtures, services, testEnv, uniqueName, waitFor, withDatabase, type TestEnv } from '../helpers/env.ts';
 import { postWebhook } from '../helpers/http.ts';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
+import { readyz } from '../../harness/readiness.ts';
 
-type Report = { ready: boolean; checks: Record<string, { ok: boolean; detail?: string; error?: string }> };
-const readyz = async (url: string) => {
-  const res = await fetch(`${url}/readyz`);
-  return { status: res.status, report: (await res.json()) as Report };
-};
-const partitionsIn = (detail: string | undefined) => Number(/: (\d+) partitions?/.exec(detail ?? '')?.[1] ?? NaN);
+/** Waits for /readyz to answer 200; a timeout names the checks of the last answer. */
+const ready = (url: string, timeoutMs: number, what: string) =>
+  waitFor(
+    async () => {
+      const r = await readyz(url);
+      if (r.status !== 200) throw new Error(JSON.stringify(r.checks));
+      return r;
+    },
+    timeoutMs,
+    what,
+  );
 
 describe('readiness of the consumer roles', () => {
   let proxy: TcpProxy;
@@ -50,18 +56,18 @@ describe('readiness of the consumer roles', () => {
     const alone = await waitFor(
       async () => {
         const r = await readyz(first.url);
-        return r.status === 200 && partitionsIn(r.report.checks['actors']?.detail) === total ? r : undefined;
+        return r.status === 200 && r.shares.actors === total ? r : undefined;
       },
       60_000,
       'the actors member to join with every partition',
     );
-    expect(alone.report.checks['actors']!.detail).toContain(`${env.config.kafka.topicPrefix}echocue.actors`);
+    expect(alone.checks['actors']!.detail).toContain(`${env.config.kafka.topicPrefix}echocue.actors`);
 
     const second = await start(['actors']);
     const shares = await waitFor(
       async () => {
         const [a, b] = [await readyz(first.url), await readyz(second.url)];
-        const [pa, pb] = [partitionsIn(a.report.checks['actors']?.detail), partitionsIn(b.report.checks['actors']?.detail)];
+        const [pa, pb] = [a.shares.actors ?? NaN, b.shares.actors ?? NaN];
         return a.status === 200 && b.status === 200 && pa > 0 && pb > 0 && pa + pb === total ? [pa, pb] : undefined;
       },
       60_000,
@@ -71,7 +77,7 @@ describe('readiness of the consumer roles', () => {
     await second.stop();
     systems.splice(systems.indexOf(second), 1);
     await waitFor(
-      async () => (partitionsIn((await readyz(first.url)).report.checks['actors']?.detail) === total ? true : undefined),
+      async () => ((await readyz(first.url)).shares.actors === total ? true : undefined),
       60_000,
       'the remaining member to take every partition back',
     );
@@ -83,37 +89,21 @@ describe('readiness of the consumer roles', () => {
     const stuck = await waitFor(
       async () => {
         const r = await readyz(first.url);
-        return r.status === 503 && /stuck/.test(r.report.checks['actors']?.error ?? '') ? r : undefined;
+        return r.status === 503 && /stuck/.test(r.checks['actors']?.error ?? '') ? r : undefined;
       },
       60_000,
       '/readyz to say the actors are stuck',
     );
-    expect(stuck.report.checks['actors']!.error).toMatch(/echocue\.actors: stuck: a batch of .+\[\d+\] has been in the handler/);
+    expect(stuck.checks['actors']!.error).toMatch(/echocue\.actors: stuck: a batch of .+\[\d+\] has been in the handler/);
 
     proxy.slow(0);
-    await waitFor(
-      async () => {
-        const r = await readyz(first.url);
-        if (r.status !== 200) throw new Error(JSON.stringify(r.report.checks));
-        return true;
-      },
-      90_000,
-      '/readyz to say ready again',
-    );
+    await ready(first.url, 90_000, '/readyz to say ready again');
   });
 
   test('the delivery role reports its planner and its worker', { timeout: 120_000 }, async () => {
     const delivery = await start(['delivery']);
-    const r = await waitFor(
-      async () => {
-        const x = await readyz(delivery.url);
-        if (x.status !== 200) throw new Error(JSON.stringify(x.report.checks));
-        return x;
-      },
-      60_000,
-      'the delivery member to join its groups',
-    );
-    expect(r.report.checks['delivery']!.detail).toMatch(
+    const r = await ready(delivery.url, 60_000, 'the delivery member to join its groups');
+    expect(r.checks['delivery']!.detail).toMatch(
       /echocue\.delivery\.planner: \d+ partitions?; .*echocue\.delivery\.worker: \d+ partitions?/,
     );
   });
