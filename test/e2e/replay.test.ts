@@ -6,6 +6,7 @@
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startSystem, type RunningSystem } from '../../src/cli/system.ts';
+import { type ReplayReport } from '../../src/cli/replay.ts';
 import { type Config } from '../../src/config/index.ts';
 import { e2eBatch, PHONE_A, WABA_A } from '../../harness/load/bodies.ts';
 import { createTenant } from '../../harness/load/tenant.ts';
@@ -18,24 +19,8 @@ const ADMIN = 'admin-token-for-replay-tests';
 const PROBE_PHONE = '112356789045699';
 const COLLECTIONS = ['ec_message', 'ec_thread', 'ec_contact', 'ec_template', 'ec_waba_state'];
 
-type Report = {
-  live: string;
-  replay: string;
-  compared: string;
-  ignoredFields: string[];
-  tenancyCopied: Record<string, number>;
-  counts: { records: number; bodies: number; events: number; rejected: number; skippedBeforeFrom: number } | null;
-  collections: {
-    collection: string;
-    same: number;
-    onlyLive: number;
-    onlyReplay: number;
-    different: number;
-    notReplayed: number;
-    examples: { onlyLive: string[]; onlyReplay: string[]; different: { id: string; fields: string[] }[] };
-  }[];
-  difference: boolean;
-};
+/** The report as `--json` prints it (src/cli/replay.ts). */
+type Report = ReplayReport;
 
 const echocue = (env: TestEnv, ...args: string[]) => runEchocue(env, args, { timeoutMs: 180_000 });
 

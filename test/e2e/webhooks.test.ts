@@ -20,6 +20,33 @@ const SCALE = 0.001;
 
 type Setup = { env: TestEnv; system: RunningSystem; api: OpenApiChecker; key: string; secret: string };
 
+/** The caller's REST calls on a set-up system (with its API key, checked against the OpenAPI document). */
+const caller = (s: Setup) => (method: string, path: string, body?: unknown) =>
+  s.api.call(method, `${s.system.url}${path}`, { key: s.key, body });
+type Call = ReturnType<typeof caller>;
+
+/** Waits for the endpoint to be disabled; answers it as the API shows it. */
+const disabledEndpoint = (call: Call, id: string) =>
+  waitFor(
+    async () => {
+      const e = (await call('GET', `/api/webhooks/endpoints/${id}`)).json;
+      return e.enabled === false ? e : undefined;
+    },
+    60_000,
+    'the endpoint to be disabled',
+  );
+
+/** Waits for the delivery to reach `status`; answers it as the API shows it. */
+const deliveryIn = (call: Call, id: string, status: 'failed' | 'delivered', what: string) =>
+  waitFor(
+    async () => {
+      const d = (await call('GET', `/api/webhooks/deliveries/${id}`)).json;
+      return d.status === status ? d : undefined;
+    },
+    30_000,
+    what,
+  );
+
 async function setUp(overrides: Record<string, string> = {}): Promise<Setup> {
   const env = testEnv({
     ADMIN_TOKEN: ADMIN,
@@ -423,24 +450,13 @@ describe('outbound webhooks > an endpoint failing continuously is disabled, visi
 
   test('disabled after failing for the configured period; re-enabled, it receives again', { timeout: 90_000 }, async () => {
     rx.script('/dead', [{ status: 502 }]);
-    const call = (method: string, path: string, body?: unknown) => s.api.call(method, `${s.system.url}${path}`, { key: s.key, body });
+    const call = caller(s);
     const ep = (await call('POST', '/api/webhooks/endpoints', { url: `${rx.base}/dead`, categories: ['message.inbound'] })).json;
     expect((await postFixture(s.system.url, fixture('messages.text.json'))).status).toBe(200);
-    const disabled = await waitFor(
-      async () => {
-        const e = (await call('GET', `/api/webhooks/endpoints/${ep.id}`)).json;
-        return e.enabled === false ? e : undefined;
-      },
-      60_000,
-      'the endpoint to be disabled',
-    );
+    const disabled = await disabledEndpoint(call, ep.id);
     expect(disabled.disabled_reason).toMatch(/every attempt failed since/);
     const d = (await call('GET', `/api/webhooks/endpoints/${ep.id}/deliveries`)).json.data[0];
-    await waitFor(
-      async () => ((await call('GET', `/api/webhooks/deliveries/${d.id}`)).json.status === 'failed' ? true : undefined),
-      30_000,
-      'the delivery to fail',
-    );
+    await deliveryIn(call, d.id, 'failed', 'the delivery to fail');
     expect((await call('GET', `/api/webhooks/deliveries/${d.id}`)).json.failure_reason).toBe('endpoint_disabled');
     const sent = rx.at('/dead').length;
     // While disabled nothing new is planned for it.
@@ -452,11 +468,7 @@ describe('outbound webhooks > an endpoint failing continuously is disabled, visi
     const enabled = await call('POST', `/api/webhooks/endpoints/${ep.id}/enable`);
     expect(enabled.json).toMatchObject({ enabled: true, disabled_at: null, failing_since: null });
     expect((await call('POST', `/api/webhooks/deliveries/${d.id}/replay`)).status).toBe(200);
-    await waitFor(
-      async () => ((await call('GET', `/api/webhooks/deliveries/${d.id}`)).json.status === 'delivered' ? true : undefined),
-      30_000,
-      'the replay',
-    );
+    await deliveryIn(call, d.id, 'delivered', 'the replay');
   });
 });
 
@@ -478,27 +490,13 @@ describe('outbound webhooks > an endpoint answering 410 Gone is disabled at once
     { timeout: 90_000 },
     async () => {
       rx.script('/gone', [{ status: 410, body: 'this hook was removed' }]);
-      const call = (method: string, path: string, body?: unknown) => s.api.call(method, `${s.system.url}${path}`, { key: s.key, body });
+      const call = caller(s);
       const ep = (await call('POST', '/api/webhooks/endpoints', { url: `${rx.base}/gone`, categories: ['message.inbound'] })).json;
       expect((await postFixture(s.system.url, fixture('messages.text.json'))).status).toBe(200);
-      const disabled = await waitFor(
-        async () => {
-          const e = (await call('GET', `/api/webhooks/endpoints/${ep.id}`)).json;
-          return e.enabled === false ? e : undefined;
-        },
-        60_000,
-        'the endpoint to be disabled',
-      );
+      const disabled = await disabledEndpoint(call, ep.id);
       expect(disabled.disabled_reason).toBe('the endpoint answered 410 Gone');
       const d = (await call('GET', `/api/webhooks/endpoints/${ep.id}/deliveries`)).json.data[0];
-      const failed = await waitFor(
-        async () => {
-          const x = (await call('GET', `/api/webhooks/deliveries/${d.id}`)).json;
-          return x.status === 'failed' ? x : undefined;
-        },
-        30_000,
-        'the delivery to fail',
-      );
+      const failed = await deliveryIn(call, d.id, 'failed', 'the delivery to fail');
       expect(failed.failure_reason).toBe('endpoint_disabled');
       expect(failed.attempts).toHaveLength(1);
       expect(failed.attempts[0]).toMatchObject({ status_code: 410 });
