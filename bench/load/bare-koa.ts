@@ -15,7 +15,8 @@ app.use(router.routes());
 const handler = app.callback();
 
 const server = createServer((req, res) => {
-  if (req.url === '/healthz') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+  if (req.url === '/healthz')
+    return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', pid: process.pid }));
   void handler(req, res);
 });
 server.listen(Number(process.env['PORT'] ?? 0), '127.0.0.1');

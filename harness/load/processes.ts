@@ -88,13 +88,15 @@ function spawnServer(args: string[], env: Record<string, string>, port: number, 
   };
 }
 
-/** Waits until GET /healthz answers 200; fails with the child's stderr when it exits or never answers. */
+/** Waits until GET /healthz answers 200 from this child (its pid in the answer: a port picked free a moment ago may
+ *  have been taken by another process, whose answer must not pass for this one's); fails with the child's stderr
+ *  when it exits or never answers. */
 async function healthy(server: ServerProcess, timeoutMs = 60_000): Promise<ServerProcess> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline && server.running()) {
     try {
       const res = await fetch(`${server.url}/healthz`);
-      if (res.ok) return server;
+      if (res.ok && ((await res.json()) as { pid?: number }).pid === server.pid) return server;
     } catch {
       /* not listening yet */
     }
@@ -111,8 +113,15 @@ export async function startEchoCue(
   extraEnv: Record<string, string> = {},
   fixedPort?: number,
 ): Promise<ServerProcess> {
-  const port = fixedPort ?? (await freePort());
-  return healthy(spawnServer(['src/cli/main.ts', 'serve', '--role', roles], configEnv(config, extraEnv), port, 'echocue'));
+  // A port picked free can be taken before the child binds it (EC_LISTEN_FAILED): then another one, a few times.
+  for (let attempt = 1; ; attempt++) {
+    const port = fixedPort ?? (await freePort());
+    try {
+      return await healthy(spawnServer(['src/cli/main.ts', 'serve', '--role', roles], configEnv(config, extraEnv), port, 'echocue'));
+    } catch (err) {
+      if (fixedPort !== undefined || attempt >= 3 || !String((err as Error).message).includes('EC_LISTEN_FAILED')) throw err;
+    }
+  }
 }
 
 /** The bare Koa baseline (bench/load/bare-koa.ts), in its own Node process. */

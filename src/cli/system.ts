@@ -274,7 +274,7 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
         return;
       }
       if (path === '/healthz') {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', roles }));
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', roles, pid: process.pid }));
         return;
       }
       const app = apps.find((a) => path.startsWith(a.prefix) || path === a.prefix.slice(0, -1));

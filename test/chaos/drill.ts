@@ -7,7 +7,7 @@
 //     (test/soak/expected.ts), so nothing is missing and nothing is applied twice in meaning (mismatches);
 //   - every outbound notification owed (on the notifications topic) reached the receiver or is in the failed log.
 // No vitest in here: test/e2e/chaos.test.ts runs the drills and asserts on the rows.
-import { freePort, startEchoCue, type ServerProcess } from '../../harness/load/processes.ts';
+import { startEchoCue, type ServerProcess } from '../../harness/load/processes.ts';
 import { createTenant } from '../../harness/load/tenant.ts';
 import { type Config } from '../../src/config/index.ts';
 import { inLanes } from '../../src/core/lanes.ts';
@@ -98,15 +98,15 @@ export async function runDrill(o: {
     SHUTDOWN_TIMEOUT_MS: '5000',
     ...o.env,
   };
-  const ports: Record<Role, number> = {
-    ingest: await freePort(),
-    actors: await freePort(),
-    delivery: await freePort(),
-    api: await freePort(),
-  };
+  // Each role's port, from its first start on (a restart takes the same one: ingest and api keep their URL).
+  const ports = new Map<Role, number>();
   const procs = new Map<Role, ServerProcess>();
   const extras: ServerProcess[] = [];
-  const start = async (role: Role): Promise<void> => void procs.set(role, await startEchoCue(o.config, role, env, ports[role]));
+  const start = async (role: Role): Promise<void> => {
+    const p = await startEchoCue(o.config, role, env, ports.get(role));
+    ports.set(role, Number(new URL(p.url).port));
+    procs.set(role, p);
+  };
   try {
     for (const role of ROLES) await start(role);
     const api = procs.get('api')!.url;
@@ -136,7 +136,7 @@ export async function runDrill(o: {
         new Promise((resolve) => (answered / scenario.posts.length >= share ? resolve() : waiters.push({ share, resolve }))),
     };
     const results: { body: string; ok: boolean; retried: boolean }[] = [];
-    const ingestUrl = `http://127.0.0.1:${ports.ingest}`;
+    const ingestUrl = procs.get('ingest')!.url;
     const load = inLanes(scenario.posts, 4, async (p) => {
       let ok = true;
       let retried = false;
