@@ -21,14 +21,15 @@ export async function seedAccount(
     const db = mongo.db();
     await ensureIndexes(db);
     const now = new Date();
-    const accounts = createAccountStore(db, createSecretBox(config.secrets.masterKeys));
-    const webhooks = createWebhookStore(db);
+    const box = createSecretBox(config.secrets.masterKeys);
+    const accounts = createAccountStore(db, box);
+    const webhooks = createWebhookStore(db, box);
     const account = await accounts.createAccount('Bench clinic', now);
     for (const w of opts.wabas) await accounts.linkWaba(w, account._id, now);
     const key = await accounts.createApiKey(account._id, now);
     const endpointIds: string[] = [];
     for (const url of opts.endpointUrls) {
-      const ep = await webhooks.createEndpoint(
+      const { endpoint: ep } = await webhooks.createEndpoint(
         { accountId: account._id, keyId: key.id, url, categories: opts.categories ?? CATEGORIES },
         now,
       );

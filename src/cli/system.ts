@@ -115,8 +115,9 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
     stops.push(() => mongo.close());
     const db = mongo.db();
     await step('EC_STORE_UNAVAILABLE', 'cannot create MongoDB indexes', localHint, () => ensureIndexes(db));
-    const accounts = createAccountStore(db, createSecretBox(config.secrets.masterKeys));
-    const webhooks = createWebhookStore(db);
+    const secretBox = createSecretBox(config.secrets.masterKeys);
+    const accounts = createAccountStore(db, secretBox);
+    const webhooks = createWebhookStore(db, secretBox);
     const topics = topicNames(config.kafka.topicPrefix);
     const events = kafkaEventsOf(config, log);
     stops.push(() => events.close());

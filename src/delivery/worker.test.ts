@@ -11,6 +11,7 @@ import { topicNames } from '../events/topics.ts';
 import { type DeliveryDoc, type DeliveryUpdate, type EndpointDoc } from '../store/webhooks.ts';
 import { createProgressCache } from './progress.ts';
 import { attemptRecordOf } from './record.ts';
+import { verifyStandard } from './standard-signature.ts';
 import { createBatchHandler, type WorkerDeps } from './worker.ts';
 
 const T0 = new Date(1_781_700_000_000);
@@ -18,6 +19,7 @@ const topics = topicNames('');
 const log = createLogger({ level: 'silent' });
 const SEND_MS = 250;
 const DAY = 86_400_000;
+const ENDPOINT_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
 function fakes(opts: { answer?: (url: string) => number; whileSending?: () => void; failQueueing?: number } = {}) {
   const clock = { t: T0.getTime(), now: () => new Date(clock.t) };
@@ -50,6 +52,9 @@ function fakes(opts: { answer?: (url: string) => number; whileSending?: () => vo
     async endpointsByIds(ids) {
       calls.endpointReads++;
       return new Map(ids.flatMap((id) => (endpoints.has(id) ? [[id, endpoints.get(id)!] as const] : [])));
+    },
+    async liveSecretsOf(ids) {
+      return new Map(ids.filter((id) => id === 'ep_a').map((id) => [id, [ENDPOINT_SECRET]]));
     },
     async noteSuccess(id) {
       const e = endpoints.get(id);
@@ -183,6 +188,24 @@ describe('the delivery worker, a batch at a time', () => {
       ['d2', 'delivered', 1],
       ['d3', 'delivered', 1],
     ]);
+  });
+
+  test('every attempt carries Standard Webhooks headers signed by the endpoint secret over id.timestamp.body, next to X-EchoCue-Signature', async () => {
+    const f = fakes({ answer: () => 200 });
+    f.endpoints.set('ep_old', { ...endpoint('ep_old') }); // created before Standard Webhooks signing: no secret of its own
+    const d = delivery('d1');
+    const old = delivery('d2', { endpoint_id: 'ep_old' });
+    for (const x of [d, old]) f.deliveries.set(x._id, x);
+    await createBatchHandler(f.deps).handleBatch([d, old].map((x) => consumed(attemptRecordOf(x, 1, T0.getTime()))));
+    const [h, oldHeaders] = [f.got[0]!.headers, f.got[1]!.headers];
+    expect(h['webhook-id']).toBe('evt_d1');
+    expect(h['webhook-timestamp']).toBe(String(Math.floor(T0.getTime() / 1000)));
+    const input = { body: d.body, id: h['webhook-id'], timestamp: h['webhook-timestamp'], signature: h['webhook-signature'] };
+    expect(verifyStandard({ ...input, secret: ENDPOINT_SECRET }, { now: T0 })).toBe(true);
+    expect(verifyStandard({ ...input, secret: 'whsec_' + Buffer.alloc(32, 7).toString('base64') }, { now: T0 })).toBe(false);
+    expect(h['X-EchoCue-Signature']).toMatch(/^sha256=[0-9a-f]{64}$/);
+    expect(oldHeaders['webhook-signature']).toBeUndefined();
+    expect(oldHeaders['X-EchoCue-Signature']).toMatch(/^sha256=/);
   });
 
   test('the chain of one delivery: each retry carries the body, needs no read of the delivery, nor of the endpoint within the TTL', async () => {

@@ -20,6 +20,7 @@ import { type DeliveryDoc, type WebhookStore } from '../store/webhooks.ts';
 import { createDirectory, type Directory } from './directory.ts';
 import { KEYS_AT_ONCE, runKeyed } from './lanes.ts';
 import { signatureHeaders } from './envelope.ts';
+import { standardHeaders } from './standard-signature.ts';
 import { batchWrites, endpointHealth, type Handled } from './outcomes.ts';
 import { createProgressCache, judge, progressOf, type ProgressCache, type Verdict } from './progress.ts';
 import { queueAttempts } from './queue.ts';
@@ -30,7 +31,7 @@ export type Sender = { send(url: string, body: string, headers: Record<string, s
 
 export type WorkerDeps = Readonly<{
   topics: Topics;
-  webhooks: Pick<WebhookStore, 'deliveriesByIds' | 'applyUpdates' | 'endpointsByIds' | 'noteSuccess' | 'noteFailure'>;
+  webhooks: Pick<WebhookStore, 'deliveriesByIds' | 'applyUpdates' | 'endpointsByIds' | 'noteSuccess' | 'noteFailure' | 'liveSecretsOf'>;
   accounts: Pick<AccountStore, 'liveSigningSecret'>;
   sender: Sender;
   producer: EventProducer;
@@ -150,7 +151,12 @@ export function createBatchHandler(deps: WorkerDeps) {
   ): Promise<void> {
     // 2. Send, with endpoints and secrets from memory (misses in one go).
     const sendable = [...items.values()].filter((i) => i.verdict.kind === 'send').map((i) => i.rec as SendableRecord);
-    const endpoints = await directory.endpoints(sendable.map((r) => r.endpoint_id));
+    const endpointIds = sendable.map((r) => r.endpoint_id);
+    // Secrets are read fresh per batch (a rotation signs from the next batch on), beside the endpoints from memory.
+    const [endpoints, endpointSecrets] = await Promise.all([
+      directory.endpoints(endpointIds),
+      endpointIds.length > 0 ? deps.webhooks.liveSecretsOf(endpointIds, deps.clock.now()) : new Map<string, string[]>(),
+    ]);
     const secrets = await directory.secrets([...endpoints.values()].filter((e) => e.enabled).map((e) => e.key_id));
     const handled: Handled[] = [];
     const sendOne = async (r: ConsumedRecord) => {
@@ -170,11 +176,13 @@ export function createBatchHandler(deps: WorkerDeps) {
       const secret = secrets.get(ep.key_id);
       if (secret === undefined) return refuse('api_key_revoked');
       const at = deps.clock.now();
-      const outcome = await deps.sender.send(
-        ep.url,
-        rec.body,
-        signatureHeaders({ body: rec.body, secret, eventId: rec.event_id, timestamp: at, attempt: rec.attempt }),
-      );
+      // Standard Webhooks headers next to the product page's: endpoints created before them have no secret of their own yet.
+      const own = endpointSecrets.get(ep._id) ?? [];
+      const headers = {
+        ...signatureHeaders({ body: rec.body, secret, eventId: rec.event_id, timestamp: at, attempt: rec.attempt }),
+        ...(own.length > 0 ? standardHeaders({ secrets: own, id: rec.event_id, timestamp: at, body: rec.body }) : {}),
+      };
+      const outcome = await deps.sender.send(ep.url, rec.body, headers);
       deps.metrics.deliveryAttempts.inc({ outcome: outcome.ok ? 'success' : outcome.error_code, tier });
       if (!outcome.ok)
         log.debug(

@@ -6,6 +6,8 @@
 // (docs/decisions/0010-delivery-round-trips.md).
 import { type Db, type Document } from 'mongodb';
 import { AppError } from '../core/errors.ts';
+import { type Sealed, type SecretBox } from '../core/secret-box.ts';
+import { newEndpointSecret } from '../delivery/standard-signature.ts';
 import { deterministicId, randomId } from '../core/ids.ts';
 import { chunk, inLanes } from '../core/lanes.ts';
 import { COLLECTIONS, isDuplicateKey } from './collections.ts';
@@ -22,9 +24,20 @@ export type EndpointDoc = {
   disabled_reason: string | null;
   /** Start of the current run of failed attempts; null after a success. */
   failing_since: Date | null;
+  /** The Standard Webhooks secrets (whsec_, sealed), newest first: the current one (expires_at null) and those a
+   *  rotation keeps signing until expires_at. Absent on endpoints created before Standard Webhooks signing: they get
+   *  one when it is first revealed or rotated. */
+  signing_keys?: SigningKeyDoc[];
   created_at: Date;
   updated_at: Date;
 };
+
+export type SigningKeyDoc = { id: string; secret: Sealed; created_at: Date; expires_at: Date | null };
+
+/** The most secrets an endpoint keeps signing with after rotations (the current one aside): Svix's limit. */
+export const MAX_OLD_SIGNING_KEYS = 10;
+/** How long a rotated-out secret may keep signing, at most: 7 days (Svix's limit too). */
+export const MAX_SECRET_OVERLAP_MS = 7 * 24 * 3600 * 1000;
 
 export type AttemptDoc = {
   round: number;
@@ -100,9 +113,20 @@ export const DELIVERY_ORDER: SortSpec = [
 
 export const deliveryIdOf = (endpointId: string, eventId: string): string => deterministicId('dlv', endpointId, eventId);
 
-export function createWebhookStore(db: Db) {
+export function createWebhookStore(db: Db, secrets: SecretBox) {
   const endpoints = db.collection<EndpointDoc>(COLLECTIONS.endpoint);
   const deliveries = db.collection<DeliveryDoc>(COLLECTIONS.delivery);
+  const boundTo = (endpointId: string, keyId: string) => `${endpointId}/${keyId}`;
+  const newKey = (endpointId: string, now: Date): { doc: SigningKeyDoc; secret: string } => {
+    const secret = newEndpointSecret();
+    const id = randomId('whk', 8);
+    return { doc: { id, secret: secrets.seal(secret, boundTo(endpointId, id)), created_at: now, expires_at: null }, secret };
+  };
+  /** The endpoint's secrets that sign at `now`, newest first, decrypted; [] for an endpoint that has none yet. */
+  const liveSecrets = (e: Pick<EndpointDoc, '_id' | 'signing_keys'>, now: Date): string[] =>
+    (e.signing_keys ?? [])
+      .filter((k) => k.expires_at === null || k.expires_at.getTime() > now.getTime())
+      .map((k) => secrets.open(k.secret, boundTo(e._id, k.id)));
 
   async function endpointOf(keyId: string, id: string): Promise<EndpointDoc> {
     const doc = await endpoints.findOne({ _id: id });
@@ -125,9 +149,11 @@ export function createWebhookStore(db: Db) {
     async createEndpoint(
       e: { accountId: string; keyId: string; url: string; categories: readonly string[] },
       now: Date,
-    ): Promise<EndpointDoc> {
+    ): Promise<{ endpoint: EndpointDoc; secret: string }> {
+      const _id = randomId('ep');
+      const key = newKey(_id, now);
       const doc: EndpointDoc = {
-        _id: randomId('ep'),
+        _id,
         account_id: e.accountId,
         key_id: e.keyId,
         url: e.url,
@@ -136,11 +162,50 @@ export function createWebhookStore(db: Db) {
         disabled_at: null,
         disabled_reason: null,
         failing_since: null,
+        signing_keys: [key.doc],
         created_at: now,
         updated_at: now,
       };
       await endpoints.insertOne(doc);
-      return doc;
+      return { endpoint: doc, secret: key.secret };
+    },
+    /** The live Standard Webhooks secrets of each endpoint (those without any absent), read now: the worker reads
+     *  them once per batch, so a rotation signs from the next batch on. */
+    async liveSecretsOf(ids: readonly string[], now: Date): Promise<Map<string, string[]>> {
+      if (ids.length === 0) return new Map();
+      const docs = await endpoints
+        .find({ _id: { $in: [...new Set(ids)] } })
+        .project<Pick<EndpointDoc, '_id' | 'signing_keys'>>({ signing_keys: 1 })
+        .toArray();
+      return new Map(docs.map((d) => [d._id, liveSecrets(d, now)] as const).filter(([, s]) => s.length > 0));
+    },
+    /** The endpoint's current secret; an endpoint created before Standard Webhooks signing gets its first one now. */
+    async currentSecret(keyId: string, id: string, now: Date): Promise<string> {
+      let doc = await endpointOf(keyId, id);
+      if (!doc.signing_keys?.length) {
+        await endpoints.updateOne({ _id: id, signing_keys: { $exists: false } }, { $set: { signing_keys: [newKey(id, now).doc] } });
+        doc = await endpointOf(keyId, id);
+      }
+      const current = doc.signing_keys!.find((k) => k.expires_at === null) ?? doc.signing_keys![0]!;
+      return secrets.open(current.secret, boundTo(id, current.id));
+    },
+    /** Replaces the endpoint's secret: the new one signs from now on, the ones signing until now keep signing for
+     *  `overlapMs` more (0: they stop at once), at most MAX_OLD_SIGNING_KEYS of them. Answers the new secret. */
+    async rotateSecret(keyId: string, id: string, now: Date, overlapMs: number): Promise<{ secret: string; old_expire_at: Date }> {
+      if (!Number.isSafeInteger(overlapMs) || overlapMs < 0 || overlapMs > MAX_SECRET_OVERLAP_MS)
+        throw new AppError('EC_BAD_REQUEST', `the overlap must be 0 to ${MAX_SECRET_OVERLAP_MS / 1000} seconds`, {
+          details: { parameter: 'overlap_seconds' },
+        });
+      const doc = await endpointOf(keyId, id);
+      const until = new Date(now.getTime() + overlapMs);
+      const old = (doc.signing_keys ?? [])
+        .filter((k) => k.expires_at === null || k.expires_at.getTime() > now.getTime())
+        .map((k) => ({ ...k, expires_at: k.expires_at === null || k.expires_at > until ? until : k.expires_at }))
+        .filter((k) => k.expires_at.getTime() > now.getTime())
+        .slice(0, MAX_OLD_SIGNING_KEYS);
+      const key = newKey(id, now);
+      await endpoints.updateOne({ _id: id }, { $set: { signing_keys: [key.doc, ...old], updated_at: now } });
+      return { secret: key.secret, old_expire_at: until };
     },
     listEndpoints(keyId: string): Promise<EndpointDoc[]> {
       return endpoints.find({ key_id: keyId }).sort({ created_at: 1, _id: 1 }).toArray();

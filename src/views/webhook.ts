@@ -98,6 +98,22 @@ export const deliveryView = (d: DeliveryDoc): z.input<typeof Delivery> => ({
   updated_at: d.changed_at.toISOString(),
 });
 
+export const NewEndpoint = Endpoint.extend({
+  signing_secret: z.string().meta({
+    description: 'The Standard Webhooks secret (whsec_…) that signs webhook-signature; shown again by GET /api/webhooks/endpoints/{id}/secret.',
+  }),
+}).meta({ id: 'NewWebhookEndpoint' });
+
+export const EndpointSecret = z
+  .object({
+    endpoint_id: z.string(),
+    secret: z.string().meta({ description: 'whsec_ + base64 of the HMAC-SHA256 key of webhook-signature (Standard Webhooks).' }),
+    old_secrets_expire_at: timestamp()
+      .nullable()
+      .meta({ description: 'After a rotation with an overlap: until when the previous secrets sign too (a second v1 signature).' }),
+  })
+  .meta({ id: 'WebhookEndpointSecret' });
+
 export const SigningSecret = z
   .object({ key_id: z.string(), signing_secret: z.string().meta({ description: 'HMAC-SHA256 key of X-EchoCue-Signature.' }) })
   .meta({ id: 'SigningSecret' });

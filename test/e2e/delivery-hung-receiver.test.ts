@@ -98,8 +98,9 @@ describe('outbound webhooks > a receiver that hangs past the session timeout', (
       const { config, log } = env;
       const topics = topicNames(config.kafka.topicPrefix);
       const db = mongo.db();
-      const webhooks = createWebhookStore(db);
-      const accounts = createAccountStore(db, createSecretBox(config.secrets.masterKeys));
+      const box = createSecretBox(config.secrets.masterKeys);
+      const webhooks = createWebhookStore(db, box);
+      const accounts = createAccountStore(db, box);
       const events = testEvents(config, 'hung-receiver-test');
       producer = await events.createProducer();
       sender = createSender({ timeoutMs: config.delivery.timeoutMs, allow: config.delivery.allowCidrs });

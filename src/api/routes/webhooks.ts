@@ -10,7 +10,8 @@ import { CATEGORIES, type AttemptRecord } from '../../events/outbound.ts';
 import { type AccountStore } from '../../store/accounts.ts';
 import { sortKeyOf } from '../../store/page.ts';
 import { DELIVERY_ORDER, type DeliveryDoc, type WebhookStore } from '../../store/webhooks.ts';
-import { Delivery, deliveryView, Endpoint, endpointView, SigningSecret } from '../../views/webhook.ts';
+import { Delivery, deliveryView, Endpoint, EndpointSecret, endpointView, NewEndpoint, SigningSecret } from '../../views/webhook.ts';
+import { MAX_SECRET_OVERLAP_MS } from '../../store/webhooks.ts';
 import { listOf, listPage, pageQuery } from '../list.ts';
 import { defineRoute, type Caller, type Route } from '../route.ts';
 
@@ -76,21 +77,21 @@ export function webhookRoutes(deps: WebhookRouteDeps): Route[] {
       summary: 'Register an endpoint (refused for private, loopback, link-local, metadata and other non-public addresses)',
       body: z.strictObject({ url, categories: categories.optional() }),
       status: 201,
-      response: Endpoint,
+      response: NewEndpoint,
       errors: [400],
-      handle: async ({ body, caller }) => {
+      handle: async ({ body, caller, ctx }) => {
         if ((await webhooks.listEndpoints(caller.keyId)).length >= MAX_ENDPOINTS_PER_KEY) {
           throw new AppError('EC_BAD_REQUEST', `an API key may register at most ${MAX_ENDPOINTS_PER_KEY} endpoints`, {
             details: { parameter: 'url' },
           });
         }
         const href = await vet(body.url);
-        return endpointView(
-          await webhooks.createEndpoint(
-            { accountId: caller.accountId, keyId: caller.keyId, url: href, categories: body.categories ?? [...CATEGORIES] },
-            clock.now(),
-          ),
+        const made = await webhooks.createEndpoint(
+          { accountId: caller.accountId, keyId: caller.keyId, url: href, categories: body.categories ?? [...CATEGORIES] },
+          clock.now(),
         );
+        ctx.set('Cache-Control', 'no-store');
+        return { ...endpointView(made.endpoint), signing_secret: made.secret };
       },
     }),
     defineRoute({
@@ -231,6 +232,44 @@ export function webhookRoutes(deps: WebhookRouteDeps): Route[] {
             details: { parameter: 'id' },
           });
         return deliveryView(started);
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/webhooks/endpoints/{id}/secret',
+      operationId: 'getWebhookEndpointSecret',
+      tag: 'webhooks',
+      access: 'api_key',
+      summary: "Reveal the endpoint's Standard Webhooks signing secret (whsec_…, signs webhook-signature)",
+      params: idParam,
+      response: EndpointSecret,
+      errors: [404],
+      handle: async ({ params, caller, ctx }) => {
+        ctx.set('Cache-Control', 'no-store');
+        return { endpoint_id: params.id, secret: await webhooks.currentSecret(caller.keyId, params.id, clock.now()), old_secrets_expire_at: null };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/webhooks/endpoints/{id}/secret/rotate',
+      operationId: 'rotateWebhookEndpointSecret',
+      tag: 'webhooks',
+      access: 'api_key',
+      summary: "Replace the endpoint's signing secret; the old one keeps signing too (a second signature) for `overlap_seconds`",
+      description: `Deliveries from now on carry the new secret's signature; for \`overlap_seconds\` (default 86400 = 24 h, at most ${MAX_SECRET_OVERLAP_MS / 1000} = 7 days, 0 to stop the old one at once) they also carry the old one's, so a receiver can switch without refusing a delivery.`,
+      params: idParam,
+      body: z.strictObject({ overlap_seconds: z.number().int().min(0).max(MAX_SECRET_OVERLAP_MS / 1000).default(86_400) }),
+      response: EndpointSecret,
+      errors: [400, 404],
+      handle: async ({ params, body, caller, ctx }) => {
+        ctx.set('Cache-Control', 'no-store');
+        const now = clock.now();
+        const rotated = await webhooks.rotateSecret(caller.keyId, params.id, now, body.overlap_seconds * 1000);
+        return {
+          endpoint_id: params.id,
+          secret: rotated.secret,
+          old_secrets_expire_at: body.overlap_seconds > 0 ? rotated.old_expire_at.toISOString() : null,
+        };
       },
     }),
     defineRoute({
