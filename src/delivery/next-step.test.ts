@@ -1,16 +1,23 @@
 import { describe, expect, test } from 'vitest';
 import { DELIVERY_TIERS } from '../events/topics.ts';
-import { nextStep, type NextStepInput } from './next-step.ts';
+import { ABORTED_REASON, nextStep, type NextStepInput } from './next-step.ts';
 import { MAX_ATTEMPTS, MAX_RETRY_AFTER_MS } from './schedule.ts';
 
 const T0 = 1_781_700_000_000;
-const failed = (retryAfterMs: number | null = null) => ({ ok: false as const, retryAfterMs });
+const failed = (retryAfterMs: number | null = null, over: { overloaded?: boolean; abort?: boolean } = {}) => ({
+  ok: false as const,
+  retryAfterMs,
+  overloaded: false,
+  abort: false,
+  ...over,
+});
 const input = (over: Partial<NextStepInput> = {}): NextStepInput => ({
   result: failed(),
   attempt: 1,
   now: T0,
   scale: 1,
   endpointDisabled: false,
+  jitter: 0.5, // the delay itself; the spread is schedule.test.ts's
   ...over,
 });
 
@@ -68,45 +75,48 @@ describe('the next step of a delivery after an attempt', () => {
     expect(nextStep(input({ attempt: 3, result: failed(599_999) }))).toEqual({ kind: 'retry', attempt: 4, tier: 3, dueAt: T0 + 600_000 });
   });
 
-  test('Retry-After longer than the tier delay waits that long, on the first tier whose delay covers it', () => {
-    expect(nextStep(input({ attempt: 1, result: failed(30_001) }))).toEqual({ kind: 'retry', attempt: 2, tier: 2, dueAt: T0 + 30_001 });
-    expect(nextStep(input({ attempt: 1, result: failed(120_000) }))).toEqual({ kind: 'retry', attempt: 2, tier: 2, dueAt: T0 + 120_000 });
-    expect(nextStep(input({ attempt: 2, result: failed(3_600_001) }))).toEqual({
+  test('Retry-After longer than the tier delay waits that long, up to twice the delay, on a tier whose delay covers it', () => {
+    expect(nextStep(input({ attempt: 1, result: failed(30_001) }))).toEqual({ kind: 'retry', attempt: 2, tier: 1, dueAt: T0 + 30_001 });
+    expect(nextStep(input({ attempt: 1, result: failed(50_000) }))).toEqual({ kind: 'retry', attempt: 2, tier: 2, dueAt: T0 + 50_000 });
+    expect(nextStep(input({ attempt: 1, result: failed(120_000) }))).toEqual({ kind: 'retry', attempt: 2, tier: 2, dueAt: T0 + 60_000 });
+    expect(nextStep(input({ attempt: 2, result: failed(3_600_001) }))).toEqual({ kind: 'retry', attempt: 3, tier: 3, dueAt: T0 + 240_000 });
+  });
+
+  test('Retry-After on the last tier is honoured up to 6 h + 20 % (the most any record waits on it)', () => {
+    expect(MAX_RETRY_AFTER_MS).toBe(25_920_000);
+    const last = MAX_ATTEMPTS - 1;
+    expect(nextStep(input({ attempt: last, result: failed(7 * 24 * 3_600_000) }))).toEqual({
       kind: 'retry',
-      attempt: 3,
+      attempt: MAX_ATTEMPTS,
       tier: 5,
-      dueAt: T0 + 3_600_001,
+      dueAt: T0 + MAX_RETRY_AFTER_MS,
     });
   });
 
-  test('Retry-After is honoured up to 6 h exactly; longer asks wait 6 h on the last tier', () => {
-    expect(MAX_RETRY_AFTER_MS).toBe(21_600_000);
-    expect(nextStep(input({ attempt: 1, result: failed(MAX_RETRY_AFTER_MS) }))).toEqual({
+  test('a 429 or a timeout (overloaded) waits at least 60 s, also on the first retry tier (30 s)', () => {
+    expect(nextStep(input({ attempt: 1, result: failed(null, { overloaded: true }) }))).toEqual({
       kind: 'retry',
       attempt: 2,
-      tier: 5,
-      dueAt: T0 + MAX_RETRY_AFTER_MS,
+      tier: 2,
+      dueAt: T0 + 60_000,
     });
-    expect(nextStep(input({ attempt: 1, result: failed(MAX_RETRY_AFTER_MS + 1) }))).toEqual({
-      kind: 'retry',
-      attempt: 2,
-      tier: 5,
-      dueAt: T0 + MAX_RETRY_AFTER_MS,
-    });
-    expect(nextStep(input({ attempt: 4, result: failed(7 * 24 * 3_600_000) }))).toEqual({
-      kind: 'retry',
-      attempt: 5,
-      tier: 5,
-      dueAt: T0 + MAX_RETRY_AFTER_MS,
-    });
+    expect(nextStep(input({ attempt: 2, result: failed(null, { overloaded: true }) }))).toMatchObject({ tier: 2, dueAt: T0 + 120_000 });
+    // Retry-After is then bounded by twice the floor, not by twice 30 s.
+    expect(nextStep(input({ attempt: 1, result: failed(300_000, { overloaded: true }) }))).toMatchObject({ dueAt: T0 + 120_000 });
+  });
+
+  test('webhook-delivery: abort-message stops the retries of that message, on any attempt', () => {
+    for (const attempt of [1, 3, MAX_ATTEMPTS])
+      expect(nextStep(input({ attempt, result: failed(null, { abort: true }) }))).toEqual({ kind: 'give_up', reason: ABORTED_REASON });
+    expect(ABORTED_REASON).toMatch(/abort-message/);
   });
 
   test('Retry-After scales with the delays (tests run the chain in seconds)', () => {
-    expect(nextStep(input({ attempt: 1, scale: 0.001, result: failed(300_000) }))).toEqual({
+    expect(nextStep(input({ attempt: 1, scale: 0.001, result: failed(45_000) }))).toEqual({
       kind: 'retry',
       attempt: 2,
-      tier: 3,
-      dueAt: T0 + 300,
+      tier: 2,
+      dueAt: T0 + 45,
     });
   });
 });

@@ -3,8 +3,12 @@
 // the worker (src/delivery/worker.ts) does what it says.
 import { MAX_ATTEMPTS, nextAttempt } from './schedule.ts';
 
-/** How the attempt ended: a 2xx, or a failure with the receiver's Retry-After (429/503) if it sent one. */
-export type AttemptResult = { ok: true } | { ok: false; retryAfterMs: number | null };
+/** How the attempt ended: a 2xx, or a failure with the receiver's Retry-After (429/503) if it sent one, whether it
+ *  looked overloaded (a 429 or a timeout) and whether it asked to stop retrying this message. */
+export type AttemptResult = { ok: true } | { ok: false; retryAfterMs: number | null; overloaded: boolean; abort: boolean };
+
+/** Why a delivery the receiver asked to stop retrying failed. */
+export const ABORTED_REASON = 'the receiver answered webhook-delivery: abort-message; no more attempts';
 
 export type NextStep =
   | { kind: 'delivered' }
@@ -22,13 +26,17 @@ export type NextStepInput = Readonly<{
   scale: number;
   /** This failure disabled the endpoint (the store's noteFailure said so). */
   endpointDisabled: boolean;
+  /** A random number in [0, 1) for the jitter of the next delay. */
+  jitter: number;
 }>;
 
 export function nextStep(i: NextStepInput): NextStep {
   if (i.result.ok) return { kind: 'delivered' };
   // A disabled endpoint gets no more attempts, whatever tier would have come next.
   if (i.endpointDisabled) return { kind: 'endpoint_disabled' };
-  const next = nextAttempt(i.attempt, i.now, { scale: i.scale, retryAfterMs: i.result.retryAfterMs });
+  if (i.result.abort) return { kind: 'give_up', reason: ABORTED_REASON };
+  const { retryAfterMs, overloaded } = i.result;
+  const next = nextAttempt(i.attempt, i.now, { scale: i.scale, retryAfterMs, overloaded, jitter: i.jitter });
   if (next === null) return { kind: 'give_up', reason: `all ${MAX_ATTEMPTS} attempts failed` };
   return { kind: 'retry', attempt: next.attempt, tier: next.tier, dueAt: next.dueAt };
 }

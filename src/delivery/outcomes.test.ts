@@ -18,7 +18,7 @@ const rec = (id: string, attempt = 1, round = 1): SendableRecord => ({
 });
 const outcome = (status: number, retryAfterMs: number | null = null): AttemptOutcome =>
   status >= 200 && status < 300
-    ? { ok: true, status_code: status, latency_ms: 7, error: null, error_code: null, response_body: 'hi', retry_after_ms: null }
+    ? { ok: true, status_code: status, latency_ms: 7, error: null, error_code: null, response_body: 'hi', retry_after_ms: null, directive: null }
     : {
         ok: false,
         status_code: status,
@@ -27,6 +27,7 @@ const outcome = (status: number, retryAfterMs: number | null = null): AttemptOut
         error_code: 'http_status',
         response_body: 'hi',
         retry_after_ms: retryAfterMs,
+        directive: null,
       };
 const sent = (
   r: SendableRecord,
@@ -42,7 +43,7 @@ const sent = (
   endedAt,
   outcome: outcome(status, retryAfterMs),
 });
-const opts = { now: NOW, scale: 1, disabled: new Set<string>() };
+const opts = { now: NOW, scale: 1, disabled: new Set<string>(), random: () => 0.5 };
 
 describe('the writes of a worker batch', () => {
   test('a 2xx: the attempt pushed and the delivery delivered, nothing queued', () => {
@@ -64,6 +65,7 @@ describe('the writes of a worker batch', () => {
           error_code: null,
           response_body: 'hi',
           retry_after_ms: null,
+          directive: null,
         },
         set: {
           status: 'delivered',
@@ -95,9 +97,15 @@ describe('the writes of a worker batch', () => {
     expect(w.progress.get('d2')).toEqual({ round: 1, status: 'pending', queued: 3, dueAt, tier: 2, produced: false });
   });
 
-  test('Retry-After beyond the tier: a longer tier; the last attempt failing gives up', () => {
-    const w = batchWrites([sent(rec('d3'), 503, NOW.getTime(), 'ep_a', 300_000), sent(rec('d4', 6), 500)], opts);
-    expect(w.next.map((n) => [n.record.delivery_id, n.tier])).toEqual([['d3', 3]]);
+  test('Retry-After beyond the tier (bounded by twice its delay) and a 429 (60 s at least): a longer tier; the last attempt failing gives up', () => {
+    const w = batchWrites(
+      [sent(rec('d3'), 503, NOW.getTime(), 'ep_a', 300_000), sent(rec('d4', 6), 500), sent(rec('d7'), 429, NOW.getTime())],
+      opts,
+    );
+    expect(w.next.map((n) => [n.record.delivery_id, n.tier, n.record.due_at - NOW.getTime()])).toEqual([
+      ['d3', 2, 60_000],
+      ['d7', 2, 60_000],
+    ]);
     expect(w.updates[1]!.set).toMatchObject({
       status: 'failed',
       failure_reason: 'all 6 attempts failed',
@@ -149,23 +157,23 @@ describe("an endpoint's health after a batch, noted once", () => {
   test('all successes: the streak ends; all failures: it starts at the first', () => {
     expect(endpointHealth([sent(rec('a'), 200, 10), sent(rec('b'), 204, 20)])).toEqual([{ endpointId: 'ep_a', ok: true }]);
     expect(endpointHealth([sent(rec('a'), 500, 30), sent(rec('b'), 500, 20)])).toEqual([
-      { endpointId: 'ep_a', ok: false, since: new Date(20), restart: false, gone: false },
+      { endpointId: 'ep_a', ok: false, since: new Date(20), restart: false, gone: null },
     ]);
   });
 
   test('failures after the last success start the streak over at the first of them; a success last ends it', () => {
     expect(endpointHealth([sent(rec('a'), 500, 10), sent(rec('b'), 200, 20), sent(rec('c'), 500, 30), sent(rec('d'), 500, 40)])).toEqual([
-      { endpointId: 'ep_a', ok: false, since: new Date(30), restart: true, gone: false },
+      { endpointId: 'ep_a', ok: false, since: new Date(30), restart: true, gone: null },
     ]);
     expect(endpointHealth([sent(rec('a'), 500, 10), sent(rec('b'), 200, 20)])).toEqual([{ endpointId: 'ep_a', ok: true }]);
   });
 
   test('a 410 Gone among the failures since the last success marks the endpoint gone (disabled at once); one before that success does not', () => {
     expect(endpointHealth([sent(rec('a'), 500, 10), sent(rec('b'), 410, 20)])).toEqual([
-      { endpointId: 'ep_a', ok: false, since: new Date(10), restart: false, gone: true },
+      { endpointId: 'ep_a', ok: false, since: new Date(10), restart: false, gone: 'the endpoint answered 410 Gone' },
     ]);
     expect(endpointHealth([sent(rec('a'), 410, 10), sent(rec('b'), 200, 20), sent(rec('c'), 500, 30)])).toEqual([
-      { endpointId: 'ep_a', ok: false, since: new Date(30), restart: true, gone: false },
+      { endpointId: 'ep_a', ok: false, since: new Date(30), restart: true, gone: null },
     ]);
     expect(endpointHealth([sent(rec('a'), 410, 10), sent(rec('b'), 200, 20)])).toEqual([{ endpointId: 'ep_a', ok: true }]);
   });
@@ -178,7 +186,7 @@ describe("an endpoint's health after a batch, noted once", () => {
     ]);
     expect(h).toEqual([
       { endpointId: 'ep_1', ok: true },
-      { endpointId: 'ep_2', ok: false, since: new Date(10), restart: false, gone: false },
+      { endpointId: 'ep_2', ok: false, since: new Date(10), restart: false, gone: null },
     ]);
   });
 });

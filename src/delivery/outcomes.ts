@@ -4,10 +4,10 @@
 // (src/delivery/next-step.ts). Pure: tested without I/O; the worker (src/delivery/worker.ts) does the writes.
 import { type AttemptRecord } from '../events/outbound.ts';
 import { type AttemptDoc, type DeliveryUpdate } from '../store/webhooks.ts';
-import { nextStep } from './next-step.ts';
+import { nextStep, type AttemptResult } from './next-step.ts';
 import { type Progress } from './progress.ts';
 import { attemptRecordOf, type SendableRecord } from './record.ts';
-import { type AttemptOutcome } from './send.ts';
+import { type AttemptFailure, type AttemptOutcome } from './send.ts';
 
 /** One record of the batch, handled: sent (with its outcome), or refused before sending (nothing was sent). */
 export type Handled =
@@ -15,18 +15,28 @@ export type Handled =
   | Readonly<{ kind: 'refused'; rec: SendableRecord; reason: 'endpoint_deleted' | 'endpoint_disabled' | 'api_key_revoked' }>;
 
 /** An endpoint's health after a batch: a success last (the streak ends), or failures since `since` (`restart`: a
- *  success came before them in the batch, so the streak starts over there; `gone`: one of those failures was a
- *  410 Gone, the receiver's way of saying the URL will never take webhooks again, so it is disabled at once). */
-export type Health = { endpointId: string; ok: true } | { endpointId: string; ok: false; since: Date; restart: boolean; gone: boolean };
+ *  success came before them in the batch, so the streak starts over there; `gone`: why one of those failures disables
+ *  it at once, a 410 Gone or `webhook-delivery: disable`, the receiver's way of saying the URL will never take
+ *  webhooks again; null when none does). */
+export type Health =
+  | { endpointId: string; ok: true }
+  | { endpointId: string; ok: false; since: Date; restart: boolean; gone: string | null };
 
 /** The HTTP status a receiver answers to say "this endpoint is gone: stop sending" (Standard Webhooks, Svix, CloudEvents). */
 export const GONE_STATUS = 410;
 
+/** Why a failed attempt disables its endpoint at once, or null: a 410, or `webhook-delivery: disable`. */
+function goneReason(o: AttemptFailure): string | null {
+  if (o.status_code === GONE_STATUS) return 'the endpoint answered 410 Gone';
+  if (o.directive === 'disable') return 'the endpoint answered webhook-delivery: disable';
+  return null;
+}
+
 export function endpointHealth(handled: readonly Handled[]): Health[] {
-  const byEndpoint = new Map<string, { endedAt: number; ok: boolean; gone: boolean }[]>();
+  const byEndpoint = new Map<string, { endedAt: number; ok: boolean; gone: string | null }[]>();
   for (const h of handled) {
     if (h.kind !== 'sent') continue;
-    const gone = !h.outcome.ok && h.outcome.status_code === GONE_STATUS;
+    const gone = h.outcome.ok ? null : goneReason(h.outcome);
     byEndpoint.set(h.endpointId, [...(byEndpoint.get(h.endpointId) ?? []), { endedAt: h.endedAt, ok: h.outcome.ok, gone }]);
   }
   return [...byEndpoint].map(([endpointId, results]) => {
@@ -38,7 +48,7 @@ export function endpointHealth(handled: readonly Handled[]): Health[] {
       ok: false as const,
       since: new Date(sorted[lastOk + 1]!.endedAt),
       restart: lastOk !== -1,
-      gone: sorted.slice(lastOk + 1).some((r) => r.gone),
+      gone: sorted.slice(lastOk + 1).find((r) => r.gone !== null)?.gone ?? null,
     };
   });
 }
@@ -61,10 +71,23 @@ const attemptDoc = (h: Extract<Handled, { kind: 'sent' }>): AttemptDoc => ({
   error_code: h.outcome.error_code,
   response_body: h.outcome.response_body,
   retry_after_ms: h.outcome.retry_after_ms,
+  directive: h.outcome.directive,
 });
 
+/** A failed attempt as the schedule reads it: overloaded after a 429 or a timeout. */
+const resultOf = (o: AttemptFailure): AttemptResult => ({
+  ok: false,
+  retryAfterMs: o.retry_after_ms,
+  overloaded: o.error_code === 'timeout' || o.status_code === TOO_MANY_REQUESTS,
+  abort: o.directive === 'abort-message',
+});
+const TOO_MANY_REQUESTS = 429;
+
 /** The writes of a batch: `disabled` the endpoints its failures disabled, `now` the time of the writes. */
-export function batchWrites(handled: readonly Handled[], opts: { now: Date; scale: number; disabled: ReadonlySet<string> }): BatchWrites {
+export function batchWrites(
+  handled: readonly Handled[],
+  opts: { now: Date; scale: number; disabled: ReadonlySet<string>; random: () => number },
+): BatchWrites {
   const { now } = opts;
   const out: BatchWrites = { updates: [], next: [], progress: new Map() };
   const ended = (status: 'delivered' | 'failed') => ({ round: 0, status, queued: null, dueAt: null, tier: null, produced: true });
@@ -93,10 +116,11 @@ export function batchWrites(handled: readonly Handled[], opts: { now: Date; scal
     }
     const push = attemptDoc(h);
     const step = nextStep({
-      result: h.outcome.ok ? { ok: true } : { ok: false, retryAfterMs: h.outcome.retry_after_ms },
+      result: h.outcome.ok ? { ok: true } : resultOf(h.outcome),
       attempt: rec.attempt,
       now: h.endedAt,
       scale: opts.scale,
+      jitter: opts.random(),
       endpointDisabled: !h.outcome.ok && opts.disabled.has(h.endpointId),
     });
     switch (step.kind) {

@@ -11,7 +11,19 @@ import { guardedLookup, resolveAndCheck, type GuardOptions, type Resolver, type 
 /** What came back before an exchange ended: the status, the first maxResponseBytes of the body as UTF-8 (a cut
  *  character becomes U+FFFD) and, on a 429 or 503 only, its Retry-After as ms (delta-seconds or HTTP-date, negative
  *  clamped to 0; null when absent or unparseable). */
-type Received = { status_code: number; response_body: string; retry_after_ms: number | null };
+type Received = { status_code: number; response_body: string; retry_after_ms: number | null; directive: DeliveryDirective | null };
+
+/** What a receiver may ask in a `webhook-delivery` answer header of a failed attempt (Svix's, read on non-2xx
+ *  answers only): `abort-message` stops the retries of this message, `disable` disables the endpoint (as a 410 does). */
+export type DeliveryDirective = 'abort-message' | 'disable';
+export const DIRECTIVE_HEADER = 'webhook-delivery';
+
+function directiveOf(header: string | string[] | undefined): DeliveryDirective | null {
+  const values = [header ?? []].flat().flatMap((v) => v.split(',').map((x) => x.trim().toLowerCase()));
+  if (values.includes('disable')) return 'disable';
+  if (values.includes('abort-message')) return 'abort-message';
+  return null;
+}
 
 /** A 2xx and its body read (up to the cap) within timeoutMs. */
 export type AttemptSuccess = Readonly<{
@@ -23,6 +35,7 @@ export type AttemptSuccess = Readonly<{
   response_body: string;
   /** Retry-After is read on a 429 or 503 only. */
   retry_after_ms: null;
+  directive: null;
 }>;
 
 /** A failure before any status arrived: nothing was received. */
@@ -34,6 +47,7 @@ type FailedUnanswered = Readonly<{
   status_code: null;
   response_body: null;
   retry_after_ms: null;
+  directive: null;
 }>;
 
 /** A failure after a status arrived (not a 2xx, or its body failed or was too slow): what was received is kept. */
@@ -203,6 +217,7 @@ export function createSender(opts: SenderOptions): HttpSender {
       status_code: null,
       response_body: null,
       retry_after_ms: null,
+      directive: null,
       ...f,
       latency_ms: latency(),
     });
@@ -249,7 +264,9 @@ export function createSender(opts: SenderOptions): HttpSender {
       const status = res.statusCode;
       const retry_after_ms = status === 429 || status === 503 ? parseRetryAfter(res.headers['retry-after'], clock.now().getTime()) : null;
       const read = await readCapped(res.body, maxResponseBytes);
-      const received: Received = { status_code: status, response_body: read.text, retry_after_ms };
+      const ok = status >= 200 && status < 300;
+      const directive = ok ? null : directiveOf(res.headers[DIRECTIVE_HEADER]);
+      const received: Received = { status_code: status, response_body: read.text, retry_after_ms, directive };
       if (read.error !== null) {
         if (read.error === expired || codeOf(read.error) === 'UND_ERR_BODY_TIMEOUT') {
           return answered(received, {
@@ -260,8 +277,8 @@ export function createSender(opts: SenderOptions): HttpSender {
         if (isProgrammerError(read.error)) throw read.error;
         return answered(received, { error: `HTTP ${status} but the body failed: ${describe(read.error)}`, error_code: 'connection' });
       }
-      if (status >= 200 && status < 300) {
-        return { ok: true, ...received, retry_after_ms: null, error: null, error_code: null, latency_ms: latency() }; // Retry-After: 429/503 only
+      if (ok) {
+        return { ok: true, ...received, retry_after_ms: null, directive: null, error: null, error_code: null, latency_ms: latency() }; // Retry-After: 429/503 only
       }
       if (status >= 300 && status < 400) {
         const location = [res.headers['location']].flat()[0];

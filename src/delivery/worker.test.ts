@@ -78,6 +78,7 @@ function fakes(opts: { answer?: (url: string) => number; whileSending?: () => vo
     metrics,
     clock,
     delayScale: 1,
+    random: () => 0.5, // no jitter: the delays are exact (the spread is schedule.test.ts's)
     disableAfterMs: DAY,
     cacheTtlMs: 60_000,
     produceTimeoutMs: 10_000,
@@ -95,7 +96,7 @@ function fakes(opts: { answer?: (url: string) => number; whileSending?: () => vo
         clock.t += SEND_MS;
         const status = opts.answer?.(url) ?? 200;
         return status < 300
-          ? { ok: true, status_code: status, latency_ms: 1, error: null, error_code: null, response_body: '', retry_after_ms: null }
+          ? { ok: true, status_code: status, latency_ms: 1, error: null, error_code: null, response_body: '', retry_after_ms: null, directive: null }
           : {
               ok: false,
               status_code: status,
@@ -104,6 +105,7 @@ function fakes(opts: { answer?: (url: string) => number; whileSending?: () => vo
               error_code: 'http_status',
               response_body: '',
               retry_after_ms: null,
+              directive: null,
             };
       },
     },

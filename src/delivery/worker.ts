@@ -47,6 +47,8 @@ export type WorkerDeps = Readonly<{
   /** Shared with the planner of the same process (src/delivery/role.ts); each worker has its own otherwise. */
   directory?: Directory;
   progress?: ProgressCache;
+  /** The jitter of retry delays (src/delivery/schedule.ts); default Math.random. */
+  random?: () => number;
   /** Deliveries of one partition sent at once; default KEYS_AT_ONCE. */
   keysAtOnce?: number;
 }>;
@@ -206,10 +208,10 @@ export function createBatchHandler(deps: WorkerDeps) {
     await Promise.all(
       endpointHealth(handled).map(async (h) => {
         if (h.ok) return deps.webhooks.noteSuccess(h.endpointId);
-        const after = await deps.webhooks.noteFailure(h.endpointId, now, h.gone ? 0 : deps.disableAfterMs, {
+        const after = await deps.webhooks.noteFailure(h.endpointId, now, h.gone !== null ? 0 : deps.disableAfterMs, {
           since: h.since,
           restart: h.restart,
-          ...(h.gone ? { reason: 'the endpoint answered 410 Gone' } : {}),
+          ...(h.gone !== null ? { reason: h.gone } : {}),
         });
         if (after !== null && !after.enabled) {
           // noteFailure answers disabled also for an endpoint disabled earlier: counted by the call that disabled it.
@@ -222,7 +224,7 @@ export function createBatchHandler(deps: WorkerDeps) {
         }
       }),
     );
-    const writes = batchWrites(handled, { now, scale: deps.delayScale, disabled });
+    const writes = batchWrites(handled, { now, scale: deps.delayScale, disabled, random: deps.random ?? Math.random });
     const notApplied = await deps.webhooks.applyUpdates(writes.updates);
     for (const id of notApplied) {
       progress.delete(id);

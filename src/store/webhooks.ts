@@ -52,6 +52,8 @@ export type AttemptDoc = {
   response_body: string | null;
   /** The receiver's Retry-After (429/503), which can push the next attempt later. */
   retry_after_ms: number | null;
+  /** Its webhook-delivery answer header (abort-message, disable); absent in attempts stored before it was read. */
+  directive?: 'abort-message' | 'disable' | null;
 };
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed';

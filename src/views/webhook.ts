@@ -40,6 +40,11 @@ export const Attempt = z
     error: z.string().nullable(),
     error_code: z.enum(['timeout', 'connection', 'redirect', 'http_status', 'ssrf_refused', 'response_too_slow']).nullable(),
     response_body: z.string().nullable().meta({ description: 'The first 20 KB of the response body.' }),
+    retry_after_ms: z.number().int().nullable().meta({ description: "The receiver's Retry-After on a 429 or 503, in ms." }),
+    directive: z
+      .enum(['abort-message', 'disable'])
+      .nullable()
+      .meta({ description: 'The `webhook-delivery` answer header of a failed attempt: abort-message stopped the retries, disable disabled the endpoint.' }),
   })
   .meta({ id: 'WebhookAttempt' });
 
@@ -93,6 +98,8 @@ export const deliveryView = (d: DeliveryDoc): z.input<typeof Delivery> => ({
     error: a.error,
     error_code: a.error_code as never,
     response_body: a.response_body,
+    retry_after_ms: a.retry_after_ms ?? null,
+    directive: a.directive ?? null,
   })),
   payload: JSON.parse(d.body) as Record<string, unknown>,
   updated_at: d.changed_at.toISOString(),

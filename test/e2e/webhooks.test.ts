@@ -7,6 +7,8 @@ import { isDeepStrictEqual } from 'node:util';
 import { MongoClient } from 'mongodb';
 import { startSystem, ROLES, type RunningSystem } from '../../src/cli/system.ts';
 import { type AttemptRecord } from '../../src/events/outbound.ts';
+import { ABORTED_REASON } from '../../src/delivery/next-step.ts';
+import { JITTER } from '../../src/delivery/schedule.ts';
 import { DELIVERY_TIERS, topicNames } from '../../src/events/topics.ts';
 import { fixture, testEnv, waitFor, type TestEnv } from '../helpers/env.ts';
 import { Webhook } from 'standardwebhooks';
@@ -108,7 +110,9 @@ describe('outbound webhooks', () => {
     rx.script('/down', [{ status: 500, body: 'database is down' }]);
     rx.script('/later', [{ status: 503, headers: { 'retry-after': '300' } }, { status: 200 }]);
     rx.script('/std', [{ status: 200 }]);
-    for (const name of ['ok', 'flaky', 'hang', 'down', 'later', 'std']) {
+    rx.script('/abort', [{ status: 422, headers: { 'webhook-delivery': 'abort-message' }, body: 'unknown customer' }]);
+    rx.script('/disable', [{ status: 400, headers: { 'webhook-delivery': 'disable' } }]);
+    for (const name of ['ok', 'flaky', 'hang', 'down', 'later', 'std', 'abort', 'disable']) {
       const res = await call('POST', '/api/webhooks/endpoints', { url: `${rx.base}/${name}`, categories: ['message.inbound'] });
       expect(res.status).toBe(201);
       expect(res.json.signing_secret).toMatch(/^whsec_/);
@@ -162,8 +166,11 @@ describe('outbound webhooks', () => {
     expect(queued.map((q) => [q.round, q.attempt, q.tier])).toEqual(DELIVERY_TIERS.map((_, k) => [1, k + 1, k]));
     for (let k = 1; k < DELIVERY_TIERS.length; k++) {
       const failedAt = Date.parse(d.attempts[k - 1].at);
-      // Due the tier's (scaled) delay after the failed attempt, at the earliest...
-      expect([k, queued[k]!.due_at >= failedAt + DELIVERY_TIERS[k]!.delayMs * SCALE]).toEqual([k, true]);
+      // Due the tier's (scaled) delay after the failed attempt ended, within the ±20 % jitter (the end is known to
+      // the ms from the attempt's start and latency; the store's clock read after it may add a few ms)...
+      const delay = DELIVERY_TIERS[k]!.delayMs * SCALE;
+      const wait = queued[k]!.due_at - (failedAt + d.attempts[k - 1].latency_ms);
+      expect([k, wait >= delay * (1 - JITTER) - 1 && wait <= delay * (1 + JITTER) + 100, wait]).toEqual([k, true, wait]);
       // ...and not sent before it was due, nor before the previous attempt.
       expect([k, got[k]!.at >= queued[k]!.due_at, got[k]!.seq > got[k - 1]!.seq]).toEqual([k, true, true]);
     }
@@ -176,6 +183,10 @@ describe('outbound webhooks', () => {
       { n: 2, outcome: 'success', status_code: 200 },
     ]);
     expect(d.attempts[0]).toMatchObject({ error_code: 'timeout', error: expect.stringContaining('1000 ms') });
+    // A timeout waits at least 60 s (scaled), on the 2 m tier, not the 30 s the first retry would wait.
+    const [, retryRecord] = await queuedAttempts(d.id);
+    expect(retryRecord).toMatchObject({ attempt: 2, tier: 2 });
+    expect(retryRecord!.due_at - Date.parse(d.attempts[0].at)).toBeGreaterThanOrEqual(60_000 * SCALE);
     // The sender hung up on the first request before it sent the retry (and before the late answer).
     const [first, retry] = rx.at('/hang');
     expect(first!.hungUp).not.toBeNull();
@@ -186,12 +197,30 @@ describe('outbound webhooks', () => {
     const d = await settled('later', 'delivered');
     const [first, second] = rx.at('/later');
     const [, retry] = await queuedAttempts(d.id);
-    // 300 s asked: the retry waits on the first tier whose delay covers it (10 m), not its own (30 s), due 300 s
-    // (scaled) after the 503 at the earliest, and was not sent before that.
-    expect(retry).toMatchObject({ attempt: 2, tier: DELIVERY_TIERS.findIndex((t) => t.delayMs >= 300_000) });
-    expect(retry!.due_at).toBeGreaterThanOrEqual(Date.parse(d.attempts[0].at) + 300_000 * SCALE);
+    // 300 s asked after the first attempt: honoured up to twice its tier's 30 s, so due 60 s (scaled) after the 503
+    // at the earliest, waiting on the 2 m tier (its own, 30 s, cannot hold it), and not sent before that.
+    expect(retry).toMatchObject({ attempt: 2, tier: 2 });
+    expect(retry!.due_at).toBeGreaterThanOrEqual(Date.parse(d.attempts[0].at) + 60_000 * SCALE);
+    expect(retry!.due_at).toBeLessThan(Date.parse(d.attempts[0].at) + 300_000 * SCALE);
     expect(second!.at).toBeGreaterThanOrEqual(retry!.due_at);
     expect(second!.seq).toBeGreaterThan(first!.seq);
+  });
+
+  test('webhook-delivery: abort-message stops the retries of that message (the endpoint stays enabled); disable disables it', async () => {
+    const aborted = await settled('abort', 'failed');
+    expect(aborted).toMatchObject({
+      attempt_count: 1,
+      failure_reason: ABORTED_REASON,
+      attempts: [{ n: 1, status_code: 422, response_body: 'unknown customer', directive: 'abort-message' }],
+    });
+    expect(rx.at('/abort')).toHaveLength(1);
+    expect((await call('GET', `/api/webhooks/endpoints/${endpoints['abort']}`)).json.enabled).toBe(true);
+    const disabled = await settled('disable', 'failed');
+    expect(disabled).toMatchObject({ attempt_count: 1, failure_reason: 'endpoint_disabled', attempts: [{ directive: 'disable' }] });
+    expect(await disabledEndpoint(call, endpoints['disable']!)).toMatchObject({
+      enabled: false,
+      disabled_reason: 'the endpoint answered webhook-delivery: disable',
+    });
   });
 
   test(

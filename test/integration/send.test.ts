@@ -113,6 +113,7 @@ describe('delivery > send', () => {
       error_code: null,
       response_body: 'thanks',
       retry_after_ms: null,
+      directive: null,
     });
     expect(JSON.stringify(out)).not.toContain(SECRET);
     expect(r.received).toHaveLength(1);
@@ -287,6 +288,20 @@ describe('delivery > send', () => {
     } finally {
       await s.close();
     }
+  });
+
+  test('webhook-delivery on a failure is read (abort-message, disable; case and list tolerant); ignored on a 2xx or when unknown', async () => {
+    const answer = async (status: number, value: string | string[]) => {
+      const r = await receiver((_, res) => res.writeHead(status, { 'webhook-delivery': value }).end());
+      const { body, headers } = signed();
+      return (await sender.send(r.url, body, headers)).directive;
+    };
+    expect(await answer(422, 'abort-message')).toBe('abort-message');
+    expect(await answer(500, ' Abort-Message ')).toBe('abort-message');
+    expect(await answer(410, 'disable')).toBe('disable');
+    expect(await answer(500, 'abort-message, disable')).toBe('disable');
+    expect(await answer(500, 'stop-please')).toBeNull();
+    expect(await answer(200, 'abort-message')).toBeNull();
   });
 
   describe('Retry-After', () => {
