@@ -4,7 +4,7 @@
 import { MongoClient } from 'mongodb';
 import { type Config } from '../../src/config/index.ts';
 import { createSecretBox } from '../../src/core/secret-box.ts';
-import { CATEGORIES } from '../../src/events/outbound.ts';
+import { CATEGORIES, type Category } from '../../src/events/outbound.ts';
 import { createAccountStore } from '../../src/store/accounts.ts';
 import { ensureIndexes } from '../../src/store/collections.ts';
 import { createWebhookStore } from '../../src/store/webhooks.ts';
@@ -13,7 +13,7 @@ export type Seeded = { accountId: string; keyId: string; key: string; secret: st
 
 export async function seedAccount(
   config: Config,
-  opts: { wabas: readonly string[]; endpointUrls: readonly string[]; categories?: readonly string[] },
+  opts: { wabas: readonly string[]; endpointUrls: readonly string[]; categories?: readonly Category[] },
 ): Promise<Seeded> {
   const mongo = new MongoClient(config.mongo.uri);
   await mongo.connect();
@@ -30,7 +30,7 @@ export async function seedAccount(
     const endpointIds: string[] = [];
     for (const url of opts.endpointUrls) {
       const { endpoint: ep } = await webhooks.createEndpoint(
-        { accountId: account._id, keyId: key.id, url, categories: opts.categories ?? CATEGORIES },
+        { accountId: account._id, keyId: key.id, url, subscriptions: (opts.categories ?? CATEGORIES).map((type) => ({ type, version: 1, filter: null })) },
         now,
       );
       endpointIds.push(ep._id);

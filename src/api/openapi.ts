@@ -2,7 +2,9 @@
 // shape responses (src/api/route.ts): a route cannot exist without being documented, nor drift from its docs.
 import { z } from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
+import { CATEGORIES } from '../events/outbound.ts';
 import { ErrorBody } from '../views/common.ts';
+import { envelopeSchema, EVENT_VERSIONS } from '../views/webhook-events.ts';
 import { type Route } from './route.ts';
 
 const ERROR_TEXT: Record<number, string> = {
@@ -52,6 +54,44 @@ function responsesOf(route: Route): ZodOpenApiResponsesObject {
   return out as ZodOpenApiResponsesObject;
 }
 
+const SIGNED_HEADERS = {
+  'webhook-id': 'The event id (the same on every attempt and replay): dedupe on it.',
+  'webhook-timestamp': 'Unix seconds of this attempt: refuse one far from your clock (a replay).',
+  'webhook-signature': 'Standard Webhooks: `v1,<base64 HMAC-SHA256 of id.timestamp.body>` under the endpoint secret, space-separated (two during a rotation overlap).',
+  'X-EchoCue-Signature': "`sha256=<hex HMAC-SHA256 of the body>` under the API key's signing secret (the product page's header).",
+  'X-EchoCue-Attempt': 'The attempt number within this round, from 1.',
+};
+
+/** The `webhooks` section: one entry per event type and payload version, the envelope as its request body. */
+function webhooksOf(): ZodOpenApiPathsObject {
+  const out: ZodOpenApiPathsObject = {};
+  for (const type of CATEGORIES) {
+    EVENT_VERSIONS[type].forEach((v, i) => {
+      const version = i + 1;
+      out[`${type}.v${version}`] = {
+        post: {
+          operationId: `webhook_${type.replace('.', '_')}_v${version}`,
+          summary: `${type} (version ${version}): ${v.summary}`,
+          tags: ['webhook events'],
+          parameters: Object.entries(SIGNED_HEADERS).map(([name, description]) => ({
+            name,
+            in: 'header' as const,
+            required: true,
+            description,
+            schema: { type: 'string' as const },
+          })),
+          requestBody: { required: true, content: { 'application/json': { schema: envelopeSchema(type, version) } } },
+          responses: {
+            '200': { description: 'Any 2xx: received. Anything else, or no answer within 10 s, is retried (30 s, 2 m, 10 m, 1 h, 6 h, ±20 %).' },
+            '410': { description: 'Gone: the endpoint is disabled at once (as `webhook-delivery: disable` in any failed answer does).' },
+          },
+        },
+      };
+    });
+  }
+  return out;
+}
+
 export function buildOpenApi(routes: readonly Route[], version: string) {
   const paths: ZodOpenApiPathsObject = {};
   for (const route of routes) {
@@ -82,6 +122,7 @@ export function buildOpenApi(routes: readonly Route[], version: string) {
       },
     },
     paths,
+    webhooks: webhooksOf(),
   });
 }
 

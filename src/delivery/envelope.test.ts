@@ -21,6 +21,16 @@ describe('delivery > envelope', () => {
     expect(CATEGORIES).toEqual(['message.inbound', 'message.status', 'template.status', 'template.quality', 'consent.event']);
   });
 
+  test('from payload version 2 on the envelope carries its version; a test event carries test: true', () => {
+    const v2 = buildEnvelope({ id: 'evt_2', category: 'message.status', createdAt: CREATED, data: {}, version: 2, test: true });
+    expect(v2.body).toBe('{"id":"evt_2","type":"message.status","version":2,"created_at":"2026-03-01T12:34:56.789Z","test":true,"data":{}}');
+    const v1 = buildEnvelope({ id: 'evt_1', category: 'message.status', createdAt: CREATED, data: {}, version: 1, test: false });
+    expect(v1.body).toBe('{"id":"evt_1","type":"message.status","created_at":"2026-03-01T12:34:56.789Z","data":{}}');
+    expect(codeOf(() => buildEnvelope({ id: 'evt_3', category: 'message.status', createdAt: CREATED, data: {}, version: 0 }))).toBe(
+      'EC_EVENT_ENCODING',
+    );
+  });
+
   test('body is compact JSON with keys in the order id, type, created_at, data', () => {
     const { body, envelope } = buildEnvelope({
       id: 'evt_1',

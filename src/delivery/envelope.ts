@@ -9,8 +9,9 @@ import { CATEGORIES, type Category } from '../events/outbound.ts';
 
 export { CATEGORIES, type Category };
 
-/** What a receiver parses from the body; `data` is whatever JSON `data` serialised to. */
-export type Envelope = { id: string; type: Category; created_at: string; data: unknown };
+/** What a receiver parses from the body; `data` is whatever JSON `data` serialised to. `version` is there from
+ *  payload version 2 on (src/views/webhook-events.ts), `test` on test events only. */
+export type Envelope = { id: string; type: Category; version?: number; created_at: string; test?: true; data: unknown };
 
 const isCategory = (value: unknown): value is Category => (CATEGORIES as readonly unknown[]).includes(value);
 
@@ -21,22 +22,32 @@ function encodingError(message: string, cause?: unknown): AppError {
 const isValidDate = (d: unknown): d is Date => d instanceof Date && !Number.isNaN(d.getTime());
 
 /**
- * Builds the envelope and its exact wire bytes (compact JSON, keys in the order id, type, created_at, data).
+ * Builds the envelope and its exact wire bytes (compact JSON, keys in the order id, type, version, created_at, test,
+ * data; version only from 2 on, test only on test events).
  * `envelope` is parsed back from `body`, so it is exactly what the receiver sees (a Date in `data` is already a string).
  * Throws EC_EVENT_ENCODING for an unknown category, an invalid date, an empty id or `data` JSON cannot carry.
  */
-export function buildEnvelope(input: { id: string; category: Category; createdAt: Date; data: unknown }): {
+export function buildEnvelope(input: { id: string; category: Category; createdAt: Date; data: unknown; version?: number; test?: boolean }): {
   body: string;
   envelope: Envelope;
 } {
   const { id, category, createdAt, data } = input;
+  const version = input.version ?? 1;
+  if (!Number.isSafeInteger(version) || version < 1) throw encodingError(`webhook envelope version ${version} is not a positive integer`);
   if (typeof id !== 'string' || id === '') throw encodingError('webhook envelope id must be a non-empty string');
   if (!isCategory(category))
     throw encodingError(`webhook envelope category ${JSON.stringify(category)} is not one of ${CATEGORIES.join(', ')}`);
   if (!isValidDate(createdAt)) throw encodingError('webhook envelope createdAt is not a valid Date');
   let body: string | undefined;
   try {
-    body = JSON.stringify({ id, type: category, created_at: createdAt.toISOString(), data });
+    body = JSON.stringify({
+      id,
+      type: category,
+      ...(version > 1 ? { version } : {}),
+      created_at: createdAt.toISOString(),
+      ...(input.test ? { test: true } : {}),
+      data,
+    });
   } catch (cause) {
     throw encodingError(`webhook envelope data for ${id} is not JSON-serialisable`, cause); // BigInt, cycles
   }

@@ -6,14 +6,16 @@
 import { type Clock } from '../core/clock.ts';
 import { type Logger } from '../core/log.ts';
 import { type EventProducer, type Events, type RunningConsumer } from '../events/port.ts';
-import { decodeJson, type AttemptRecord, type Notification } from '../events/outbound.ts';
+import { decodeJson, type AttemptRecord, type Category, type Notification } from '../events/outbound.ts';
+import { renderData } from '../views/webhook-events.ts';
+import { subscriptionFor, subscriptionsOf } from './subscriptions.ts';
 import { createDirectory, type Directory } from './directory.ts';
 import { type ProgressCache } from './progress.ts';
 import { queueAttempts } from './queue.ts';
 import { attemptRecordOf } from './record.ts';
 import { type Topics } from '../events/topics.ts';
 import { type AccountStore } from '../store/accounts.ts';
-import { deliveryIdOf, type DeliveryDoc, type WebhookStore } from '../store/webhooks.ts';
+import { deliveryIdOf, type DeliveryDoc, type EndpointDoc, type WebhookStore } from '../store/webhooks.ts';
 import { buildEnvelope } from './envelope.ts';
 
 export type PlannerDeps = Readonly<{
@@ -35,6 +37,45 @@ export type PlannerDeps = Readonly<{
   progress?: ProgressCache;
   cacheTtlMs?: number;
 }>;
+
+/** The exact body of a notification in payload version `version`. */
+export const eventBody = (n: Pick<Notification, 'id' | 'category' | 'created_at' | 'data'>, version: number, test = false): string =>
+  buildEnvelope({
+    id: n.id,
+    category: n.category,
+    createdAt: new Date(n.created_at),
+    data: renderData(n.category, version, n.data),
+    version,
+    test,
+  }).body;
+
+/** A new delivery of an event to an endpoint, waiting for its first attempt (also for test events). */
+export function newDelivery(
+  ep: Pick<EndpointDoc, '_id' | 'key_id' | 'account_id'>,
+  event: { id: string; category: Category; body: string },
+  now: Date,
+): DeliveryDoc {
+  return {
+    _id: deliveryIdOf(ep._id, event.id),
+    endpoint_id: ep._id,
+    key_id: ep.key_id,
+    account_id: ep.account_id,
+    event_id: event.id,
+    category: event.category,
+    body: event.body,
+    status: 'pending',
+    round: 1,
+    attempts: [],
+    next_attempt_at: now,
+    queued_attempt: 1,
+    queued_tier: 0,
+    delivered_at: null,
+    failed_at: null,
+    failure_reason: null,
+    created_at: now,
+    changed_at: now,
+  };
+}
 
 /** Plans a batch of notifications: their deliveries stored in one insertMany, their first attempts to queue. */
 export async function planBatch(
@@ -61,30 +102,13 @@ export async function planBatch(
     const accountId = owners.get(n.waba_id);
     if (!accountId) continue;
     const eps = (subscribed.get(`${accountId}|${n.category}`) ?? []).filter((ep) => secrets.has(ep.key_id));
-    if (eps.length === 0) continue;
-    const { body } = buildEnvelope({ id: n.id, category: n.category, createdAt: new Date(n.created_at), data: n.data });
+    const bodies = new Map<number, string>(); // by payload version: rendered once per notification
     for (const ep of eps) {
-      const _id = deliveryIdOf(ep._id, n.id);
-      docs.set(_id, {
-        _id,
-        endpoint_id: ep._id,
-        key_id: ep.key_id,
-        account_id: accountId,
-        event_id: n.id,
-        category: n.category,
-        body,
-        status: 'pending',
-        round: 1,
-        attempts: [],
-        next_attempt_at: now,
-        queued_attempt: 1,
-        queued_tier: 0,
-        delivered_at: null,
-        failed_at: null,
-        failure_reason: null,
-        created_at: now,
-        changed_at: now,
-      });
+      const sub = subscriptionFor(subscriptionsOf(ep), n);
+      if (!sub) continue; // filtered out (only failed statuses, one phone number, ...)
+      if (!bodies.has(sub.version)) bodies.set(sub.version, eventBody(n, sub.version));
+      const doc = newDelivery(ep, { id: n.id, category: n.category, body: bodies.get(sub.version)! }, now);
+      docs.set(doc._id, doc);
     }
   }
   const existed = await deps.webhooks.insertDeliveries([...docs.values()]);

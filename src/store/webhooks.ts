@@ -8,6 +8,7 @@ import { type Db, type Document } from 'mongodb';
 import { AppError } from '../core/errors.ts';
 import { type Sealed, type SecretBox } from '../core/secret-box.ts';
 import { newEndpointSecret } from '../delivery/standard-signature.ts';
+import { type Subscription } from '../delivery/subscriptions.ts';
 import { deterministicId, randomId } from '../core/ids.ts';
 import { chunk, inLanes } from '../core/lanes.ts';
 import { COLLECTIONS, isDuplicateKey } from './collections.ts';
@@ -19,6 +20,9 @@ export type EndpointDoc = {
   key_id: string;
   url: string;
   categories: string[];
+  /** Event types with their payload version and filter (src/delivery/subscriptions.ts); `categories` lists their
+   *  types (what the planner's query matches). Absent on endpoints created before: every event of `categories`, v1. */
+  subscriptions?: Subscription[];
   enabled: boolean;
   disabled_at: Date | null;
   disabled_reason: string | null;
@@ -149,7 +153,7 @@ export function createWebhookStore(db: Db, secrets: SecretBox) {
 
   return {
     async createEndpoint(
-      e: { accountId: string; keyId: string; url: string; categories: readonly string[] },
+      e: { accountId: string; keyId: string; url: string; subscriptions: readonly Subscription[] },
       now: Date,
     ): Promise<{ endpoint: EndpointDoc; secret: string }> {
       const _id = randomId('ep');
@@ -159,7 +163,8 @@ export function createWebhookStore(db: Db, secrets: SecretBox) {
         account_id: e.accountId,
         key_id: e.keyId,
         url: e.url,
-        categories: [...e.categories],
+        categories: e.subscriptions.map((x) => x.type),
+        subscriptions: [...e.subscriptions],
         enabled: true,
         disabled_at: null,
         disabled_reason: null,
@@ -226,7 +231,7 @@ export function createWebhookStore(db: Db, secrets: SecretBox) {
     async updateEndpoint(
       keyId: string,
       id: string,
-      change: { url?: string; categories?: readonly string[] },
+      change: { url?: string; subscriptions?: readonly Subscription[] },
       now: Date,
     ): Promise<EndpointDoc> {
       await endpointOf(keyId, id);
@@ -235,7 +240,9 @@ export function createWebhookStore(db: Db, secrets: SecretBox) {
         {
           $set: {
             ...(change.url ? { url: change.url } : {}),
-            ...(change.categories ? { categories: [...change.categories] } : {}),
+            ...(change.subscriptions
+              ? { categories: change.subscriptions.map((x) => x.type), subscriptions: [...change.subscriptions] }
+              : {}),
             updated_at: now,
           },
         },

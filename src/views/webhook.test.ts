@@ -90,6 +90,7 @@ describe('views > webhook', () => {
           error: 'HTTP 503',
           error_code: 'http_status',
           response_body: null,
+          directive: null,
         },
       ],
       payload,
@@ -117,6 +118,7 @@ describe('views > webhook', () => {
       id: 'end_1',
       url: 'https://example.com/hook',
       categories: ['message.status'],
+      subscriptions: [{ type: 'message.status', version: 1, filter: null }], // from before subscriptions: every event, v1
       enabled: false,
       disabled_at: '2026-03-01T10:01:40.000Z',
       disabled_reason: 'failing for 3 days',
@@ -125,6 +127,8 @@ describe('views > webhook', () => {
       updated_at: '2026-03-01T10:01:40.000Z',
     });
     expect(Endpoint.parse(view)).toEqual(view);
+    const filtered = { type: 'message.status' as const, version: 2, filter: { statuses: ['failed'] } };
+    expect(endpointView({ ...doc, subscriptions: [filtered] }).subscriptions).toEqual([filtered]);
     expect(endpointView({ ...doc, enabled: true, disabled_at: null, disabled_reason: null, failing_since: null })).toMatchObject({
       enabled: true,
       disabled_at: null,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CATEGORIES } from '../events/outbound.ts';
+import { subscriptionsOf } from '../delivery/subscriptions.ts';
 import { type DeliveryDoc, type EndpointDoc } from '../store/webhooks.ts';
 import { isoOrNull, timestamp } from './common.ts';
 
@@ -7,7 +8,20 @@ export const Endpoint = z
   .object({
     id: z.string(),
     url: z.string(),
-    categories: z.array(z.enum(CATEGORIES)),
+    categories: z.array(z.enum(CATEGORIES)).meta({ description: 'The event types subscribed to (the types of `subscriptions`).' }),
+    subscriptions: z.array(
+      z.object({
+        type: z.enum(CATEGORIES),
+        version: z.number().int().meta({ description: 'The payload version delivered (kept when newer ones appear).' }),
+        filter: z
+          .object({
+            statuses: z.array(z.string()).optional(),
+            template_events: z.array(z.string()).optional(),
+            phone_number_ids: z.array(z.string()).optional(),
+          })
+          .nullable(),
+      }),
+    ),
     enabled: z.boolean(),
     disabled_at: timestamp().nullable(),
     disabled_reason: z.string().nullable(),
@@ -21,6 +35,11 @@ export const endpointView = (e: EndpointDoc): z.input<typeof Endpoint> => ({
   id: e._id,
   url: e.url,
   categories: e.categories as z.input<typeof Endpoint>['categories'],
+  subscriptions: subscriptionsOf(e).map((x) => ({
+    type: x.type,
+    version: x.version,
+    filter: x.filter ? { ...x.filter } as { statuses?: string[]; template_events?: string[]; phone_number_ids?: string[] } : null,
+  })),
   enabled: e.enabled,
   disabled_at: isoOrNull(e.disabled_at),
   disabled_reason: e.disabled_reason,
@@ -40,7 +59,6 @@ export const Attempt = z
     error: z.string().nullable(),
     error_code: z.enum(['timeout', 'connection', 'redirect', 'http_status', 'ssrf_refused', 'response_too_slow']).nullable(),
     response_body: z.string().nullable().meta({ description: 'The first 20 KB of the response body.' }),
-    retry_after_ms: z.number().int().nullable().meta({ description: "The receiver's Retry-After on a 429 or 503, in ms." }),
     directive: z
       .enum(['abort-message', 'disable'])
       .nullable()
@@ -98,7 +116,6 @@ export const deliveryView = (d: DeliveryDoc): z.input<typeof Delivery> => ({
     error: a.error,
     error_code: a.error_code as never,
     response_body: a.response_body,
-    retry_after_ms: a.retry_after_ms ?? null,
     directive: a.directive ?? null,
   })),
   payload: JSON.parse(d.body) as Record<string, unknown>,

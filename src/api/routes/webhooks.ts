@@ -6,7 +6,11 @@ import { type Clock } from '../../core/clock.ts';
 import { AppError } from '../../core/errors.ts';
 import { attemptRecordOf } from '../../delivery/record.ts';
 import { resolveAndCheck, type Resolver } from '../../delivery/ssrf-guard.ts';
-import { CATEGORIES, type AttemptRecord } from '../../events/outbound.ts';
+import { CATEGORIES, type AttemptRecord, type Category } from '../../events/outbound.ts';
+import { eventBody, newDelivery } from '../../delivery/planner.ts';
+import { FILTER_TYPES, subscriptionsOf, type Subscription } from '../../delivery/subscriptions.ts';
+import { EXAMPLES, isVersionOf, latestVersion } from '../../views/webhook-events.ts';
+import { randomId } from '../../core/ids.ts';
 import { type AccountStore } from '../../store/accounts.ts';
 import { sortKeyOf } from '../../store/page.ts';
 import { DELIVERY_ORDER, type DeliveryDoc, type WebhookStore } from '../../store/webhooks.ts';
@@ -34,6 +38,68 @@ const categories = z
   .max(CATEGORIES.length)
   .meta({ description: `Any of ${CATEGORIES.join(', ')}; all five by default.` });
 const idParam = z.object({ id: z.string().min(1).max(64) });
+const filter = z
+  .strictObject({
+    statuses: z
+      .array(z.enum(['sent', 'delivered', 'read', 'played', 'failed']))
+      .min(1)
+      .max(5)
+      .optional()
+      .meta({ description: 'message.status only: just these statuses (e.g. ["failed"]).' }),
+    template_events: z
+      .array(z.string().regex(/^[A-Za-z_]{2,40}$/, 'must be a Meta template event such as PAUSED'))
+      .min(1)
+      .max(20)
+      .optional()
+      .meta({ description: 'template.status only: just these Meta events (e.g. ["PAUSED", "DISABLED"]).' }),
+    phone_number_ids: z
+      .array(z.string().regex(/^\d{5,20}$/, "must be Meta's phone_number_id (5 to 20 digits)"))
+      .min(1)
+      .max(50)
+      .optional()
+      .meta({ description: 'message.inbound and message.status only: just events of these phone numbers.' }),
+  })
+  .meta({ description: 'Every field given must match; leave out to receive every event of the type.' });
+const subscriptions = z
+  .array(
+    z.strictObject({
+      type: z.enum(CATEGORIES),
+      version: z.number().int().min(1).optional().meta({ description: 'Payload version; the latest by default, and kept after that.' }),
+      filter: filter.optional(),
+    }),
+  )
+  .min(1)
+  .max(CATEGORIES.length)
+  .meta({ description: 'Event types with their payload version and filter (see the `webhooks` section). Instead of `categories`.' });
+
+type SubscriptionsIn = z.output<typeof subscriptions>;
+
+/** Subscriptions as stored: one per type, the version given (or the latest now) existing, filters on their types. */
+function subscriptionsFrom(body: { categories?: readonly Category[]; subscriptions?: SubscriptionsIn }): Subscription[] | undefined {
+  const bad = (parameter: string, message: string) => new AppError('EC_BAD_REQUEST', message, { details: { parameter } });
+  if (body.categories && body.subscriptions) throw bad('subscriptions', 'give categories or subscriptions, not both');
+  if (body.categories) return [...new Set(body.categories)].map((type) => ({ type, version: 1, filter: null }));
+  if (!body.subscriptions) return undefined;
+  const seen = new Set<string>();
+  return body.subscriptions.map((sub, i) => {
+    if (seen.has(sub.type)) throw bad(`subscriptions.${i}.type`, `${sub.type} is subscribed twice; one subscription per event type`);
+    seen.add(sub.type);
+    const version = sub.version ?? latestVersion(sub.type);
+    if (!isVersionOf(sub.type, version))
+      throw bad(`subscriptions.${i}.version`, `${sub.type} has no version ${version}; its latest is ${latestVersion(sub.type)}`);
+    for (const key of Object.keys(sub.filter ?? {}) as (keyof typeof FILTER_TYPES)[]) {
+      if (!FILTER_TYPES[key].includes(sub.type))
+        throw bad(`subscriptions.${i}.filter.${key}`, `filter ${key} applies to ${FILTER_TYPES[key].join(' and ')}, not ${sub.type}`);
+    }
+    const f = sub.filter;
+    const normal = f && {
+      ...(f.statuses ? { statuses: f.statuses } : {}),
+      ...(f.template_events ? { template_events: f.template_events.map((e) => e.toUpperCase()) } : {}),
+      ...(f.phone_number_ids ? { phone_number_ids: f.phone_number_ids } : {}),
+    };
+    return { type: sub.type, version, filter: normal && Object.keys(normal).length > 0 ? normal : null };
+  });
+}
 
 export function webhookRoutes(deps: WebhookRouteDeps): Route[] {
   const { webhooks, clock } = deps;
@@ -75,7 +141,7 @@ export function webhookRoutes(deps: WebhookRouteDeps): Route[] {
       tag: 'webhooks',
       access: 'api_key',
       summary: 'Register an endpoint (refused for private, loopback, link-local, metadata and other non-public addresses)',
-      body: z.strictObject({ url, categories: categories.optional() }),
+      body: z.strictObject({ url, categories: categories.optional(), subscriptions: subscriptions.optional() }),
       status: 201,
       response: NewEndpoint,
       errors: [400],
@@ -87,7 +153,7 @@ export function webhookRoutes(deps: WebhookRouteDeps): Route[] {
         }
         const href = await vet(body.url);
         const made = await webhooks.createEndpoint(
-          { accountId: caller.accountId, keyId: caller.keyId, url: href, categories: body.categories ?? [...CATEGORIES] },
+          { accountId: caller.accountId, keyId: caller.keyId, url: href, subscriptions: subscriptionsFrom(body) ?? subscriptionsFrom({ categories: CATEGORIES })! },
           clock.now(),
         );
         ctx.set('Cache-Control', 'no-store');
@@ -114,12 +180,13 @@ export function webhookRoutes(deps: WebhookRouteDeps): Route[] {
       access: 'api_key',
       summary: "Change an endpoint's URL or subscriptions",
       params: idParam,
-      body: z.strictObject({ url: url.optional(), categories: categories.optional() }),
+      body: z.strictObject({ url: url.optional(), categories: categories.optional(), subscriptions: subscriptions.optional() }),
       response: Endpoint,
       errors: [400, 404],
       handle: async ({ params, body, caller }) => {
         await webhooks.endpointOf(caller.keyId, params.id);
-        const change = { ...(body.url ? { url: await vet(body.url) } : {}), ...(body.categories ? { categories: body.categories } : {}) };
+        const subs = subscriptionsFrom(body);
+        const change = { ...(body.url ? { url: await vet(body.url) } : {}), ...(subs ? { subscriptions: subs } : {}) };
         return endpointView(await webhooks.updateEndpoint(caller.keyId, params.id, change, clock.now()));
       },
     }),
@@ -169,6 +236,39 @@ export function webhookRoutes(deps: WebhookRouteDeps): Route[] {
         await webhooks.endpointOf(caller.keyId, params.id);
         const failed = await webhooks.failedSince(params.id, new Date(body.since), body.limit + 1);
         return { replayed: (await replay(failed.slice(0, body.limit))).length, more: failed.length > body.limit };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/webhooks/endpoints/{id}/test',
+      operationId: 'sendWebhookTestEvent',
+      tag: 'webhooks',
+      access: 'api_key',
+      summary: 'Send a test event: a signed example of an event type, marked `"test": true`, delivered and retried like any other',
+      description:
+        'In the version the endpoint subscribed to for that type (the latest when it is not subscribed to it), unless `version` is given; its filter does not apply. The answer is the delivery: poll it for the outcome.',
+      params: idParam,
+      body: z.strictObject({ type: z.enum(CATEGORIES), version: z.number().int().min(1).optional() }),
+      status: 201,
+      response: Delivery,
+      errors: [400, 404],
+      handle: async ({ params, body, caller }) => {
+        const ep = await webhooks.endpointOf(caller.keyId, params.id);
+        if (!ep.enabled)
+          throw new AppError('EC_BAD_REQUEST', `endpoint ${ep._id} is disabled (${ep.disabled_reason ?? 'by its failures'}); enable it first`, {
+            details: { parameter: 'id' },
+          });
+        const version = body.version ?? subscriptionsOf(ep).find((x) => x.type === body.type)?.version ?? latestVersion(body.type);
+        if (!isVersionOf(body.type, version))
+          throw new AppError('EC_BAD_REQUEST', `${body.type} has no version ${version}; its latest is ${latestVersion(body.type)}`, {
+            details: { parameter: 'version' },
+          });
+        const now = clock.now();
+        const event = { id: randomId('evt_test'), category: body.type, created_at: now.toISOString(), data: EXAMPLES[body.type] };
+        const doc = newDelivery(ep, { id: event.id, category: body.type, body: eventBody(event, version, true) }, now);
+        await webhooks.insertDeliveries([doc]);
+        await deps.queueAttempts([attemptRecordOf(doc, 1, now.getTime())]);
+        return deliveryView(doc);
       },
     }),
     defineRoute({
