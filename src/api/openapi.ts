@@ -57,7 +57,8 @@ function responsesOf(route: Route): ZodOpenApiResponsesObject {
 const SIGNED_HEADERS = {
   'webhook-id': 'The event id (the same on every attempt and replay): dedupe on it.',
   'webhook-timestamp': 'Unix seconds of this attempt: refuse one far from your clock (a replay).',
-  'webhook-signature': 'Standard Webhooks: `v1,<base64 HMAC-SHA256 of id.timestamp.body>` under the endpoint secret, space-separated (two during a rotation overlap).',
+  'webhook-signature':
+    'Standard Webhooks: `v1,<base64 HMAC-SHA256 of id.timestamp.body>` under the endpoint secret, space-separated (two during a rotation overlap).',
   'X-EchoCue-Signature': "`sha256=<hex HMAC-SHA256 of the body>` under the API key's signing secret (the product page's header).",
   'X-EchoCue-Attempt': 'The attempt number within this round, from 1.',
 };
@@ -82,7 +83,9 @@ function webhooksOf(): ZodOpenApiPathsObject {
           })),
           requestBody: { required: true, content: { 'application/json': { schema: envelopeSchema(type, version) } } },
           responses: {
-            '200': { description: 'Any 2xx: received. Anything else, or no answer within 10 s, is retried (30 s, 2 m, 10 m, 1 h, 6 h, ±20 %).' },
+            '200': {
+              description: 'Any 2xx: received. Anything else, or no answer within 10 s, is retried (30 s, 2 m, 10 m, 1 h, 6 h, ±20 %).',
+            },
             '410': { description: 'Gone: the endpoint is disabled at once (as `webhook-delivery: disable` in any failed answer does).' },
           },
         },

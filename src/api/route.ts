@@ -71,7 +71,7 @@ export function parsePart<S extends z.ZodType>(schema: S, value: unknown, where:
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;
   if (issue.code === 'unrecognized_keys') {
-    const name = issue.keys[0]!;
+    const name = [...issue.path.map(String), issue.keys[0]!].join('.'); // nested: subscriptions.0.filter.colour
     throw new AppError('EC_BAD_REQUEST', `unknown ${WHERE[where]} "${name}"`, { details: { parameter: name, in: where } });
   }
   const name = issue.path.map(String).join('.') || where;

@@ -23,7 +23,9 @@ describe('delivery > envelope', () => {
 
   test('from payload version 2 on the envelope carries its version; a test event carries test: true', () => {
     const v2 = buildEnvelope({ id: 'evt_2', category: 'message.status', createdAt: CREATED, data: {}, version: 2, test: true });
-    expect(v2.body).toBe('{"id":"evt_2","type":"message.status","version":2,"created_at":"2026-03-01T12:34:56.789Z","test":true,"data":{}}');
+    expect(v2.body).toBe(
+      '{"id":"evt_2","type":"message.status","version":2,"created_at":"2026-03-01T12:34:56.789Z","test":true,"data":{}}',
+    );
     const v1 = buildEnvelope({ id: 'evt_1', category: 'message.status', createdAt: CREATED, data: {}, version: 1, test: false });
     expect(v1.body).toBe('{"id":"evt_1","type":"message.status","created_at":"2026-03-01T12:34:56.789Z","data":{}}');
     expect(codeOf(() => buildEnvelope({ id: 'evt_3', category: 'message.status', createdAt: CREATED, data: {}, version: 0 }))).toBe(

@@ -27,7 +27,14 @@ const isValidDate = (d: unknown): d is Date => d instanceof Date && !Number.isNa
  * `envelope` is parsed back from `body`, so it is exactly what the receiver sees (a Date in `data` is already a string).
  * Throws EC_EVENT_ENCODING for an unknown category, an invalid date, an empty id or `data` JSON cannot carry.
  */
-export function buildEnvelope(input: { id: string; category: Category; createdAt: Date; data: unknown; version?: number; test?: boolean }): {
+export function buildEnvelope(input: {
+  id: string;
+  category: Category;
+  createdAt: Date;
+  data: unknown;
+  version?: number;
+  test?: boolean;
+}): {
   body: string;
   envelope: Envelope;
 } {

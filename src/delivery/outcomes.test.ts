@@ -18,7 +18,16 @@ const rec = (id: string, attempt = 1, round = 1): SendableRecord => ({
 });
 const outcome = (status: number, retryAfterMs: number | null = null): AttemptOutcome =>
   status >= 200 && status < 300
-    ? { ok: true, status_code: status, latency_ms: 7, error: null, error_code: null, response_body: 'hi', retry_after_ms: null, directive: null }
+    ? {
+        ok: true,
+        status_code: status,
+        latency_ms: 7,
+        error: null,
+        error_code: null,
+        response_body: 'hi',
+        retry_after_ms: null,
+        directive: null,
+      }
     : {
         ok: false,
         status_code: status,

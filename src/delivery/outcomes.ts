@@ -19,8 +19,7 @@ export type Handled =
  *  it at once, a 410 Gone or `webhook-delivery: disable`, the receiver's way of saying the URL will never take
  *  webhooks again; null when none does). */
 export type Health =
-  | { endpointId: string; ok: true }
-  | { endpointId: string; ok: false; since: Date; restart: boolean; gone: string | null };
+  { endpointId: string; ok: true } | { endpointId: string; ok: false; since: Date; restart: boolean; gone: string | null };
 
 /** The HTTP status a receiver answers to say "this endpoint is gone: stop sending" (Standard Webhooks, Svix, CloudEvents). */
 export const GONE_STATUS = 410;

@@ -43,8 +43,7 @@ export function nextAttempt(failed: number, now: number, opts: RetryInput): Next
   const jitter = Math.min(Math.max(opts.jitter, 0), 1);
   // The floor holds after the jitter too: an overloaded receiver's retries spread over [60 s, 72 s], never sooner.
   const jittered = Math.max(scheduled * (1 - JITTER + 2 * JITTER * jitter), opts.overloaded ? OVERLOAD_FLOOR_MS : 0);
-  const wait =
-    opts.retryAfterMs === null ? jittered : Math.min(Math.max(opts.retryAfterMs, scheduled), 2 * scheduled, MAX_RETRY_AFTER_MS);
+  const wait = opts.retryAfterMs === null ? jittered : Math.min(Math.max(opts.retryAfterMs, scheduled), 2 * scheduled, MAX_RETRY_AFTER_MS);
   return { attempt: failed + 1, tier: tierFor(own, wait), dueAt: Math.round(now + wait * opts.scale) };
 }
 

@@ -32,7 +32,13 @@ describe('Standard Webhooks signing', () => {
 
   test('the receiver check refuses a changed body, id or timestamp, and a timestamp outside the tolerance (a replay)', () => {
     const h = standardHeaders({ secrets: [VECTOR.secret], id: VECTOR.id, timestamp: VECTOR.timestamp, body: VECTOR.body });
-    const ok = { body: VECTOR.body, id: VECTOR.id, timestamp: h['webhook-timestamp'], signature: h['webhook-signature'], secret: VECTOR.secret };
+    const ok = {
+      body: VECTOR.body,
+      id: VECTOR.id,
+      timestamp: h['webhook-timestamp'],
+      signature: h['webhook-signature'],
+      secret: VECTOR.secret,
+    };
     const at = (s: number) => ({ now: new Date(VECTOR.timestamp.getTime() + s * 1000) });
     expect(verifyStandard(ok, at(299))).toBe(true);
     expect(verifyStandard(ok, at(301))).toBe(false);

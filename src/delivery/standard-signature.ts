@@ -20,7 +20,8 @@ export const newEndpointSecret = (): string => `${SECRET_PREFIX}${randomBytes(SE
 /** The HMAC key of a `whsec_` secret; EC_INTERNAL for anything else (a stored secret is always one). */
 function keyOf(secret: string): Buffer {
   const key = secret.startsWith(SECRET_PREFIX) ? Buffer.from(secret.slice(SECRET_PREFIX.length), 'base64') : Buffer.alloc(0);
-  if (key.length < 24 || key.length > 64) throw new AppError('EC_INTERNAL', 'an endpoint signing secret is not a whsec_ key of 24 to 64 bytes');
+  if (key.length < 24 || key.length > 64)
+    throw new AppError('EC_INTERNAL', 'an endpoint signing secret is not a whsec_ key of 24 to 64 bytes');
   return key;
 }
 
@@ -32,7 +33,8 @@ export function standardHeaders(input: { secrets: readonly string[]; id: string;
   const { secrets, id, timestamp, body } = input;
   if (secrets.length === 0) throw new AppError('EC_INTERNAL', 'an endpoint has no signing secret');
   if (id === '' || /[\s.]/.test(id)) throw new AppError('EC_INTERNAL', `webhook-id ${JSON.stringify(id)} is empty or has a dot or space`);
-  if (!(timestamp instanceof Date) || Number.isNaN(timestamp.getTime())) throw new AppError('EC_INTERNAL', 'webhook-timestamp is not a valid Date');
+  if (!(timestamp instanceof Date) || Number.isNaN(timestamp.getTime()))
+    throw new AppError('EC_INTERNAL', 'webhook-timestamp is not a valid Date');
   const seconds = String(Math.floor(timestamp.getTime() / 1000));
   const content = `${id}.${seconds}.${body}`;
   return {

@@ -40,6 +40,8 @@ describe('which subscription takes an event', () => {
 
   test('a phone number filter drops an event that carries no phone number', () => {
     const subs: Subscription[] = [{ type: 'message.status', version: 1, filter: { phone_number_ids: ['111'] } }];
-    expect(subscriptionFor(subs, { category: 'message.status', data: { status: 'sent', notification: { phone_number_id: null } } })).toBeNull();
+    expect(
+      subscriptionFor(subs, { category: 'message.status', data: { status: 'sent', notification: { phone_number_id: null } } }),
+    ).toBeNull();
   });
 });

@@ -96,7 +96,16 @@ function fakes(opts: { answer?: (url: string) => number; whileSending?: () => vo
         clock.t += SEND_MS;
         const status = opts.answer?.(url) ?? 200;
         return status < 300
-          ? { ok: true, status_code: status, latency_ms: 1, error: null, error_code: null, response_body: '', retry_after_ms: null, directive: null }
+          ? {
+              ok: true,
+              status_code: status,
+              latency_ms: 1,
+              error: null,
+              error_code: null,
+              response_body: '',
+              retry_after_ms: null,
+              directive: null,
+            }
           : {
               ok: false,
               status_code: status,

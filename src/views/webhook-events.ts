@@ -92,7 +92,9 @@ export const EVENT_VERSIONS: Readonly<Record<Category, readonly Version[]>> = {
       summary: "A template's quality rating changed",
     },
   ],
-  'consent.event': [{ schema: Consent, render: same, summary: 'A contact opted out or back in (a keyword, user_preferences, a 131050 failure)' }],
+  'consent.event': [
+    { schema: Consent, render: same, summary: 'A contact opted out or back in (a keyword, user_preferences, a 131050 failure)' },
+  ],
 };
 
 export const latestVersion = (type: Category): number => EVENT_VERSIONS[type].length;
@@ -139,7 +141,15 @@ const thread = {
   former_ids: [],
   waba_id: contact.waba_id,
   phone_number_id: '112356789045671',
-  contact: { id: contact.id, wa_id: contact.wa_id, user_id: null, name: contact.name, username: null, opted_out_at: null, marketing_opted_out_at: null },
+  contact: {
+    id: contact.id,
+    wa_id: contact.wa_id,
+    user_id: null,
+    name: contact.name,
+    username: null,
+    opted_out_at: null,
+    marketing_opted_out_at: null,
+  },
   last_message_at: AT,
   last_inbound_at: AT,
   unread_count: 1,

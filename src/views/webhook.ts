@@ -38,7 +38,7 @@ export const endpointView = (e: EndpointDoc): z.input<typeof Endpoint> => ({
   subscriptions: subscriptionsOf(e).map((x) => ({
     type: x.type,
     version: x.version,
-    filter: x.filter ? { ...x.filter } as { statuses?: string[]; template_events?: string[]; phone_number_ids?: string[] } : null,
+    filter: x.filter ? ({ ...x.filter } as { statuses?: string[]; template_events?: string[]; phone_number_ids?: string[] }) : null,
   })),
   enabled: e.enabled,
   disabled_at: isoOrNull(e.disabled_at),
@@ -62,7 +62,10 @@ export const Attempt = z
     directive: z
       .enum(['abort-message', 'disable'])
       .nullable()
-      .meta({ description: 'The `webhook-delivery` answer header of a failed attempt: abort-message stopped the retries, disable disabled the endpoint.' }),
+      .meta({
+        description:
+          'The `webhook-delivery` answer header of a failed attempt: abort-message stopped the retries, disable disabled the endpoint.',
+      }),
   })
   .meta({ id: 'WebhookAttempt' });
 
@@ -124,7 +127,8 @@ export const deliveryView = (d: DeliveryDoc): z.input<typeof Delivery> => ({
 
 export const NewEndpoint = Endpoint.extend({
   signing_secret: z.string().meta({
-    description: 'The Standard Webhooks secret (whsec_…) that signs webhook-signature; shown again by GET /api/webhooks/endpoints/{id}/secret.',
+    description:
+      'The Standard Webhooks secret (whsec_…) that signs webhook-signature; shown again by GET /api/webhooks/endpoints/{id}/secret.',
   }),
 }).meta({ id: 'NewWebhookEndpoint' });
 

@@ -16,12 +16,13 @@ import { postFixture, postInboundText } from '../helpers/http.ts';
 import { openApiChecker, type OpenApiChecker } from '../helpers/openapi.ts';
 import { startReceiver, type Receiver } from '../helpers/receiver.ts';
 import { readTopics, testEvents } from '../../harness/kafka.ts';
+import { envelopeSchema } from '../../src/views/webhook-events.ts';
 
 const ADMIN = 'admin-token-for-webhook-tests';
 const WABA_A = '104719385562013';
 const SCALE = 0.001;
 
-type Setup = { env: TestEnv; system: RunningSystem; api: OpenApiChecker; key: string; secret: string };
+type Setup = { env: TestEnv; system: RunningSystem; api: OpenApiChecker; key: string; secret: string; accountId: string };
 
 /** The caller's REST calls on a set-up system (with its API key, checked against the OpenAPI document). */
 const caller = (s: Setup) => (method: string, path: string, body?: unknown) =>
@@ -63,7 +64,7 @@ async function setUp(overrides: Record<string, string> = {}): Promise<Setup> {
   const acc = await api.call('POST', `${system.url}/api/admin/accounts`, { key: ADMIN, body: { name: 'Dental clinic' } });
   await api.call('POST', `${system.url}/api/admin/accounts/${acc.json.id}/wabas`, { key: ADMIN, body: { waba_id: WABA_A } });
   const key = await api.call('POST', `${system.url}/api/admin/accounts/${acc.json.id}/keys`, { key: ADMIN });
-  return { env, system, api, key: key.json.key, secret: key.json.signing_secret };
+  return { env, system, api, key: key.json.key, secret: key.json.signing_secret, accountId: acc.json.id };
 }
 
 const hmac = (body: string, secret: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
@@ -487,9 +488,9 @@ describe('outbound webhooks', () => {
       Date.now = realNow;
     }
     expect(() => wh.verify(r.body.replace('cleaning', 'whitening'), r.headers as Record<string, string>)).toThrow(/No matching signature/);
-    expect(() => wh.verify(r.body, { ...r.headers, 'webhook-timestamp': String(Number(r.headers['webhook-timestamp']) - 1) } as never)).toThrow(
-      /No matching signature/,
-    );
+    expect(() =>
+      wh.verify(r.body, { ...r.headers, 'webhook-timestamp': String(Number(r.headers['webhook-timestamp']) - 1) } as never),
+    ).toThrow(/No matching signature/);
     expect(() => new Webhook(endpointSecrets['ok']!).verify(r.body, r.headers as Record<string, string>)).toThrow(/No matching signature/);
   });
 
@@ -545,6 +546,151 @@ describe('outbound webhooks', () => {
       expect(res.json.error.message).toMatch(/overlap_seconds/);
     }
     expect((await call('GET', `/api/webhooks/endpoints/${endpoints['std']}/secret`)).json.secret).toBe(abrupt.secret);
+  });
+
+  test('subscriptions: only the subscribed types, filtered, each in its subscribed payload version', { timeout: 90_000 }, async () => {
+    const sub = async (name: string, subscriptions: unknown) => {
+      rx.script(`/${name}`, [{ status: 200 }]);
+      const res = await call('POST', '/api/webhooks/endpoints', { url: `${rx.base}/${name}`, subscriptions });
+      expect([name, res.status]).toEqual([name, 201]);
+      endpoints[name] = res.json.id;
+      endpointSecrets[name] = res.json.signing_secret;
+      return res.json;
+    };
+    const failedV2 = await sub('failed-v2', [{ type: 'message.status', version: 2, filter: { statuses: ['failed'] } }]);
+    expect(failedV2.subscriptions).toEqual([{ type: 'message.status', version: 2, filter: { statuses: ['failed'] } }]);
+    expect(failedV2.categories).toEqual(['message.status']);
+    const allV1 = await sub('status-v1', [{ type: 'message.status', version: 1 }]);
+    expect(allV1.subscriptions).toEqual([{ type: 'message.status', version: 1, filter: null }]);
+    const latest = await sub('status-latest', [{ type: 'message.status' }]); // no version: the latest, kept from now on
+    expect(latest.subscriptions[0].version).toBe(2);
+    await sub('paused', [{ type: 'template.status', filter: { template_events: ['paused', 'DISABLED'] } }]);
+    await sub('templates', [{ type: 'template.status' }]);
+    await sub('our-phone', [{ type: 'message.inbound', filter: { phone_number_ids: ['112356789045671'] } }]);
+    await sub('other-phone', [{ type: 'message.inbound', filter: { phone_number_ids: ['999999999999'] } }]);
+    // The template fixtures come from a second WABA of the account.
+    await s.api.call('POST', `${s.system.url}/api/admin/accounts/${s.accountId}/wabas`, {
+      key: ADMIN,
+      body: { waba_id: '120554298871346' },
+    });
+
+    for (const f of [
+      'statuses.played.json',
+      'statuses.failed-131026.json',
+      'template-status.rejected-invalid-format.json',
+      'template-status.paused.json',
+      'template-status.disabled.json',
+    ])
+      expect([f, (await postFixture(s.system.url, fixture(f))).status]).toEqual([f, 200]);
+    expect(
+      (
+        await postInboundText(s.system.url, {
+          waba: WABA_A,
+          from: '15550199001',
+          wamid: 'wamid.subscriptions-1',
+          timestamp: Math.floor(Date.now() / 1000),
+          text: 'subscriptions',
+        })
+      ).status,
+    ).toBe(200);
+
+    // The unfiltered endpoints get everything: once they have, the filtered ones were planned too (same notifications).
+    await waitFor(
+      async () => (rx.at('/status-v1').length >= 2 && rx.at('/status-latest').length >= 2 ? true : undefined),
+      30_000,
+      'both statuses',
+    );
+    await waitFor(async () => (rx.at('/templates').length >= 3 ? true : undefined), 30_000, 'three template changes');
+    await waitFor(async () => (rx.at('/our-phone').length >= 1 ? true : undefined), 30_000, 'the inbound message');
+    const parse = (name: string) =>
+      rx.at(`/${name}`).map((r) => {
+        expect(new Webhook(endpointSecrets[name]!).verify(r.body, r.headers as Record<string, string>)).toBeTruthy();
+        return JSON.parse(r.body);
+      });
+    const statusesV1 = parse('status-v1');
+    expect(statusesV1.map((e) => e.data.status).sort()).toEqual(['failed', 'played']);
+    for (const e of statusesV1) expect(envelopeSchema('message.status', 1).safeParse(e).success).toBe(true);
+    expect(statusesV1.every((e) => !('version' in e) && 'notification' in e.data)).toBe(true);
+    expect(parse('status-latest').every((e) => e.version === 2 && envelopeSchema('message.status', 2).safeParse(e).success)).toBe(true);
+    const failed = parse('failed-v2');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({
+      type: 'message.status',
+      version: 2,
+      data: { status: 'failed', message: { delivery_status: 'failed' } },
+    });
+    expect(envelopeSchema('message.status', 2).safeParse(failed[0]).success).toBe(true);
+    expect(failed[0].data.message).not.toHaveProperty('status_history');
+    // (Three templates: their events are ordered per template, not across them.)
+    expect(parse('paused').map((e) => e.data.event).sort()).toEqual(['DISABLED', 'PAUSED']);
+    expect(parse('templates').map((e) => e.data.event).sort()).toEqual(['DISABLED', 'PAUSED', 'REJECTED']);
+    expect(parse('our-phone').map((e) => e.data.message.text)).toEqual(['subscriptions']);
+    expect(rx.at('/other-phone')).toHaveLength(0);
+    expect(await deliveriesOf('other-phone')).toEqual([]);
+
+    // The OpenAPI document lists every (type, version) under webhooks, with the envelope each one sends.
+    const doc = (await fetch(`${s.system.url}/api/openapi.json`).then((r) => r.json())) as any;
+    expect(Object.keys(doc.webhooks)).toEqual(expect.arrayContaining(['message.status.v1', 'message.status.v2', 'consent.event.v1']));
+    expect(doc.webhooks['message.status.v2'].post.requestBody.content['application/json'].schema.$ref).toMatch(
+      /WebhookEvent_message_status_v2/,
+    );
+  });
+
+  test('subscriptions refused with a 400 naming the field: a type twice, a version that does not exist, a filter on the wrong type', async () => {
+    const cases: [unknown, string][] = [
+      [{ subscriptions: [{ type: 'message.status' }, { type: 'message.status', version: 1 }] }, 'subscriptions.1.type'],
+      [{ subscriptions: [{ type: 'message.status', version: 9 }] }, 'subscriptions.0.version'],
+      [{ subscriptions: [{ type: 'template.status', filter: { statuses: ['failed'] } }] }, 'subscriptions.0.filter.statuses'],
+      [{ subscriptions: [{ type: 'message.status', filter: { colour: 'red' } }] }, 'subscriptions.0.filter.colour'],
+      [{ subscriptions: [{ type: 'message.status', filter: { statuses: ['lost'] } }] }, 'subscriptions.0.filter.statuses.0'],
+      [{ subscriptions: [] }, 'subscriptions'],
+      [{ categories: ['message.status'], subscriptions: [{ type: 'message.status' }] }, 'subscriptions'],
+    ];
+    for (const [extra, parameter] of cases) {
+      const res = await call('POST', '/api/webhooks/endpoints', { url: `${rx.base}/refused`, ...(extra as object) });
+      expect([parameter, res.status, res.json.error.details?.parameter]).toEqual([parameter, 400, parameter]);
+    }
+    const change = await call('POST', `/api/webhooks/endpoints/${endpoints['status-v1']}`, {
+      subscriptions: [{ type: 'message.status', version: 3 }],
+    });
+    expect([change.status, change.json.error.message]).toEqual([400, 'message.status has no version 3; its latest is 2']);
+    expect((await call('GET', `/api/webhooks/endpoints/${endpoints['status-v1']}`)).json.subscriptions[0].version).toBe(1); // unchanged
+    expect((await call('GET', '/api/webhooks/endpoints')).json.data.some((e: any) => e.url.endsWith('/refused'))).toBe(false);
+  });
+
+  test('a test event: a signed example in the subscribed version, marked test, delivered and listed like any other', async () => {
+    const res = await call('POST', `/api/webhooks/endpoints/${endpoints['failed-v2']}/test`, { type: 'message.status' });
+    expect(res.status).toBe(201);
+    expect(res.json).toMatchObject({ status: 'pending', category: 'message.status', payload: { test: true, version: 2 } });
+    const d = await deliveryIn(call, res.json.id, 'delivered', 'the test event to be delivered');
+    const r = rx.at('/failed-v2').find((x) => x.headers['webhook-id'] === d.event_id)!;
+    const envelope = new Webhook(endpointSecrets['failed-v2']!).verify(r.body, r.headers as Record<string, string>) as any;
+    expect(envelope).toMatchObject({ id: d.event_id, type: 'message.status', version: 2, test: true });
+    expect(envelopeSchema('message.status', 2).safeParse(envelope).success).toBe(true);
+    // Any type, in the latest version when the endpoint does not subscribe to it; or the version asked.
+    const other = await call('POST', `/api/webhooks/endpoints/${endpoints['paused']}/test`, { type: 'consent.event' });
+    expect(other.json.payload).toMatchObject({ type: 'consent.event', test: true, data: { value: 'stop' } });
+    const v1 = await call('POST', `/api/webhooks/endpoints/${endpoints['failed-v2']}/test`, { type: 'message.status', version: 1 });
+    expect(v1.json.payload).not.toHaveProperty('version');
+    expect(envelopeSchema('message.status', 1).safeParse(v1.json.payload).success).toBe(true);
+    const listed = await waitFor(
+      async () => (await deliveriesOf('failed-v2')).find((x) => x.id === res.json.id),
+      10_000,
+      'the test delivery in the list',
+    );
+    expect(listed.payload.test).toBe(true);
+    // Bad input: an unknown type, a version that does not exist, an endpoint of another key or disabled.
+    for (const [body, parameter] of [
+      [{ type: 'message.nope' }, 'type'],
+      [{ type: 'message.status', version: 3 }, 'version'],
+      [{}, 'type'],
+    ] as const) {
+      const bad = await call('POST', `/api/webhooks/endpoints/${endpoints['failed-v2']}/test`, body);
+      expect([parameter, bad.status, bad.json.error.details?.parameter]).toEqual([parameter, 400, parameter]);
+    }
+    expect((await call('POST', '/api/webhooks/endpoints/ep_nope/test', { type: 'message.status' })).status).toBe(404);
+    const gone = await call('POST', `/api/webhooks/endpoints/${endpoints['disable']}/test`, { type: 'message.status' });
+    expect([gone.status, gone.json.error.message]).toEqual([400, expect.stringMatching(/is disabled .*enable it first/)]);
   });
 
   test('every webhook operation was exercised and answered as documented', () => {

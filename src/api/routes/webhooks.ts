@@ -146,6 +146,7 @@ export function webhookRoutes(deps: WebhookRouteDeps): Route[] {
       response: NewEndpoint,
       errors: [400],
       handle: async ({ body, caller, ctx }) => {
+        const subs = subscriptionsFrom(body) ?? subscriptionsFrom({ categories: CATEGORIES })!; // bad input first
         if ((await webhooks.listEndpoints(caller.keyId)).length >= MAX_ENDPOINTS_PER_KEY) {
           throw new AppError('EC_BAD_REQUEST', `an API key may register at most ${MAX_ENDPOINTS_PER_KEY} endpoints`, {
             details: { parameter: 'url' },
@@ -153,7 +154,12 @@ export function webhookRoutes(deps: WebhookRouteDeps): Route[] {
         }
         const href = await vet(body.url);
         const made = await webhooks.createEndpoint(
-          { accountId: caller.accountId, keyId: caller.keyId, url: href, subscriptions: subscriptionsFrom(body) ?? subscriptionsFrom({ categories: CATEGORIES })! },
+          {
+            accountId: caller.accountId,
+            keyId: caller.keyId,
+            url: href,
+            subscriptions: subs,
+          },
           clock.now(),
         );
         ctx.set('Cache-Control', 'no-store');
@@ -255,9 +261,13 @@ export function webhookRoutes(deps: WebhookRouteDeps): Route[] {
       handle: async ({ params, body, caller }) => {
         const ep = await webhooks.endpointOf(caller.keyId, params.id);
         if (!ep.enabled)
-          throw new AppError('EC_BAD_REQUEST', `endpoint ${ep._id} is disabled (${ep.disabled_reason ?? 'by its failures'}); enable it first`, {
-            details: { parameter: 'id' },
-          });
+          throw new AppError(
+            'EC_BAD_REQUEST',
+            `endpoint ${ep._id} is disabled (${ep.disabled_reason ?? 'by its failures'}); enable it first`,
+            {
+              details: { parameter: 'id' },
+            },
+          );
         const version = body.version ?? subscriptionsOf(ep).find((x) => x.type === body.type)?.version ?? latestVersion(body.type);
         if (!isVersionOf(body.type, version))
           throw new AppError('EC_BAD_REQUEST', `${body.type} has no version ${version}; its latest is ${latestVersion(body.type)}`, {
@@ -346,7 +356,11 @@ export function webhookRoutes(deps: WebhookRouteDeps): Route[] {
       errors: [404],
       handle: async ({ params, caller, ctx }) => {
         ctx.set('Cache-Control', 'no-store');
-        return { endpoint_id: params.id, secret: await webhooks.currentSecret(caller.keyId, params.id, clock.now()), old_secrets_expire_at: null };
+        return {
+          endpoint_id: params.id,
+          secret: await webhooks.currentSecret(caller.keyId, params.id, clock.now()),
+          old_secrets_expire_at: null,
+        };
       },
     }),
     defineRoute({
@@ -358,7 +372,14 @@ export function webhookRoutes(deps: WebhookRouteDeps): Route[] {
       summary: "Replace the endpoint's signing secret; the old one keeps signing too (a second signature) for `overlap_seconds`",
       description: `Deliveries from now on carry the new secret's signature; for \`overlap_seconds\` (default 86400 = 24 h, at most ${MAX_SECRET_OVERLAP_MS / 1000} = 7 days, 0 to stop the old one at once) they also carry the old one's, so a receiver can switch without refusing a delivery.`,
       params: idParam,
-      body: z.strictObject({ overlap_seconds: z.number().int().min(0).max(MAX_SECRET_OVERLAP_MS / 1000).default(86_400) }),
+      body: z.strictObject({
+        overlap_seconds: z
+          .number()
+          .int()
+          .min(0)
+          .max(MAX_SECRET_OVERLAP_MS / 1000)
+          .default(86_400),
+      }),
       response: EndpointSecret,
       errors: [400, 404],
       handle: async ({ params, body, caller, ctx }) => {
