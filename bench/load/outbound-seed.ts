@@ -30,7 +30,12 @@ export async function seedAccount(
     const endpointIds: string[] = [];
     for (const url of opts.endpointUrls) {
       const { endpoint: ep } = await webhooks.createEndpoint(
-        { accountId: account._id, keyId: key.id, url, subscriptions: (opts.categories ?? CATEGORIES).map((type) => ({ type, version: 1, filter: null })) },
+        {
+          accountId: account._id,
+          keyId: key.id,
+          url,
+          subscriptions: (opts.categories ?? CATEGORIES).map((type) => ({ type, version: 1, filter: null })),
+        },
         now,
       );
       endpointIds.push(ep._id);

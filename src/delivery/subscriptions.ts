@@ -2,17 +2,13 @@
 // failed statuses, only template changes to PAUSED or DISABLED, only one phone number). Endpoints created before
 // subscriptions existed have categories only: every event of those types, version 1. Pure: tested without I/O.
 import { type Category, type Notification } from '../events/outbound.ts';
+import { type SubscriptionDoc } from '../store/webhooks.ts';
 
-export type SubscriptionFilter = Readonly<{
-  /** message.status: only these statuses (sent, delivered, read, played, failed). */
-  statuses?: readonly string[];
-  /** template.status: only these Meta events (APPROVED, REJECTED, PAUSED, DISABLED, ...), upper case. */
-  template_events?: readonly string[];
-  /** message.inbound, message.status: only events of these phone numbers (Meta's phone_number_id). */
-  phone_number_ids?: readonly string[];
-}>;
-
-export type Subscription = Readonly<{ type: Category; version: number; filter: SubscriptionFilter | null }>;
+/** Filters: `statuses` (message.status: sent, delivered, read, played, failed), `template_events` (template.status:
+ *  Meta's APPROVED, REJECTED, PAUSED, DISABLED, ..., upper case), `phone_number_ids` (message.inbound and
+ *  message.status: Meta's phone_number_id). */
+export type Subscription = SubscriptionDoc;
+type SubscriptionFilter = NonNullable<SubscriptionDoc['filter']>;
 
 /** Which event types each filter applies to (a filter on another type is refused when subscribing). */
 export const FILTER_TYPES: Readonly<Record<keyof SubscriptionFilter, readonly Category[]>> = {
@@ -21,8 +17,7 @@ export const FILTER_TYPES: Readonly<Record<keyof SubscriptionFilter, readonly Ca
   phone_number_ids: ['message.inbound', 'message.status'],
 };
 
-export const subscriptionsOf = (e: { categories: readonly string[]; subscriptions?: readonly Subscription[] }): readonly Subscription[] =>
-  e.subscriptions ?? e.categories.map((type) => ({ type: type as Category, version: 1, filter: null }));
+export { subscriptionsOf } from '../store/webhooks.ts';
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const field = (o: unknown, key: string): unknown => (o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[key] : undefined);

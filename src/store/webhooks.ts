@@ -7,8 +7,7 @@
 import { type Db, type Document } from 'mongodb';
 import { AppError } from '../core/errors.ts';
 import { type Sealed, type SecretBox } from '../core/secret-box.ts';
-import { newEndpointSecret } from '../delivery/standard-signature.ts';
-import { type Subscription } from '../delivery/subscriptions.ts';
+import { randomBytes } from 'node:crypto';
 import { deterministicId, randomId } from '../core/ids.ts';
 import { chunk, inLanes } from '../core/lanes.ts';
 import { COLLECTIONS, isDuplicateKey } from './collections.ts';
@@ -22,7 +21,7 @@ export type EndpointDoc = {
   categories: string[];
   /** Event types with their payload version and filter (src/delivery/subscriptions.ts); `categories` lists their
    *  types (what the planner's query matches). Absent on endpoints created before: every event of `categories`, v1. */
-  subscriptions?: Subscription[];
+  subscriptions?: SubscriptionDoc[];
   enabled: boolean;
   disabled_at: Date | null;
   disabled_reason: string | null;
@@ -35,6 +34,20 @@ export type EndpointDoc = {
   created_at: Date;
   updated_at: Date;
 };
+
+/** An event type subscribed to, in one payload version, optionally filtered (src/delivery/subscriptions.ts). */
+export type SubscriptionDoc = Readonly<{
+  type: string;
+  version: number;
+  filter: Readonly<{ statuses?: readonly string[]; template_events?: readonly string[]; phone_number_ids?: readonly string[] }> | null;
+}>;
+
+/** An endpoint's subscriptions; one created before subscriptions existed takes every event of its categories, v1. */
+export const subscriptionsOf = (e: Pick<EndpointDoc, 'categories' | 'subscriptions'>): readonly SubscriptionDoc[] =>
+  e.subscriptions ?? e.categories.map((type) => ({ type, version: 1, filter: null }));
+
+/** A new Standard Webhooks secret: `whsec_` + base64 of 32 random bytes (the spec asks for 24 to 64). */
+export const newEndpointSecret = (): string => `whsec_${randomBytes(32).toString('base64')}`;
 
 export type SigningKeyDoc = { id: string; secret: Sealed; created_at: Date; expires_at: Date | null };
 
@@ -153,7 +166,7 @@ export function createWebhookStore(db: Db, secrets: SecretBox) {
 
   return {
     async createEndpoint(
-      e: { accountId: string; keyId: string; url: string; subscriptions: readonly Subscription[] },
+      e: { accountId: string; keyId: string; url: string; subscriptions: readonly SubscriptionDoc[] },
       now: Date,
     ): Promise<{ endpoint: EndpointDoc; secret: string }> {
       const _id = randomId('ep');
@@ -231,7 +244,7 @@ export function createWebhookStore(db: Db, secrets: SecretBox) {
     async updateEndpoint(
       keyId: string,
       id: string,
-      change: { url?: string; subscriptions?: readonly Subscription[] },
+      change: { url?: string; subscriptions?: readonly SubscriptionDoc[] },
       now: Date,
     ): Promise<EndpointDoc> {
       await endpointOf(keyId, id);

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { CATEGORIES } from '../events/outbound.ts';
-import { subscriptionsOf } from '../delivery/subscriptions.ts';
-import { type DeliveryDoc, type EndpointDoc } from '../store/webhooks.ts';
+import { subscriptionsOf, type DeliveryDoc, type EndpointDoc } from '../store/webhooks.ts';
 import { isoOrNull, timestamp } from './common.ts';
 
 export const Endpoint = z
@@ -36,7 +35,7 @@ export const endpointView = (e: EndpointDoc): z.input<typeof Endpoint> => ({
   url: e.url,
   categories: e.categories as z.input<typeof Endpoint>['categories'],
   subscriptions: subscriptionsOf(e).map((x) => ({
-    type: x.type,
+    type: x.type as (typeof CATEGORIES)[number],
     version: x.version,
     filter: x.filter ? ({ ...x.filter } as { statuses?: string[]; template_events?: string[]; phone_number_ids?: string[] }) : null,
   })),
@@ -59,13 +58,10 @@ export const Attempt = z
     error: z.string().nullable(),
     error_code: z.enum(['timeout', 'connection', 'redirect', 'http_status', 'ssrf_refused', 'response_too_slow']).nullable(),
     response_body: z.string().nullable().meta({ description: 'The first 20 KB of the response body.' }),
-    directive: z
-      .enum(['abort-message', 'disable'])
-      .nullable()
-      .meta({
-        description:
-          'The `webhook-delivery` answer header of a failed attempt: abort-message stopped the retries, disable disabled the endpoint.',
-      }),
+    directive: z.enum(['abort-message', 'disable']).nullable().meta({
+      description:
+        'The `webhook-delivery` answer header of a failed attempt: abort-message stopped the retries, disable disabled the endpoint.',
+    }),
   })
   .meta({ id: 'WebhookAttempt' });
 

@@ -622,8 +622,16 @@ describe('outbound webhooks', () => {
     expect(envelopeSchema('message.status', 2).safeParse(failed[0]).success).toBe(true);
     expect(failed[0].data.message).not.toHaveProperty('status_history');
     // (Three templates: their events are ordered per template, not across them.)
-    expect(parse('paused').map((e) => e.data.event).sort()).toEqual(['DISABLED', 'PAUSED']);
-    expect(parse('templates').map((e) => e.data.event).sort()).toEqual(['DISABLED', 'PAUSED', 'REJECTED']);
+    expect(
+      parse('paused')
+        .map((e) => e.data.event)
+        .sort(),
+    ).toEqual(['DISABLED', 'PAUSED']);
+    expect(
+      parse('templates')
+        .map((e) => e.data.event)
+        .sort(),
+    ).toEqual(['DISABLED', 'PAUSED', 'REJECTED']);
     expect(parse('our-phone').map((e) => e.data.message.text)).toEqual(['subscriptions']);
     expect(rx.at('/other-phone')).toHaveLength(0);
     expect(await deliveriesOf('other-phone')).toEqual([]);
