@@ -33,6 +33,7 @@ import { createWebhookStore } from '../store/webhooks.ts';
 import { deliveryGroups, startDeliveryRole } from '../delivery/role.ts';
 import { createSender } from '../delivery/send.ts';
 import { queueAttempts } from '../delivery/queue.ts';
+import { startRetentionJob } from '../delivery/retention.ts';
 import { startOwnerCache } from './owner-cache.ts';
 
 const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -230,6 +231,15 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
         log,
         metrics,
       });
+      const retention = startRetentionJob({
+        webhooks,
+        clock,
+        retentionMs: config.delivery.retentionMs,
+        everyMs: config.delivery.retentionSweepMs,
+        log,
+        metrics,
+      });
+      stops.push(() => retention.stop());
       lagGroups.push(...deliveryGroups(config.kafka.topicPrefix, topics));
       stops.push(() => stopWithin('the delivery worker', () => delivery.stop(), config.http.shutdownTimeoutMs, log));
       checks['delivery'] = consumerCheck(delivery);

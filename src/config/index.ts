@@ -137,6 +137,10 @@ const EnvSchema = z.object({
     .default([]),
   ENDPOINT_DISABLE_AFTER_SECONDS: intIn(1, 90 * 86400).default(5 * 86400),
   DELIVERY_CACHE_TTL_MS: intIn(0, 600_000).default(2000),
+  /** Ended deliveries and their attempt logs are deleted after this many days without a change. */
+  DELIVERY_RETENTION_DAYS: intIn(1, 3650).default(30),
+  /** How often each delivery process sweeps for them. */
+  DELIVERY_RETENTION_SWEEP_SECONDS: intIn(1, 86_400).default(3600),
   MONGODB_MAX_POOL_SIZE: intIn(1, 1000).default(20),
   MONGODB_TIMEOUT_MS: intIn(100, 600_000).default(15_000),
   ACTORS_CACHE_MAX_DOCS: intIn(0, 10_000_000).default(50_000),
@@ -199,6 +203,9 @@ export type Config = Readonly<{
     /** DELIVERY_CACHE_TTL_MS: how long the delivery side keeps live endpoints in memory (docs/decisions/0010). */
     cacheTtlMs: number;
     partitionConcurrency: number;
+    /** DELIVERY_RETENTION_DAYS and DELIVERY_RETENTION_SWEEP_SECONDS, in ms. */
+    retentionMs: number;
+    retentionSweepMs: number;
   }>;
   api: Readonly<{ adminToken: string | null; rateLimit: Readonly<{ points: number; windowSeconds: number }>; changeSettleMs: number }>;
   /** Names of the variables that fell back to a local default (said once at start-up). */
@@ -323,6 +330,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       disableAfterMs: e.ENDPOINT_DISABLE_AFTER_SECONDS * 1000,
       cacheTtlMs: e.DELIVERY_CACHE_TTL_MS,
       partitionConcurrency: e.DELIVERY_PARTITION_CONCURRENCY,
+      retentionMs: e.DELIVERY_RETENTION_DAYS * 86_400_000,
+      retentionSweepMs: e.DELIVERY_RETENTION_SWEEP_SECONDS * 1000,
     },
     api: {
       adminToken: e.ADMIN_TOKEN ?? null,

@@ -20,6 +20,7 @@ export const METRIC = {
   storeErrors: 'echocue_store_call_errors_total',
   deliveryAttempts: 'echocue_delivery_attempts_total',
   endpointsDisabled: 'echocue_delivery_endpoints_disabled_total',
+  deliveriesPruned: 'echocue_delivery_deliveries_pruned_total',
   apiRequest: 'echocue_api_request_duration_seconds',
   apiRateLimited: 'echocue_api_rate_limited_total',
 } as const;
@@ -113,6 +114,11 @@ export function createMetrics(registry = new Registry()) {
     endpointsDisabled: new Counter({
       name: METRIC.endpointsDisabled,
       help: 'Outbound webhook endpoints disabled after failing continuously for ENDPOINT_DISABLE_AFTER_SECONDS',
+      registers: [registry],
+    }),
+    deliveriesPruned: new Counter({
+      name: METRIC.deliveriesPruned,
+      help: 'Ended deliveries (with their attempts) deleted after DELIVERY_RETENTION_DAYS',
       registers: [registry],
     }),
     // `route` is the matched route pattern (/api/thread/:id), never the raw path: ids would make a series each.

@@ -54,7 +54,10 @@ export const INDEXES: Readonly<Record<keyof typeof COLLECTIONS, readonly IndexDe
     { key: { account_id: 1, enabled: 1 }, name: 'by_account' },
     { key: { key_id: 1 }, name: 'by_key' },
   ],
-  delivery: [{ key: { endpoint_id: 1, created_at: -1 }, name: 'by_endpoint_recent' }],
+  delivery: [
+    { key: { endpoint_id: 1, created_at: -1 }, name: 'by_endpoint_recent' },
+    { key: { status: 1, changed_at: 1 }, name: 'by_status_changed' }, // the retention sweep (src/delivery/retention.ts)
+  ],
 };
 
 export async function ensureIndexes(db: Db): Promise<void> {

@@ -380,6 +380,10 @@ export function createWebhookStore(db: Db, secrets: SecretBox) {
       const res = await deliveries.replaceOne({ _id: id, round: doc.round, status: 'failed' }, next);
       return res.matchedCount === 1 ? next : null;
     },
+    /** Deletes the deliveries that ended (delivered or failed) and last changed before `before`; answers how many. */
+    async pruneDeliveries(before: Date): Promise<number> {
+      return (await deliveries.deleteMany({ status: { $in: ['delivered', 'failed'] }, changed_at: { $lt: before } })).deletedCount;
+    },
     /** The endpoint's failed deliveries created since `since`, oldest first, at most `limit`. */
     failedSince(endpointId: string, since: Date, limit: number): Promise<DeliveryDoc[]> {
       return deliveries

@@ -744,12 +744,13 @@ describe('outbound webhooks > an endpoint failing continuously is disabled, visi
   });
 });
 
-describe('outbound webhooks > an endpoint answering 410 Gone is disabled at once', () => {
+describe('outbound webhooks > an endpoint answering 410 Gone is disabled at once; ended deliveries expire', () => {
   let s: Setup;
   let rx: Receiver;
   beforeAll(async () => {
     rx = await startReceiver();
-    s = await setUp({}); // the default disable period (days): only the 410 can disable it within this test
+    // The default disable period (days): only the 410 can disable it within this test. A retention sweep each second.
+    s = await setUp({ DELIVERY_RETENTION_SWEEP_SECONDS: '1' });
   }, 60_000);
   afterAll(async () => {
     await s?.system.stop();
@@ -775,6 +776,61 @@ describe('outbound webhooks > an endpoint answering 410 Gone is disabled at once
       // No retry tier sends it again (the tiers are scaled down to milliseconds in these tests).
       await new Promise((r) => setTimeout(r, 3000));
       expect(rx.at('/gone')).toHaveLength(1);
+    },
+  );
+
+  test(
+    'the retention sweep deletes ended deliveries unchanged for DELIVERY_RETENTION_DAYS (30), never pending ones',
+    { timeout: 60_000 },
+    async () => {
+      rx.script('/kept', [{ status: 200 }]);
+      const call = caller(s);
+      const ep = (await call('POST', '/api/webhooks/endpoints', { url: `${rx.base}/kept`, categories: ['message.inbound'] })).json;
+      const post = (n: number) =>
+        postInboundText(s.system.url, {
+          waba: WABA_A,
+          from: '15550199001',
+          wamid: `wamid.retention-${n}`,
+          timestamp: 1_781_000_000 + n,
+          text: `r${n}`,
+        });
+      for (const n of [1, 2, 3]) expect((await post(n)).status).toBe(200);
+      const list = await waitFor(
+        async () => {
+          const data = (await call('GET', `/api/webhooks/endpoints/${ep.id}/deliveries`)).json.data as any[];
+          return data.length === 3 && data.every((d) => d.status === 'delivered') ? data : undefined;
+        },
+        30_000,
+        'three delivered deliveries',
+      );
+      const byText = new Map(list.map((d) => [d.payload.data.message.text as string, d.id as string]));
+      const day = 86_400_000;
+      const mongo = new MongoClient(s.env.config.mongo.uri);
+      await mongo.connect();
+      try {
+        const deliveries = mongo.db().collection('ec_delivery');
+        // r1 ended 31 days ago: past retention. r2 ended 29 days ago: within it. r3 "pending" for 40 days: never swept.
+        await deliveries.updateOne({ _id: byText.get('r1') as never }, { $set: { changed_at: new Date(Date.now() - 31 * day) } });
+        await deliveries.updateOne({ _id: byText.get('r2') as never }, { $set: { changed_at: new Date(Date.now() - 29 * day) } });
+        await deliveries.updateOne(
+          { _id: byText.get('r3') as never },
+          { $set: { status: 'pending', changed_at: new Date(Date.now() - 40 * day) } },
+        );
+      } finally {
+        await mongo.close();
+      }
+      const pruned = async () =>
+        Number(
+          /^echocue_delivery_deliveries_pruned_total (\d+)$/m.exec(await (await fetch(`${s.system.metricsUrl}/metrics`)).text())?.[1] ?? 0,
+        );
+      await waitFor(
+        async () => ((await call('GET', `/api/webhooks/deliveries/${byText.get('r1')}`)).status === 404 ? true : undefined),
+        30_000,
+        'r1 to be deleted',
+      );
+      expect(await pruned()).toBe(1);
+      expect((await call('GET', `/api/webhooks/deliveries/${byText.get('r2')}`)).status).toBe(200);
+      expect((await call('GET', `/api/webhooks/deliveries/${byText.get('r3')}`)).json.status).toBe('pending');
     },
   );
 });
