@@ -30,6 +30,7 @@ import { createBroadcastStore } from '../store/broadcasts.ts';
 import { createSecretBox } from '../core/secret-box.ts';
 import { readFileSync } from 'node:fs';
 import { createWebhookStore } from '../store/webhooks.ts';
+import { createEndpointHealthStore } from '../store/endpoint-health.ts';
 import { deliveryGroups, startDeliveryRole } from '../delivery/role.ts';
 import { createSender } from '../delivery/send.ts';
 import { queueAttempts } from '../delivery/queue.ts';
@@ -119,6 +120,7 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
     const secretBox = createSecretBox(config.secrets.masterKeys);
     const accounts = createAccountStore(db, secretBox);
     const webhooks = createWebhookStore(db, secretBox);
+    const health = createEndpointHealthStore(db);
     const topics = topicNames(config.kafka.topicPrefix);
     const events = kafkaEventsOf(config, log);
     stops.push(() => events.close());
@@ -225,6 +227,8 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
         clock,
         delayScale: config.delivery.delayScale,
         disableAfterMs: config.delivery.disableAfterMs,
+        failingNoticeAfterMs: config.delivery.failingNoticeAfterMs,
+        health,
         cacheTtlMs: config.delivery.cacheTtlMs,
         concurrency: config.delivery.partitionConcurrency,
         produceTimeoutMs: config.kafka.produceTimeoutMs,
@@ -233,6 +237,7 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
       });
       const retention = startRetentionJob({
         webhooks,
+        health,
         clock,
         retentionMs: config.delivery.retentionMs,
         everyMs: config.delivery.retentionSweepMs,
@@ -255,6 +260,7 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
         contacts: createContactReads(db),
         broadcasts: createBroadcastStore(db),
         webhooks,
+        health,
         queueAttempts: (records) =>
           queueAttempts(
             apiProducer,

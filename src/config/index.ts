@@ -136,6 +136,8 @@ const EnvSchema = z.object({
     .pipe(z.array(z.string().refine(isCidr, 'each entry must be a CIDR such as 127.0.0.1/32 or ::1/128')))
     .default([]),
   ENDPOINT_DISABLE_AFTER_SECONDS: intIn(1, 90 * 86400).default(5 * 86400),
+  /** A streak of failed attempts this long writes a `failing` notice for the endpoint (GET /api/webhooks/notices). */
+  ENDPOINT_FAILING_NOTICE_SECONDS: intIn(0, 90 * 86400).default(300),
   DELIVERY_CACHE_TTL_MS: intIn(0, 600_000).default(2000),
   /** Ended deliveries and their attempt logs are deleted after this many days without a change. */
   DELIVERY_RETENTION_DAYS: intIn(1, 3650).default(30),
@@ -200,6 +202,8 @@ export type Config = Readonly<{
     /** Private or loopback ranges deliveries may reach anyway (the SSRF guard refuses them otherwise). */
     allowCidrs: readonly string[];
     disableAfterMs: number;
+    /** ENDPOINT_FAILING_NOTICE_SECONDS in ms. */
+    failingNoticeAfterMs: number;
     /** DELIVERY_CACHE_TTL_MS: how long the delivery side keeps live endpoints in memory (docs/decisions/0010). */
     cacheTtlMs: number;
     partitionConcurrency: number;
@@ -328,6 +332,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       timeoutMs: e.DELIVERY_TIMEOUT_MS,
       allowCidrs: e.DELIVERY_ALLOW_CIDRS,
       disableAfterMs: e.ENDPOINT_DISABLE_AFTER_SECONDS * 1000,
+      failingNoticeAfterMs: e.ENDPOINT_FAILING_NOTICE_SECONDS * 1000,
       cacheTtlMs: e.DELIVERY_CACHE_TTL_MS,
       partitionConcurrency: e.DELIVERY_PARTITION_CONCURRENCY,
       retentionMs: e.DELIVERY_RETENTION_DAYS * 86_400_000,

@@ -3,6 +3,7 @@
 // attempt set) and, for retries, the next attempt record on its tier. Each outcome's decision is nextStep's
 // (src/delivery/next-step.ts). Pure: tested without I/O; the worker (src/delivery/worker.ts) does the writes.
 import { type AttemptRecord } from '../events/outbound.ts';
+import { type AttemptSample } from '../store/endpoint-health.ts';
 import { type AttemptDoc, type DeliveryUpdate } from '../store/webhooks.ts';
 import { nextStep, type AttemptResult } from './next-step.ts';
 import { type Progress } from './progress.ts';
@@ -50,6 +51,16 @@ export function endpointHealth(handled: readonly Handled[]): Health[] {
       gone: sorted.slice(lastOk + 1).find((r) => r.gone !== null)?.gone ?? null,
     };
   });
+}
+
+/** Each endpoint's attempts of the batch, for its health over time (src/store/endpoint-health.ts). */
+export function samplesByEndpoint(handled: readonly Handled[]): Map<string, AttemptSample[]> {
+  const out = new Map<string, AttemptSample[]>();
+  for (const h of handled) {
+    if (h.kind !== 'sent') continue;
+    out.set(h.endpointId, [...(out.get(h.endpointId) ?? []), { ok: h.outcome.ok, latencyMs: h.outcome.latency_ms }]);
+  }
+  return out;
 }
 
 export type BatchWrites = {

@@ -1,4 +1,4 @@
-// The attempt log's retention: deliveries that ended (delivered or failed) and did not change for
+// The attempt log's retention (and the endpoints' health buckets and notices): deliveries that ended (delivered or failed) and did not change for
 // DELIVERY_RETENTION_DAYS are deleted, with every attempt they hold, by a sweep every
 // DELIVERY_RETENTION_SWEEP_SECONDS in each delivery process (the first one at start). Sweeps of several processes
 // overlap harmlessly: a delete by filter is idempotent. Pending deliveries are never swept, whatever their age (a
@@ -6,12 +6,15 @@
 import { type Clock } from '../core/clock.ts';
 import { type Logger } from '../core/log.ts';
 import { type Metrics } from '../core/metrics.ts';
+import { type EndpointHealthStore } from '../store/endpoint-health.ts';
 import { type WebhookStore } from '../store/webhooks.ts';
 
 export type RetentionJob = { stop(): Promise<void>; sweep(): Promise<number> };
 
 export function startRetentionJob(deps: {
   webhooks: Pick<WebhookStore, 'pruneDeliveries'>;
+  /** Its stats buckets and notices go with the same retention. */
+  health: Pick<EndpointHealthStore, 'prune'>;
   clock: Clock;
   retentionMs: number;
   everyMs: number;
@@ -24,7 +27,7 @@ export function startRetentionJob(deps: {
     running ??= (async () => {
       const before = new Date(deps.clock.now().getTime() - deps.retentionMs);
       try {
-        const n = await deps.webhooks.pruneDeliveries(before);
+        const [n] = await Promise.all([deps.webhooks.pruneDeliveries(before), deps.health.prune(before)]);
         deps.metrics.deliveriesPruned.inc(n);
         if (n > 0) log.info({ deleted: n, before: before.toISOString() }, 'deleted deliveries past their retention');
         return n;

@@ -6,6 +6,7 @@ import { type Metrics } from '../core/metrics.ts';
 import { type EventProducer, type Events, type RunningConsumer } from '../events/port.ts';
 import { type Topics } from '../events/topics.ts';
 import { type AccountStore } from '../store/accounts.ts';
+import { type EndpointHealthStore } from '../store/endpoint-health.ts';
 import { type WebhookStore } from '../store/webhooks.ts';
 import { createDirectory } from './directory.ts';
 import { startPlanner } from './planner.ts';
@@ -23,6 +24,9 @@ export type DeliveryRoleDeps = Readonly<{
   clock: Clock;
   delayScale: number;
   disableAfterMs: number;
+  /** ENDPOINT_FAILING_NOTICE_SECONDS in ms. */
+  failingNoticeAfterMs: number;
+  health: EndpointHealthStore;
   /** DELIVERY_CACHE_TTL_MS. */
   cacheTtlMs: number;
   /** DELIVERY_PARTITION_CONCURRENCY, for the planner and the worker each. */

@@ -8,6 +8,7 @@ import { createMetrics } from '../core/metrics.ts';
 import { type ConsumedRecord, type EventRecord } from '../events/port.ts';
 import { type AttemptRecord } from '../events/outbound.ts';
 import { topicNames } from '../events/topics.ts';
+import { type AttemptSample, type NoticeDoc } from '../store/endpoint-health.ts';
 import { type DeliveryDoc, type DeliveryUpdate, type EndpointDoc } from '../store/webhooks.ts';
 import { createProgressCache } from './progress.ts';
 import { attemptRecordOf } from './record.ts';
@@ -58,7 +59,15 @@ function fakes(opts: { answer?: (url: string) => number; whileSending?: () => vo
     },
     async noteSuccess(id) {
       const e = endpoints.get(id);
-      if (e) endpoints.set(id, { ...e, failing_since: null });
+      if (!e || e.failing_since === null) return null;
+      endpoints.set(id, { ...e, failing_since: null, failing_noticed: false });
+      return e.failing_noticed ? e : null;
+    },
+    async claimFailingNotice(id) {
+      const e = endpoints.get(id);
+      if (!e || e.failing_since === null || e.failing_noticed) return false;
+      endpoints.set(id, { ...e, failing_noticed: true });
+      return true;
     },
     async noteFailure(id, now, disableAfterMs, { since = now, restart = false } = {}) {
       const e = endpoints.get(id);
@@ -71,9 +80,21 @@ function fakes(opts: { answer?: (url: string) => number; whileSending?: () => vo
     },
   };
   const metrics = createMetrics();
+  const notices: Omit<NoticeDoc, '_id'>[] = [];
+  const statsCounted: { endpointId: string; samples: readonly AttemptSample[] }[] = [];
   const deps: WorkerDeps = {
     topics,
     webhooks,
+    health: {
+      async count(endpointId, _at, samples) {
+        statsCounted.push({ endpointId, samples });
+      },
+      async notice(n) {
+        notices.push(n);
+        return { _id: `ntc_${notices.length}`, ...n };
+      },
+    },
+    failingNoticeAfterMs: 60_000,
     log,
     metrics,
     clock,
@@ -130,7 +151,7 @@ function fakes(opts: { answer?: (url: string) => number; whileSending?: () => vo
   /** A counter's value by its labels, from the exposition text (0 when it has none). */
   const counted = async (name: string, labels = '') =>
     Number(new RegExp(`^${name}${labels ? `\\{${labels}\\}` : ''} (\\d+)$`, 'm').exec(await metrics.registry.metrics())?.[1] ?? 0);
-  return { clock, deliveries, endpoints, secrets, calls, got, queued, queuedOn, deps, counted };
+  return { clock, deliveries, endpoints, secrets, calls, got, queued, queuedOn, deps, counted, notices, stats: statsCounted };
 }
 
 function endpoint(id: string): EndpointDoc {
@@ -380,6 +401,36 @@ describe('the delivery worker, a batch at a time', () => {
     expect(await f.counted('echocue_delivery_attempts_total', 'outcome="success",tier="2"')).toBe(1);
     expect(await f.counted('echocue_delivery_attempts_total', 'outcome="http_status",tier="0"')).toBe(1);
     expect(await f.counted('echocue_delivery_endpoints_disabled_total')).toBe(0);
+  });
+
+  test('notices: a streak past ENDPOINT_FAILING_NOTICE_SECONDS writes one failing notice, a success then recovered; health counted per endpoint', async () => {
+    let status = 500;
+    const f = fakes({ answer: () => status });
+    const h = createBatchHandler(f.deps);
+    const send = async (id: string) => {
+      f.deliveries.set(id, delivery(id));
+      await h.handleBatch([consumed(attemptRecordOf(f.deliveries.get(id)!, 1, f.clock.t))]);
+    };
+    await send('d1'); // the streak starts: no notice yet
+    expect(f.notices).toEqual([]);
+    f.clock.t += 61_000;
+    await send('d2'); // 61 s of failures: failing, once
+    f.clock.t += 10_000;
+    await send('d3');
+    expect(f.notices.map((n) => [n.kind, n.endpoint_id, n.key_id])).toEqual([['failing', 'ep_a', 'key_a']]);
+    expect(f.notices[0]!.detail).toMatch(/^every attempt failed since /);
+    status = 200;
+    await send('d4');
+    await send('d5'); // a success without a noticed streak before it: nothing
+    expect(f.notices.map((n) => n.kind)).toEqual(['failing', 'recovered']);
+    expect(f.stats.map((x) => [x.endpointId, x.samples.map((y) => y.ok)])).toEqual([
+      ['ep_a', [false]],
+      ['ep_a', [false]],
+      ['ep_a', [false]],
+      ['ep_a', [true]],
+      ['ep_a', [true]],
+    ]);
+    expect(f.stats[0]!.samples[0]!.latencyMs).toBe(1);
   });
 
   test('a failure that disables the endpoint fails its delivery (no retry queued), and the next delivery to it is not sent', async () => {

@@ -16,12 +16,13 @@ import { type ConsumedRecord, type EventProducer, type Events, type RunningConsu
 import { type AttemptRecord } from '../events/outbound.ts';
 import { type Topics } from '../events/topics.ts';
 import { type AccountStore } from '../store/accounts.ts';
+import { type EndpointHealthStore, type NoticeKind } from '../store/endpoint-health.ts';
 import { type DeliveryDoc, type WebhookStore } from '../store/webhooks.ts';
 import { createDirectory, type Directory } from './directory.ts';
 import { KEYS_AT_ONCE, runKeyed } from './lanes.ts';
 import { signatureHeaders } from './envelope.ts';
 import { standardHeaders } from './standard-signature.ts';
-import { batchWrites, endpointHealth, type Handled } from './outcomes.ts';
+import { batchWrites, endpointHealth, samplesByEndpoint, type Handled } from './outcomes.ts';
 import { createProgressCache, judge, progressOf, type ProgressCache, type Verdict } from './progress.ts';
 import { queueAttempts } from './queue.ts';
 import { attemptRecordOf, isSendable, parseAttemptRecord, type SendableRecord } from './record.ts';
@@ -31,7 +32,14 @@ export type Sender = { send(url: string, body: string, headers: Record<string, s
 
 export type WorkerDeps = Readonly<{
   topics: Topics;
-  webhooks: Pick<WebhookStore, 'deliveriesByIds' | 'applyUpdates' | 'endpointsByIds' | 'noteSuccess' | 'noteFailure' | 'liveSecretsOf'>;
+  webhooks: Pick<
+    WebhookStore,
+    'deliveriesByIds' | 'applyUpdates' | 'endpointsByIds' | 'noteSuccess' | 'noteFailure' | 'liveSecretsOf' | 'claimFailingNotice'
+  >;
+  /** Endpoint health over time and notices (src/store/endpoint-health.ts). */
+  health: Pick<EndpointHealthStore, 'count' | 'notice'>;
+  /** ENDPOINT_FAILING_NOTICE_SECONDS in ms: a streak of failures this long writes a `failing` notice. */
+  failingNoticeAfterMs: number;
   accounts: Pick<AccountStore, 'liveSigningSecret'>;
   sender: Sender;
   producer: EventProducer;
@@ -205,9 +213,17 @@ export function createBatchHandler(deps: WorkerDeps) {
     // 3. Endpoint health once per endpoint, the outcomes in one bulk, the next attempts in one send.
     const now = deps.clock.now();
     const disabled = new Set<string>();
-    await Promise.all(
-      endpointHealth(handled).map(async (h) => {
-        if (h.ok) return deps.webhooks.noteSuccess(h.endpointId);
+    const notice = (e: { _id: string; key_id: string }, kind: NoticeKind, detail: string) =>
+      deps.health.notice({ endpoint_id: e._id, key_id: e.key_id, kind, at: now, detail });
+    await Promise.all([
+      ...[...samplesByEndpoint(handled)].map(([id, samples]) => deps.health.count(id, now, samples)),
+      ...endpointHealth(handled).map(async (h) => {
+        if (h.ok) {
+          const recovered = await deps.webhooks.noteSuccess(h.endpointId);
+          if (recovered?.failing_since)
+            await notice(recovered, 'recovered', `delivering again after failing since ${recovered.failing_since.toISOString()}`);
+          return;
+        }
         const after = await deps.webhooks.noteFailure(h.endpointId, now, h.gone !== null ? 0 : deps.disableAfterMs, {
           since: h.since,
           restart: h.restart,
@@ -218,12 +234,20 @@ export function createBatchHandler(deps: WorkerDeps) {
           if (after.disabled_at?.getTime() === now.getTime()) {
             deps.metrics.endpointsDisabled.inc();
             log.warn({ endpoint: h.endpointId, reason: after.disabled_reason }, 'endpoint disabled');
+            await notice(after, 'disabled', after.disabled_reason ?? 'disabled');
           }
           disabled.add(h.endpointId);
           directory.forget(h.endpointId);
+        } else if (
+          after?.failing_since &&
+          now.getTime() - after.failing_since.getTime() >= deps.failingNoticeAfterMs &&
+          after.failing_noticed !== true &&
+          (await deps.webhooks.claimFailingNotice(h.endpointId))
+        ) {
+          await notice(after, 'failing', `every attempt failed since ${after.failing_since.toISOString()}`);
         }
       }),
-    );
+    ]);
     const writes = batchWrites(handled, { now, scale: deps.delayScale, disabled, random: deps.random ?? Math.random });
     const notApplied = await deps.webhooks.applyUpdates(writes.updates);
     for (const id of notApplied) {

@@ -20,6 +20,8 @@ export const COLLECTIONS = {
   broadcastRecipient: 'ec_broadcast_recipient',
   endpoint: 'ec_endpoint',
   delivery: 'ec_delivery',
+  endpointStat: 'ec_endpoint_stat',
+  endpointNotice: 'ec_endpoint_notice',
 } as const;
 
 export const INDEXES: Readonly<Record<keyof typeof COLLECTIONS, readonly IndexDescription[]>> = {
@@ -57,6 +59,14 @@ export const INDEXES: Readonly<Record<keyof typeof COLLECTIONS, readonly IndexDe
   delivery: [
     { key: { endpoint_id: 1, created_at: -1 }, name: 'by_endpoint_recent' },
     { key: { status: 1, changed_at: 1 }, name: 'by_status_changed' }, // the retention sweep (src/delivery/retention.ts)
+  ],
+  endpointStat: [
+    { key: { endpoint_id: 1, bucket: 1 }, name: 'by_endpoint_bucket' },
+    { key: { bucket: 1 }, name: 'by_bucket' },
+  ],
+  endpointNotice: [
+    { key: { key_id: 1, at: -1 }, name: 'by_key_recent' },
+    { key: { at: 1 }, name: 'by_at' },
   ],
 };
 

@@ -27,6 +27,8 @@ export type EndpointDoc = {
   disabled_reason: string | null;
   /** Start of the current run of failed attempts; null after a success. */
   failing_since: Date | null;
+  /** A `failing` notice was written for the current run (a success then writes `recovered`); absent means false. */
+  failing_noticed?: boolean;
   /** The Standard Webhooks secrets (whsec_, sealed), newest first: the current one (expires_at null) and those a
    *  rotation keeps signing until expires_at. Absent on endpoints created before Standard Webhooks signing: they get
    *  one when it is first revealed or rotated. */
@@ -271,7 +273,7 @@ export function createWebhookStore(db: Db, secrets: SecretBox) {
       await endpointOf(keyId, id);
       await endpoints.updateOne(
         { _id: id },
-        { $set: { enabled: true, disabled_at: null, disabled_reason: null, failing_since: null, updated_at: now } },
+        { $set: { enabled: true, disabled_at: null, disabled_reason: null, failing_since: null, failing_noticed: false, updated_at: now } },
       );
       return endpointOf(keyId, id);
     },
@@ -302,8 +304,23 @@ export function createWebhookStore(db: Db, secrets: SecretBox) {
       }
       return doc;
     },
-    async noteSuccess(id: string): Promise<void> {
-      await endpoints.updateOne({ _id: id, failing_since: { $ne: null } }, { $set: { failing_since: null } });
+    /** After a success: the failure streak ends. Answers the endpoint as it was when a streak with a `failing`
+     *  notice ended (the caller writes `recovered`), else null. */
+    async noteSuccess(id: string): Promise<EndpointDoc | null> {
+      const before = await endpoints.findOneAndUpdate(
+        { _id: id, failing_since: { $ne: null } },
+        { $set: { failing_since: null, failing_noticed: false } },
+        { returnDocument: 'before' },
+      );
+      return before?.failing_noticed === true ? before : null;
+    },
+    /** Claims the `failing` notice of the endpoint's current streak: true for the one caller that should write it. */
+    async claimFailingNotice(id: string): Promise<boolean> {
+      const res = await endpoints.updateOne(
+        { _id: id, failing_since: { $ne: null }, failing_noticed: { $ne: true } },
+        { $set: { failing_noticed: true } },
+      );
+      return res.modifiedCount === 1;
     },
 
     /** New deliveries in one insertMany; answers the ids that existed already (the same event planned again after

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CATEGORIES } from '../events/outbound.ts';
 import { subscriptionsOf, type DeliveryDoc, type EndpointDoc } from '../store/webhooks.ts';
 import { isoOrNull, timestamp } from './common.ts';
+import { BUCKET_MS, latencyPercentile, type NoticeDoc, type StatDoc } from '../store/endpoint-health.ts';
 
 export const Endpoint = z
   .object({
@@ -141,3 +142,71 @@ export const EndpointSecret = z
 export const SigningSecret = z
   .object({ key_id: z.string(), signing_secret: z.string().meta({ description: 'HMAC-SHA256 key of X-EchoCue-Signature.' }) })
   .meta({ id: 'SigningSecret' });
+
+export const EndpointHealth = z
+  .object({
+    endpoint_id: z.string(),
+    bucket_seconds: z.number().int(),
+    since: timestamp(),
+    totals: z.object({ attempts: z.number().int(), successes: z.number().int(), success_rate: z.number().nullable() }),
+    buckets: z.array(
+      z.object({
+        start: timestamp(),
+        attempts: z.number().int(),
+        successes: z.number().int(),
+        failures: z.number().int(),
+        success_rate: z.number().nullable().meta({ description: 'successes / attempts, 0 to 1.' }),
+        latency_avg_ms: z.number().nullable(),
+        latency_p50_ms: z
+          .number()
+          .nullable()
+          .meta({ description: 'Upper bound of the histogram bucket (100, 250, 500 ms, 1, 2.5, 5, 10 s).' }),
+        latency_p95_ms: z.number().nullable(),
+        latency_max_ms: z.number().nullable(),
+      }),
+    ),
+  })
+  .meta({ id: 'WebhookEndpointHealth', description: 'Attempts per 5-minute bucket (buckets without attempts are left out).' });
+
+export const endpointHealthView = (endpointId: string, since: Date, docs: readonly StatDoc[]): z.input<typeof EndpointHealth> => {
+  const attempts = docs.reduce((a, d) => a + d.attempts, 0);
+  const successes = docs.reduce((a, d) => a + d.successes, 0);
+  return {
+    endpoint_id: endpointId,
+    bucket_seconds: BUCKET_MS / 1000,
+    since: since.toISOString(),
+    totals: { attempts, successes, success_rate: attempts === 0 ? null : successes / attempts },
+    buckets: docs.map((d) => ({
+      start: d.bucket.toISOString(),
+      attempts: d.attempts,
+      successes: d.successes,
+      failures: d.attempts - d.successes,
+      success_rate: d.attempts === 0 ? null : d.successes / d.attempts,
+      latency_avg_ms: d.attempts === 0 ? null : Math.round(d.latency_sum_ms / d.attempts),
+      latency_p50_ms: latencyPercentile(d, 50),
+      latency_p95_ms: latencyPercentile(d, 95),
+      latency_max_ms: d.attempts === 0 ? null : d.latency_max_ms,
+    })),
+  };
+};
+
+export const Notice = z
+  .object({
+    id: z.string(),
+    endpoint_id: z.string(),
+    kind: z.enum(['failing', 'disabled', 'recovered']).meta({
+      description:
+        'failing: every attempt failed for ENDPOINT_FAILING_NOTICE_SECONDS; disabled: EchoCue stopped delivering to it (re-enable it); recovered: a success after a failing notice.',
+    }),
+    at: timestamp(),
+    detail: z.string(),
+  })
+  .meta({ id: 'WebhookNotice' });
+
+export const noticeView = (n: NoticeDoc): z.input<typeof Notice> => ({
+  id: n._id,
+  endpoint_id: n.endpoint_id,
+  kind: n.kind,
+  at: n.at.toISOString(),
+  detail: n.detail,
+});

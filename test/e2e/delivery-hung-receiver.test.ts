@@ -18,6 +18,7 @@ import { testEvents } from '../../harness/kafka.ts';
 import { topicNames } from '../../src/events/topics.ts';
 import { createAccountStore } from '../../src/store/accounts.ts';
 import { createWebhookStore } from '../../src/store/webhooks.ts';
+import { createEndpointHealthStore } from '../../src/store/endpoint-health.ts';
 import { testEnv, waitFor, type TestEnv } from '../helpers/env.ts';
 import { postInboundText } from '../helpers/http.ts';
 import { openApiChecker, type OpenApiChecker } from '../helpers/openapi.ts';
@@ -141,6 +142,8 @@ describe('outbound webhooks > a receiver that hangs past the session timeout', (
               metrics: createMetrics(),
               delayScale: config.delivery.delayScale,
               disableAfterMs: config.delivery.disableAfterMs,
+              failingNoticeAfterMs: config.delivery.failingNoticeAfterMs,
+              health: createEndpointHealthStore(db),
               concurrency: config.delivery.partitionConcurrency,
               produceTimeoutMs: config.kafka.produceTimeoutMs,
               log,

@@ -14,13 +14,27 @@ import { randomId } from '../../core/ids.ts';
 import { type AccountStore } from '../../store/accounts.ts';
 import { sortKeyOf } from '../../store/page.ts';
 import { DELIVERY_ORDER, type DeliveryDoc, type WebhookStore } from '../../store/webhooks.ts';
-import { Delivery, deliveryView, Endpoint, EndpointSecret, endpointView, NewEndpoint, SigningSecret } from '../../views/webhook.ts';
+import {
+  Delivery,
+  deliveryView,
+  Endpoint,
+  EndpointHealth,
+  endpointHealthView,
+  EndpointSecret,
+  endpointView,
+  NewEndpoint,
+  Notice,
+  noticeView,
+  SigningSecret,
+} from '../../views/webhook.ts';
+import { type EndpointHealthStore } from '../../store/endpoint-health.ts';
 import { MAX_SECRET_OVERLAP_MS } from '../../store/webhooks.ts';
 import { listOf, listPage, pageQuery } from '../list.ts';
 import { defineRoute, type Caller, type Route } from '../route.ts';
 
 export type WebhookRouteDeps = Readonly<{
   webhooks: WebhookStore;
+  health: Pick<EndpointHealthStore, 'statsSince' | 'notices'>;
   accounts: Pick<AccountStore, 'liveSigningSecret' | 'rotateSigningSecret'>;
   /** Queues first attempts of replayed deliveries (the delivery attempt topic). */
   queueAttempts: (records: readonly AttemptRecord[]) => Promise<void>;
@@ -31,6 +45,7 @@ export type WebhookRouteDeps = Readonly<{
 }>;
 
 const MAX_ENDPOINTS_PER_KEY = 20;
+const DAY_MS = 86_400_000;
 const url = z.string().min(1).max(2048).meta({ description: 'https:// URL of your receiver (public addresses only).' });
 const categories = z
   .array(z.enum(CATEGORIES))
@@ -279,6 +294,52 @@ export function webhookRoutes(deps: WebhookRouteDeps): Route[] {
         await webhooks.insertDeliveries([doc]);
         await deps.queueAttempts([attemptRecordOf(doc, 1, now.getTime())]);
         return deliveryView(doc);
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/webhooks/endpoints/{id}/health',
+      operationId: 'getWebhookEndpointHealth',
+      tag: 'webhooks',
+      access: 'api_key',
+      summary: "The endpoint's success rate and latency over time, per 5-minute bucket",
+      params: idParam,
+      query: z.strictObject({
+        since: z.iso
+          .datetime({ offset: true, error: 'must be an ISO 8601 date-time with a time zone' })
+          .optional()
+          .meta({ description: '24 hours ago by default; at most 7 days ago.' }),
+      }),
+      response: EndpointHealth,
+      errors: [400, 404],
+      handle: async ({ params, query, caller }) => {
+        await webhooks.endpointOf(caller.keyId, params.id);
+        const now = clock.now().getTime();
+        const since = query.since ? new Date(query.since) : new Date(now - DAY_MS);
+        if (since.getTime() < now - 7 * DAY_MS)
+          throw new AppError('EC_BAD_REQUEST', 'since must be within the last 7 days', { details: { parameter: 'since' } });
+        return endpointHealthView(params.id, since, await deps.health.statsSince(params.id, since));
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/webhooks/notices',
+      operationId: 'listWebhookNotices',
+      tag: 'webhooks',
+      access: 'api_key',
+      summary: "Notices about this API key's endpoints, newest first: started failing, disabled, recovered",
+      query: z.strictObject({
+        endpoint_id: z.string().min(1).max(64).optional(),
+        since: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with a time zone' }).optional(),
+        limit: pageQuery.limit,
+      }),
+      response: z.object({ data: z.array(Notice) }),
+      errors: [400, 404],
+      handle: async ({ query, caller }) => {
+        if (query.endpoint_id) await webhooks.endpointOf(caller.keyId, query.endpoint_id);
+        const since = query.since ? new Date(query.since) : new Date(0);
+        const list = await deps.health.notices(caller.keyId, { endpointId: query.endpoint_id, since, limit: query.limit });
+        return { data: list.map(noticeView) };
       },
     }),
     defineRoute({
