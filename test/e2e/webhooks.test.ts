@@ -104,7 +104,7 @@ describe('outbound webhooks', () => {
 
   beforeAll(async () => {
     rx = await startReceiver();
-    s = await setUp();
+    s = await setUp({ ENDPOINT_FAILING_NOTICE_SECONDS: '1' }); // a failure streak of 1 s writes a failing notice
     rx.script('/ok', [{ status: 204 }]);
     rx.script('/flaky', [{ status: 500 }, { status: 500 }, { status: 500 }, { status: 500 }, { status: 500 }, { status: 200 }]);
     rx.script('/hang', [{ status: 200, delayMs: 5_000, body: 'too late' }, { status: 200 }]);
@@ -175,6 +175,33 @@ describe('outbound webhooks', () => {
       // ...and not sent before it was due, nor before the previous attempt.
       expect([k, got[k]!.at >= queued[k]!.due_at, got[k]!.seq > got[k - 1]!.seq]).toEqual([k, true, true]);
     }
+  });
+
+  test('endpoint health over time and notices: failing after the streak lasted, recovered at the next success', async () => {
+    const flaky = (await call('GET', `/api/webhooks/endpoints/${endpoints['flaky']}/health`)).json;
+    expect(flaky).toMatchObject({ endpoint_id: endpoints['flaky'], bucket_seconds: 300, totals: { attempts: 6, successes: 1 } });
+    expect(flaky.totals.success_rate).toBeCloseTo(1 / 6);
+    const attempts = flaky.buckets.reduce((a: number, b: any) => a + b.attempts, 0);
+    expect(attempts).toBe(6);
+    for (const b of flaky.buckets) {
+      expect(b.failures).toBe(b.attempts - b.successes);
+      expect(b.latency_p95_ms).toBeGreaterThanOrEqual(b.latency_p50_ms);
+      expect(b.latency_max_ms).toBeGreaterThanOrEqual(0);
+    }
+    const ok = (await call('GET', `/api/webhooks/endpoints/${endpoints['ok']}/health`)).json;
+    expect(ok.totals).toEqual({ attempts: 1, successes: 1, success_rate: 1 });
+    // Its five failures spanned ~13 s (scaled): one failing notice, then recovered with the sixth attempt.
+    const notices = (await call('GET', `/api/webhooks/notices?endpoint_id=${endpoints['flaky']}`)).json.data;
+    expect(notices.map((n: any) => n.kind)).toEqual(['recovered', 'failing']);
+    expect(notices[1].detail).toMatch(/^every attempt failed since /);
+    const all = (await call('GET', '/api/webhooks/notices?limit=100')).json.data;
+    expect(all.some((n: any) => n.endpoint_id === endpoints['disable'] && n.kind === 'disabled')).toBe(true);
+    expect(all.filter((n: any) => n.endpoint_id === endpoints['ok'])).toEqual([]);
+    // Bad input named; another key's endpoint is not found.
+    const old = await call('GET', `/api/webhooks/endpoints/${endpoints['ok']}/health?since=2020-01-01T00:00:00Z`);
+    expect([old.status, old.json.error.details.parameter]).toEqual([400, 'since']);
+    expect((await call('GET', '/api/webhooks/notices?limit=0')).status).toBe(400);
+    expect((await call('GET', '/api/webhooks/notices?endpoint_id=ep_nope')).status).toBe(404);
   });
 
   test('a receiver that answers only after the timeout: the attempt times out (that answer never used), the retry succeeds', async () => {
@@ -741,6 +768,10 @@ describe('outbound webhooks > an endpoint failing continuously is disabled, visi
     expect(enabled.json).toMatchObject({ enabled: true, disabled_at: null, failing_since: null });
     expect((await call('POST', `/api/webhooks/deliveries/${d.id}/replay`)).status).toBe(200);
     await deliveryIn(call, d.id, 'delivered', 'the replay');
+    // The notice says it was disabled, and why (no failing notice: ENDPOINT_FAILING_NOTICE_SECONDS is 300 here).
+    const notices = (await call('GET', `/api/webhooks/notices?endpoint_id=${ep.id}`)).json.data;
+    expect(notices.map((n: any) => [n.kind, n.endpoint_id])).toEqual([['disabled', ep.id]]);
+    expect(notices[0].detail).toBe(disabled.disabled_reason);
   });
 });
 
