@@ -31,6 +31,7 @@ import { createSecretBox } from '../core/secret-box.ts';
 import { readFileSync } from 'node:fs';
 import { createWebhookStore } from '../store/webhooks.ts';
 import { createEndpointHealthStore } from '../store/endpoint-health.ts';
+import { createEndpointRates } from '../store/endpoint-rates.ts';
 import { deliveryGroups, startDeliveryRole } from '../delivery/role.ts';
 import { createSender } from '../delivery/send.ts';
 import { queueAttempts } from '../delivery/queue.ts';
@@ -121,6 +122,7 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
     const accounts = createAccountStore(db, secretBox);
     const webhooks = createWebhookStore(db, secretBox);
     const health = createEndpointHealthStore(db);
+    const rates = createEndpointRates(db);
     const topics = topicNames(config.kafka.topicPrefix);
     const events = kafkaEventsOf(config, log);
     stops.push(() => events.close());
@@ -229,6 +231,8 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
         disableAfterMs: config.delivery.disableAfterMs,
         failingNoticeAfterMs: config.delivery.failingNoticeAfterMs,
         health,
+        rates,
+        breaker: config.delivery.breaker,
         cacheTtlMs: config.delivery.cacheTtlMs,
         concurrency: config.delivery.partitionConcurrency,
         produceTimeoutMs: config.kafka.produceTimeoutMs,
@@ -238,6 +242,7 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
       const retention = startRetentionJob({
         webhooks,
         health,
+        rates,
         clock,
         retentionMs: config.delivery.retentionMs,
         everyMs: config.delivery.retentionSweepMs,

@@ -139,6 +139,10 @@ const EnvSchema = z.object({
   /** A streak of failed attempts this long writes a `failing` notice for the endpoint (GET /api/webhooks/notices). */
   ENDPOINT_FAILING_NOTICE_SECONDS: intIn(0, 90 * 86400).default(300),
   DELIVERY_CACHE_TTL_MS: intIn(0, 600_000).default(2000),
+  /** Failed attempts in a row to one endpoint that open its circuit (its attempts then wait, unsent). */
+  DELIVERY_BREAKER_FAILURES: intIn(1, 1000).default(5),
+  /** How long an open circuit waits before one probe attempt. */
+  DELIVERY_BREAKER_COOLDOWN_MS: intIn(100, 3_600_000).default(30_000),
   /** Ended deliveries and their attempt logs are deleted after this many days without a change. */
   DELIVERY_RETENTION_DAYS: intIn(1, 3650).default(30),
   /** How often each delivery process sweeps for them. */
@@ -210,6 +214,8 @@ export type Config = Readonly<{
     /** DELIVERY_RETENTION_DAYS and DELIVERY_RETENTION_SWEEP_SECONDS, in ms. */
     retentionMs: number;
     retentionSweepMs: number;
+    /** DELIVERY_BREAKER_FAILURES and DELIVERY_BREAKER_COOLDOWN_MS. */
+    breaker: Readonly<{ failures: number; cooldownMs: number }>;
   }>;
   api: Readonly<{ adminToken: string | null; rateLimit: Readonly<{ points: number; windowSeconds: number }>; changeSettleMs: number }>;
   /** Names of the variables that fell back to a local default (said once at start-up). */
@@ -337,6 +343,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       partitionConcurrency: e.DELIVERY_PARTITION_CONCURRENCY,
       retentionMs: e.DELIVERY_RETENTION_DAYS * 86_400_000,
       retentionSweepMs: e.DELIVERY_RETENTION_SWEEP_SECONDS * 1000,
+      breaker: { failures: e.DELIVERY_BREAKER_FAILURES, cooldownMs: e.DELIVERY_BREAKER_COOLDOWN_MS },
     },
     api: {
       adminToken: e.ADMIN_TOKEN ?? null,

@@ -6,14 +6,18 @@ import { type AttemptRecord } from '../events/outbound.ts';
 import { type AttemptSample } from '../store/endpoint-health.ts';
 import { type AttemptDoc, type DeliveryUpdate } from '../store/webhooks.ts';
 import { nextStep, type AttemptResult } from './next-step.ts';
+import { tierFor } from './schedule.ts';
 import { type Progress } from './progress.ts';
 import { attemptRecordOf, type SendableRecord } from './record.ts';
 import { type AttemptFailure, type AttemptOutcome } from './send.ts';
 
-/** One record of the batch, handled: sent (with its outcome), or refused before sending (nothing was sent). */
+/** One record of the batch, handled: sent (with its outcome), refused before sending (nothing was sent: the
+ *  delivery fails), or deferred (nothing was sent and no attempt is counted: the same attempt is queued again, due at
+ *  `dueAt`, because its endpoint's rate limit was used up or its circuit is open: src/delivery/breaker.ts). */
 export type Handled =
   | Readonly<{ kind: 'sent'; rec: SendableRecord; endpointId: string; at: Date; endedAt: number; outcome: AttemptOutcome }>
-  | Readonly<{ kind: 'refused'; rec: SendableRecord; reason: 'endpoint_deleted' | 'endpoint_disabled' | 'api_key_revoked' }>;
+  | Readonly<{ kind: 'refused'; rec: SendableRecord; reason: 'endpoint_deleted' | 'endpoint_disabled' | 'api_key_revoked' }>
+  | Readonly<{ kind: 'deferred'; rec: SendableRecord; dueAt: number; reason: 'rate_limited' | 'circuit_open' }>;
 
 /** An endpoint's health after a batch: a success last (the streak ends), or failures since `since` (`restart`: a
  *  success came before them in the batch, so the streak starts over there; `gone`: why one of those failures disables
@@ -122,6 +126,21 @@ export function batchWrites(
     };
     if (h.kind === 'refused') {
       fail(h.reason, null);
+      continue;
+    }
+    if (h.kind === 'deferred') {
+      // Never on the attempt topic (its records are due at once): the first retry tier whose delay covers the wait.
+      const tier = tierFor(1, Math.max(0, h.dueAt - now.getTime()) / opts.scale);
+      out.updates.push({ ...base, push: null, set: { next_attempt_at: new Date(h.dueAt), queued_tier: tier, changed_at: now } });
+      out.next.push({ record: attemptRecordOf({ ...rec, _id: rec.delivery_id }, rec.attempt, h.dueAt), tier });
+      out.progress.set(rec.delivery_id, {
+        round: rec.round,
+        status: 'pending',
+        queued: rec.attempt,
+        dueAt: h.dueAt,
+        tier,
+        produced: false,
+      });
       continue;
     }
     const push = attemptDoc(h);

@@ -7,6 +7,7 @@ import { type Clock } from '../core/clock.ts';
 import { type Logger } from '../core/log.ts';
 import { type Metrics } from '../core/metrics.ts';
 import { type EndpointHealthStore } from '../store/endpoint-health.ts';
+import { type EndpointRates } from '../store/endpoint-rates.ts';
 import { type WebhookStore } from '../store/webhooks.ts';
 
 export type RetentionJob = { stop(): Promise<void>; sweep(): Promise<number> };
@@ -15,6 +16,8 @@ export function startRetentionJob(deps: {
   webhooks: Pick<WebhookStore, 'pruneDeliveries'>;
   /** Its stats buckets and notices go with the same retention. */
   health: Pick<EndpointHealthStore, 'prune'>;
+  /** Rate-limit counters older than a minute. */
+  rates: Pick<EndpointRates, 'prune'>;
   clock: Clock;
   retentionMs: number;
   everyMs: number;
@@ -27,7 +30,8 @@ export function startRetentionJob(deps: {
     running ??= (async () => {
       const before = new Date(deps.clock.now().getTime() - deps.retentionMs);
       try {
-        const [n] = await Promise.all([deps.webhooks.pruneDeliveries(before), deps.health.prune(before)]);
+        const minuteAgo = new Date(deps.clock.now().getTime() - 60_000);
+        const [n] = await Promise.all([deps.webhooks.pruneDeliveries(before), deps.health.prune(before), deps.rates.prune(minuteAgo)]);
         deps.metrics.deliveriesPruned.inc(n);
         if (n > 0) log.info({ deleted: n, before: before.toISOString() }, 'deleted deliveries past their retention');
         return n;

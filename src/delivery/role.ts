@@ -7,6 +7,8 @@ import { type EventProducer, type Events, type RunningConsumer } from '../events
 import { type Topics } from '../events/topics.ts';
 import { type AccountStore } from '../store/accounts.ts';
 import { type EndpointHealthStore } from '../store/endpoint-health.ts';
+import { type EndpointRates } from '../store/endpoint-rates.ts';
+import { type BreakerOptions } from './breaker.ts';
 import { type WebhookStore } from '../store/webhooks.ts';
 import { createDirectory } from './directory.ts';
 import { startPlanner } from './planner.ts';
@@ -27,6 +29,8 @@ export type DeliveryRoleDeps = Readonly<{
   /** ENDPOINT_FAILING_NOTICE_SECONDS in ms. */
   failingNoticeAfterMs: number;
   health: EndpointHealthStore;
+  rates: EndpointRates;
+  breaker: BreakerOptions;
   /** DELIVERY_CACHE_TTL_MS. */
   cacheTtlMs: number;
   /** DELIVERY_PARTITION_CONCURRENCY, for the planner and the worker each. */

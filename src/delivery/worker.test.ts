@@ -22,7 +22,14 @@ const SEND_MS = 250;
 const DAY = 86_400_000;
 const ENDPOINT_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
-function fakes(opts: { answer?: (url: string) => number; whileSending?: () => void; failQueueing?: number } = {}) {
+function fakes(
+  opts: {
+    answer?: (url: string) => number;
+    whileSending?: () => void;
+    failQueueing?: number;
+    breaker?: { failures: number; cooldownMs: number };
+  } = {},
+) {
   const clock = { t: T0.getTime(), now: () => new Date(clock.t) };
   let queueFailures = opts.failQueueing ?? 0;
   const deliveries = new Map<string, DeliveryDoc>();
@@ -81,6 +88,7 @@ function fakes(opts: { answer?: (url: string) => number; whileSending?: () => vo
   };
   const metrics = createMetrics();
   const notices: Omit<NoticeDoc, '_id'>[] = [];
+  const rateCounts = new Map<string, number>();
   const statsCounted: { endpointId: string; samples: readonly AttemptSample[] }[] = [];
   const deps: WorkerDeps = {
     topics,
@@ -95,6 +103,16 @@ function fakes(opts: { answer?: (url: string) => number; whileSending?: () => vo
       },
     },
     failingNoticeAfterMs: 60_000,
+    // A shared counter per endpoint and second, as the store keeps it.
+    rates: {
+      async take(id, now, want, perSecond) {
+        const k = `${id}|${Math.floor(now.getTime() / 1000)}`;
+        const before = rateCounts.get(k) ?? 0;
+        rateCounts.set(k, before + want);
+        return Math.max(0, Math.min(want, perSecond - before));
+      },
+    },
+    breaker: opts.breaker ?? { failures: 1000, cooldownMs: 30_000 },
     log,
     metrics,
     clock,
@@ -431,6 +449,51 @@ describe('the delivery worker, a batch at a time', () => {
       ['ep_a', [true]],
     ]);
     expect(f.stats[0]!.samples[0]!.latencyMs).toBe(1);
+  });
+
+  test("an endpoint's rate limit: what is over it this second waits, unsent and uncounted, spread over the next seconds", async () => {
+    const f = fakes({ answer: () => 200 });
+    f.endpoints.set('ep_a', { ...endpoint('ep_a'), rate_limit_per_second: 2 });
+    const docs = ['d1', 'd2', 'd3', 'd4', 'd5'].map((id) => delivery(id));
+    for (const d of docs) f.deliveries.set(d._id, d);
+    await createBatchHandler(f.deps).handleBatch(docs.map((d) => consumed(attemptRecordOf(d, 1, T0.getTime()))));
+    expect(f.got).toHaveLength(2);
+    const waiting = [...f.deliveries.values()].filter((d) => d.attempts.length === 0);
+    expect(waiting.map((d) => d._id)).toEqual(['d3', 'd4', 'd5']);
+    const second = Math.floor(T0.getTime() / 1000) * 1000;
+    // The same attempt again, due in the next seconds, two per second; never on the attempt topic (due at once).
+    expect(f.queued.map((q) => [q.delivery_id, q.attempt, q.due_at - second])).toEqual([
+      ['d3', 1, 1000],
+      ['d4', 1, 1000],
+      ['d5', 1, 2000],
+    ]);
+    expect(f.queuedOn.every((t) => t !== topics.deliveryTiers[0])).toBe(true);
+    expect(waiting.map((d) => [d.status, d.queued_attempt, d.next_attempt_at!.getTime() - second])).toEqual([
+      ['pending', 1, 1000],
+      ['pending', 1, 1000],
+      ['pending', 1, 2000],
+    ]);
+    expect(await f.counted('echocue_delivery_attempts_total', 'outcome="deferred_rate_limited",tier="0"')).toBe(3);
+  });
+
+  test("the circuit breaker: after `failures` failures in a row the rest of an endpoint's attempts wait unsent until the cooldown", async () => {
+    const f = fakes({ answer: () => 503, breaker: { failures: 2, cooldownMs: 30_000 } });
+    const docs = ['d1', 'd2', 'd3', 'd4'].map((id) => delivery(id));
+    for (const d of docs) f.deliveries.set(d._id, d);
+    const h = createBatchHandler({ ...f.deps, keysAtOnce: 1 });
+    await h.handleBatch(docs.map((d) => consumed(attemptRecordOf(d, 1, T0.getTime()))));
+    expect(f.got).toHaveLength(2);
+    expect(docs.map((d) => f.deliveries.get(d._id)!.attempts.length)).toEqual([1, 1, 0, 0]);
+    const deferred = f.queued.filter((q) => q.attempt === 1);
+    expect(deferred.map((q) => q.delivery_id)).toEqual(['d3', 'd4']);
+    const openedAt = T0.getTime() + 2 * SEND_MS;
+    for (const q of deferred) expect(q.due_at - openedAt).toBeGreaterThanOrEqual(30_000);
+    // Another endpoint is not held up by it.
+    f.endpoints.set('ep_b', endpoint('ep_b'));
+    const other = delivery('d9', { endpoint_id: 'ep_b' });
+    f.deliveries.set('d9', other);
+    await h.handleBatch([consumed(attemptRecordOf(other, 1, f.clock.t))]);
+    expect(f.got.at(-1)!.url).toBe('https://hooks.example/ep_b');
   });
 
   test('a failure that disables the endpoint fails its delivery (no retry queued), and the next delivery to it is not sent', async () => {

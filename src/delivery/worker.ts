@@ -17,6 +17,8 @@ import { type AttemptRecord } from '../events/outbound.ts';
 import { type Topics } from '../events/topics.ts';
 import { type AccountStore } from '../store/accounts.ts';
 import { type EndpointHealthStore, type NoticeKind } from '../store/endpoint-health.ts';
+import { RATE_WINDOW_MS, type EndpointRates } from '../store/endpoint-rates.ts';
+import { createBreakers, type BreakerOptions } from './breaker.ts';
 import { type DeliveryDoc, type WebhookStore } from '../store/webhooks.ts';
 import { createDirectory, type Directory } from './directory.ts';
 import { KEYS_AT_ONCE, runKeyed } from './lanes.ts';
@@ -55,6 +57,10 @@ export type WorkerDeps = Readonly<{
   /** Shared with the planner of the same process (src/delivery/role.ts); each worker has its own otherwise. */
   directory?: Directory;
   progress?: ProgressCache;
+  /** Per-endpoint rate limits shared by every delivery process (src/store/endpoint-rates.ts). */
+  rates: Pick<EndpointRates, 'take'>;
+  /** DELIVERY_BREAKER_FAILURES and DELIVERY_BREAKER_COOLDOWN_MS (src/delivery/breaker.ts). */
+  breaker: BreakerOptions;
   /** The jitter of retry delays (src/delivery/schedule.ts); default Math.random. */
   random?: () => number;
   /** Deliveries of one partition sent at once; default KEYS_AT_ONCE. */
@@ -75,6 +81,7 @@ export function createBatchHandler(deps: WorkerDeps) {
       clock: deps.clock,
     });
   const progress = deps.progress ?? createProgressCache();
+  const breakers = createBreakers(deps.breaker);
   const parsedOf = new WeakMap<Buffer, AttemptRecord | null>();
 
   function parse(r: ConsumedRecord): AttemptRecord | null {
@@ -167,7 +174,30 @@ export function createBatchHandler(deps: WorkerDeps) {
       directory.endpoints(endpointIds),
       endpointIds.length > 0 ? deps.webhooks.liveSecretsOf(endpointIds, deps.clock.now()) : new Map<string, string[]>(),
     ]);
-    const secrets = await directory.secrets([...endpoints.values()].filter((e) => e.enabled).map((e) => e.key_id));
+    // Rate-limited endpoints: what each may take of this batch, from the shared per-second counter (one call each).
+    const limited = new Map<string, { limit: number; want: number }>();
+    for (const r of sendable) {
+      const ep = endpoints.get(r.endpoint_id);
+      if (!ep?.enabled || !ep.rate_limit_per_second) continue;
+      const l = limited.get(ep._id) ?? { limit: ep.rate_limit_per_second, want: 0 };
+      l.want++;
+      limited.set(ep._id, l);
+    }
+    const batchStart = deps.clock.now();
+    const [secrets, grants] = await Promise.all([
+      directory.secrets([...endpoints.values()].filter((e) => e.enabled).map((e) => e.key_id)),
+      Promise.all(
+        [...limited].map(async ([id, l]) => {
+          const grant: { limit: number; granted: number; denied: number } = {
+            limit: l.limit,
+            granted: await deps.rates.take(id, batchStart, l.want, l.limit),
+            denied: 0,
+          };
+          return [id, grant] as const;
+        }),
+      ).then((entries) => new Map(entries)),
+    ]);
+    const nextWindow = (Math.floor(batchStart.getTime() / RATE_WINDOW_MS) + 1) * RATE_WINDOW_MS;
     const handled: Handled[] = [];
     const sendOne = async (r: ConsumedRecord) => {
       const k = keyOf.get(r.offset);
@@ -185,6 +215,18 @@ export function createBatchHandler(deps: WorkerDeps) {
       if (!ep.enabled) return refuse('endpoint_disabled');
       const secret = secrets.get(ep.key_id);
       if (secret === undefined) return refuse('api_key_revoked');
+      const defer = (reason: Extract<Handled, { kind: 'deferred' }>['reason'], dueAt: number) => {
+        deps.metrics.deliveryAttempts.inc({ outcome: `deferred_${reason}`, tier });
+        handled.push({ kind: 'deferred', rec, dueAt, reason });
+      };
+      // Isolation (src/delivery/breaker.ts): an open circuit, or the rate limit used up, defers the attempt unsent.
+      const admission = breakers.admit(ep._id, deps.clock.now().getTime());
+      if (!admission.send) return defer('circuit_open', admission.until + Math.round((deps.random ?? Math.random)() * 1000));
+      const grant = grants.get(ep._id);
+      if (grant) {
+        if (grant.granted > 0) grant.granted--;
+        else return defer('rate_limited', nextWindow + Math.floor(grant.denied++ / grant.limit) * RATE_WINDOW_MS);
+      }
       const at = deps.clock.now();
       // Standard Webhooks headers next to the product page's: endpoints created before them have no secret of their own yet.
       const own = endpointSecrets.get(ep._id) ?? [];
@@ -194,6 +236,7 @@ export function createBatchHandler(deps: WorkerDeps) {
       };
       const outcome = await deps.sender.send(ep.url, rec.body, headers);
       deps.metrics.deliveryAttempts.inc({ outcome: outcome.ok ? 'success' : outcome.error_code, tier });
+      breakers.record(ep._id, outcome.ok, deps.clock.now().getTime());
       if (!outcome.ok)
         log.debug(
           {

@@ -22,6 +22,7 @@ export const COLLECTIONS = {
   delivery: 'ec_delivery',
   endpointStat: 'ec_endpoint_stat',
   endpointNotice: 'ec_endpoint_notice',
+  endpointRate: 'ec_endpoint_rate',
 } as const;
 
 export const INDEXES: Readonly<Record<keyof typeof COLLECTIONS, readonly IndexDescription[]>> = {
@@ -68,6 +69,7 @@ export const INDEXES: Readonly<Record<keyof typeof COLLECTIONS, readonly IndexDe
     { key: { key_id: 1, at: -1 }, name: 'by_key_recent' },
     { key: { at: 1 }, name: 'by_at' },
   ],
+  endpointRate: [{ key: { window: 1 }, name: 'by_window' }],
 };
 
 export async function ensureIndexes(db: Db): Promise<void> {

@@ -27,6 +27,8 @@ export type EndpointDoc = {
   disabled_reason: string | null;
   /** Start of the current run of failed attempts; null after a success. */
   failing_since: Date | null;
+  /** At most this many attempts per second to the endpoint, across every delivery process; absent or null: no limit. */
+  rate_limit_per_second?: number | null;
   /** A `failing` notice was written for the current run (a success then writes `recovered`); absent means false. */
   failing_noticed?: boolean;
   /** The Standard Webhooks secrets (whsec_, sealed), newest first: the current one (expires_at null) and those a
@@ -168,7 +170,7 @@ export function createWebhookStore(db: Db, secrets: SecretBox) {
 
   return {
     async createEndpoint(
-      e: { accountId: string; keyId: string; url: string; subscriptions: readonly SubscriptionDoc[] },
+      e: { accountId: string; keyId: string; url: string; subscriptions: readonly SubscriptionDoc[]; rateLimitPerSecond?: number | null },
       now: Date,
     ): Promise<{ endpoint: EndpointDoc; secret: string }> {
       const _id = randomId('ep');
@@ -180,6 +182,7 @@ export function createWebhookStore(db: Db, secrets: SecretBox) {
         url: e.url,
         categories: e.subscriptions.map((x) => x.type),
         subscriptions: [...e.subscriptions],
+        rate_limit_per_second: e.rateLimitPerSecond ?? null,
         enabled: true,
         disabled_at: null,
         disabled_reason: null,
@@ -246,7 +249,7 @@ export function createWebhookStore(db: Db, secrets: SecretBox) {
     async updateEndpoint(
       keyId: string,
       id: string,
-      change: { url?: string; subscriptions?: readonly SubscriptionDoc[] },
+      change: { url?: string; subscriptions?: readonly SubscriptionDoc[]; rateLimitPerSecond?: number | null },
       now: Date,
     ): Promise<EndpointDoc> {
       await endpointOf(keyId, id);
@@ -258,6 +261,7 @@ export function createWebhookStore(db: Db, secrets: SecretBox) {
             ...(change.subscriptions
               ? { categories: change.subscriptions.map((x) => x.type), subscriptions: [...change.subscriptions] }
               : {}),
+            ...(change.rateLimitPerSecond !== undefined ? { rate_limit_per_second: change.rateLimitPerSecond } : {}),
             updated_at: now,
           },
         },

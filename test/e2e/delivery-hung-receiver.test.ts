@@ -19,6 +19,7 @@ import { topicNames } from '../../src/events/topics.ts';
 import { createAccountStore } from '../../src/store/accounts.ts';
 import { createWebhookStore } from '../../src/store/webhooks.ts';
 import { createEndpointHealthStore } from '../../src/store/endpoint-health.ts';
+import { createEndpointRates } from '../../src/store/endpoint-rates.ts';
 import { testEnv, waitFor, type TestEnv } from '../helpers/env.ts';
 import { postInboundText } from '../helpers/http.ts';
 import { openApiChecker, type OpenApiChecker } from '../helpers/openapi.ts';
@@ -144,6 +145,8 @@ describe('outbound webhooks > a receiver that hangs past the session timeout', (
               disableAfterMs: config.delivery.disableAfterMs,
               failingNoticeAfterMs: config.delivery.failingNoticeAfterMs,
               health: createEndpointHealthStore(db),
+              rates: createEndpointRates(db),
+              breaker: config.delivery.breaker,
               concurrency: config.delivery.partitionConcurrency,
               produceTimeoutMs: config.kafka.produceTimeoutMs,
               log,

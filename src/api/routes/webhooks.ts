@@ -53,6 +53,16 @@ const categories = z
   .max(CATEGORIES.length)
   .meta({ description: `Any of ${CATEGORIES.join(', ')}; all five by default.` });
 const idParam = z.object({ id: z.string().min(1).max(64) });
+const rateLimit = z
+  .number()
+  .int()
+  .min(1)
+  .max(1000)
+  .nullable()
+  .meta({
+    description:
+      'At most this many attempts per second to this endpoint (1 to 1000); null for no limit. Attempts over it wait, they are not failed.',
+  });
 const filter = z
   .strictObject({
     statuses: z
@@ -156,7 +166,12 @@ export function webhookRoutes(deps: WebhookRouteDeps): Route[] {
       tag: 'webhooks',
       access: 'api_key',
       summary: 'Register an endpoint (refused for private, loopback, link-local, metadata and other non-public addresses)',
-      body: z.strictObject({ url, categories: categories.optional(), subscriptions: subscriptions.optional() }),
+      body: z.strictObject({
+        url,
+        categories: categories.optional(),
+        subscriptions: subscriptions.optional(),
+        rate_limit_per_second: rateLimit.optional(),
+      }),
       status: 201,
       response: NewEndpoint,
       errors: [400],
@@ -174,6 +189,7 @@ export function webhookRoutes(deps: WebhookRouteDeps): Route[] {
             keyId: caller.keyId,
             url: href,
             subscriptions: subs,
+            rateLimitPerSecond: body.rate_limit_per_second ?? null,
           },
           clock.now(),
         );
@@ -201,13 +217,22 @@ export function webhookRoutes(deps: WebhookRouteDeps): Route[] {
       access: 'api_key',
       summary: "Change an endpoint's URL or subscriptions",
       params: idParam,
-      body: z.strictObject({ url: url.optional(), categories: categories.optional(), subscriptions: subscriptions.optional() }),
+      body: z.strictObject({
+        url: url.optional(),
+        categories: categories.optional(),
+        subscriptions: subscriptions.optional(),
+        rate_limit_per_second: rateLimit.optional(),
+      }),
       response: Endpoint,
       errors: [400, 404],
       handle: async ({ params, body, caller }) => {
         await webhooks.endpointOf(caller.keyId, params.id);
         const subs = subscriptionsFrom(body);
-        const change = { ...(body.url ? { url: await vet(body.url) } : {}), ...(subs ? { subscriptions: subs } : {}) };
+        const change = {
+          ...(body.url ? { url: await vet(body.url) } : {}),
+          ...(subs ? { subscriptions: subs } : {}),
+          ...(body.rate_limit_per_second !== undefined ? { rateLimitPerSecond: body.rate_limit_per_second } : {}),
+        };
         return endpointView(await webhooks.updateEndpoint(caller.keyId, params.id, change, clock.now()));
       },
     }),
