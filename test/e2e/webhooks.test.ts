@@ -865,3 +865,113 @@ describe('outbound webhooks > an endpoint answering 410 Gone is disabled at once
     },
   );
 });
+
+describe('outbound webhooks > per-endpoint isolation: a rate limit customers set, and a circuit breaker', () => {
+  let s: Setup;
+  let rx: Receiver;
+  let call: Call;
+  let n = 0;
+  const postMessages = async (count: number) => {
+    for (let i = 0; i < count; i++) {
+      n++;
+      const res = await postInboundText(s.system.url, {
+        waba: WABA_A,
+        from: '15550199001',
+        wamid: `wamid.isolation-${n}`,
+        timestamp: 1_781_100_000 + n,
+        text: `isolation ${n}`,
+      });
+      expect(res.status).toBe(200);
+    }
+  };
+  const deliveries = async (id: string) => (await call('GET', `/api/webhooks/endpoints/${id}/deliveries?limit=100`)).json.data as any[];
+  beforeAll(async () => {
+    rx = await startReceiver();
+    s = await setUp({ DELIVERY_BREAKER_FAILURES: '3', DELIVERY_BREAKER_COOLDOWN_MS: '1000' });
+    call = caller(s);
+  }, 60_000);
+  afterAll(async () => {
+    await s?.system.stop();
+    await rx?.close();
+    await s?.env.cleanup();
+  });
+
+  test(
+    'rate_limit_per_second: 2: eight deliveries take at least 3 s, each sent once, none failed for it',
+    { timeout: 60_000 },
+    async () => {
+      rx.script('/limited', [{ status: 200 }]);
+      const ep = (
+        await call('POST', '/api/webhooks/endpoints', {
+          url: `${rx.base}/limited`,
+          categories: ['message.inbound'],
+          rate_limit_per_second: 2,
+        })
+      ).json;
+      expect(ep.rate_limit_per_second).toBe(2);
+      for (const bad of [0, 1001, 1.5, 'fast']) {
+        const res = await call('POST', `/api/webhooks/endpoints/${ep.id}`, { rate_limit_per_second: bad });
+        expect([bad, res.status, res.json.error.details.parameter]).toEqual([bad, 400, 'rate_limit_per_second']);
+      }
+      await postMessages(8);
+      const done = await waitFor(
+        async () => {
+          const list = await deliveries(ep.id);
+          return list.length === 8 && list.every((d) => d.status === 'delivered') ? list : undefined;
+        },
+        45_000,
+        'eight deliveries',
+      );
+      expect(done.map((d) => d.attempt_count)).toEqual(Array(8).fill(1)); // waiting for the limit is not an attempt
+      expect(rx.at('/limited')).toHaveLength(8);
+      // Four seconds' worth at two per second: the first and the last attempt are at least three windows apart.
+      const starts = done.map((d) => Date.parse(d.attempts[0].at)).sort((a, b) => a - b);
+      expect(Math.floor(starts.at(-1)! / 1000) - Math.floor(starts[0]! / 1000)).toBeGreaterThanOrEqual(3);
+      const metrics = await (await fetch(`${s.system.metricsUrl}/metrics`)).text();
+      expect(metrics).toMatch(/echocue_delivery_attempts_total\{outcome="deferred_rate_limited",tier="\d"\} [1-9]/);
+      // Lifted (null): the next ones go at once.
+      expect(
+        (await call('POST', `/api/webhooks/endpoints/${ep.id}`, { rate_limit_per_second: null })).json.rate_limit_per_second,
+      ).toBeNull();
+      expect((await call('DELETE', `/api/webhooks/endpoints/${ep.id}`)).status).toBe(200);
+    },
+  );
+
+  test(
+    'an endpoint that times out opens its circuit: its attempts wait unsent, another endpoint gets everything, and it recovers',
+    { timeout: 90_000 },
+    async () => {
+      rx.script('/slow', ['hang']);
+      rx.script('/fast', [{ status: 200 }]);
+      const slow = (await call('POST', '/api/webhooks/endpoints', { url: `${rx.base}/slow`, categories: ['message.inbound'] })).json;
+      const fast = (await call('POST', '/api/webhooks/endpoints', { url: `${rx.base}/fast`, categories: ['message.inbound'] })).json;
+      await postMessages(12);
+      await waitFor(
+        async () => ((await deliveries(fast.id)).filter((d) => d.status === 'delivered').length === 12 ? true : undefined),
+        30_000,
+        'fast',
+      );
+      // Five seconds on: without the breaker the 30 ms, 120 ms and 600 ms retries (scaled) would each have timed out
+      // against it by now, at least 48 requests; with it, the first ones and about one probe per second.
+      await new Promise((r) => setTimeout(r, 5000));
+      expect(rx.at('/slow').length).toBeLessThan(30);
+      const pending = await deliveries(slow.id);
+      expect(pending).toHaveLength(12);
+      expect(pending.every((d) => d.status === 'pending' && d.attempt_count <= 3)).toBe(true);
+      expect((await deliveries(fast.id)).every((d) => d.attempt_count === 1)).toBe(true);
+
+      rx.script('/slow', [{ status: 200 }]);
+      const recovered = await waitFor(
+        async () => {
+          const list = await deliveries(slow.id);
+          return list.every((d) => d.status === 'delivered') ? list : undefined;
+        },
+        60_000,
+        'the slow endpoint to recover',
+      );
+      expect(recovered).toHaveLength(12);
+      const metrics = await (await fetch(`${s.system.metricsUrl}/metrics`)).text();
+      expect(metrics).toMatch(/echocue_delivery_attempts_total\{outcome="deferred_circuit_open",tier="\d"\} [1-9]/);
+    },
+  );
+});
