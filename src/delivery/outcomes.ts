@@ -15,7 +15,16 @@ import { type AttemptFailure, type AttemptOutcome } from './send.ts';
  *  delivery fails), or deferred (nothing was sent and no attempt is counted: the same attempt is queued again, due at
  *  `dueAt`, because its endpoint's rate limit was used up or its circuit is open: src/delivery/breaker.ts). */
 export type Handled =
-  | Readonly<{ kind: 'sent'; rec: SendableRecord; endpointId: string; at: Date; endedAt: number; outcome: AttemptOutcome }>
+  | Readonly<{
+      kind: 'sent';
+      rec: SendableRecord;
+      endpointId: string;
+      at: Date;
+      endedAt: number;
+      outcome: AttemptOutcome;
+      /** What was sent (stored with the attempt, for the dashboard). */
+      headers?: Readonly<Record<string, string>>;
+    }>
   | Readonly<{ kind: 'refused'; rec: SendableRecord; reason: 'endpoint_deleted' | 'endpoint_disabled' | 'api_key_revoked' }>
   | Readonly<{ kind: 'deferred'; rec: SendableRecord; dueAt: number; reason: 'rate_limited' | 'circuit_open' }>;
 
@@ -86,6 +95,7 @@ const attemptDoc = (h: Extract<Handled, { kind: 'sent' }>): AttemptDoc => ({
   response_body: h.outcome.response_body,
   retry_after_ms: h.outcome.retry_after_ms,
   directive: h.outcome.directive,
+  ...(h.headers ? { request_headers: { ...h.headers } } : {}),
 });
 
 /** A failed attempt as the schedule reads it: overloaded after a 429 or a timeout. */

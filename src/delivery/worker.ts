@@ -249,7 +249,7 @@ export function createBatchHandler(deps: WorkerDeps) {
           },
           `attempt failed: ${outcome.error_code}`,
         );
-      handled.push({ kind: 'sent', rec, endpointId: ep._id, at, endedAt: deps.clock.now().getTime(), outcome });
+      handled.push({ kind: 'sent', rec, endpointId: ep._id, at, endedAt: deps.clock.now().getTime(), outcome, headers });
     };
     if (sendable.length > 0) await runKeyed(records, deps.keysAtOnce ?? KEYS_AT_ONCE, sendOne);
 

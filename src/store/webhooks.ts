@@ -73,6 +73,8 @@ export type AttemptDoc = {
   response_body: string | null;
   /** The receiver's Retry-After (429/503), which can push the next attempt later. */
   retry_after_ms: number | null;
+  /** The headers EchoCue sent (signatures included: they are not secrets); absent in attempts stored before. */
+  request_headers?: Record<string, string>;
   /** Its webhook-delivery answer header (abort-message, disable); absent in attempts stored before it was read. */
   directive?: 'abort-message' | 'disable' | null;
 };
@@ -372,12 +374,18 @@ export function createWebhookStore(db: Db, secrets: SecretBox) {
     },
     listDeliveries(
       endpointId: string,
-      status: DeliveryStatus | undefined,
+      where: { status?: DeliveryStatus; category?: string; createdAfter?: Date; createdBefore?: Date },
       after: readonly unknown[] | null,
       limit: number,
     ): Promise<Page<DeliveryDoc>> {
       const filter: Document = { endpoint_id: endpointId };
-      if (status) filter['status'] = status;
+      if (where.status) filter['status'] = where.status;
+      if (where.category) filter['category'] = where.category;
+      if (where.createdAfter || where.createdBefore)
+        filter['created_at'] = {
+          ...(where.createdAfter ? { $gte: where.createdAfter } : {}),
+          ...(where.createdBefore ? { $lt: where.createdBefore } : {}),
+        };
       return findPage(deliveries, { filter, sort: DELIVERY_ORDER, after, limit });
     },
     /** Starts a new round of a failed delivery, or returns a pending round that never got its first attempt (its

@@ -90,6 +90,7 @@ describe('views > webhook', () => {
           error: 'HTTP 503',
           error_code: 'http_status',
           response_body: null,
+          request_headers: null,
           directive: null,
         },
       ],
@@ -119,6 +120,7 @@ describe('views > webhook', () => {
       url: 'https://example.com/hook',
       categories: ['message.status'],
       subscriptions: [{ type: 'message.status', version: 1, filter: null }], // from before subscriptions: every event, v1
+      rate_limit_per_second: null,
       enabled: false,
       disabled_at: '2026-03-01T10:01:40.000Z',
       disabled_reason: 'failing for 3 days',

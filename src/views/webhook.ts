@@ -61,6 +61,10 @@ export const Attempt = z
     error: z.string().nullable(),
     error_code: z.enum(['timeout', 'connection', 'redirect', 'http_status', 'ssrf_refused', 'response_too_slow']).nullable(),
     response_body: z.string().nullable().meta({ description: 'The first 20 KB of the response body.' }),
+    request_headers: z
+      .record(z.string(), z.string())
+      .nullable()
+      .meta({ description: 'The headers EchoCue sent with this attempt (null for attempts stored before they were kept).' }),
     directive: z.enum(['abort-message', 'disable']).nullable().meta({
       description:
         'The `webhook-delivery` answer header of a failed attempt: abort-message stopped the retries, disable disabled the endpoint.',
@@ -118,6 +122,7 @@ export const deliveryView = (d: DeliveryDoc): z.input<typeof Delivery> => ({
     error: a.error,
     error_code: a.error_code as never,
     response_body: a.response_body,
+    request_headers: a.request_headers ?? null,
     directive: a.directive ?? null,
   })),
   payload: JSON.parse(d.body) as Record<string, unknown>,

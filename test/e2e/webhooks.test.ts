@@ -149,6 +149,10 @@ describe('outbound webhooks', () => {
     expect(envelope.data.message).toMatchObject({ text: 'Hi! Do you have any openings for a cleaning next week?', from: '15550199001' });
     expect(envelope.data.thread).toMatchObject({ contact: { wa_id: '15550199001' } });
     expect(d).toMatchObject({ attempt_count: 1, attempts: [{ n: 1, outcome: 'success', status_code: 204 }] });
+    // The attempt keeps the headers it was sent with, exactly as the receiver got them.
+    const sent = d.attempts[0].request_headers;
+    for (const h of ['webhook-id', 'webhook-timestamp', 'webhook-signature', 'X-EchoCue-Signature', 'X-EchoCue-Attempt'])
+      expect([h, sent[h]]).toEqual([h, r.headers[h.toLowerCase()]]);
     // The secret the dashboard reveals is the one that signed it.
     expect((await call('GET', '/api/webhooks/signing-secret')).json.signing_secret).toBe(s.secret);
   });
@@ -662,6 +666,19 @@ describe('outbound webhooks', () => {
     expect(parse('our-phone').map((e) => e.data.message.text)).toEqual(['subscriptions']);
     expect(rx.at('/other-phone')).toHaveLength(0);
     expect(await deliveriesOf('other-phone')).toEqual([]);
+    // The deliveries list filters by event type and creation time.
+    const list = async (name: string, q: string) =>
+      (await call('GET', `/api/webhooks/endpoints/${endpoints[name]}/deliveries?${q}`)).json.data as any[];
+    expect((await list('templates', 'type=template.status')).length).toBe(3);
+    expect(await list('templates', 'type=message.status')).toEqual([]);
+    const created = (await list('templates', '')).map((d) => Date.parse(d.created_at)).sort((a, b) => a - b);
+    const after = new Date(created[0]! + 1).toISOString();
+    expect((await list('templates', `created_after=${encodeURIComponent(after)}`)).length).toBe(
+      created.filter((t) => t >= created[0]! + 1).length,
+    );
+    expect(await list('templates', `created_before=${encodeURIComponent(new Date(created[0]!).toISOString())}`)).toEqual([]);
+    const bad = await call('GET', `/api/webhooks/endpoints/${endpoints['templates']}/deliveries?created_after=yesterday`);
+    expect([bad.status, bad.json.error.details.parameter]).toEqual([400, 'created_after']);
 
     // The OpenAPI document lists every (type, version) under webhooks, with the envelope each one sends.
     const doc = (await fetch(`${s.system.url}/api/openapi.json`).then((r) => r.json())) as any;

@@ -53,16 +53,10 @@ const categories = z
   .max(CATEGORIES.length)
   .meta({ description: `Any of ${CATEGORIES.join(', ')}; all five by default.` });
 const idParam = z.object({ id: z.string().min(1).max(64) });
-const rateLimit = z
-  .number()
-  .int()
-  .min(1)
-  .max(1000)
-  .nullable()
-  .meta({
-    description:
-      'At most this many attempts per second to this endpoint (1 to 1000); null for no limit. Attempts over it wait, they are not failed.',
-  });
+const rateLimit = z.number().int().min(1).max(1000).nullable().meta({
+  description:
+    'At most this many attempts per second to this endpoint (1 to 1000); null for no limit. Attempts over it wait, they are not failed.',
+});
 const filter = z
   .strictObject({
     statuses: z
@@ -379,13 +373,29 @@ export function webhookRoutes(deps: WebhookRouteDeps): Route[] {
         limit: pageQuery.limit,
         cursor: pageQuery.cursor,
         status: z.enum(['pending', 'delivered', 'failed']).optional(),
+        type: z.enum(CATEGORIES).optional().meta({ description: 'Only deliveries of this event type.' }),
+        created_after: z.iso
+          .datetime({ offset: true, error: 'must be an ISO 8601 date-time with a time zone' })
+          .optional()
+          .meta({ description: 'Only deliveries created at or after this time.' }),
+        created_before: z.iso
+          .datetime({ offset: true, error: 'must be an ISO 8601 date-time with a time zone' })
+          .optional()
+          .meta({ description: 'Only deliveries created before this time.' }),
       }),
       response: listOf(Delivery),
       errors: [400, 404],
       handle: async ({ params, query, caller }) => {
         await webhooks.endpointOf(caller.keyId, params.id);
         const page = await listPage<DeliveryDoc>({
-          query: { op: 'listWebhookDeliveries', endpoint: params.id, status: query.status ?? null },
+          query: {
+            op: 'listWebhookDeliveries',
+            endpoint: params.id,
+            status: query.status ?? null,
+            type: query.type ?? null,
+            created_after: query.created_after ?? null,
+            created_before: query.created_before ?? null,
+          },
           cursor: query.cursor,
           limit: query.limit,
           updatedSince: null,
@@ -393,7 +403,18 @@ export function webhookRoutes(deps: WebhookRouteDeps): Route[] {
           settleMs: deps.settleMs,
           keyOf: (d) => sortKeyOf(d, DELIVERY_ORDER),
           keyLength: DELIVERY_ORDER.length,
-          fetch: (after, limit) => webhooks.listDeliveries(params.id, query.status, after, limit),
+          fetch: (after, limit) =>
+            webhooks.listDeliveries(
+              params.id,
+              {
+                status: query.status,
+                category: query.type,
+                createdAfter: query.created_after ? new Date(query.created_after) : undefined,
+                createdBefore: query.created_before ? new Date(query.created_before) : undefined,
+              },
+              after,
+              limit,
+            ),
         });
         return { data: page.items.map(deliveryView), next_cursor: page.next_cursor, next_updated_since: page.next_updated_since };
       },
