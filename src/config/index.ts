@@ -141,7 +141,7 @@ const EnvSchema = z.object({
   DELIVERY_CACHE_TTL_MS: intIn(0, 600_000).default(2000),
   /** Failed attempts in a row to one endpoint that open its circuit (its attempts then wait, unsent). */
   DELIVERY_BREAKER_FAILURES: intIn(1, 1000).default(5),
-  /** How long an open circuit waits before one probe attempt. */
+  /** How long an open circuit waits before one probe attempt (times DELIVERY_DELAY_SCALE, like the retry delays). */
   DELIVERY_BREAKER_COOLDOWN_MS: intIn(100, 3_600_000).default(30_000),
   /** Ended deliveries and their attempt logs are deleted after this many days without a change. */
   DELIVERY_RETENTION_DAYS: intIn(1, 3650).default(30),

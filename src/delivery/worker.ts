@@ -81,7 +81,8 @@ export function createBatchHandler(deps: WorkerDeps) {
       clock: deps.clock,
     });
   const progress = deps.progress ?? createProgressCache();
-  const breakers = createBreakers(deps.breaker);
+  // The cooldown is a wait like the retry delays: DELIVERY_DELAY_SCALE shrinks it too (tests), at least 10 ms.
+  const breakers = createBreakers({ ...deps.breaker, cooldownMs: Math.max(10, Math.round(deps.breaker.cooldownMs * deps.delayScale)) });
   const parsedOf = new WeakMap<Buffer, AttemptRecord | null>();
 
   function parse(r: ConsumedRecord): AttemptRecord | null {
@@ -221,7 +222,8 @@ export function createBatchHandler(deps: WorkerDeps) {
       };
       // Isolation (src/delivery/breaker.ts): an open circuit, or the rate limit used up, defers the attempt unsent.
       const admission = breakers.admit(ep._id, deps.clock.now().getTime());
-      if (!admission.send) return defer('circuit_open', admission.until + Math.round((deps.random ?? Math.random)() * 1000));
+      if (!admission.send)
+        return defer('circuit_open', admission.until + Math.round((deps.random ?? Math.random)() * 1000 * deps.delayScale));
       const grant = grants.get(ep._id);
       if (grant) {
         if (grant.granted > 0) grant.granted--;

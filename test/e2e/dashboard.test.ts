@@ -11,6 +11,7 @@ import { DASHBOARD_CSP, dashboardModules } from '../../src/api/dashboard/serve.t
 import { verifySignature } from '../../src/delivery/envelope.ts';
 import { signBody } from '../../src/ingest/verify-signature.ts';
 import { type Locator } from 'playwright-core';
+import { Webhook } from 'standardwebhooks';
 import { openBrowser, type BrowserPage } from '../helpers/browser.ts';
 import { FIXTURE_SECRET, testEnv, type TestEnv } from '../helpers/env.ts';
 import { postWebhook } from '../helpers/http.ts';
@@ -54,7 +55,7 @@ function inbound(n: number) {
   return { body, signature: signBody(body, FIXTURE_SECRET) };
 }
 
-type Received = { body: string; signature: string };
+type Received = { body: string; signature: string; headers: Record<string, string> };
 
 /** The customer's receiver: answers 500 with an HTML body while down, 200 while up; records what it got. */
 async function startReceiver() {
@@ -64,7 +65,11 @@ async function startReceiver() {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      received.push({ body: Buffer.concat(chunks).toString('utf8'), signature: String(req.headers['x-echocue-signature'] ?? '') });
+      received.push({
+        body: Buffer.concat(chunks).toString('utf8'),
+        signature: String(req.headers['x-echocue-signature'] ?? ''),
+        headers: req.headers as Record<string, string>,
+      });
       if (up) res.writeHead(200, { 'content-type': 'text/plain' }).end('thanks');
       else res.writeHead(500, { 'content-type': 'text/html' }).end(DOWN_BODY);
     });
@@ -406,6 +411,72 @@ describe('dashboard', () => {
       await refreshUntil((rows) => rows.length === 2 && rows.every((r) => r.includes('delivered')), 'both deliveries delivered');
     });
 
+    test('filters by event type and time; an attempt shows the headers it was sent with', async () => {
+      await statusFilter().selectOption({ label: 'All' });
+      await refreshUntil((rows) => rows.length === 2, 'both deliveries');
+      const type = page().getByLabel('Event type');
+      await type.selectOption('template.status');
+      await page().getByText('No deliveries.').waitFor();
+      await type.selectOption('message.inbound');
+      await refreshUntil((rows) => rows.length === 2, 'both message.inbound deliveries');
+      const tomorrow = new Date(Date.now() + 86_400_000);
+      const p = (n: number) => String(n).padStart(2, '0');
+      await page()
+        .getByLabel('From', { exact: true })
+        .fill(`${tomorrow.getFullYear()}-${p(tomorrow.getMonth() + 1)}-${p(tomorrow.getDate())}T00:00`);
+      await page().getByText('No deliveries.').waitFor();
+      await page().getByLabel('From', { exact: true }).fill('');
+      await type.selectOption({ label: 'All' });
+      await refreshUntil((rows) => rows.length === 2, 'both deliveries again');
+
+      await deliveryRows()
+        .first()
+        .getByRole('button', { name: /^Details of delivery / })
+        .click();
+      const detail = section(/^Delivery /);
+      const last = detail.getByRole('listitem').last();
+      await last.getByText('Request headers').click();
+      const headers = await last.locator('pre.request-headers').textContent();
+      expect(headers).toMatch(/^webhook-signature: v1,[A-Za-z0-9+/]+=*$/m);
+      expect(headers).toMatch(/^X-EchoCue-Signature: sha256=[0-9a-f]{64}$/m);
+      expect(headers).toMatch(/^webhook-id: evt_/m);
+    });
+
+    test('the endpoint panel: health over 24 hours, notices, a test event verified with its secret, and a rotation', async () => {
+      const panel = section(`Endpoint ${receiver.url}`);
+      await panel.waitFor();
+      expect(await text(panel.locator('#health-totals'))).toMatch(/^\d+ attempts, \d+ succeeded \(\d+(\.\d)? %\)\.$/);
+      expect(await panel.locator('#health-chart rect').count()).toBeGreaterThanOrEqual(1);
+      // It was disabled twice (its receiver was down): the notices say so, newest first.
+      const notices = await panel.getByRole('listitem').allTextContents();
+      expect(notices.filter((n) => /disabled: every attempt failed since/.test(n)).length).toBe(2);
+
+      await panel.getByLabel('Send a test event of type').selectOption('consent.event');
+      await panel.getByRole('button', { name: 'Send test event' }).click();
+      await expect.poll(() => text(statusLine())).toMatch(/^Test event evt_test_\S+ \(consent\.event\) queued/);
+      await refreshUntil(
+        (rows) => rows.length === 3 && rows.some((r) => r.includes('consent.event') && r.includes('delivered')),
+        'the test event delivered',
+      );
+      const test = receiver.received.find((r) => JSON.parse(r.body).test === true)!;
+
+      await panel.getByRole('button', { name: 'Reveal' }).click();
+      await panel.getByRole('button', { name: 'Hide' }).waitFor();
+      const secret = await text(panel.locator('#endpoint-secret'));
+      expect(secret).toMatch(/^whsec_/);
+      expect(new Webhook(secret).verify(test.body, test.headers)).toMatchObject({ type: 'consent.event', test: true });
+
+      await panel.getByLabel('Old secret keeps signing for (hours)').fill('0');
+      await panel.getByRole('button', { name: 'Rotate endpoint secret' }).click();
+      await expect.poll(() => text(statusLine())).toBe('Endpoint secret rotated; the old one no longer signs.');
+      expect(dialogs.at(-1)).toBe("confirm: Rotate this endpoint's secret? The old one keeps signing for 0 hours.");
+      const rotated = await text(panel.locator('#endpoint-secret'));
+      expect(rotated).toMatch(/^whsec_/);
+      expect(rotated).not.toBe(secret);
+      dialogs.splice(0);
+      await page().screenshot({ path: join(OUT, 'dashboard-endpoint.png'), fullPage: true });
+    });
+
     test('the signing secret is hidden until revealed, signs the deliveries, and rotates after a confirmation', async () => {
       const secret = section('Signing secret');
       expect(await text(secret.locator('code.secret'))).toBe('hidden');
@@ -436,7 +507,7 @@ describe('dashboard', () => {
 
     test('full-page screenshot of the whole dashboard', async () => {
       await statusFilter().selectOption({ label: 'All' });
-      await refreshUntil((rows) => rows.length === 3, 'three deliveries');
+      await refreshUntil((rows) => rows.length === 4, 'four deliveries (one of them the test event)');
       await deliveryRows()
         .last()
         .getByRole('button', { name: /^Details of delivery / })
@@ -455,6 +526,11 @@ describe('dashboard', () => {
       expect(await page().evaluate(() => sessionStorage.length)).toBe(0);
       expect(await page().getByText(receiver.url).count()).toBe(0);
       expect(await page().getByText(/ecs_/).count()).toBe(0); // neither signing secret
+      expect(
+        await page()
+          .getByText(/whsec_/)
+          .count(),
+      ).toBe(0); // nor the endpoint secret
       await page().reload();
       await page().getByLabel('API key').waitFor();
       expect(await section('Endpoints').isVisible()).toBe(false);

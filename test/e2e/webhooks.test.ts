@@ -904,7 +904,8 @@ describe('outbound webhooks > per-endpoint isolation: a rate limit customers set
   const deliveries = async (id: string) => (await call('GET', `/api/webhooks/endpoints/${id}/deliveries?limit=100`)).json.data as any[];
   beforeAll(async () => {
     rx = await startReceiver();
-    s = await setUp({ DELIVERY_BREAKER_FAILURES: '3', DELIVERY_BREAKER_COOLDOWN_MS: '1000' });
+    // A cooldown of 1000 s, scaled like every wait here (DELIVERY_DELAY_SCALE 0.001): 1 s.
+    s = await setUp({ DELIVERY_BREAKER_FAILURES: '3', DELIVERY_BREAKER_COOLDOWN_MS: '1000000' });
     call = caller(s);
   }, 60_000);
   afterAll(async () => {

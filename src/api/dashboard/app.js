@@ -5,6 +5,7 @@ import { initDeliveryControls } from './js/delivery-controls.js';
 import { initDeliveryDetail } from './js/delivery-detail.js';
 import { initEndpointActions } from './js/endpoint-actions.js';
 import { initEndpointForms } from './js/endpoint-forms.js';
+import { initEndpointPanel } from './js/endpoint-panel.js';
 import { initSession, startSession } from './js/session.js';
 import { initSigningSecret } from './js/signing-secret.js';
 
@@ -12,6 +13,7 @@ initSession();
 initSigningSecret();
 initEndpointForms();
 initEndpointActions();
+initEndpointPanel();
 initDeliveries();
 initDeliveryDetail({ afterReplay: refresh });
 initDeliveryControls();

@@ -1,4 +1,5 @@
-// The controls of the deliveries table: the status filter, Refresh, Load more and "replay all failed since".
+// The controls of the deliveries table: the filters (status, event type, created from/to), Refresh, Load more and
+// "replay all failed since".
 import { api, apiPath } from './api.js';
 import { $ } from './dom.js';
 import { act, say } from './feedback.js';
@@ -24,7 +25,8 @@ function localInputValue(date) {
 }
 
 export function initDeliveryControls() {
-  $('delivery-status').addEventListener('change', () => act(null, () => loadDeliveries(true)));
+  for (const id of ['delivery-status', 'delivery-type', 'delivery-from', 'delivery-to'])
+    $(id).addEventListener('change', () => act(null, () => loadDeliveries(true)));
   $('deliveries-refresh').addEventListener('click', (e) => act(e.currentTarget, refresh));
   $('deliveries-more').addEventListener('click', (e) => act(e.currentTarget, () => loadDeliveries(false)));
   $('replay-all-form').addEventListener('submit', replayAll);

@@ -19,10 +19,25 @@ function renderAttempt(a, withRound) {
       ...fact('Status code', a.status_code === null ? 'none' : String(a.status_code)),
       ...fact('Latency', a.latency_ms === null ? '—' : `${a.latency_ms} ms`),
       ...fact('Error', a.error ?? 'none'),
+      ...(a.directive ? fact('Receiver asked', `webhook-delivery: ${a.directive}`) : []),
     ),
     a.response_body === null
       ? h('p', { class: 'hint' }, 'No response body.')
       : h('div', {}, h('p', { class: 'label' }, 'Response body'), h('pre', { class: 'body' }, a.response_body)),
+    a.request_headers
+      ? h(
+          'details',
+          { class: 'headers' },
+          h('summary', {}, 'Request headers'),
+          h(
+            'pre',
+            { class: 'request-headers' },
+            Object.entries(a.request_headers)
+              .map(([k, v]) => `${k}: ${v}`)
+              .join('\n'),
+          ),
+        )
+      : null,
   );
 }
 
@@ -32,7 +47,8 @@ export function renderDelivery(d) {
   $('delivery-facts').replaceChildren(
     ...fact('Status', badge(d.status, d.status)),
     ...fact('Event', d.event_id),
-    ...fact('Category', d.category),
+    ...fact('Event type', d.category),
+    ...(d.payload.test ? fact('Test event', 'yes') : []),
     ...fact('Created', time(d.created_at)),
     ...(d.delivered_at ? fact('Delivered', time(d.delivered_at)) : []),
     ...(d.failed_at ? fact('Failed', time(d.failed_at)) : []),
