@@ -363,7 +363,7 @@ describe('dashboard', () => {
         expect(a).toMatch(/Latency \d+ ms/);
         expect(a).toMatch(/Error .*500/);
         // The HTML the receiver answered is shown as text, never rendered.
-        expect(await attempts.nth(i).locator('pre').textContent()).toBe(DOWN_BODY);
+        expect(await attempts.nth(i).locator('pre.body').textContent()).toBe(DOWN_BODY);
       }
       expect(await detail.locator('pre b, pre script').count()).toBe(0);
       expect(await detail.locator('pre').last().textContent()).toContain('"type": "message.inbound"');
@@ -388,7 +388,7 @@ describe('dashboard', () => {
       expect(await detail.getByRole('listitem').count()).toBe(before + 1);
       expect(last).toMatch(/^Round 2, attempt 1 succeeded/);
       expect(last).toContain('Status code 200');
-      expect(await detail.getByRole('listitem').last().locator('pre').textContent()).toBe('thanks');
+      expect(await detail.getByRole('listitem').last().locator('pre.body').textContent()).toBe('thanks');
       expect(await detail.getByRole('button', { name: 'Replay' }).isVisible()).toBe(false);
       // The list reloaded with the Failed filter still on: nothing failed any more.
       await page().getByText('No deliveries.').waitFor();

@@ -68,9 +68,12 @@ export async function showEndpointPanel(id) {
   $('endpoint-panel').hidden = false;
 }
 
+/** Hides the panel and forgets what it showed (logging out leaves nothing of it on the page). */
 export function hideEndpointPanel() {
   shownId = null;
   hideSecret();
+  for (const id of ['endpoint-panel-title', 'health-totals', 'health-chart', 'notices']) $(id).replaceChildren();
+  $('notices-empty').hidden = false;
   $('endpoint-panel').hidden = true;
 }
 
