@@ -165,9 +165,11 @@ describe('metrics > every family of issue 17 is exposed and moves under load', (
       expect(flood.filter((r) => r.status === 429).length).toBe(3);
 
       const after = await scrapeUntil(
-        'deliveries to settle: a retry delivered on tier 1, the dead endpoint disabled, the dead letter and the duplicate counted',
+        'deliveries to settle: retries delivered on tiers 1 and 2, the dead endpoint disabled, the dead letter and the duplicate counted',
         (s) =>
-          value(s, 'echocue_delivery_attempts_total', { outcome: 'success', tier: '1' }) >= 2 &&
+          // flaky's retry on tier 1 (30 s); hang's on tier 2, as a retry after a timeout waits at least 60 s.
+          value(s, 'echocue_delivery_attempts_total', { outcome: 'success', tier: '1' }) >= 1 &&
+          value(s, 'echocue_delivery_attempts_total', { outcome: 'success', tier: '2' }) >= 1 &&
           value(s, 'echocue_delivery_endpoints_disabled_total') >= 1 &&
           value(s, 'echocue_actor_events_dead_lettered_total', { code: 'EC_EVENT_DECODING' }) >= 1 &&
           value(s, 'echocue_store_call_errors_total', { collection: 'ec_delivery', operation: 'insert', code: '11000' }) >= 1,
@@ -208,6 +210,7 @@ describe('metrics > every family of issue 17 is exposed and moves under load', (
       moved('echocue_delivery_attempts_total', { outcome: 'http_status', tier: '0' });
       moved('echocue_delivery_attempts_total', { outcome: 'timeout', tier: '0' });
       moved('echocue_delivery_attempts_total', { outcome: 'success', tier: '1' });
+      moved('echocue_delivery_attempts_total', { outcome: 'success', tier: '2' });
       moved('echocue_delivery_attempts_total', { outcome: 'http_status', tier: '3' });
       // Endpoint disablements.
       moved('echocue_delivery_endpoints_disabled_total');

@@ -67,6 +67,13 @@ async function setUp(overrides: Record<string, string> = {}): Promise<Setup> {
   return { env, system, api, key: key.json.key, secret: key.json.signing_secret, accountId: acc.json.id };
 }
 
+/** Stops what setUp started, and the receiver. */
+async function tearDown(s: Setup | undefined, rx: Receiver | undefined) {
+  await s?.system.stop();
+  await rx?.close();
+  await s?.env.cleanup();
+}
+
 const hmac = (body: string, secret: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 
 describe('outbound webhooks', () => {
@@ -125,11 +132,7 @@ describe('outbound webhooks', () => {
     expect((await postFixture(s.system.url, fixture('messages.text.json'))).status).toBe(200);
   }, 120_000);
 
-  afterAll(async () => {
-    await s?.system.stop();
-    await rx?.close();
-    await s?.env.cleanup();
-  });
+  afterAll(() => tearDown(s, rx));
 
   test("2xx the first time: one delivery, signed with the key's secret, with event id and timestamp headers", async () => {
     const d = await settled('ok', 'delivered');
@@ -758,11 +761,7 @@ describe('outbound webhooks > an endpoint failing continuously is disabled, visi
     rx = await startReceiver();
     s = await setUp({ ENDPOINT_DISABLE_AFTER_SECONDS: '1' });
   }, 60_000);
-  afterAll(async () => {
-    await s?.system.stop();
-    await rx?.close();
-    await s?.env.cleanup();
-  });
+  afterAll(() => tearDown(s, rx));
 
   test('disabled after failing for the configured period; re-enabled, it receives again', { timeout: 90_000 }, async () => {
     rx.script('/dead', [{ status: 502 }]);
@@ -792,19 +791,33 @@ describe('outbound webhooks > an endpoint failing continuously is disabled, visi
   });
 });
 
-describe('outbound webhooks > an endpoint answering 410 Gone is disabled at once; ended deliveries expire', () => {
+describe('outbound webhooks > 410 Gone disables at once; ended deliveries expire; per-endpoint rate limit and circuit breaker', () => {
   let s: Setup;
   let rx: Receiver;
+  let call: Call;
+  let n = 0;
+  const postMessages = async (count: number) => {
+    for (let i = 0; i < count; i++) {
+      n++;
+      const res = await postInboundText(s.system.url, {
+        waba: WABA_A,
+        from: '15550199001',
+        wamid: `wamid.isolation-${n}`,
+        timestamp: 1_781_100_000 + n,
+        text: `isolation ${n}`,
+      });
+      expect(res.status).toBe(200);
+    }
+  };
+  const deliveries = async (id: string) => (await call('GET', `/api/webhooks/endpoints/${id}/deliveries?limit=100`)).json.data as any[];
   beforeAll(async () => {
     rx = await startReceiver();
-    // The default disable period (days): only the 410 can disable it within this test. A retention sweep each second.
-    s = await setUp({ DELIVERY_RETENTION_SWEEP_SECONDS: '1' });
+    // The default disable period (days): only the 410 can disable it within this test. A retention sweep each
+    // second. A breaker cooldown of 1000 s, scaled like every wait here (DELIVERY_DELAY_SCALE 0.001): 1 s.
+    s = await setUp({ DELIVERY_RETENTION_SWEEP_SECONDS: '1', DELIVERY_BREAKER_FAILURES: '3', DELIVERY_BREAKER_COOLDOWN_MS: '1000000' });
+    call = caller(s);
   }, 60_000);
-  afterAll(async () => {
-    await s?.system.stop();
-    await rx?.close();
-    await s?.env.cleanup();
-  });
+  afterAll(() => tearDown(s, rx));
 
   test(
     'one attempt, no retry, the endpoint disabled naming the 410, the delivery failed as endpoint_disabled',
@@ -881,39 +894,6 @@ describe('outbound webhooks > an endpoint answering 410 Gone is disabled at once
       expect((await call('GET', `/api/webhooks/deliveries/${byText.get('r3')}`)).json.status).toBe('pending');
     },
   );
-});
-
-describe('outbound webhooks > per-endpoint isolation: a rate limit customers set, and a circuit breaker', () => {
-  let s: Setup;
-  let rx: Receiver;
-  let call: Call;
-  let n = 0;
-  const postMessages = async (count: number) => {
-    for (let i = 0; i < count; i++) {
-      n++;
-      const res = await postInboundText(s.system.url, {
-        waba: WABA_A,
-        from: '15550199001',
-        wamid: `wamid.isolation-${n}`,
-        timestamp: 1_781_100_000 + n,
-        text: `isolation ${n}`,
-      });
-      expect(res.status).toBe(200);
-    }
-  };
-  const deliveries = async (id: string) => (await call('GET', `/api/webhooks/endpoints/${id}/deliveries?limit=100`)).json.data as any[];
-  beforeAll(async () => {
-    rx = await startReceiver();
-    // A cooldown of 1000 s, scaled like every wait here (DELIVERY_DELAY_SCALE 0.001): 1 s.
-    s = await setUp({ DELIVERY_BREAKER_FAILURES: '3', DELIVERY_BREAKER_COOLDOWN_MS: '1000000' });
-    call = caller(s);
-  }, 60_000);
-  afterAll(async () => {
-    await s?.system.stop();
-    await rx?.close();
-    await s?.env.cleanup();
-  });
-
   test(
     'rate_limit_per_second: 2: eight deliveries take at least 3 s, each sent once, none failed for it',
     { timeout: 60_000 },

@@ -2,6 +2,7 @@
 // "replay all failed since".
 import { api, apiPath } from './api.js';
 import { $ } from './dom.js';
+import { addTypeOptions } from './event-types.js';
 import { act, say } from './feedback.js';
 import { loadDeliveries, refresh, shownEndpointId } from './deliveries.js';
 
@@ -25,6 +26,7 @@ function localInputValue(date) {
 }
 
 export function initDeliveryControls() {
+  addTypeOptions($('delivery-type'));
   for (const id of ['delivery-status', 'delivery-type', 'delivery-from', 'delivery-to'])
     $(id).addEventListener('change', () => act(null, () => loadDeliveries(true)));
   $('deliveries-refresh').addEventListener('click', (e) => act(e.currentTarget, refresh));

@@ -3,14 +3,13 @@ import { api, apiPath } from './api.js';
 import { $, h, onAction } from './dom.js';
 import { act, say } from './feedback.js';
 import { endpointById, loadEndpoints } from './endpoint-list.js';
-
-const CATEGORIES = ['message.inbound', 'message.status', 'template.status', 'template.quality', 'consent.event'];
+import { EVENT_TYPES } from './event-types.js';
 
 let editingId = null;
 
 function categoryBoxes(fieldset, prefix, checked) {
   fieldset.querySelectorAll('.choice').forEach((n) => n.remove());
-  for (const cat of CATEGORIES) {
+  for (const cat of EVENT_TYPES) {
     const id = `${prefix}-${cat.replace('.', '-')}`;
     fieldset.append(
       h(
@@ -83,5 +82,5 @@ export function initEndpointForms() {
     $('edit-form').hidden = true;
   });
   onAction($('endpoint-rows'), 'edit', (_, id) => startEdit(endpointById(id)));
-  categoryBoxes($('add-categories'), 'add', CATEGORIES);
+  categoryBoxes($('add-categories'), 'add', EVENT_TYPES);
 }

@@ -5,6 +5,7 @@ import { api, apiPath } from './api.js';
 import { $, h, time } from './dom.js';
 import { act, say } from './feedback.js';
 import { endpointById } from './endpoint-list.js';
+import { addTypeOptions } from './event-types.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const DAY_MS = 24 * 3600 * 1000;
@@ -112,6 +113,7 @@ const rotateSecret = () =>
   });
 
 export function initEndpointPanel() {
+  addTypeOptions($('test-type'));
   $('test-form').addEventListener('submit', sendTest);
   $('endpoint-secret-reveal').addEventListener('click', toggleSecret);
   $('endpoint-secret-rotate').addEventListener('click', rotateSecret);
