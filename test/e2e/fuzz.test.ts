@@ -11,11 +11,11 @@ import { freePort } from '../../harness/load/processes.ts';
 import { createTenant } from '../../harness/load/tenant.ts';
 import { topicNames } from '../../src/events/topics.ts';
 import { inLanes } from '../../src/core/lanes.ts';
-import { fixtures, testEnv, waitFor, type TestEnv } from '../helpers/env.ts';
+import { fixtures, testEnv, type TestEnv } from '../helpers/env.ts';
 import { postFixture, postWebhook } from '../helpers/http.ts';
 import { readTopic } from '../../harness/kafka.ts';
 import { openApiChecker, type OpenApiChecker } from '../helpers/openapi.ts';
-import { exited, explainedBy, lastLogLines, serveProcess } from '../helpers/process.ts';
+import { exited, explainedBy, lastLogLines, serveProcess, healthzOf } from '../helpers/process.ts';
 import { waitForActors } from '../../harness/topics.ts';
 import { operationsOf, restCalls } from '../fuzz/rest-inputs.ts';
 import { badSignatures, webhookInputs } from '../fuzz/webhook-inputs.ts';
@@ -52,7 +52,7 @@ describe('fuzz: odd input never crashes the process, never answers 5xx, never wr
       LOG_LEVEL: 'warn',
     });
     url = `http://127.0.0.1:${port}`;
-    await waitFor(async () => ((await fetch(`${url}/healthz`)).ok ? true : undefined), 60_000, 'the EchoCue process to answer /healthz');
+    await healthzOf(child, url);
     keys.a = (await createTenant(url, ADMIN, [WABA_A])).key;
     keys.b = (await createTenant(url, ADMIN, [WABA_B])).key;
     api = await openApiChecker(url);

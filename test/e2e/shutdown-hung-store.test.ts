@@ -9,7 +9,7 @@ import { freePort } from '../../harness/load/processes.ts';
 import { startSystem, type RunningSystem } from '../../src/cli/system.ts';
 import { fixtures, services, testEnv, uniqueName, waitFor, withDatabase, type TestEnv } from '../helpers/env.ts';
 import { postWebhook } from '../helpers/http.ts';
-import { exited, lastLogLines, serveProcess } from '../helpers/process.ts';
+import { exited, lastLogLines, serveProcess, healthzOf } from '../helpers/process.ts';
 import { actorDocuments } from '../helpers/store-dump.ts';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
 import { waitForActors } from '../../harness/topics.ts';
@@ -72,11 +72,7 @@ describe('shutdown with a hung store', () => {
         SHUTDOWN_TIMEOUT_MS: '2000',
         PORT: String(port),
       });
-      await waitFor(
-        async () => ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok ? true : undefined),
-        60_000,
-        'the actors process to answer /healthz',
-      );
+      await healthzOf(child, `http://127.0.0.1:${port}`);
       proxy.hang();
       ingest = await startSystem({ config: env.config, roles: ['ingest'], log: env.log, clock });
       await postAll(ingest.url);

@@ -9,8 +9,8 @@ import { type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { freePort } from '../../harness/load/processes.ts';
 import { createTenant } from '../../harness/load/tenant.ts';
-import { FIXTURE_SECRET, testEnv, waitFor, type TestEnv } from '../helpers/env.ts';
-import { exited, serveProcess } from '../helpers/process.ts';
+import { FIXTURE_SECRET, testEnv, type TestEnv } from '../helpers/env.ts';
+import { exited, serveProcess, healthzOf } from '../helpers/process.ts';
 import { describeMismatches } from '../../harness/soak/compare.ts';
 import { Expectation } from '../../harness/soak/expected.ts';
 import { runRound, type SoakSystem } from '../../harness/soak/round.ts';
@@ -36,7 +36,7 @@ describe('soak: three rounds of a Meta scenario on one running system', () => {
       LOG_LEVEL: 'error',
     });
     const url = `http://127.0.0.1:${port}`;
-    await waitFor(async () => ((await fetch(`${url}/healthz`)).ok ? true : undefined), 60_000, 'the EchoCue process to answer /healthz');
+    await healthzOf(child, url);
     const tenant = await createTenant(url, ADMIN, []);
     system = { url, adminToken: ADMIN, accountId: tenant.accountId, key: tenant.key, config: env.config };
   }, 120_000);

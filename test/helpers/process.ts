@@ -1,7 +1,7 @@
 // A real `echocue serve --role ...` process on a test's services, for tests that kill it.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
-import { FIXTURE_SECRET, type TestEnv } from './env.ts';
+import { FIXTURE_SECRET, waitFor, type TestEnv } from './env.ts';
 import { ROOT } from './services.ts';
 
 /** Log lines kept per child (LOG_LEVEL=warn by default: warnings and errors), printed if it exits on its own with a failure. */
@@ -87,4 +87,21 @@ export async function runEchocue(
     const e = err as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
+}
+
+/** Waits until GET /healthz at `url` answers 200 from `child` itself (the pid in its answer): a port picked free a
+ *  moment ago may have been taken by another process, whose answer must not pass for this one's. */
+export async function healthzOf(child: ChildProcess, url: string, timeoutMs = 60_000): Promise<void> {
+  await waitFor(
+    async () => {
+      try {
+        const res = await fetch(`${url}/healthz`);
+        return res.ok && ((await res.json()) as { pid?: number }).pid === child.pid ? true : undefined;
+      } catch {
+        return undefined; // not listening yet
+      }
+    },
+    timeoutMs,
+    `the EchoCue process (pid ${child.pid}) to answer ${url}/healthz`,
+  );
 }
