@@ -139,7 +139,7 @@ const EnvSchema = z.object({
   /** A streak of failed attempts this long writes a `failing` notice for the endpoint (GET /api/webhooks/notices). */
   ENDPOINT_FAILING_NOTICE_SECONDS: intIn(0, 90 * 86400).default(300),
   DELIVERY_CACHE_TTL_MS: intIn(0, 600_000).default(2000),
-  /** Failed attempts in a row to one endpoint that open its circuit (its attempts then wait, unsent). */
+  /** Attempts in a row to one endpoint that timed out or could not connect, which open its circuit (its attempts then wait, unsent). */
   DELIVERY_BREAKER_FAILURES: intIn(1, 1000).default(5),
   /** How long an open circuit waits before one probe attempt (times DELIVERY_DELAY_SCALE, like the retry delays). */
   DELIVERY_BREAKER_COOLDOWN_MS: intIn(100, 3_600_000).default(30_000),

@@ -1,5 +1,6 @@
 // A circuit breaker per endpoint, in the memory of each delivery process, so that one failing endpoint costs the
-// others nothing: after `failures` failed attempts in a row the circuit opens, and for `cooldownMs` that endpoint's
+// others nothing: after `failures` slow failures in a row (timeouts and connection errors: the worker counts those
+// only, since a quick 4xx/5xx answer costs it nothing) the circuit opens, and for `cooldownMs` that endpoint's
 // attempts are not sent but deferred (queued again for when it closes; no attempt is counted, so its deliveries
 // keep their five retries). Then one attempt goes through as a probe (half-open): a success closes the circuit, a
 // failure opens it again. Without it, an endpoint that times out makes every one of its deliveries wait the full

@@ -19,6 +19,8 @@ const T0 = new Date(1_781_700_000_000);
 const topics = topicNames('');
 const log = createLogger({ level: 'silent' });
 const SEND_MS = 250;
+/** An `answer` of TIMEOUT: the attempt times out (no status). */
+const TIMEOUT = 0;
 const DAY = 86_400_000;
 const ENDPOINT_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
@@ -134,6 +136,17 @@ function fakes(
         opts.whileSending?.();
         clock.t += SEND_MS;
         const status = opts.answer?.(url) ?? 200;
+        if (status === TIMEOUT)
+          return {
+            ok: false,
+            status_code: null,
+            latency_ms: SEND_MS,
+            error: 'no response within 250 ms',
+            error_code: 'timeout',
+            response_body: null,
+            retry_after_ms: null,
+            directive: null,
+          };
         return status < 300
           ? {
               ok: true,
@@ -476,17 +489,26 @@ describe('the delivery worker, a batch at a time', () => {
     expect(await f.counted('echocue_delivery_attempts_total', 'outcome="deferred_rate_limited",tier="0"')).toBe(3);
   });
 
-  test("the circuit breaker: after `failures` failures in a row the rest of an endpoint's attempts wait unsent until the cooldown", async () => {
-    const f = fakes({ answer: () => 503, breaker: { failures: 2, cooldownMs: 30_000 } });
+  test("the circuit breaker: after `failures` timeouts in a row the rest of an endpoint's attempts wait unsent until the cooldown", async () => {
+    let answer = 503;
+    const f = fakes({ answer: () => answer, breaker: { failures: 2, cooldownMs: 30_000 } });
+    const h = createBatchHandler({ ...f.deps, keysAtOnce: 1 });
+    // Quick error answers cost nothing: they never open it.
+    const quick = ['q1', 'q2', 'q3', 'q4'].map((id) => delivery(id));
+    for (const d of quick) f.deliveries.set(d._id, d);
+    await h.handleBatch(quick.map((d) => consumed(attemptRecordOf(d, 1, T0.getTime()))));
+    expect(f.got).toHaveLength(4);
+    f.got.splice(0);
+    f.queued.splice(0);
+    answer = TIMEOUT;
     const docs = ['d1', 'd2', 'd3', 'd4'].map((id) => delivery(id));
     for (const d of docs) f.deliveries.set(d._id, d);
-    const h = createBatchHandler({ ...f.deps, keysAtOnce: 1 });
     await h.handleBatch(docs.map((d) => consumed(attemptRecordOf(d, 1, T0.getTime()))));
     expect(f.got).toHaveLength(2);
     expect(docs.map((d) => f.deliveries.get(d._id)!.attempts.length)).toEqual([1, 1, 0, 0]);
     const deferred = f.queued.filter((q) => q.attempt === 1);
     expect(deferred.map((q) => q.delivery_id)).toEqual(['d3', 'd4']);
-    const openedAt = T0.getTime() + 2 * SEND_MS;
+    const openedAt = T0.getTime() + 6 * SEND_MS;
     for (const q of deferred) expect(q.due_at - openedAt).toBeGreaterThanOrEqual(30_000);
     // Another endpoint is not held up by it.
     f.endpoints.set('ep_b', endpoint('ep_b'));

@@ -69,6 +69,9 @@ export type WorkerDeps = Readonly<{
 
 type Item = { rec: AttemptRecord; verdict: Verdict };
 
+/** Failures that hold a worker lane for long (no answer, or one that dribbles in): what the circuit breaker counts. */
+const SLOW_FAILURES: ReadonlySet<string> = new Set(['timeout', 'connection', 'response_too_slow']);
+
 /** Handles one due batch (exported for tests with fakes at the ports). */
 export function createBatchHandler(deps: WorkerDeps) {
   const log = deps.log.child({ component: 'delivery-worker' });
@@ -238,7 +241,8 @@ export function createBatchHandler(deps: WorkerDeps) {
       };
       const outcome = await deps.sender.send(ep.url, rec.body, headers);
       deps.metrics.deliveryAttempts.inc({ outcome: outcome.ok ? 'success' : outcome.error_code, tier });
-      breakers.record(ep._id, outcome.ok, deps.clock.now().getTime());
+      // Only failures that cost this worker time count for the circuit (a quick 4xx/5xx answer costs nothing).
+      breakers.record(ep._id, outcome.ok || !SLOW_FAILURES.has(outcome.error_code), deps.clock.now().getTime());
       if (!outcome.ok)
         log.debug(
           {
