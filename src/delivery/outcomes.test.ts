@@ -123,6 +123,23 @@ describe('the writes of a worker batch', () => {
     });
   });
 
+  test('jittered retries are queued in due order, none due before the latest this process queued on its tier', () => {
+    const randoms = [0.9, 0.1, 0.5];
+    const handled = ['j1', 'j2', 'j3'].map((id) => sent(rec(id), 500, NOW.getTime()));
+    const w = batchWrites(handled, { ...opts, random: () => randoms.shift()! });
+    const due = (id: string) => w.next.find((n) => n.record.delivery_id === id)!.record.due_at - NOW.getTime();
+    expect(w.next.map((n) => n.record.delivery_id)).toEqual(['j2', 'j3', 'j1']); // in due order
+    expect([due('j2'), due('j3'), due('j1')]).toEqual([25_200, 30_000, 34_800]); // the 30 s tier, ±20 %
+    expect(w.lastDue.get(1)).toBe(NOW.getTime() + 34_800);
+    // The next batch: a retry jittered earlier than that waits for it (and says so in its due time and store).
+    const later = batchWrites([sent(rec('j4'), 500, NOW.getTime() + 1000)], { ...opts, random: () => 0, lastDue: w.lastDue });
+    expect(later.next[0]!.record.due_at).toBe(NOW.getTime() + 34_800);
+    expect(later.updates[0]!.set.next_attempt_at).toEqual(new Date(NOW.getTime() + 34_800));
+    // Another tier is not held back by it.
+    const other = batchWrites([sent(rec('j5', 2), 500, NOW.getTime())], { ...opts, random: () => 0, lastDue: w.lastDue });
+    expect(other.next[0]).toMatchObject({ tier: 2, record: { due_at: NOW.getTime() + 96_000 } });
+  });
+
   test('a failure that disabled its endpoint ends the delivery; a success on it still delivers', () => {
     const w = batchWrites([sent(rec('d5'), 500), sent(rec('d6'), 200)], { ...opts, disabled: new Set(['ep_a']) });
     expect(w.updates.map((u) => [u.id, u.set.status, u.set.failure_reason])).toEqual([

@@ -5,7 +5,7 @@
 import { type AttemptRecord } from '../events/outbound.ts';
 import { type AttemptSample } from '../store/endpoint-health.ts';
 import { type AttemptDoc, type DeliveryUpdate } from '../store/webhooks.ts';
-import { nextStep, type AttemptResult } from './next-step.ts';
+import { nextStep, type AttemptResult, type NextStep } from './next-step.ts';
 import { tierFor } from './schedule.ts';
 import { type Progress } from './progress.ts';
 import { attemptRecordOf, type SendableRecord } from './record.ts';
@@ -81,6 +81,8 @@ export type BatchWrites = {
   next: { record: AttemptRecord; tier: number }[];
   /** Where each delivery stands once its update applied (the next records not produced yet). */
   progress: Map<string, Progress>;
+  /** The latest due time queued on each retry tier, this batch included: the next batch's `lastDue`. */
+  lastDue: Map<number, number>;
 };
 
 const attemptDoc = (h: Extract<Handled, { kind: 'sent' }>): AttemptDoc => ({
@@ -110,10 +112,41 @@ const TOO_MANY_REQUESTS = 429;
 /** The writes of a batch: `disabled` the endpoints its failures disabled, `now` the time of the writes. */
 export function batchWrites(
   handled: readonly Handled[],
-  opts: { now: Date; scale: number; disabled: ReadonlySet<string>; random: () => number },
+  opts: {
+    now: Date;
+    scale: number;
+    disabled: ReadonlySet<string>;
+    random: () => number;
+    /** The latest due time this process queued on each retry tier (see below); none when absent. */
+    lastDue?: ReadonlyMap<number, number>;
+  },
 ): BatchWrites {
   const { now } = opts;
-  const out: BatchWrites = { updates: [], next: [], progress: new Map() };
+  const out: BatchWrites = { updates: [], next: [], progress: new Map(), lastDue: new Map(opts.lastDue ?? []) };
+  // Each retry's step, decided once. A tier topic is read in order and waits for its head: a jittered retry queued
+  // behind one due later would be sent late. So this process's retries on a tier are queued in due order and
+  // none is due before one it queued there earlier (the jitter still spreads the retries of one batch, in order);
+  // their due times say when they will really be sent (docs/decisions/0020-outbound-v2.md).
+  const steps = new Map<Handled, NextStep>();
+  for (const h of handled) {
+    if (h.kind !== 'sent') continue;
+    steps.set(
+      h,
+      nextStep({
+        result: h.outcome.ok ? { ok: true } : resultOf(h.outcome),
+        attempt: h.rec.attempt,
+        now: h.endedAt,
+        scale: opts.scale,
+        jitter: opts.random(),
+        endpointDisabled: !h.outcome.ok && opts.disabled.has(h.endpointId),
+      }),
+    );
+  }
+  const retries = [...steps.values()].filter((x): x is Extract<NextStep, { kind: 'retry' }> => x.kind === 'retry');
+  for (const r of retries.sort((a, b) => a.dueAt - b.dueAt)) {
+    r.dueAt = Math.max(r.dueAt, out.lastDue.get(r.tier) ?? 0);
+    out.lastDue.set(r.tier, r.dueAt);
+  }
   const ended = (status: 'delivered' | 'failed') => ({ round: 0, status, queued: null, dueAt: null, tier: null, produced: true });
   for (const h of handled) {
     const { rec } = h;
@@ -154,14 +187,7 @@ export function batchWrites(
       continue;
     }
     const push = attemptDoc(h);
-    const step = nextStep({
-      result: h.outcome.ok ? { ok: true } : resultOf(h.outcome),
-      attempt: rec.attempt,
-      now: h.endedAt,
-      scale: opts.scale,
-      jitter: opts.random(),
-      endpointDisabled: !h.outcome.ok && opts.disabled.has(h.endpointId),
-    });
+    const step = steps.get(h)!;
     switch (step.kind) {
       case 'delivered':
         out.updates.push({
@@ -195,5 +221,6 @@ export function batchWrites(
         break;
     }
   }
+  out.next.sort((a, b) => a.record.due_at - b.record.due_at); // queued in due order (a stable sort)
   return out;
 }

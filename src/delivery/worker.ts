@@ -85,6 +85,8 @@ export function createBatchHandler(deps: WorkerDeps) {
     });
   const progress = deps.progress ?? createProgressCache();
   // The cooldown is a wait like the retry delays: DELIVERY_DELAY_SCALE shrinks it too (tests), at least 10 ms.
+  /** The latest due time this process queued on each retry tier (src/delivery/outcomes.ts batchWrites). */
+  let lastDue: ReadonlyMap<number, number> = new Map();
   const breakers = createBreakers({ ...deps.breaker, cooldownMs: Math.max(10, Math.round(deps.breaker.cooldownMs * deps.delayScale)) });
   const parsedOf = new WeakMap<Buffer, AttemptRecord | null>();
 
@@ -297,7 +299,9 @@ export function createBatchHandler(deps: WorkerDeps) {
         }
       }),
     ]);
-    const writes = batchWrites(handled, { now, scale: deps.delayScale, disabled, random: deps.random ?? Math.random });
+    const writes = batchWrites(handled, { now, scale: deps.delayScale, disabled, random: deps.random ?? Math.random, lastDue });
+    // At once (no await in between): batches of other partitions in flight see it; the latest per tier wins.
+    lastDue = new Map([...lastDue, ...[...writes.lastDue].filter(([tier, due]) => due > (lastDue.get(tier) ?? 0))]);
     const notApplied = await deps.webhooks.applyUpdates(writes.updates);
     for (const id of notApplied) {
       progress.delete(id);
