@@ -175,11 +175,9 @@ export function createBatchHandler(deps: WorkerDeps) {
     // 2. Send, with endpoints and secrets from memory (misses in one go).
     const sendable = [...items.values()].filter((i) => i.verdict.kind === 'send').map((i) => i.rec as SendableRecord);
     const endpointIds = sendable.map((r) => r.endpoint_id);
-    // Secrets are read fresh per batch (a rotation signs from the next batch on), beside the endpoints from memory.
-    const [endpoints, endpointSecrets] = await Promise.all([
-      directory.endpoints(endpointIds),
-      endpointIds.length > 0 ? deps.webhooks.liveSecretsOf(endpointIds, deps.clock.now()) : new Map<string, string[]>(),
-    ]);
+    // Endpoints from memory (usually no round trip); then, side by side, the secrets read fresh per batch (a
+    // rotation signs from the next batch on) and the rate-limit grants: one round trip in all.
+    const endpoints = await directory.endpoints(endpointIds);
     // Rate-limited endpoints: what each may take of this batch, from the shared per-second counter (one call each).
     const limited = new Map<string, { limit: number; want: number }>();
     for (const r of sendable) {
@@ -190,8 +188,9 @@ export function createBatchHandler(deps: WorkerDeps) {
       limited.set(ep._id, l);
     }
     const batchStart = deps.clock.now();
-    const [secrets, grants] = await Promise.all([
+    const [secrets, endpointSecrets, grants] = await Promise.all([
       directory.secrets([...endpoints.values()].filter((e) => e.enabled).map((e) => e.key_id)),
+      endpointIds.length > 0 ? deps.webhooks.liveSecretsOf(endpointIds, batchStart) : new Map<string, string[]>(),
       Promise.all(
         [...limited].map(async ([id, l]) => {
           const grant: { limit: number; granted: number; denied: number } = {
@@ -266,6 +265,7 @@ export function createBatchHandler(deps: WorkerDeps) {
     const disabled = new Set<string>();
     const notice = (e: { _id: string; key_id: string }, kind: NoticeKind, detail: string) =>
       deps.health.notice({ endpoint_id: e._id, key_id: e.key_id, kind, at: now, detail });
+    // The health counts beside the endpoints' notes, stored before the outcomes: a delivery shown delivered is counted.
     await Promise.all([
       ...[...samplesByEndpoint(handled)].map(([id, samples]) => deps.health.count(id, now, samples)),
       ...endpointHealth(handled).map(async (h) => {
