@@ -1,5 +1,5 @@
-// Endpoint health over time and the notices customers read instead of e-mails. Stats: one document per endpoint
-// and 5-minute bucket, counted by the delivery worker once per batch and endpoint ($inc: attempts, successes,
+// Endpoint health over time and the notices customers read instead of e-mails. Stats: one document per endpoint,
+// 5-minute bucket and delivery process, counted by the delivery worker once per batch and endpoint ($inc: attempts, successes,
 // latency sum and histogram; $max: latency), so a day is 288 small documents read in one query. Notices: an
 // endpoint started failing (a streak of failed attempts lasted ENDPOINT_FAILING_NOTICE_SECONDS), was disabled, or
 // recovered (a success ended a streak that had been noticed). Both are swept with the attempt log
@@ -7,6 +7,7 @@
 import { type Db } from 'mongodb';
 import { randomId } from '../core/ids.ts';
 import { COLLECTIONS } from './collections.ts';
+import { createSerial } from './serial.ts';
 
 export const BUCKET_MS = 5 * 60_000;
 /** Upper bounds (ms) of the latency histogram; the last bucket is everything slower. */
@@ -39,33 +40,55 @@ const latencySlot = (ms: number): number => {
 export function createEndpointHealthStore(db: Db) {
   const stats = db.collection<StatDoc>(COLLECTIONS.endpointStat);
   const notices = db.collection<NoticeDoc>(COLLECTIONS.endpointNotice);
+  // Each process counts into documents of its own, one write at a time per document (src/store/serial.ts): exact
+  // on FerretDB v1 too, whose updates are not atomic. Readers add the processes' documents up.
+  const writer = randomId('w', 6);
+  const serial = createSerial();
   return {
     /** Counts a batch's attempts of one endpoint in the bucket of `at` (one upsert). */
     async count(endpointId: string, at: Date, samples: readonly AttemptSample[]): Promise<void> {
       if (samples.length === 0) return;
       const bucket = bucketOf(at);
+      const _id = `${endpointId}|${bucket.getTime()}|${writer}`;
       const inc: Record<string, number> = { attempts: samples.length, successes: samples.filter((x) => x.ok).length, latency_sum_ms: 0 };
       for (const x of samples) {
         inc['latency_sum_ms']! += x.latencyMs;
         const slot = `l${latencySlot(x.latencyMs)}`;
         inc[slot] = (inc[slot] ?? 0) + 1;
       }
-      await stats.updateOne(
-        { _id: `${endpointId}|${bucket.getTime()}` },
-        {
-          $inc: inc,
-          $max: { latency_max_ms: Math.max(...samples.map((x) => x.latencyMs)) },
-          $setOnInsert: { endpoint_id: endpointId, bucket },
-        },
-        { upsert: true },
+      await serial(_id, () =>
+        stats.updateOne(
+          { _id },
+          {
+            $inc: inc,
+            $max: { latency_max_ms: Math.max(...samples.map((x) => x.latencyMs)) },
+            $setOnInsert: { endpoint_id: endpointId, bucket },
+          },
+          { upsert: true },
+        ),
       );
     },
-    /** The endpoint's buckets from `since` on, oldest first. */
-    statsSince(endpointId: string, since: Date): Promise<StatDoc[]> {
-      return stats
+    /** The endpoint's buckets from `since` on, oldest first, every process's counts added up. */
+    async statsSince(endpointId: string, since: Date): Promise<StatDoc[]> {
+      const docs = await stats
         .find({ endpoint_id: endpointId, bucket: { $gte: bucketOf(since) } })
         .sort({ bucket: 1 })
         .toArray();
+      const byBucket = new Map<number, StatDoc>();
+      for (const d of docs) {
+        const t = d.bucket.getTime();
+        const sum = byBucket.get(t);
+        if (!sum) {
+          byBucket.set(t, { ...d, _id: `${endpointId}|${t}` });
+          continue;
+        }
+        sum.attempts += d.attempts;
+        sum.successes += d.successes;
+        sum.latency_sum_ms += d.latency_sum_ms;
+        sum.latency_max_ms = Math.max(sum.latency_max_ms, d.latency_max_ms);
+        for (let i = 0; i <= LATENCY_BOUNDS_MS.length; i++) sum[`l${i}`] = (sum[`l${i}`] ?? 0) + (d[`l${i}`] ?? 0);
+      }
+      return [...byBucket.values()];
     },
     async notice(n: Omit<NoticeDoc, '_id'>): Promise<NoticeDoc> {
       const doc = { _id: randomId('ntc'), ...n };
