@@ -2,8 +2,11 @@
 // needs (src/delivery/record.ts); endpoints and secrets come from memory (src/delivery/directory.ts). Per batch:
 //   1. judge each record against where its delivery stands (src/delivery/progress.ts); what this process does not
 //      know, and records without their body (too large, or queued before 0010), are read from the store in one go;
-//   2. send the due attempts concurrently, a delivery's records in order (heartbeats meanwhile: the due consumer);
-//   3. note each endpoint's health once, then store every outcome in one bulkWrite (each update applies only while
+//   2. send the due attempts concurrently, a delivery's records in order (heartbeats meanwhile: the due consumer),
+//      signed with the key secret and the endpoint's Standard Webhooks secrets (read once per batch); an attempt to
+//      an endpoint whose circuit is open or whose rate limit is used up is deferred, unsent (src/delivery/breaker.ts);
+//   3. note each endpoint's health once (its counts over time, and notices: failing, disabled, recovered), then
+//      store every outcome in one bulkWrite (each update applies only while
 //      its delivery still waits for that attempt of that round), queue the next attempts in one producer send;
 //   4. the due consumer commits the offsets.
 // A crash before 3 stored the outcomes sends that batch's attempts again (same event id and attempt number:
@@ -84,9 +87,9 @@ export function createBatchHandler(deps: WorkerDeps) {
       clock: deps.clock,
     });
   const progress = deps.progress ?? createProgressCache();
-  // The cooldown is a wait like the retry delays: DELIVERY_DELAY_SCALE shrinks it too (tests), at least 10 ms.
   /** The latest due time this process queued on each retry tier (src/delivery/outcomes.ts batchWrites). */
   let lastDue: ReadonlyMap<number, number> = new Map();
+  // The cooldown is a wait like the retry delays: DELIVERY_DELAY_SCALE shrinks it too (tests), at least 10 ms.
   const breakers = createBreakers({ ...deps.breaker, cooldownMs: Math.max(10, Math.round(deps.breaker.cooldownMs * deps.delayScale)) });
   const parsedOf = new WeakMap<Buffer, AttemptRecord | null>();
 
