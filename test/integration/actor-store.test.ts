@@ -1,8 +1,8 @@
 // The actors' MongoDB store on the real store: what a crash between its writes leaves behind is still found, and
 // writes are fenced by document version, so a member that lost its partition mid-batch cannot overwrite the new
 // owner's documents.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { MongoClient, type Db } from 'mongodb';
+import { describe, expect, test } from 'vitest';
+import { type Db } from 'mongodb';
 import { createActorStore } from '../../src/store/actor-store.ts';
 import { mergeContacts } from '../../src/actors/contact/reduce.ts';
 import { messageIdOf } from '../../src/actors/message/reduce.ts';
@@ -11,28 +11,16 @@ import { StateCache } from '../../src/actors/state-cache.ts';
 import { applyBatch, type DecodedEvent } from '../../src/actors/apply.ts';
 import { type ActorStore } from '../../src/actors/ports.ts';
 import { type MessageStatusEvent } from '../../src/events/generated/event-types.ts';
-import { testEnv, type TestEnv } from '../helpers/env.ts';
+import { useTestDb } from '../helpers/db.ts';
 
 /** API_CHANGE_SETTLE_MS's default: how long a change may take to become visible to pollers. */
 const SETTLE_MS = 5000;
 
 describe('store > actor store', () => {
-  let env: TestEnv;
-  let mongo: MongoClient;
-  let db: Db;
-  beforeAll(async () => {
-    env = testEnv();
-    mongo = new MongoClient(env.config.mongo.uri);
-    await mongo.connect();
-    db = mongo.db();
-  });
-  afterAll(async () => {
-    await mongo?.close();
-    await env?.cleanup();
-  });
+  const testDb = useTestDb();
 
   test('a contact is found by any alias; an insert of a document that exists is refused as a conflict, a replace names the version it read', async () => {
-    const store = createActorStore(db, { settleMs: SETTLE_MS });
+    const store = createActorStore(testDb.db(), { settleMs: SETTLE_MS });
     const c = mergeContacts('w1', [], ['wa:1', 'uid:US.1'], new Date(1000));
     const inserted = await store.commit({ ...emptyWriteSet(), inserts: { ...emptyWriteSet().inserts, contact: [c] } });
     expect(inserted.versions.contact.get(c._id)).toBe(1);
@@ -86,7 +74,7 @@ describe('store > actor store', () => {
         raw: '{}',
       } as MessageStatusEvent,
     });
-    const store = createActorStore(db, { settleMs: SETTLE_MS });
+    const store = createActorStore(testDb.db(), { settleMs: SETTLE_MS });
     // Member A owned the partition and applied "sent"; its cache holds the message at version 1.
     const cacheA = new StateCache(1000);
     await applyBatch(new Session(store, cacheA), [status(1, 'sent')]);
@@ -118,7 +106,7 @@ describe('store > actor store', () => {
   });
 
   test('after a crash between deleting merged-away contacts and updating the alias index, the merged contact is still found', async () => {
-    const store = createActorStore(db, { settleMs: SETTLE_MS });
+    const store = createActorStore(testDb.db(), { settleMs: SETTLE_MS });
     const a = mergeContacts('w3', [], ['wa:5'], new Date(1000));
     const b = mergeContacts('w3', [], ['uid:US.5'], new Date(1000));
     await store.commit({ ...emptyWriteSet(), inserts: { ...emptyWriteSet().inserts, contact: [a, b] } });
@@ -127,8 +115,14 @@ describe('store > actor store', () => {
     const merged = mergeContacts('w3', [a, b], [], new Date(2000));
     const gone = merged._id === a._id ? b : a;
     expect(merged.former_ids).toEqual([gone._id]);
-    await db.collection('ec_contact').replaceOne({ _id: merged._id as never }, merged as never);
-    await db.collection('ec_contact').deleteOne({ _id: gone._id as never });
+    await testDb
+      .db()
+      .collection('ec_contact')
+      .replaceOne({ _id: merged._id as never }, merged as never);
+    await testDb
+      .db()
+      .collection('ec_contact')
+      .deleteOne({ _id: gone._id as never });
     expect((await store.contactsByAliases('w3', gone.aliases)).map((x) => x._id)).toEqual([merged._id]);
   });
 
@@ -164,7 +158,7 @@ describe('store > actor store', () => {
     });
     // The real store, except that ec_message silently loses the last document of each insertMany and the last
     // statement of each bulkWrite, and reports what it really did (as a store losing writes would).
-    const dropping = new Proxy(db, {
+    const dropping = new Proxy(testDb.db(), {
       get(target, prop, receiver) {
         if (prop !== 'collection') return Reflect.get(target, prop, receiver);
         return (name: string) => {
@@ -181,7 +175,7 @@ describe('store > actor store', () => {
       },
     }) as Db;
     const wamids = ['wamid.drop.1', 'wamid.drop.2', 'wamid.drop.3'];
-    const store = createActorStore(db, { settleMs: SETTLE_MS });
+    const store = createActorStore(testDb.db(), { settleMs: SETTLE_MS });
     // New documents: two of three inserts land, and the batch fails instead of committing.
     await expect(
       applyBatch(

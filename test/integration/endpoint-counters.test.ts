@@ -2,29 +2,16 @@
 // document and writing it back with no lock (../shared/docs/local-stack.md §5): concurrent $inc on one document
 // lose updates there. These count exactly however many batches of a process write at once, and add up the
 // documents of several processes.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { MongoClient, type Db } from 'mongodb';
+import { describe, expect, test } from 'vitest';
 import { createEndpointHealthStore } from '../../src/store/endpoint-health.ts';
 import { createEndpointRates } from '../../src/store/endpoint-rates.ts';
-import { testEnv, type TestEnv } from '../helpers/env.ts';
+import { useTestDb } from '../helpers/db.ts';
 
 describe('store > endpoint counters under concurrent writes', () => {
-  let env: TestEnv;
-  let mongo: MongoClient;
-  let db: Db;
-  beforeAll(async () => {
-    env = testEnv();
-    mongo = new MongoClient(env.config.mongo.uri);
-    await mongo.connect();
-    db = mongo.db();
-  });
-  afterAll(async () => {
-    await mongo?.close();
-    await env?.cleanup();
-  });
+  const { db } = useTestDb();
 
   test('60 batches counted at once by two processes add up exactly, with the latency histogram and maximum', async () => {
-    const [a, b] = [createEndpointHealthStore(db), createEndpointHealthStore(db)]; // two processes
+    const [a, b] = [createEndpointHealthStore(db()), createEndpointHealthStore(db())]; // two processes
     const at = new Date('2026-03-02T09:16:00Z');
     await Promise.all(
       Array.from({ length: 60 }, (_, i) =>
@@ -41,7 +28,7 @@ describe('store > endpoint counters under concurrent writes', () => {
   });
 
   test('a rate limit of 10 per second grants exactly 10 of 40 concurrent single requests in one process', async () => {
-    const rates = createEndpointRates(db);
+    const rates = createEndpointRates(db());
     const now = new Date('2026-03-02T09:16:00.100Z');
     const grants = await Promise.all(Array.from({ length: 40 }, () => rates.take('ep_r', now, 1, 10)));
     expect(grants.reduce((x, y) => x + y, 0)).toBe(10);
