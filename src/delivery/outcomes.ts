@@ -71,7 +71,9 @@ export function samplesByEndpoint(handled: readonly Handled[]): Map<string, Atte
   const out = new Map<string, AttemptSample[]>();
   for (const h of handled) {
     if (h.kind !== 'sent') continue;
-    out.set(h.endpointId, [...(out.get(h.endpointId) ?? []), { ok: h.outcome.ok, latencyMs: h.outcome.latency_ms }]);
+    const list = out.get(h.endpointId) ?? [];
+    list.push({ ok: h.outcome.ok, latencyMs: h.outcome.latency_ms });
+    out.set(h.endpointId, list);
   }
   return out;
 }
@@ -167,23 +169,23 @@ export function batchWrites(
       });
       out.progress.set(rec.delivery_id, { ...ended('failed'), round: rec.round });
     };
+    /** Attempt `attempt` queued on `tier`, due at `dueAt`: a retry (with the attempt that failed), or a deferral. */
+    const queue = (attempt: number, dueAt: number, tier: number, push: AttemptDoc | null) => {
+      out.updates.push({
+        ...base,
+        push,
+        set: { next_attempt_at: new Date(dueAt), queued_attempt: attempt, queued_tier: tier, changed_at: now },
+      });
+      out.next.push({ record: attemptRecordOf({ ...rec, _id: rec.delivery_id }, attempt, dueAt), tier });
+      out.progress.set(rec.delivery_id, { round: rec.round, status: 'pending', queued: attempt, dueAt, tier, produced: false });
+    };
     if (h.kind === 'refused') {
       fail(h.reason, null);
       continue;
     }
     if (h.kind === 'deferred') {
       // Never on the attempt topic (its records are due at once): the first retry tier whose delay covers the wait.
-      const tier = tierFor(1, Math.max(0, h.dueAt - now.getTime()) / opts.scale);
-      out.updates.push({ ...base, push: null, set: { next_attempt_at: new Date(h.dueAt), queued_tier: tier, changed_at: now } });
-      out.next.push({ record: attemptRecordOf({ ...rec, _id: rec.delivery_id }, rec.attempt, h.dueAt), tier });
-      out.progress.set(rec.delivery_id, {
-        round: rec.round,
-        status: 'pending',
-        queued: rec.attempt,
-        dueAt: h.dueAt,
-        tier,
-        produced: false,
-      });
+      queue(rec.attempt, h.dueAt, tierFor(1, Math.max(0, h.dueAt - now.getTime()) / opts.scale), null);
       continue;
     }
     const push = attemptDoc(h);
@@ -204,20 +206,7 @@ export function batchWrites(
         fail(step.reason, push);
         break;
       case 'retry':
-        out.updates.push({
-          ...base,
-          push,
-          set: { next_attempt_at: new Date(step.dueAt), queued_attempt: step.attempt, queued_tier: step.tier, changed_at: now },
-        });
-        out.next.push({ record: attemptRecordOf({ ...rec, _id: rec.delivery_id }, step.attempt, step.dueAt), tier: step.tier });
-        out.progress.set(rec.delivery_id, {
-          round: rec.round,
-          status: 'pending',
-          queued: step.attempt,
-          dueAt: step.dueAt,
-          tier: step.tier,
-          produced: false,
-        });
+        queue(step.attempt, step.dueAt, step.tier, push);
         break;
     }
   }
