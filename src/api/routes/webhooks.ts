@@ -46,6 +46,16 @@ export type WebhookRouteDeps = Readonly<{
 
 const MAX_ENDPOINTS_PER_KEY = 20;
 const DAY_MS = 86_400_000;
+const isoTime = () => z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with a time zone' });
+
+/** `version` of `type`'s payload, or EC_BAD_REQUEST naming `parameter` when the type has no such version. */
+function checkedVersion(type: Category, version: number, parameter: string): number {
+  if (!isVersionOf(type, version))
+    throw new AppError('EC_BAD_REQUEST', `${type} has no version ${version}; its latest is ${latestVersion(type)}`, {
+      details: { parameter },
+    });
+  return version;
+}
 const url = z.string().min(1).max(2048).meta({ description: 'https:// URL of your receiver (public addresses only).' });
 const categories = z
   .array(z.enum(CATEGORIES))
@@ -103,9 +113,7 @@ function subscriptionsFrom(body: { categories?: readonly Category[]; subscriptio
   return body.subscriptions.map((sub, i) => {
     if (seen.has(sub.type)) throw bad(`subscriptions.${i}.type`, `${sub.type} is subscribed twice; one subscription per event type`);
     seen.add(sub.type);
-    const version = sub.version ?? latestVersion(sub.type);
-    if (!isVersionOf(sub.type, version))
-      throw bad(`subscriptions.${i}.version`, `${sub.type} has no version ${version}; its latest is ${latestVersion(sub.type)}`);
+    const version = checkedVersion(sub.type, sub.version ?? latestVersion(sub.type), `subscriptions.${i}.version`);
     for (const key of Object.keys(sub.filter ?? {}) as (keyof typeof FILTER_TYPES)[]) {
       if (!FILTER_TYPES[key].includes(sub.type))
         throw bad(`subscriptions.${i}.filter.${key}`, `filter ${key} applies to ${FILTER_TYPES[key].join(' and ')}, not ${sub.type}`);
@@ -267,7 +275,7 @@ export function webhookRoutes(deps: WebhookRouteDeps): Route[] {
       description: `One call restarts at most \`limit\` deliveries (default and most ${REPLAY_MAX}); \`more: true\` says failed deliveries remain: call again (the replayed ones are no longer failed).`,
       params: idParam,
       body: z.strictObject({
-        since: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with a time zone' }),
+        since: isoTime(),
         limit: z.number().int().min(1).max(REPLAY_MAX).default(REPLAY_MAX),
       }),
       response: z.object({ replayed: z.number().int(), more: z.boolean() }),
@@ -302,11 +310,8 @@ export function webhookRoutes(deps: WebhookRouteDeps): Route[] {
               details: { parameter: 'id' },
             },
           );
-        const version = body.version ?? subscriptionsOf(ep).find((x) => x.type === body.type)?.version ?? latestVersion(body.type);
-        if (!isVersionOf(body.type, version))
-          throw new AppError('EC_BAD_REQUEST', `${body.type} has no version ${version}; its latest is ${latestVersion(body.type)}`, {
-            details: { parameter: 'version' },
-          });
+        const subscribed = subscriptionsOf(ep).find((x) => x.type === body.type)?.version;
+        const version = checkedVersion(body.type, body.version ?? subscribed ?? latestVersion(body.type), 'version');
         const now = clock.now();
         const event = { id: randomId('evt_test'), category: body.type, created_at: now.toISOString(), data: EXAMPLES[body.type] };
         const doc = newDelivery(ep, { id: event.id, category: body.type, body: eventBody(event, version, true) }, now);
@@ -324,10 +329,7 @@ export function webhookRoutes(deps: WebhookRouteDeps): Route[] {
       summary: "The endpoint's success rate and latency over time, per 5-minute bucket",
       params: idParam,
       query: z.strictObject({
-        since: z.iso
-          .datetime({ offset: true, error: 'must be an ISO 8601 date-time with a time zone' })
-          .optional()
-          .meta({ description: '24 hours ago by default; at most 7 days ago.' }),
+        since: isoTime().optional().meta({ description: '24 hours ago by default; at most 7 days ago.' }),
       }),
       response: EndpointHealth,
       errors: [400, 404],
@@ -349,7 +351,7 @@ export function webhookRoutes(deps: WebhookRouteDeps): Route[] {
       summary: "Notices about this API key's endpoints, newest first: started failing, disabled, recovered",
       query: z.strictObject({
         endpoint_id: z.string().min(1).max(64).optional(),
-        since: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with a time zone' }).optional(),
+        since: isoTime().optional(),
         limit: pageQuery.limit,
       }),
       response: z.object({ data: z.array(Notice) }),
@@ -374,14 +376,8 @@ export function webhookRoutes(deps: WebhookRouteDeps): Route[] {
         cursor: pageQuery.cursor,
         status: z.enum(['pending', 'delivered', 'failed']).optional(),
         type: z.enum(CATEGORIES).optional().meta({ description: 'Only deliveries of this event type.' }),
-        created_after: z.iso
-          .datetime({ offset: true, error: 'must be an ISO 8601 date-time with a time zone' })
-          .optional()
-          .meta({ description: 'Only deliveries created at or after this time.' }),
-        created_before: z.iso
-          .datetime({ offset: true, error: 'must be an ISO 8601 date-time with a time zone' })
-          .optional()
-          .meta({ description: 'Only deliveries created before this time.' }),
+        created_after: isoTime().optional().meta({ description: 'Only deliveries created at or after this time.' }),
+        created_before: isoTime().optional().meta({ description: 'Only deliveries created before this time.' }),
       }),
       response: listOf(Delivery),
       errors: [400, 404],
