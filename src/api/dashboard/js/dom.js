@@ -29,3 +29,18 @@ export function onAction(container, action, fn) {
     if (button && button.dataset.action === action && container.contains(button)) fn(button, button.dataset.id);
   });
 }
+
+/** A secret shown in <code id=codeId> with a Reveal/Hide button: hidden until shown, hidden again on demand. */
+export function secretField(codeId, buttonId) {
+  const show = (value) => {
+    $(codeId).textContent = value;
+    $(codeId).classList.add('revealed');
+    $(buttonId).textContent = 'Hide';
+  };
+  const hide = () => {
+    $(codeId).textContent = 'hidden';
+    $(codeId).classList.remove('revealed');
+    $(buttonId).textContent = 'Reveal';
+  };
+  return { show, hide, shown: () => $(codeId).classList.contains('revealed') };
+}

@@ -2,7 +2,7 @@
 // page's CSP allows no inline style), its notices, "send a test event", and its Standard Webhooks secret (reveal,
 // rotate with an overlap).
 import { api, apiPath } from './api.js';
-import { $, h, time } from './dom.js';
+import { $, h, secretField, time } from './dom.js';
 import { act, say } from './feedback.js';
 import { endpointById } from './endpoint-list.js';
 import { addTypeOptions } from './event-types.js';
@@ -49,11 +49,8 @@ function renderNotices(list) {
   $('notices-empty').hidden = list.length > 0;
 }
 
-function hideSecret() {
-  $('endpoint-secret').textContent = 'hidden';
-  $('endpoint-secret').classList.remove('revealed');
-  $('endpoint-secret-reveal').textContent = 'Reveal';
-}
+const secret = secretField('endpoint-secret', 'endpoint-secret-reveal');
+const hideSecret = secret.hide;
 
 export async function showEndpointPanel(id) {
   if (shownId !== id) hideSecret();
@@ -89,11 +86,8 @@ const sendTest = (event) => {
 
 const toggleSecret = () =>
   act($('endpoint-secret-reveal'), async () => {
-    if ($('endpoint-secret').classList.contains('revealed')) return hideSecret();
-    const { secret } = await api('GET', apiPath('endpoints', shownId, 'secret'));
-    $('endpoint-secret').textContent = secret;
-    $('endpoint-secret').classList.add('revealed');
-    $('endpoint-secret-reveal').textContent = 'Hide';
+    if (secret.shown()) return hideSecret();
+    secret.show((await api('GET', apiPath('endpoints', shownId, 'secret'))).secret);
   });
 
 const rotateSecret = () =>
@@ -102,9 +96,7 @@ const rotateSecret = () =>
     if (!Number.isInteger(hours) || hours < 0 || hours > 168) throw new Error('the overlap must be a whole number of hours from 0 to 168');
     if (!confirm(`Rotate this endpoint's secret? The old one keeps signing for ${hours} hours.`)) return;
     const r = await api('POST', apiPath('endpoints', shownId, 'secret', 'rotate'), { overlap_seconds: hours * 3600 });
-    $('endpoint-secret').textContent = r.secret;
-    $('endpoint-secret').classList.add('revealed');
-    $('endpoint-secret-reveal').textContent = 'Hide';
+    secret.show(r.secret);
     say(
       r.old_secrets_expire_at
         ? `Endpoint secret rotated; the old one signs too until ${new Date(r.old_secrets_expire_at).toLocaleString()}.`

@@ -1,25 +1,23 @@
 // The signing secret panel: hidden until revealed, and rotated after a confirmation.
 import { api, apiPath } from './api.js';
-import { $ } from './dom.js';
+import { $, secretField } from './dom.js';
 import { act, say } from './feedback.js';
+
+const secret = secretField('secret-value', 'secret-reveal');
 
 function showSecret({ key_id, signing_secret }) {
   $('secret-key-id').textContent = `Key ${key_id}:`;
-  $('secret-value').textContent = signing_secret;
-  $('secret-value').classList.add('revealed');
-  $('secret-reveal').textContent = 'Hide';
+  secret.show(signing_secret);
 }
 
 export function hideSecret() {
   $('secret-key-id').textContent = '';
-  $('secret-value').textContent = 'hidden';
-  $('secret-value').classList.remove('revealed');
-  $('secret-reveal').textContent = 'Reveal';
+  secret.hide();
 }
 
 const toggleSecret = () =>
   act($('secret-reveal'), async () => {
-    if ($('secret-value').classList.contains('revealed')) return hideSecret();
+    if (secret.shown()) return hideSecret();
     showSecret(await api('GET', apiPath('signing-secret')));
   });
 
