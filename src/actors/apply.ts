@@ -8,6 +8,7 @@ import {
   type ConsentEventEvent,
   type IdentityChangeEvent,
   type MessageInboundEvent,
+  type MessageOutboundEvent,
   type MessageStatusEvent,
   type TemplateCategoryEvent,
   type TemplateComponentsEvent,
@@ -33,7 +34,7 @@ import {
   type Identity,
 } from './contact/reduce.ts';
 import { applyReaction, reactionOf } from './message/reactions.ts';
-import { applyStatus, emptyMessage, messageIdOf, withInboundMessage } from './message/reduce.ts';
+import { applySent, applyStatus, emptyMessage, messageIdOf, withInboundMessage } from './message/reduce.ts';
 import { messageKind } from '../store/message-kind.ts';
 import { consentScope } from '../store/contact-state.ts';
 import { type Session } from './session.ts';
@@ -46,7 +47,7 @@ import {
   emptyTemplate,
   templateDocId,
 } from './template/reduce.ts';
-import { applyInbound, applyRead, emptyThread, mergeThreads, threadIdOf } from './thread/reduce.ts';
+import { applyInbound, applyOutbound, applyRead, emptyThread, mergeThreads, threadIdOf } from './thread/reduce.ts';
 
 /** The event types the actors consume (webhook.error and unknown are for people and data teams). */
 export const ACTOR_EVENT_TYPES = [
@@ -60,6 +61,7 @@ export const ACTOR_EVENT_TYPES = [
   'identity.change',
   'account.update',
   'thread.read',
+  'message.outbound',
 ] as const satisfies readonly EventType[];
 export type ActorEventType = (typeof ACTOR_EVENT_TYPES)[number];
 
@@ -73,7 +75,8 @@ export type DecodedEvent =
   | { type: 'consent.event'; event: ConsentEventEvent }
   | { type: 'identity.change'; event: IdentityChangeEvent }
   | { type: 'account.update'; event: AccountUpdateEvent }
-  | { type: 'thread.read'; event: ThreadReadEvent };
+  | { type: 'thread.read'; event: ThreadReadEvent }
+  | { type: 'message.outbound'; event: MessageOutboundEvent };
 
 const unapplicable = (reason: string) => new AppError('EC_EVENT_UNAPPLICABLE', reason);
 const at = (t: string | number | null, receivedAt: number) => metaTimeToDate(t) ?? new Date(receivedAt);
@@ -379,6 +382,20 @@ async function read(s: Session, e: ThreadReadEvent): Promise<void> {
   s.put('thread', applyRead(thread, new Date(e.read_up_to), new Date(e.received_at)));
 }
 
+/** A message EchoCue sent: on the thread of its recipient and number (the one it was sent on, or the one that thread
+ *  was merged into since: found through the recipient, like an inbound message's). */
+async function sent(s: Session, e: MessageOutboundEvent): Promise<void> {
+  const aliases = aliasesOf({ wa_id: e.to_wa_id, user_id: e.to_user_id });
+  if (aliases.length === 0) throw unapplicable('sent message without a recipient (no to_wa_id or to_user_id)');
+  const receivedAt = new Date(e.received_at);
+  const contact = await resolveContact(s, e.waba_id, aliases, receivedAt);
+  const { thread } = await threadFor(s, e.waba_id, e.phone_number_id, contact, receivedAt);
+  s.put('thread', applyOutbound(thread, { at: new Date(e.sent_at), receivedAt }));
+  const id = messageIdOf(e.waba_id, e.wamid);
+  const doc = (await s.get('message', id)) ?? emptyMessage(id, e.waba_id, e.wamid, 'outbound', receivedAt);
+  s.put('message', applySent(doc, e, thread._id));
+}
+
 async function account(s: Session, e: AccountUpdateEvent): Promise<void> {
   const doc = (await s.get('waba_state', e.waba_id)) ?? emptyWabaState(e.waba_id, new Date(e.received_at));
   s.put('waba_state', applyAccountUpdate(doc, e));
@@ -398,6 +415,8 @@ export async function applyEvent(s: Session, d: DecodedEvent): Promise<void> {
       return account(s, d.event);
     case 'thread.read':
       return read(s, d.event);
+    case 'message.outbound':
+      return sent(s, d.event);
     default:
       return template(s, d);
   }
@@ -423,6 +442,8 @@ function aliasesNamed(d: DecodedEvent): string[] {
         { wa_id: d.event.wa_id, user_id: d.event.previous_user_id },
         { wa_id: d.event.new_wa_id, user_id: d.event.current_user_id },
       );
+    case 'message.outbound':
+      return aliasesOf({ wa_id: d.event.to_wa_id, user_id: d.event.to_user_id });
     default:
       return [];
   }
@@ -437,7 +458,7 @@ export async function applyBatch(s: Session, events: readonly DecodedEvent[]): P
     s.preload(
       'message',
       events.flatMap((d) => [
-        ...((d.type === 'message.status' || d.type === 'message.inbound') && d.event.wamid
+        ...((d.type === 'message.status' || d.type === 'message.inbound' || d.type === 'message.outbound') && d.event.wamid
           ? [messageIdOf(d.event.waba_id, d.event.wamid)]
           : []),
         ...(d.type === 'message.inbound' && d.event.reaction_message_id ? [messageIdOf(d.event.waba_id, d.event.reaction_message_id)] : []),

@@ -27,6 +27,7 @@ import { lookupRoutes } from './routes/lookups.ts';
 import { templateRoutes } from './routes/templates.ts';
 import { threadRoutes, type ThreadRouteDeps } from './routes/threads.ts';
 import { webhookRoutes, type WebhookRouteDeps } from './routes/webhooks.ts';
+import { sendingRoutes, type SendingRouteDeps } from './routes/sending.ts';
 import { serveDashboard } from './dashboard/serve.ts';
 import { type WebhookStore } from '../store/webhooks.ts';
 
@@ -46,6 +47,8 @@ export type ApiDeps = Omit<WebhookRouteDeps, 'accounts' | 'webhooks'> &
     settleMs: number;
     /** Writes a thread's read mark for the actors (src/events/thread-read.ts). */
     markRead: ThreadRouteDeps['markRead'];
+    /** Embedded Signup, the account's numbers, replies (src/sending/). */
+    sending: SendingRouteDeps;
     clock: Clock;
     log: Logger;
     metrics: Pick<Metrics, 'apiRequest' | 'apiRateLimited'>;
@@ -55,6 +58,7 @@ export type ApiDeps = Omit<WebhookRouteDeps, 'accounts' | 'webhooks'> &
 export function apiRoutes(deps: ApiDeps): Route[] {
   const routes = [
     ...threadRoutes(deps),
+    ...sendingRoutes(deps.sending),
     ...lookupRoutes(deps),
     ...templateRoutes(deps),
     ...broadcastRoutes(deps),

@@ -10,12 +10,15 @@ import { type Route } from './route.ts';
 const ERROR_TEXT: Record<number, string> = {
   400: 'A parameter is invalid (`error.details.parameter` names it)',
   401: 'Missing, unknown or revoked credentials',
-  403: 'The admin API is disabled (no ADMIN_TOKEN configured)',
+  403: 'Disabled: the admin API (no ADMIN_TOKEN configured) or Embedded Signup (no META_APP_ID)',
   404: 'No such resource for this account (also when it belongs to another account)',
   413: 'The body is larger than 64 KiB',
+  409: 'Conflicts with what is stored (`error.details.reason`): another account holds it, the Idempotency-Key was used for another request, or a call with it is running',
   415: 'The body is not application/json',
+  422: 'Not sent (`error.details.reason`): window closed, opted out, template not approved, number not connected',
   429: 'Rate limit exceeded: retry after `Retry-After` seconds',
-  503: 'A backing service is unavailable: retry after `Retry-After` seconds',
+  502: "Meta's Graph API refused the call (`error.details.step`, `error.details.meta_error`)",
+  503: "A backing service (or Meta's Graph API) is unavailable: retry after `Retry-After` seconds",
 };
 
 const rateHeaders = {
@@ -104,7 +107,11 @@ export function buildOpenApi(routes: readonly Route[], version: string) {
       ...(route.description ? { description: route.description } : {}),
       tags: [route.tag],
       security: route.access === 'api_key' ? [{ apiKey: [] }] : route.access === 'admin' ? [{ adminToken: [] }] : [],
-      requestParams: { ...(route.query ? { query: route.query } : {}), ...(route.params ? { path: route.params } : {}) },
+      requestParams: {
+        ...(route.query ? { query: route.query } : {}),
+        ...(route.params ? { path: route.params } : {}),
+        ...(route.headers ? { header: route.headers } : {}),
+      },
       ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: route.body } } } } : {}),
       responses: responsesOf(route),
     };

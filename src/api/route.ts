@@ -14,7 +14,7 @@ export type Access = 'api_key' | 'admin' | 'public';
 type Obj = z.ZodObject;
 type Empty = z.ZodObject<Record<string, never>>;
 
-export type RouteSpec<Q extends Obj, P extends Obj, B extends Obj, R extends z.ZodType> = Readonly<{
+export type RouteSpec<Q extends Obj, P extends Obj, B extends Obj, R extends z.ZodType, H extends Obj = Empty> = Readonly<{
   method: 'get' | 'post' | 'delete';
   /** OpenAPI form, e.g. /api/thread/{id}/messages. */
   path: string;
@@ -26,24 +26,37 @@ export type RouteSpec<Q extends Obj, P extends Obj, B extends Obj, R extends z.Z
   query?: Q;
   params?: P;
   body?: B;
+  /** Request headers the route reads (names in lower case; other headers pass unchecked). */
+  headers?: H;
   /** Success status (200 by default). */
   status?: number;
   response: R;
   /** Error statuses this route can answer besides 401/429/500 (documented in OpenAPI). */
-  errors?: readonly (400 | 403 | 404)[];
-  handle: (input: { query: z.output<Q>; params: z.output<P>; body: z.output<B>; caller: Caller; ctx: Context }) => Promise<z.input<R>>;
+  errors?: readonly (400 | 403 | 404 | 409 | 422 | 502 | 503)[];
+  handle: (input: {
+    query: z.output<Q>;
+    params: z.output<P>;
+    body: z.output<B>;
+    headers: z.output<H>;
+    caller: Caller;
+    ctx: Context;
+  }) => Promise<z.input<R>>;
 }>;
 
 /** A route with its types erased, as the router and the OpenAPI builder see it. */
-export type Route = RouteSpec<Obj, Obj, Obj, z.ZodType>;
+export type Route = RouteSpec<Obj, Obj, Obj, z.ZodType, Obj>;
 
-export function defineRoute<Q extends Obj = Empty, P extends Obj = Empty, B extends Obj = Empty, R extends z.ZodType = z.ZodType>(
-  spec: RouteSpec<Q, P, B, R>,
-): Route {
+export function defineRoute<
+  Q extends Obj = Empty,
+  P extends Obj = Empty,
+  B extends Obj = Empty,
+  R extends z.ZodType = z.ZodType,
+  H extends Obj = Empty,
+>(spec: RouteSpec<Q, P, B, R, H>): Route {
   return spec as unknown as Route;
 }
 
-const WHERE = { query: 'query parameter', params: 'path parameter', body: 'body field' } as const;
+const WHERE = { query: 'query parameter', params: 'path parameter', body: 'body field', headers: 'header' } as const;
 
 /** The path to the first string (or key) holding U+0000 in a request part, or null. No store takes it as data or
  *  in a query (FerretDB over PostgreSQL answered such a lookup with a 500; found by test/e2e/fuzz.test.ts). */
@@ -89,6 +102,7 @@ export function mountRoutes(router: Router, routes: readonly Route[], guards: Re
         query: parsePart(route.query ?? z.strictObject({}), ctx.query, 'query'),
         params: parsePart(route.params ?? z.object({}), ctx.params, 'params'),
         body: parsePart(route.body ?? z.object({}), (ctx.request as { body?: unknown }).body ?? {}, 'body'),
+        headers: route.headers ? parsePart(route.headers, ctx.headers, 'headers') : {},
         caller: ctx.state['caller'] as Caller,
         ctx,
       };

@@ -44,12 +44,15 @@ export async function stopPoint(events: Events, topics: readonly string[]): Prom
   return { start, end, total };
 }
 
-/** The topics a replay reads: the raw bodies, and the thread reads the REST API writes (no raw body holds them). */
+/** The events the REST API writes (no raw body holds them): thread reads and the messages EchoCue sent. */
+const API_EVENT_TYPES = ['thread.read', 'message.outbound'] as const;
+
+/** The topics a replay reads: the raw bodies, and the topics of the events the REST API writes. */
 export async function replayTopics(events: Events, topics: Topics): Promise<string[]> {
   const existing = new Set(await events.admin.listTopics());
   if (!existing.has(topics.raw))
     throw new AppError('EC_NOT_FOUND', `topic ${topics.raw} does not exist on the brokers (nothing was ever accepted with this prefix)`);
-  return [topics.raw, ...(existing.has(topics.events['thread.read']) ? [topics.events['thread.read']] : [])];
+  return [topics.raw, ...API_EVENT_TYPES.map((t) => topics.events[t]).filter((t) => existing.has(t))];
 }
 
 /** Reads the topics from their start to the stop point and applies every event to `store`. */
@@ -70,7 +73,7 @@ export async function replayInto(
   const counts: ReplayCounts = { records: 0, bodies: 0, skippedBeforeFrom: 0, unreadable: 0, events: 0, rejected: 0 };
   const from = opts.from?.getTime() ?? null;
   const actorTypes = new Set<string>(ACTOR_EVENT_TYPES);
-  const readTopic = deps.topics.events['thread.read'];
+  const apiTopics = new Map<string, (typeof API_EVENT_TYPES)[number]>(API_EVENT_TYPES.map((t) => [deps.topics.events[t], t]));
   // Partitions still to read, by "<topic>|<partition>" -> the offset the replay stops before.
   const pending = new Map<string, bigint>();
   for (const [t, ends] of opts.stop.end)
@@ -86,10 +89,11 @@ export async function replayInto(
   /** The events one record stands for, as the actors would have decoded them from the event topics. */
   async function eventsOf(r: ConsumedRecord): Promise<DecodedEvent[]> {
     if (r.value === null) return [];
-    if (r.topic === readTopic) {
+    const apiType = apiTopics.get(r.topic);
+    if (apiType) {
       const event = await deps.serde.decode(r.topic, r.value);
       if (from !== null && Number(event['received_at']) < from) return (counts.skippedBeforeFrom++, []);
-      return [{ type: 'thread.read', event } as DecodedEvent];
+      return [{ type: apiType, event } as DecodedEvent];
     }
     // The time ingest accepted the body: every event's received_at, as on the live topics.
     const receivedAt = Date.parse(r.headers['received-at'] ?? '') || r.timestamp;
@@ -154,7 +158,7 @@ export async function replayInto(
             continue;
           }
           read++;
-          if (r.topic === readTopic) heldReads.push(r);
+          if (apiTopics.has(r.topic)) heldReads.push(r);
           else {
             decoded.push(...(await eventsOf(r)));
             rawSeenAt.set(r.partition, r.timestamp);
@@ -162,8 +166,8 @@ export async function replayInto(
           if (BigInt(r.offset) + 1n >= stopAt) pending.delete(key);
         }
         if (decoded.length > 0) await apply(decoded);
-        // A thread read follows the bodies written before it on its partition (its WABA's, as the raw topic is keyed
-        // by WABA too), as it followed them live: a read of a thread the replay has not made yet would be refused.
+        // A thread read (or a sent message) follows the bodies written before it on its partition (its WABA's, as the
+        // raw topic is keyed by WABA too), as it followed them live: a read of a thread not made yet would be refused.
         const due = (r: ConsumedRecord) =>
           !pending.has(`${deps.topics.raw}|${r.partition}`) || (rawSeenAt.get(r.partition) ?? -1) > r.timestamp;
         const released = heldReads.filter(due).sort((a, b) => a.timestamp - b.timestamp);

@@ -37,10 +37,19 @@ import { createSender } from '../delivery/send.ts';
 import { queueAttempts } from '../delivery/queue.ts';
 import { startRetentionJob } from '../delivery/retention.ts';
 import { startOwnerCache } from './owner-cache.ts';
+import { createGraphClient } from '../sending/graph.ts';
+import { signUp } from '../sending/signup.ts';
+import { sendReply } from '../sending/reply.ts';
+import { createConnectionStore } from '../store/connections.ts';
+import { createSendStore } from '../store/sends.ts';
+import { sentMessageRecord } from '../events/sent-message.ts';
 
 const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export const ROLES = ['ingest', 'actors', 'delivery', 'api'] as const;
+
+/** How long one Embedded Signup call holds its number: longer than its five Graph API calls at their deadline. */
+const SIGNUP_LEASE_MS = 120_000;
 export type Role = (typeof ROLES)[number];
 
 /** `url`: the public listener (webhook, API, dashboard, probes); `metricsUrl`: the metrics listener's base URL. */
@@ -257,13 +266,35 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
     if (has('api')) {
       const apiProducer = await step('EC_KAFKA_UNAVAILABLE', 'cannot start the Kafka producer', localHint, () => events.createProducer());
       stops.push(() => apiProducer.disconnect());
+      const graph = createGraphClient(config.graph);
+      stops.push(() => graph.close());
+      const connections = createConnectionStore(db, secretBox);
+      const sends = createSendStore(db);
+      const threads = createThreadReads(db);
+      const contacts = createContactReads(db);
+      const templates = createTemplateReads(db);
       const api = createApiApp({
         accounts,
-        threads: createThreadReads(db),
+        threads,
         messages: createMessageReads(db),
-        templates: createTemplateReads(db),
-        contacts: createContactReads(db),
+        templates,
+        contacts,
         broadcasts: createBroadcastStore(db),
+        sending: {
+          connections,
+          threads,
+          signUp: (input) => signUp(input, { graph, connections, accounts, clock, leaseMs: SIGNUP_LEASE_MS }),
+          reply: (input) =>
+            sendReply(input, {
+              graph,
+              sends,
+              connections,
+              contacts,
+              templateByName: (wabaId, name, language) => templates.byNameLanguage(wabaId, name, language),
+              writeSent: (m) => apiProducer.send([sentMessageRecord(topics, serde, m)], { timeoutMs: config.ingest.ackTimeoutMs }),
+              clock,
+            }),
+        },
         webhooks,
         health,
         queueAttempts: (records) =>

@@ -158,6 +158,19 @@ const EnvSchema = z.object({
   TENANCY_REFRESH_MS: intIn(100, 600_000).default(5000),
   /** GET /readyz says a consumer is stuck when one batch has been in its handler longer than this. */
   READINESS_STUCK_AFTER_MS: intIn(1000, 3_600_000).default(60_000),
+  /** The Meta app EchoCue signs up businesses with (Embedded Signup's code exchange needs its id and secret). */
+  META_APP_ID: z
+    .string()
+    .regex(/^\d{5,20}$/, 'must be a Meta app id (5 to 20 digits)')
+    .optional(),
+  /** Meta's Graph API: its base URL (tests point it at a fake on loopback) and version. */
+  META_GRAPH_URL: z.url({ message: 'must be an http(s) URL' }).default('https://graph.facebook.com'),
+  META_GRAPH_VERSION: z
+    .string()
+    .regex(/^v\d+\.\d+$/, 'must be a Graph API version like v23.0')
+    .default('v23.0'),
+  /** Deadline of one Graph API call (connect, answer and body). */
+  META_GRAPH_TIMEOUT_MS: intIn(100, 120_000).default(15_000),
 });
 
 export type Config = Readonly<{
@@ -218,6 +231,9 @@ export type Config = Readonly<{
     breaker: Readonly<{ failures: number; cooldownMs: number }>;
   }>;
   api: Readonly<{ adminToken: string | null; rateLimit: Readonly<{ points: number; windowSeconds: number }>; changeSettleMs: number }>;
+  /** Meta's Graph API, for the sending side (Embedded Signup, replies). `appId` null: signup answers that it is not
+   *  configured. The app secret is the first META_APP_SECRET. */
+  graph: Readonly<{ url: string; version: string; timeoutMs: number; appId: string | null; appSecret: string }>;
   /** Names of the variables that fell back to a local default (said once at start-up). */
   defaultsUsed: readonly string[];
 }>;
@@ -349,6 +365,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       adminToken: e.ADMIN_TOKEN ?? null,
       rateLimit: { points: e.API_RATE_LIMIT, windowSeconds: e.API_RATE_WINDOW_SECONDS },
       changeSettleMs: e.API_CHANGE_SETTLE_MS,
+    },
+    graph: {
+      url: e.META_GRAPH_URL.replace(/\/+$/, ''),
+      version: e.META_GRAPH_VERSION,
+      timeoutMs: e.META_GRAPH_TIMEOUT_MS,
+      appId: e.META_APP_ID ?? null,
+      appSecret: appSecrets[0]!,
     },
     defaultsUsed,
   });

@@ -144,6 +144,40 @@ export const ERROR_CODES = {
     surface: ['http'],
     meaning: 'an admin route was called but no `ADMIN_TOKEN` is configured',
   },
+  EC_CONFLICT: {
+    status: 409,
+    retriable: false,
+    surface: ['http'],
+    meaning:
+      'the call conflicts with what is stored: a WABA linked to another account, an Idempotency-Key reused for another request, or a call with the same key still running; `details.reason` says which',
+  },
+  EC_SEND_REFUSED: {
+    status: 422,
+    retriable: false,
+    surface: ['http'],
+    meaning:
+      'a message EchoCue will not send: the 24-hour window is closed (templates only), the contact opted out (of everything, or of marketing for a marketing template), the template is not approved, or the number is not connected; `details.reason` says which, nothing was sent',
+  },
+  EC_GRAPH_REFUSED: {
+    status: 502,
+    retriable: false,
+    surface: ['http'],
+    meaning:
+      "Meta's Graph API refused a call; `details.step` names the step (code_exchange, verify_waba, register_number, subscribe_app, send) and `details.meta_error` Meta's code and message. Signup: fix the cause and call again, it resumes",
+  },
+  EC_GRAPH_UNAVAILABLE: {
+    status: 503,
+    retriable: true,
+    surface: ['http'],
+    meaning:
+      "Meta's Graph API did not answer in time, answered 5xx, or hit a rate limit (4, 80007, 130429, 131056); `details.step` names the step. The same call may succeed later: signup resumes where it stopped, a send with the same Idempotency-Key is tried again",
+  },
+  EC_SIGNUP_DISABLED: {
+    status: 403,
+    retriable: false,
+    surface: ['http'],
+    meaning: 'Embedded Signup was called but no `META_APP_ID` is configured',
+  },
   EC_METHOD_NOT_ALLOWED: { status: 405, retriable: false, surface: ['http'], meaning: 'the route exists, the method does not' },
   EC_INTERNAL: {
     status: 500,

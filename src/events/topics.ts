@@ -78,6 +78,13 @@ export const EVENT_CATALOG = {
     description: 'A thread marked read up to a time through the REST API (POST /api/thread/{id}/read); not from Meta',
     consumers: ['actors (ec_thread: unread messages, read_up_to)'],
   },
+  'message.outbound': {
+    topic: 'echocue.message.outbound.v1',
+    schema: 'message.outbound.avsc',
+    description:
+      'A message EchoCue sent through the Graph API and Meta accepted (POST /api/thread/{id}/messages); not from Meta. Its statuses arrive on message.status',
+    consumers: ['actors (ec_message: the outbound message with its content, status accepted; ec_thread: last_message_at)'],
+  },
   'webhook.error': {
     topic: 'whatsapp.webhook.error.v1',
     schema: 'webhook.error.avsc',

@@ -6,7 +6,7 @@ import { type Db } from 'mongodb';
 import { AppError } from '../core/errors.ts';
 import { randomId } from '../core/ids.ts';
 import { type Sealed, type SecretBox } from '../core/secret-box.ts';
-import { COLLECTIONS } from './collections.ts';
+import { COLLECTIONS, isDuplicateKey } from './collections.ts';
 
 export type AccountDoc = { _id: string; name: string; created_at: Date };
 export type WabaDoc = { _id: string; account_id: string; linked_at: Date };
@@ -59,6 +59,19 @@ export function createAccountStore(db: Db, secrets: SecretBox) {
       const doc: WabaDoc = { _id: wabaId, account_id: accountId, linked_at: now };
       await wabas.replaceOne({ _id: wabaId }, doc, { upsert: true });
       return doc;
+    },
+    /** Links a WABA to an account unless another account holds it (EC_CONFLICT then): Embedded Signup's last step,
+     *  which never moves a WABA. Idempotent for the account that holds it. */
+    async linkWabaIfFree(wabaId: string, accountId: string, now: Date): Promise<void> {
+      await accountOrThrow(accountId);
+      try {
+        await wabas.updateOne({ _id: wabaId, account_id: accountId }, { $setOnInsert: { linked_at: now } }, { upsert: true });
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+        throw new AppError('EC_CONFLICT', `WABA ${wabaId} is linked to another account`, {
+          details: { reason: 'waba_taken', parameter: 'waba_id' },
+        });
+      }
     },
     async wabasOf(accountId: string): Promise<string[]> {
       return (await wabas.find({ account_id: accountId }).project<{ _id: string }>({ _id: 1 }).toArray()).map((w) => w._id);

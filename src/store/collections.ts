@@ -23,6 +23,10 @@ export const COLLECTIONS = {
   endpointStat: 'ec_endpoint_stat',
   endpointNotice: 'ec_endpoint_notice',
   endpointRate: 'ec_endpoint_rate',
+  /** Business phone numbers connected through Embedded Signup (src/store/connections.ts). */
+  phoneNumber: 'ec_phone_number',
+  /** Sends through the Graph API by Idempotency-Key (src/store/sends.ts). */
+  send: 'ec_send',
 } as const;
 
 export const INDEXES: Readonly<Record<keyof typeof COLLECTIONS, readonly IndexDescription[]>> = {
@@ -47,7 +51,10 @@ export const INDEXES: Readonly<Record<keyof typeof COLLECTIONS, readonly IndexDe
   ],
   contactAlias: [],
   reviewClear: [],
-  template: [{ key: { waba_id: 1, template_id: 1 }, name: 'by_template_id' }],
+  template: [
+    { key: { waba_id: 1, template_id: 1 }, name: 'by_template_id' },
+    { key: { waba_id: 1, name: 1, language: 1 }, name: 'by_name' }, // a send names its template so
+  ],
   wabaState: [],
   broadcastRecipient: [
     { key: { waba_id: 1, status: 1 }, name: 'by_waba_status' },
@@ -70,6 +77,8 @@ export const INDEXES: Readonly<Record<keyof typeof COLLECTIONS, readonly IndexDe
     { key: { at: 1 }, name: 'by_at' },
   ],
   endpointRate: [{ key: { window: 1 }, name: 'by_window' }],
+  phoneNumber: [{ key: { account_id: 1 }, name: 'by_account' }],
+  send: [],
 };
 
 export async function ensureIndexes(db: Db): Promise<void> {

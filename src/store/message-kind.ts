@@ -18,6 +18,7 @@ const META_MESSAGE_KINDS = [
   'system',
   'request_welcome',
   'unsupported',
+  'template',
 ] as const;
 
 /** Every kind, in the order the README and the OpenAPI schema list them: Meta's, then EchoCue's own entries. */
@@ -43,6 +44,7 @@ export const MESSAGE_KIND_DOCS: Readonly<Record<MessageKind, string>> = {
   system: "Meta's notice about the user (`system.type`: user_changed_number, user_changed_user_id)",
   request_welcome: 'the user opened a chat with the business for the first time (no payload)',
   unsupported: 'a message Meta could not show (`unsupported.type`, `errors[]` with 131051 or 131060)',
+  template: 'a template message the business sent through EchoCue (`template.name`, `template.language`)',
   consent: "EchoCue's own entry for an opt-out or an opt-in (`type` consent.stop / consent.resume)",
   placeholder: 'an outbound message EchoCue knows only from its delivery statuses or reactions; its content comes from the sending side',
   unknown: 'a type Meta added after this release: read `type` and `content`',

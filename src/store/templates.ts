@@ -42,6 +42,11 @@ export function createTemplateReads(db: Db) {
       if (f.updatedSince) filter['changed_at'] = { $gte: f.updatedSince };
       return findPage(templates, { filter, sort: TEMPLATE_ORDERS[order], after, limit });
     },
+    /** A WABA's template by name and language (what a send names it by); the newest changed when Meta has several. */
+    async byNameLanguage(wabaId: string, name: string, language: string): Promise<TemplateDoc | null> {
+      const found = await templates.find({ waba_id: wabaId, name, language }).sort({ changed_at: -1, _id: 1 }).limit(1).toArray();
+      return found[0] ?? null;
+    },
     /** By EchoCue id (tpl_...) or by Meta's template id. */
     byIdOrMetaId(wabaIds: readonly string[], id: string): Promise<TemplateDoc | null> {
       const ids = id.startsWith('tpl_') ? [id] : wabaIds.map((w) => templateDocId(w, id));

@@ -1,15 +1,16 @@
 // Messages: inbound ones are stored once; outbound ones are known from their statuses, whose history is a set
 // (one entry per distinct status) from which the delivery state is derived. Pure functions.
-import { type MessageStatusEvent } from '../../events/generated/event-types.ts';
+import { type MessageOutboundEvent, type MessageStatusEvent } from '../../events/generated/event-types.ts';
 import { type MessageDoc, type StatusEntry } from '../../store/docs.ts';
 import { messageKind } from '../../store/message-kind.ts';
 import { compareStamps, maxDateOr, metaTimeToDate } from '../stamp.ts';
 
 export { messageIdOf } from '../../store/doc-ids.ts';
 
-/** Rank of each status on the way to the user (docs/meta-webhooks.md §5.2). `failed` stands outside the order;
+/** Rank of each status on the way to the user (docs/meta-webhooks.md §5.2); `accepted` is EchoCue's own first step
+ *  (the Graph API took a message EchoCue sent), below every status Meta reports. `failed` stands outside the order;
  *  values Meta may add later rank 0: kept in the history, never moving the state. */
-export const STATUS_RANK: Readonly<Record<string, number>> = { sent: 1, delivered: 2, read: 3, played: 4 };
+export const STATUS_RANK: Readonly<Record<string, number>> = { accepted: 0.5, sent: 1, delivered: 2, read: 3, played: 4 };
 
 const rank = (s: string) => STATUS_RANK[s] ?? 0;
 
@@ -139,6 +140,44 @@ export function applyStatus(doc: MessageDoc, e: MessageStatusEvent): MessageDoc 
     recipient_id: doc.recipient_id ?? e.recipient_id,
     recipient_user_id: doc.recipient_user_id ?? e.recipient_user_id,
     biz_opaque_callback_data: doc.biz_opaque_callback_data ?? e.biz_opaque_callback_data,
+    status_history: history,
+    ...deriveDelivery(history),
+    updated_at: maxDateOr(doc.updated_at, new Date(e.received_at)),
+  };
+}
+
+/** What EchoCue sent (src/events/sent-message.ts): the message's content on its thread, and `accepted` in its
+ *  history. A placeholder made by statuses that arrived first takes the content and keeps its statuses; applied again,
+ *  it changes nothing. */
+export function applySent(doc: MessageDoc, e: MessageOutboundEvent, threadId: string): MessageDoc {
+  const sentAt = new Date(e.sent_at);
+  const accepted: StatusEntry = {
+    status: 'accepted',
+    at: sentAt,
+    event_id: e.event_id,
+    errors: [],
+    pricing: null,
+    pricing_from: null,
+    errors_from: null,
+  };
+  const history = doc.status_history.some((h) => h.status === 'accepted')
+    ? doc.status_history
+    : [...doc.status_history, accepted].sort(compareStamps);
+  return {
+    ...doc,
+    direction: 'outbound',
+    thread_id: threadId,
+    phone_number_id: e.phone_number_id,
+    type: e.message_type,
+    kind: messageKind({ direction: 'outbound', type: e.message_type, placeholder: false }),
+    text: e.text_body,
+    timestamp: sentAt,
+    event_id: e.event_id,
+    raw: e.raw,
+    placeholder: false,
+    recipient_id: doc.recipient_id ?? e.to_wa_id,
+    recipient_user_id: doc.recipient_user_id ?? e.to_user_id,
+    biz_opaque_callback_data: doc.biz_opaque_callback_data ?? e.send_id,
     status_history: history,
     ...deriveDelivery(history),
     updated_at: maxDateOr(doc.updated_at, new Date(e.received_at)),

@@ -116,6 +116,11 @@ export function applyInbound(t: ThreadDoc, m: { id: string; at: Date; type: stri
   };
 }
 
+/** A message the business sent on the thread: it moves only the newest message time (never the window or unread). */
+export function applyOutbound(t: ThreadDoc, m: { at: Date; receivedAt: Date }): ThreadDoc {
+  return { ...t, last_message_at: maxDate(t.last_message_at, m.at), updated_at: maxDateOr(t.updated_at, m.receivedAt) };
+}
+
 /** Threads of one phone number that turned out to belong to one contact become one thread (history and unread
  *  messages kept). It keeps the smallest of their ids; the others are its former ids, and still resolve to it. */
 export function mergeThreads(threads: readonly ThreadDoc[], contact: ContactDoc): ThreadDoc {

@@ -306,6 +306,34 @@ export type ThreadReadEvent = EventHeader & {
   read_up_to: number;
 };
 
+/** message.outbound: topic echocue.message.outbound.v1, schema schemas/message.outbound.avsc */
+export type MessageOutboundEvent = EventHeader & {
+  /** The business phone number it was sent from. */
+  phone_number_id: string;
+  /** The thread it was sent on (thr_...), as it was when sent. */
+  thread_id: string;
+  /** Meta's message id, from the Graph API's answer. */
+  wamid: string;
+  /** The recipient's wa_id, as Meta's answer named it. */
+  to_wa_id: null | string;
+  /** The recipient's business-scoped user id (BSUID), when the contact has one. */
+  to_user_id: null | string;
+  /** text, image, video, audio, document or template. */
+  message_type: string;
+  /** The text, a media caption, or the template's name. */
+  text_body: null | string;
+  template_name: null | string;
+  template_language: null | string;
+  /** MARKETING, UTILITY or AUTHENTICATION, as stored when it was sent. */
+  template_category: null | string;
+  /** The message object sent to the Graph API, as JSON (no token). */
+  raw: string;
+  /** The idempotent send it came from (ec_send), also sent to Meta as biz_opaque_callback_data. */
+  send_id: string;
+  /** When Meta accepted the send. */
+  sent_at: number;
+};
+
 /** webhook.error: topic whatsapp.webhook.error.v1, schema schemas/webhook.error.avsc */
 export type WebhookErrorEvent = EventHeader & {
   /** changes[].field the item came from. */
@@ -352,6 +380,7 @@ export type EventValue = {
   'identity.change': IdentityChangeEvent;
   'account.update': AccountUpdateEvent;
   'thread.read': ThreadReadEvent;
+  'message.outbound': MessageOutboundEvent;
   'webhook.error': WebhookErrorEvent;
   'unknown': UnknownEvent;
 };
