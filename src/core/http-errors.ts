@@ -5,6 +5,10 @@ import { AppError, isAppError } from './errors.ts';
 import { type Logger } from './log.ts';
 import { requestLog, routeOf } from './request-id.ts';
 
+/** 5xx codes whose message and details are the caller's to see: what Meta's Graph API answered, and at which step
+ *  (never internals: Meta's code and message, the step, the HTTP status). */
+const EXPOSED_5XX: ReadonlySet<string> = new Set(['EC_GRAPH_REFUSED', 'EC_GRAPH_UNAVAILABLE']);
+
 /** `translate` turns an I/O edge's own errors into AppErrors (the store's outages: src/store/errors.ts). */
 export function errorMiddleware(log: Logger, translate: (err: unknown) => AppError | null = () => null) {
   return async (ctx: Context, next: Next): Promise<void> => {
@@ -12,14 +16,14 @@ export function errorMiddleware(log: Logger, translate: (err: unknown) => AppErr
       await next();
     } catch (err) {
       const e: AppError = isAppError(err) ? err : (translate(err) ?? new AppError('EC_INTERNAL', 'internal error', { cause: err }));
-      const expose = e.status < 500;
+      const expose = e.status < 500 || EXPOSED_5XX.has(e.code);
       ctx.status = e.status;
       ctx.set('Cache-Control', 'no-store');
-      if (e.status === 503) ctx.set('Retry-After', '5');
+      if (e.status === 503 || EXPOSED_5XX.has(e.code)) ctx.set('Retry-After', '5');
       ctx.body = {
         error: {
           code: e.code,
-          message: expose ? e.message : e.status === 503 ? `${e.message}; retry later` : 'internal error',
+          message: e.status === 503 ? `${e.message}; retry later` : expose ? e.message : 'internal error',
           ...(expose && e.details ? { details: e.details } : {}),
         },
       };
@@ -34,8 +38,9 @@ export function errorMiddleware(log: Logger, translate: (err: unknown) => AppErr
         err: e.status >= 500 ? (isAppError(err) ? (err.cause ?? err) : err) : undefined,
       };
       const rlog = requestLog(ctx, log);
-      // A dependency that did not answer (503) is an outage to watch, not a bug: one line with the cause's message.
-      if (e.status === 503)
+      // A dependency that did not answer (503), or Meta refusing a call (502), is a condition to watch, not a bug: one
+      // line with the cause's message.
+      if (e.status === 503 || EXPOSED_5XX.has(e.code))
         rlog.warn({ ...fields, err: undefined, cause: e.cause instanceof Error ? e.cause.message : undefined }, e.message);
       else if (e.status >= 500) rlog.error(fields, e.message);
       else rlog.info(fields, `request refused: ${e.code}`);

@@ -32,16 +32,19 @@ export async function signUp(input: SignupInput, deps: SignupDeps): Promise<Conn
       details: { reason: 'waba_taken', parameter: 'waba_id' },
     });
   const id = input.phoneNumberId;
+  const codeRequired = () =>
+    new AppError('EC_BAD_REQUEST', 'body field "code" is required until the code exchange succeeded', {
+      details: { parameter: 'code', in: 'body', step: 'code_exchange' },
+    });
+  // Refused before anything is written: a number never signed up needs the popup's code.
+  if (input.code === null && !(await deps.connections.get(input.accountId, id))?.token) throw codeRequired();
   let doc = await deps.connections.claim(input, deps.clock.now(), deps.leaseMs);
   const done = (s: SignupStep) => doc.steps[s] !== undefined;
   let step: SignupStep = 'code_exchange';
   try {
     let token = deps.connections.openToken(doc);
     if (!done('code_exchange') || token === null) {
-      if (input.code === null)
-        throw new AppError('EC_BAD_REQUEST', 'body field "code" is required until the code exchange succeeded', {
-          details: { parameter: 'code', in: 'body' },
-        });
+      if (input.code === null) throw codeRequired();
       token = await deps.graph.exchangeCode(input.code);
       await deps.connections.saveToken(id, token, deps.clock.now());
       await deps.connections.completed(id, 'code_exchange', deps.clock.now());

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { type MessageDoc, type StatusEntry } from '../../store/docs.ts';
 import { applyReaction } from './reactions.ts';
-import { deriveDelivery, emptyMessage, withInboundMessage } from './reduce.ts';
+import { applySent, applyStatus, deriveDelivery, emptyMessage, withInboundMessage } from './reduce.ts';
 
 const entry = (status: string, at: number, extra: Partial<StatusEntry> = {}): StatusEntry => ({
   status,
@@ -84,5 +84,68 @@ describe('actors > message status reducer', () => {
       const stored = applyReaction(withInboundMessage(null, inbound()), reaction, at);
       expect(withInboundMessage(stored, { ...inbound(), text: 'other' })).toBe(stored);
     });
+  });
+});
+
+describe('actors > a message EchoCue sent', () => {
+  const sentEvent = {
+    event_id: 'evt-sent-1',
+    event_type: 'message.outbound',
+    waba_id: 'W1',
+    account_id: 'acc_1',
+    phone_number_id: 'P1',
+    thread_id: 'thr_1',
+    wamid: 'wamid.out.1',
+    to_wa_id: '15550001111',
+    to_user_id: null,
+    message_type: 'text',
+    text_body: 'Yes, it ships tomorrow.',
+    template_name: null,
+    template_language: null,
+    template_category: null,
+    raw: '{"type":"text"}',
+    send_id: 'snd_1',
+    sent_at: 1_781_000_000_000,
+    received_at: 1_781_000_000_100,
+  };
+  const status = (s: string, seconds: number) => ({
+    event_id: `evt-${s}`,
+    event_type: 'message.status',
+    waba_id: 'W1',
+    account_id: 'acc_1',
+    received_at: seconds * 1000 + 500,
+    phone_number_id: 'P1',
+    wamid: 'wamid.out.1',
+    status: s,
+    meta_timestamp: String(seconds),
+    recipient_id: '15550001111',
+    recipient_user_id: null,
+    recipient_parent_user_id: null,
+    recipient_type: null,
+    biz_opaque_callback_data: 'snd_1',
+    errors: [],
+    pricing: null,
+    conversation: null,
+    contact: null,
+  });
+  const empty = () => emptyMessage('msg_1', 'W1', 'wamid.out.1', 'outbound', new Date(1_781_000_000_000));
+
+  test('accepted until Meta reports it; its content replaces the placeholder in either order, applied twice or once', () => {
+    const accepted = applySent(empty(), sentEvent as never, 'thr_1');
+    expect(accepted).toMatchObject({
+      placeholder: false,
+      kind: 'text',
+      text: 'Yes, it ships tomorrow.',
+      delivery_status: 'accepted',
+      thread_id: 'thr_1',
+    });
+    const delivered = status('delivered', 1_781_000_003);
+    const sentFirst = applyStatus(applySent(empty(), sentEvent as never, 'thr_1'), delivered as never);
+    const statusFirst = applySent(applyStatus(empty(), delivered as never), sentEvent as never, 'thr_1');
+    expect(sentFirst).toEqual(statusFirst);
+    expect(sentFirst.delivery_status).toBe('delivered');
+    expect(applySent(sentFirst, sentEvent as never, 'thr_1')).toEqual(sentFirst);
+    // A failure before Meta reported it sent still fails the message (accepted ranks below sent).
+    expect(applyStatus(accepted, status('failed', 1_781_000_002) as never).delivery_status).toBe('failed');
   });
 });
