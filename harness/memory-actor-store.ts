@@ -67,6 +67,10 @@ export class MemoryActorStore implements ActorStore {
           Object.assign(r, { status: 'skipped', skip_reason: s.reason, skipped_at: s.at });
       }
     }
+    for (const d of w.recipientDeliveries) {
+      const r = this.recipients.get(d.recipientId);
+      if (r && r.waba_id === d.wabaId) Object.assign(r, { wamid: d.wamid, delivery_status: d.delivery_status, delivery_error: d.error });
+    }
     return { changedAt, versions };
   }
   /** Every document, sorted, for comparing two runs (versions and store stamps left out: they count writes, not content). */

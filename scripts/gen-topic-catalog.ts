@@ -3,7 +3,15 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { writeGenerated } from './write-generated.ts';
-import { DEAD_LETTER_TOPIC, DELIVERY_TIERS, EVENT_CATALOG, EVENT_TYPES, NOTIFICATIONS_TOPIC, RAW_TOPIC } from '../src/events/topics.ts';
+import {
+  BROADCAST_SEND_TOPIC,
+  DEAD_LETTER_TOPIC,
+  DELIVERY_TIERS,
+  EVENT_CATALOG,
+  EVENT_TYPES,
+  NOTIFICATIONS_TOPIC,
+  RAW_TOPIC,
+} from '../src/events/topics.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const out = `${root}docs/topics.md`;
@@ -40,6 +48,7 @@ for (const t of EVENT_TYPES) {
 md += `| \`${RAW_TOPIC.topic}\` | first WABA id of the POST (\`none\` when it has none) | raw bytes | ${RAW_TOPIC.description} | ${RAW_TOPIC.consumers.join('; ')} |\n`;
 md += `| \`${DEAD_LETTER_TOPIC.topic}\` | as on the source topic | as on the source topic | ${DEAD_LETTER_TOPIC.description} | ${DEAD_LETTER_TOPIC.consumers.join('; ')} |\n`;
 md += `| \`${NOTIFICATIONS_TOPIC.topic}\` | WABA id | JSON | ${NOTIFICATIONS_TOPIC.description} | ${NOTIFICATIONS_TOPIC.consumers.join('; ')} |\n`;
+md += `| \`${BROADCAST_SEND_TOPIC.topic}\` | broadcast id | JSON | ${BROADCAST_SEND_TOPIC.description} | ${BROADCAST_SEND_TOPIC.consumers.join('; ')} |\n`;
 for (const [i, t] of DELIVERY_TIERS.entries()) {
   const what =
     i === 0

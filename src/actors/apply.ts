@@ -37,6 +37,7 @@ import { applyReaction, reactionOf } from './message/reactions.ts';
 import { applySent, applyStatus, emptyMessage, messageIdOf, withInboundMessage } from './message/reduce.ts';
 import { messageKind } from '../store/message-kind.ts';
 import { consentScope } from '../store/contact-state.ts';
+import { isRecipientId } from '../store/doc-ids.ts';
 import { type Session } from './session.ts';
 import { maxDateOr, metaTimeToDate } from './stamp.ts';
 import {
@@ -264,7 +265,19 @@ async function status(s: Session, e: MessageStatusEvent): Promise<void> {
   // the sending side fills in the content later (docs/decisions/0005-actors.md).
   const id = messageIdOf(e.waba_id, e.wamid);
   const doc = (await s.get('message', id)) ?? emptyMessage(id, e.waba_id, e.wamid, 'outbound', new Date(e.received_at));
-  s.put('message', applyStatus(doc, e));
+  const updated = applyStatus(doc, e);
+  s.put('message', updated);
+  // A broadcast message EchoCue sent names its recipient in biz_opaque_callback_data: the recipient follows it.
+  const callback = updated.biz_opaque_callback_data;
+  if (callback && isRecipientId(callback)) {
+    s.recipientDelivery({
+      recipientId: callback,
+      wabaId: e.waba_id,
+      wamid: e.wamid,
+      delivery_status: updated.delivery_status,
+      error: updated.error ? { code: updated.error.code, title: updated.error.title } : null,
+    });
+  }
   await recipient(s, e);
 }
 

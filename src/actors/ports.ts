@@ -1,6 +1,6 @@
 // What the actors need from the store. src/store/actor-store.ts implements it on MongoDB; unit and property
 // tests use a small in-memory implementation (harness/memory-actor-store.ts).
-import { type ActorDocs, type ContactDoc } from '../store/docs.ts';
+import { type ActorDocs, type ContactDoc, type RecipientDelivery } from '../store/docs.ts';
 
 export type { ActorDocs };
 export type ActorCollection = keyof ActorDocs;
@@ -25,6 +25,9 @@ export type WriteSet = {
   repointMessages: { from: string; to: string }[];
   /** Pending broadcast recipients to skip after an opt-out; `marketingOnly`: only those of marketing broadcasts. */
   skipRecipients: { wabaId: string; aliases: string[]; reason: string; at: Date; marketingOnly: boolean }[];
+  /** The delivery state of broadcast messages EchoCue sent, for their recipients (named by the message's
+   *  biz_opaque_callback_data): the message's wamid and derived state after the batch, the newest last. */
+  recipientDeliveries: RecipientDelivery[];
   /** The version (`_v`) each replaced or deleted document had when the batch read it (0: written before versions
    *  existed). A write applies only while the store still holds that version: the fence that keeps a member that
    *  lost its partition mid-batch from overwriting what the new owner wrote. Inserts are fenced by the _id itself. */

@@ -26,6 +26,7 @@ export class Session {
   /** Aliases the store (or cache) said no contact holds: "<waba>|<alias>" -> [waba, alias]. */
   private readonly aliasesUnheld = new Map<string, [string, string]>();
   private readonly skips: WriteSet['skipRecipients'] = [];
+  private readonly deliveries: WriteSet['recipientDeliveries'] = [];
 
   private readonly store: ActorStore;
   private readonly cache: StateCache;
@@ -120,6 +121,11 @@ export class Session {
     this.skips.push(s);
   }
 
+  /** A broadcast recipient's delivery state follows its message (the last one noted for a recipient wins). */
+  recipientDelivery(d: WriteSet['recipientDeliveries'][number]): void {
+    this.deliveries.push(d);
+  }
+
   /** Writes everything; first every thread of a changed contact takes the contact as it is now. Then the cache
    *  holds what the store holds. A failed write leaves the cache to the caller, which drops it. */
   async flush(): Promise<void> {
@@ -170,6 +176,7 @@ export class Session {
     }
     ws.repointMessages = this.repoints;
     ws.skipRecipients = this.skips;
+    ws.recipientDeliveries = this.deliveries;
     return ws;
   }
 }
@@ -194,6 +201,7 @@ export function emptyWriteSet(): WriteSet {
     deletes: perCollection(() => []),
     repointMessages: [],
     skipRecipients: [],
+    recipientDeliveries: [],
     versions: perCollection(() => new Map()),
   };
 }

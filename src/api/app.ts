@@ -22,7 +22,7 @@ import { buildOpenApi, OpenApiDocument } from './openapi.ts';
 import { rateLimitPerKey, type RateLimitConfig } from './rate-limit.ts';
 import { defineRoute, mountRoutes, type Route } from './route.ts';
 import { adminRoutes } from './routes/admin.ts';
-import { broadcastRoutes } from './routes/broadcasts.ts';
+import { broadcastRoutes, type BroadcastRouteDeps } from './routes/broadcasts.ts';
 import { lookupRoutes } from './routes/lookups.ts';
 import { templateRoutes } from './routes/templates.ts';
 import { threadRoutes, type ThreadRouteDeps } from './routes/threads.ts';
@@ -39,6 +39,8 @@ export type ApiDeps = Omit<WebhookRouteDeps, 'accounts' | 'webhooks'> &
     templates: TemplateReads;
     contacts: ContactReads;
     broadcasts: BroadcastStore;
+    audiences: BroadcastRouteDeps['audiences'];
+    createBroadcast: BroadcastRouteDeps['createBroadcast'];
     webhooks: WebhookStore;
     adminToken: string | null;
     rateLimit: RateLimitConfig;

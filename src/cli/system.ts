@@ -43,6 +43,9 @@ import { sendReply } from '../sending/reply.ts';
 import { createConnectionStore } from '../store/connections.ts';
 import { createSendStore } from '../store/sends.ts';
 import { sentMessageRecord } from '../events/sent-message.ts';
+import { createBroadcast } from '../sending/broadcast.ts';
+import { sendRecord, startBroadcastSender } from '../sending/broadcast-sender.ts';
+import { createAudienceStore } from '../store/audiences.ts';
 
 const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -259,9 +262,36 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
         metrics,
       });
       stops.push(() => retention.stop());
-      lagGroups.push(...deliveryGroups(config.kafka.topicPrefix, topics));
+      const graph = createGraphClient(config.graph);
+      stops.push(() => graph.close());
+      const broadcastGroup = { groupId: `${config.kafka.topicPrefix}echocue.broadcast.sender`, topics: [topics.broadcastSends] };
+      const templates = createTemplateReads(db);
+      const broadcastSender = await startBroadcastSender({
+        events,
+        groupId: broadcastGroup.groupId,
+        topics,
+        broadcasts: createBroadcastStore(db),
+        connections: createConnectionStore(db, secretBox),
+        contacts: createContactReads(db),
+        accounts,
+        templateByName: (wabaId, name, language) => templates.byNameLanguage(wabaId, name, language),
+        graph,
+        producer,
+        clock,
+        log,
+        perSecond: config.broadcast.perSecond,
+        concurrency: config.broadcast.concurrency,
+        inDoubtMs: config.broadcast.inDoubtMs,
+        partitions: config.delivery.partitionConcurrency,
+        produceTimeoutMs: config.kafka.produceTimeoutMs,
+      });
+      stops.push(() => stopWithin('the broadcast sender', () => broadcastSender.stop(), config.http.shutdownTimeoutMs, log));
+      lagGroups.push(...deliveryGroups(config.kafka.topicPrefix, topics), broadcastGroup);
       stops.push(() => stopWithin('the delivery worker', () => delivery.stop(), config.http.shutdownTimeoutMs, log));
-      checks['delivery'] = consumerCheck(delivery);
+      checks['delivery'] = async () => {
+        await consumerCheck(delivery)();
+        return consumerCheck(broadcastSender)();
+      };
     }
     if (has('api')) {
       const apiProducer = await step('EC_KAFKA_UNAVAILABLE', 'cannot start the Kafka producer', localHint, () => events.createProducer());
@@ -273,13 +303,28 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
       const threads = createThreadReads(db);
       const contacts = createContactReads(db);
       const templates = createTemplateReads(db);
+      const broadcasts = createBroadcastStore(db);
       const api = createApiApp({
         accounts,
         threads,
         messages: createMessageReads(db),
         templates,
         contacts,
-        broadcasts: createBroadcastStore(db),
+        broadcasts,
+        audiences: createAudienceStore(db),
+        createBroadcast: (req) =>
+          createBroadcast(req, {
+            broadcasts,
+            connections,
+            contacts,
+            templateByName: (wabaId, name, language) => templates.byNameLanguage(wabaId, name, language),
+            queueSends: (records) =>
+              apiProducer.send(
+                records.map((r) => sendRecord(topics, r)),
+                { timeoutMs: config.kafka.produceTimeoutMs },
+              ),
+            clock,
+          }),
         sending: {
           connections,
           threads,

@@ -169,6 +169,12 @@ const EnvSchema = z.object({
     .string()
     .regex(/^v\d+\.\d+$/, 'must be a Graph API version like v23.0')
     .default('v23.0'),
+  /** Broadcast sends per second per phone number (Meta's throughput tier: 80 by default, up to 1,000). */
+  BROADCAST_MESSAGES_PER_SECOND: intIn(1, 1000).default(80),
+  /** Broadcast sends in flight at once per partition of the send topic. */
+  BROADCAST_SEND_CONCURRENCY: intIn(1, 256).default(16),
+  /** A broadcast send whose sender died mid-call is sent again only after this long without any status of it. */
+  BROADCAST_IN_DOUBT_SECONDS: intIn(1, 7 * 86_400).default(900),
   /** Deadline of one Graph API call (connect, answer and body). */
   META_GRAPH_TIMEOUT_MS: intIn(100, 120_000).default(15_000),
 });
@@ -234,6 +240,8 @@ export type Config = Readonly<{
   /** Meta's Graph API, for the sending side (Embedded Signup, replies). `appId` null: signup answers that it is not
    *  configured. The app secret is the first META_APP_SECRET. */
   graph: Readonly<{ url: string; version: string; timeoutMs: number; appId: string | null; appSecret: string }>;
+  /** The broadcast sender (run by the delivery role). */
+  broadcast: Readonly<{ perSecond: number; concurrency: number; inDoubtMs: number }>;
   /** Names of the variables that fell back to a local default (said once at start-up). */
   defaultsUsed: readonly string[];
 }>;
@@ -372,6 +380,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       timeoutMs: e.META_GRAPH_TIMEOUT_MS,
       appId: e.META_APP_ID ?? null,
       appSecret: appSecrets[0]!,
+    },
+    broadcast: {
+      perSecond: e.BROADCAST_MESSAGES_PER_SECOND,
+      concurrency: e.BROADCAST_SEND_CONCURRENCY,
+      inDoubtMs: e.BROADCAST_IN_DOUBT_SECONDS * 1000,
     },
     defaultsUsed,
   });

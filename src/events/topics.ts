@@ -128,6 +128,15 @@ export const NOTIFICATIONS_TOPIC = {
   consumers: ['delivery planner (creates a delivery per subscribed endpoint)'],
 } as const;
 
+/** Broadcast sends: one record per recipient to send, keyed by broadcast id, read by the broadcast sender (in the
+ *  delivery role). JSON, internal: the record names the recipient, whose state is in the store. */
+export const BROADCAST_SEND_TOPIC = {
+  topic: 'echocue.broadcast.send.v1',
+  description:
+    'Internal (JSON): one record per broadcast recipient to send ({broadcast_id, recipient_id}), written when the broadcast is created and when an in-doubt send is retried',
+  consumers: ['broadcast sender (sends through the Graph API, throttled per phone number)'],
+} as const;
+
 /** The first attempt, then the retry tiers 30 s -> 2 m -> 10 m -> 1 h -> 6 h (DELIVERY_DELAY_SCALE scales them). */
 export const DELIVERY_TIERS = [
   { topic: 'echocue.delivery.attempt.v1', delayMs: 0 },
@@ -144,6 +153,7 @@ export type Topics = Readonly<{
   raw: string;
   deadLetter: string;
   notifications: string;
+  broadcastSends: string;
   /** Delivery attempt topics, by tier (0: first attempt, 1..5: retries). */
   deliveryTiers: readonly string[];
   /** Every topic EchoCue creates. */
@@ -156,13 +166,15 @@ export function topicNames(prefix: string): Topics {
   const deadLetter = prefix + DEAD_LETTER_TOPIC.topic;
   const notifications = prefix + NOTIFICATIONS_TOPIC.topic;
   const deliveryTiers = Object.freeze(DELIVERY_TIERS.map((t) => prefix + t.topic));
+  const broadcastSends = prefix + BROADCAST_SEND_TOPIC.topic;
   return Object.freeze({
     events: Object.freeze(events),
     raw,
     deadLetter,
     notifications,
+    broadcastSends,
     deliveryTiers,
-    all: Object.freeze([...Object.values(events), raw, deadLetter, notifications, ...deliveryTiers]),
+    all: Object.freeze([...Object.values(events), raw, deadLetter, notifications, broadcastSends, ...deliveryTiers]),
   });
 }
 

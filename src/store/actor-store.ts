@@ -5,7 +5,7 @@ import { AppError } from '../core/errors.ts';
 import { chunk, inLanes } from '../core/lanes.ts';
 import { COLLECTIONS, isDuplicateKey } from './collections.ts';
 import { aliasDocId } from './doc-ids.ts';
-import { type ActorDocs, type BroadcastRecipientDoc, type ContactDoc, type MessageDoc } from './docs.ts';
+import { type ActorDocs, type BroadcastRecipientDoc, type ContactDoc, type MessageDoc, type RecipientDelivery } from './docs.ts';
 
 const NAMES = {
   message: COLLECTIONS.message,
@@ -25,6 +25,8 @@ export type ActorWriteSet = {
   repointMessages: { from: string; to: string }[];
   /** Pending broadcast recipients to skip after an opt-out; `marketingOnly`: only those of marketing broadcasts. */
   skipRecipients: { wabaId: string; aliases: string[]; reason: string; at: Date; marketingOnly: boolean }[];
+  /** The delivery state of broadcast messages, for their recipients (src/store/docs.ts RecipientDelivery). */
+  recipientDeliveries: RecipientDelivery[];
   versions: { [C in Name]: ReadonlyMap<string, number> };
 };
 
@@ -267,6 +269,19 @@ export function createActorStore(db: Db, opts: ActorStoreOptions) {
             ...(s.marketingOnly ? { template_category: { $nin: NOT_MARKETING } } : {}),
           },
           { $set: { status: 'skipped', skip_reason: s.reason, skipped_at: s.at, changed_at: clock.now() } },
+        );
+      }
+      // A broadcast recipient follows its message (the newest state of each wins: the list is in batch order).
+      const deliveries = new Map(w.recipientDeliveries.map((d) => [d.recipientId, d]));
+      if (deliveries.size > 0) {
+        await recipients.bulkWrite(
+          [...deliveries.values()].map((d) => ({
+            updateOne: {
+              filter: { _id: d.recipientId, waba_id: d.wabaId },
+              update: { $set: { wamid: d.wamid, delivery_status: d.delivery_status, delivery_error: d.error, changed_at: clock.now() } },
+            },
+          })),
+          { ordered: false },
         );
       }
       // The documents of slow bulks are stamped again; the stamp returned is the newest any document holds.

@@ -17,7 +17,10 @@ export const COLLECTIONS = {
   reviewClear: 'ec_review_clear',
   template: 'ec_template',
   wabaState: 'ec_waba_state',
+  broadcast: 'ec_broadcast',
   broadcastRecipient: 'ec_broadcast_recipient',
+  /** Saved lists of recipients for broadcasts (src/store/audiences.ts). */
+  audience: 'ec_audience',
   endpoint: 'ec_endpoint',
   delivery: 'ec_delivery',
   endpointStat: 'ec_endpoint_stat',
@@ -56,10 +59,14 @@ export const INDEXES: Readonly<Record<keyof typeof COLLECTIONS, readonly IndexDe
     { key: { waba_id: 1, name: 1, language: 1 }, name: 'by_name' }, // a send names its template so
   ],
   wabaState: [],
+  broadcast: [{ key: { account_id: 1, created_at: -1 }, name: 'by_account' }],
   broadcastRecipient: [
     { key: { waba_id: 1, status: 1 }, name: 'by_waba_status' },
     { key: { broadcast_id: 1 }, name: 'by_broadcast' },
+    { key: { broadcast_id: 1, status: 1, delivery_status: 1 }, name: 'by_broadcast_state' }, // the counts
+    { key: { status: 1, attempt_at: 1 }, name: 'by_status_attempt' }, // the in-doubt sweep
   ],
+  audience: [{ key: { account_id: 1 }, name: 'by_account' }],
   endpoint: [
     { key: { account_id: 1, enabled: 1 }, name: 'by_account' },
     { key: { key_id: 1 }, name: 'by_key' },

@@ -27,6 +27,41 @@ export function createContactReads(db: Db) {
   }
   const clearId = (c: ContactDoc) => (c.needs_review ? `${c.waba_id}|${c.needs_review.event_id}` : null);
   return {
+    /** The opt-outs of many people at once, by wa_id, across the WABAs (a person is one contact per WABA): for each
+     *  wa_id that any of them holds, the earliest stop of everything and of marketing (null: none). */
+    async optOutsByWaId(
+      wabaIds: readonly string[],
+      waIds: readonly string[],
+    ): Promise<Map<string, { all: { at: Date; wabaId: string } | null; marketing: { at: Date; wabaId: string } | null }>> {
+      const out = new Map<string, { all: { at: Date; wabaId: string } | null; marketing: { at: Date; wabaId: string } | null }>();
+      const wanted = new Set(waIds);
+      for (let i = 0; i < waIds.length; i += 500) {
+        const found = await contacts
+          .find({
+            waba_id: { $in: [...wabaIds] },
+            aliases: { $in: waIds.slice(i, i + 500).map(waAlias) },
+            $or: [{ opted_out_at: { $ne: null } }, { marketing_opted_out_at: { $ne: null } }],
+          })
+          .project<Pick<ContactDoc, 'waba_id' | 'aliases' | 'opted_out_at' | 'marketing_opted_out_at'>>({
+            waba_id: 1,
+            aliases: 1,
+            opted_out_at: 1,
+            marketing_opted_out_at: 1,
+          })
+          .toArray();
+        for (const c of found) {
+          for (const a of c.aliases) {
+            const wa = a.startsWith('wa:') ? a.slice(3) : null;
+            if (wa === null || !wanted.has(wa)) continue;
+            const prev = out.get(wa) ?? { all: null, marketing: null };
+            const earliest = (p: { at: Date; wabaId: string } | null, at: Date | null | undefined) =>
+              at && (!p || at < p.at) ? { at, wabaId: c.waba_id } : p;
+            out.set(wa, { all: earliest(prev.all, c.opted_out_at), marketing: earliest(prev.marketing, c.marketing_opted_out_at) });
+          }
+        }
+      }
+      return out;
+    },
     /** Whether the contact's current review flag was cleared by a person (false when it has none). */
     async reviewCleared(c: ContactDoc): Promise<boolean> {
       const id = clearId(c);

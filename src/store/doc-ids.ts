@@ -15,3 +15,8 @@ export const userAlias = (userId: string): string => `uid:${userId}`;
 export const parentUserAlias = (userId: string): string => `puid:${userId}`;
 /** _id of an ec_contact_alias entry: which contact of a WABA holds an alias. */
 export const aliasDocId = (wabaId: string, alias: string): string => `${wabaId}|${alias}`;
+
+/** A broadcast recipient's id (one per broadcast and wa_id); EchoCue sends it to Meta as biz_opaque_callback_data, so
+ *  the statuses of the message name their recipient even before the sender recorded the wamid. */
+export const recipientIdOf = (broadcastId: string, waId: string): string => deterministicId('bcr', broadcastId, waId);
+export const isRecipientId = (value: string): boolean => /^bcr_[A-Za-z0-9_-]+$/.test(value);

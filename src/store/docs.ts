@@ -249,6 +249,24 @@ export type BroadcastRecipientDoc = StoreStamped & {
   template_category?: string | null;
   skip_reason: string | null;
   skipped_at: Date | null;
+  /** Written by the actors from the statuses of the message EchoCue sent this recipient (its biz_opaque_callback_data
+   *  names the recipient), even before the sender recorded the wamid. Absent: no status yet, or recorded elsewhere
+   *  (the view then reads the message by wamid). */
+  delivery_status?: string | null;
+  delivery_error?: { code: number | string | null; title: string | null } | null;
+  /** The broadcast sender's claim: when it last started sending to this recipient (status `sending`). */
+  attempt_at?: Date | null;
+  /** When Meta refused the send: its code and message. */
+  send_error?: { code: number | string | null; message: string } | null;
+};
+
+/** A broadcast message's delivery state, for its recipient (written by the actors; src/store/actor-store.ts). */
+export type RecipientDelivery = {
+  recipientId: string;
+  wabaId: string;
+  wamid: string;
+  delivery_status: string | null;
+  error: { code: number | string | null; title: string | null } | null;
 };
 
 /** The documents written by the actors, by collection. */

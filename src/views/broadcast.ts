@@ -5,13 +5,16 @@ import { MetaError, metaErrorView, timestamp, isoOrNull } from './common.ts';
 export const RECIPIENT_STATES = ['pending', 'sent', 'delivered', 'read', 'failed', 'skipped'] as const;
 export type RecipientState = (typeof RECIPIENT_STATES)[number];
 
-/** A recipient's current state: skipped (opted out before the send) wins; then the delivery state of the message
- *  it was sent (played counts as read); else what the sending side recorded (pending, or failed when refused). */
+/** A recipient's current state: skipped (opted out before the send, or the broadcast stopped) wins, then a send Meta
+ *  refused; then the delivery state of the message it was sent (the one the actors copied onto the recipient, else
+ *  its message's; played counts as read); else pending (not sent yet, or no status yet). */
 export function recipientState(r: BroadcastRecipientDoc, m: MessageDoc | null): RecipientState {
   if (r.status === 'skipped') return 'skipped';
-  const delivery = m?.delivery_status === 'played' ? 'read' : m?.delivery_status;
+  if (r.status === 'failed') return 'failed';
+  const status = r.delivery_status ?? m?.delivery_status;
+  const delivery = status === 'played' ? 'read' : status;
   if (delivery === 'sent' || delivery === 'delivered' || delivery === 'read' || delivery === 'failed') return delivery;
-  return r.status === 'failed' ? 'failed' : 'pending';
+  return 'pending';
 }
 
 export const Recipient = z
@@ -34,7 +37,13 @@ export const recipientView = (r: BroadcastRecipientDoc, m: MessageDoc | null): z
   wamid: r.wamid,
   status: recipientState(r, m),
   skip_reason: r.status === 'skipped' ? r.skip_reason : null,
-  error: m?.error ? metaErrorView(m.error) : null,
+  error: r.send_error
+    ? { code: r.send_error.code, title: null, message: r.send_error.message, details: null, href: null }
+    : m?.error
+      ? metaErrorView(m.error)
+      : r.delivery_error
+        ? { code: r.delivery_error.code, title: r.delivery_error.title, message: null, details: null, href: null }
+        : null,
   updated_at: isoOrNull([r.changed_at, m?.changed_at].filter((d): d is Date => !!d).sort((a, b) => b.getTime() - a.getTime())[0]),
 });
 
