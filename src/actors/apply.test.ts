@@ -105,7 +105,9 @@ describe('actors > apply batch', () => {
   test('the fixtures feed every actor', () => {
     // thread.read and message.outbound come from the REST API, not Meta (src/actors/thread/reduce.test.ts,
     // test/e2e/thread-read.test.ts; src/actors/message/reduce.test.ts, test/e2e/sending.test.ts).
-    expect(new Set(events.map((e) => e.type))).toEqual(new Set(ACTOR_EVENT_TYPES.filter((t) => t !== 'thread.read' && t !== 'message.outbound')));
+    expect(new Set(events.map((e) => e.type))).toEqual(
+      new Set(ACTOR_EVENT_TYPES.filter((t) => t !== 'thread.read' && t !== 'message.outbound')),
+    );
   });
 
   test('duplicated, shuffled and re-batched, with or without a state cache (tiny, evicting, or large), the fixtures end in the same documents as in order', async () => {

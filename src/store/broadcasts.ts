@@ -177,6 +177,13 @@ export function createBroadcastStore(db: Db) {
       out.pending = total - out.sent - out.delivered - out.read - out.failed - out.skipped;
       return out;
     },
+    /** Whether any recipient is still to be sent (pending, or claimed by a sender): the broadcast is still sending. */
+    async hasUnsent(broadcastId: string): Promise<boolean> {
+      return (
+        (await recipients.findOne({ broadcast_id: broadcastId, status: { $in: ['pending', 'sending'] } }, { projection: { _id: 1 } })) !==
+        null
+      );
+    },
     /** A page of the broadcast's recipients by id, with the message each one was sent. */
     async page(wabaIds: readonly string[], broadcastId: string, after: string | null, limit: number) {
       const rows = await recipients

@@ -32,11 +32,12 @@ export const Recipient = z
 
 export const recipientView = (r: BroadcastRecipientDoc, m: MessageDoc | null): z.input<typeof Recipient> => ({
   id: r._id,
-  wa_id: r.wa_id,
-  user_id: r.user_id,
-  wamid: r.wamid,
+  // ?? null: FerretDB v1 leaves a null out of a document written through $setOnInsert (src/store/broadcasts.ts).
+  wa_id: r.wa_id ?? null,
+  user_id: r.user_id ?? null,
+  wamid: r.wamid ?? null,
   status: recipientState(r, m),
-  skip_reason: r.status === 'skipped' ? r.skip_reason : null,
+  skip_reason: r.status === 'skipped' ? (r.skip_reason ?? null) : null,
   error: r.send_error
     ? { code: r.send_error.code, title: null, message: r.send_error.message, details: null, href: null }
     : m?.error

@@ -41,13 +41,10 @@ const idempotencyHeader = z.object({
 
 const BroadcastFields = {
   id: z.string(),
-  state: z
-    .enum(['sending', 'done', 'stopped'])
-    .nullable()
-    .meta({
-      description:
-        'sending: recipients still pending; done: none pending; stopped: see stopped_reason. null for a broadcast recorded outside EchoCue.',
-    }),
+  state: z.enum(['sending', 'done', 'stopped']).nullable().meta({
+    description:
+      'sending: recipients still pending; done: none pending; stopped: see stopped_reason. null for a broadcast recorded outside EchoCue.',
+  }),
   stopped_reason: z.string().nullable().meta({ description: 'template_paused, template_disabled, number_not_connected, ...' }),
   phone_number_id: z.string().nullable(),
   template: z.object({ name: z.string(), language: z.string(), category: z.string().nullable() }).nullable(),
@@ -67,10 +64,10 @@ const Audience = z.object({ id: z.string(), name: z.string(), size: z.number().i
 
 export function broadcastRoutes(deps: BroadcastRouteDeps): Route[] {
   const summaryOf = async (wabaIds: readonly string[], id: string, b: BroadcastDoc | null) => {
-    const counts = await deps.broadcasts.counts(wabaIds, id);
+    const [counts, unsent] = await Promise.all([deps.broadcasts.counts(wabaIds, id), b ? deps.broadcasts.hasUnsent(id) : false]);
     return {
       id,
-      state: b ? (b.stopped ? 'stopped' : counts.pending > 0 ? 'sending' : 'done') : null,
+      state: b ? (b.stopped && !unsent ? 'stopped' : unsent ? 'sending' : 'done') : null,
       stopped_reason: b?.stopped?.reason ?? null,
       phone_number_id: b?.phone_number_id ?? null,
       template: b ? { name: b.template.name, language: b.template.language, category: b.template.category } : null,
