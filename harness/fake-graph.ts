@@ -25,6 +25,8 @@ export async function startFakeGraph(opts: {
   webhookUrl?: string;
   /** Messages per second each phone number accepts before 130429 (Meta's throughput tier); default unlimited. */
   perSecond?: number;
+  /** The port to listen on (default: any free one). */
+  port?: number;
 }) {
   const businesses: Business[] = [];
   const registered = new Map<string, string>(); // phone number id -> pin
@@ -232,7 +234,7 @@ export async function startFakeGraph(opts: {
       });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   return {

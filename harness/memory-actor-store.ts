@@ -69,7 +69,10 @@ export class MemoryActorStore implements ActorStore {
     }
     for (const d of w.recipientDeliveries) {
       const r = this.recipients.get(d.recipientId);
-      if (r && r.waba_id === d.wabaId) Object.assign(r, { wamid: d.wamid, delivery_status: d.delivery_status, delivery_error: d.error });
+      if (r && r.waba_id === d.wabaId) {
+        Object.assign(r, { wamid: d.wamid, delivery_status: d.delivery_status, delivery_error: d.error });
+        if (r.status === 'sending' || r.status === 'pending') r.status = 'accepted';
+      }
     }
     return { changedAt, versions };
   }

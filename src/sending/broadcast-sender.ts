@@ -112,7 +112,8 @@ export async function startBroadcastSender(deps: BroadcastSenderDeps): Promise<R
   async function sendOne(b: BroadcastDoc, rec: BroadcastSendRecord, token: string, wabaIds: readonly string[]): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       const r = await deps.broadcasts.recipient(rec.recipient_id);
-      if (!r || r.status !== 'pending' || !r.wa_id) return; // sent, skipped, failed, or in doubt (the sweep's)
+      // Sent (a status of its message names it), skipped, failed, or in doubt (the sweep's): nothing to do here.
+      if (!r || r.status !== 'pending' || r.wamid || !r.wa_id) return;
       const skip = await reasonToSkip(b, r, wabaIds);
       if (skip) return deps.broadcasts.skip(r._id, skip, deps.clock.now());
       await throttle.take(b.phone_number_id);

@@ -283,6 +283,11 @@ export function createActorStore(db: Db, opts: ActorStoreOptions) {
           })),
           { ordered: false },
         );
+        // A claimed (or in-doubt, requeued) recipient whose message Meta reports was sent: accepted, never sent again.
+        await recipients.updateMany(
+          { _id: { $in: [...deliveries.keys()] }, status: { $in: ['sending', 'pending'] } },
+          { $set: { status: 'accepted', changed_at: clock.now() } },
+        );
       }
       // The documents of slow bulks are stamped again; the stamp returned is the newest any document holds.
       return { changedAt: await restampSlow(st.slow, st.newest().getTime() === 0 ? clock.now() : st.newest()), versions };

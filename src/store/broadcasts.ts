@@ -110,7 +110,7 @@ export function createBroadcastStore(db: Db) {
     /** Claims a pending recipient for one send attempt; false when it is not pending (done, skipped, or claimed). */
     async claim(id: string, now: Date): Promise<boolean> {
       const r = await recipients.updateOne(
-        { _id: id, status: 'pending' },
+        { _id: id, status: 'pending', wamid: null },
         { $set: { status: 'sending', attempt_at: now, changed_at: now } },
       );
       return r.modifiedCount === 1;
