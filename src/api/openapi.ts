@@ -123,7 +123,7 @@ export function buildOpenApi(routes: readonly Route[], version: string) {
       title: 'EchoCue REST API',
       version,
       description:
-        'Reads for pollers of WhatsApp state (threads, messages, delivery, templates, contacts, broadcasts), scoped to the account of the API key, and the sending side (Embedded Signup, replies, broadcasts through Meta\'s Graph API; sends take an Idempotency-Key). Every GET answers with an ETag and 304 on If-None-Match; lists page with `cursor` and poll with `updated_since`.',
+        "Reads for pollers of WhatsApp state (threads, messages, delivery, templates, contacts, broadcasts), scoped to the account of the API key, and the sending side (Embedded Signup, replies, broadcasts through Meta's Graph API; sends take an Idempotency-Key). Every GET answers with an ETag and 304 on If-None-Match; lists page with `cursor` and poll with `updated_since`.",
     },
     components: {
       securitySchemes: {
