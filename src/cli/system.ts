@@ -289,8 +289,8 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
       lagGroups.push(...deliveryGroups(config.kafka.topicPrefix, topics), broadcastGroup);
       stops.push(() => stopWithin('the delivery worker', () => delivery.stop(), config.http.shutdownTimeoutMs, log));
       checks['delivery'] = async () => {
-        await consumerCheck(delivery)();
-        return consumerCheck(broadcastSender)();
+        const details = [await consumerCheck(delivery)(), await consumerCheck(broadcastSender)()];
+        return details.filter(Boolean).join('; ');
       };
     }
     if (has('api')) {
