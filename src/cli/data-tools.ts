@@ -7,6 +7,7 @@ import { type Logger } from '../core/log.ts';
 import { type ConsumedRecord, type Events } from '../events/port.ts';
 import { type EventSerde } from '../events/serde.ts';
 import {
+  BROADCAST_SEND_TOPIC,
   DEAD_LETTER_TOPIC,
   DELIVERY_TIERS,
   EVENT_CATALOG,
@@ -48,6 +49,13 @@ export function topicCatalog(topics: Topics): CatalogEntry[] {
       schema: null,
       description: NOTIFICATIONS_TOPIC.description,
       consumers: [...NOTIFICATIONS_TOPIC.consumers],
+    },
+    {
+      topic: topics.broadcastSends,
+      format: 'json',
+      schema: null,
+      description: BROADCAST_SEND_TOPIC.description,
+      consumers: [...BROADCAST_SEND_TOPIC.consumers],
     },
     ...topics.deliveryTiers.map((topic, i) => ({
       topic,

@@ -44,7 +44,7 @@ import { createConnectionStore } from '../store/connections.ts';
 import { createSendStore } from '../store/sends.ts';
 import { sentMessageRecord } from '../events/sent-message.ts';
 import { createBroadcast } from '../sending/broadcast.ts';
-import { sendRecord, startBroadcastSender } from '../sending/broadcast-sender.ts';
+import { broadcastSenderGroup, sendRecord, startBroadcastSender } from '../sending/broadcast-sender.ts';
 import { createAudienceStore } from '../store/audiences.ts';
 
 const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -264,7 +264,7 @@ export async function startSystem(opts: { config: Config; roles: readonly Role[]
       stops.push(() => retention.stop());
       const graph = createGraphClient(config.graph);
       stops.push(() => graph.close());
-      const broadcastGroup = { groupId: `${config.kafka.topicPrefix}echocue.broadcast.sender`, topics: [topics.broadcastSends] };
+      const broadcastGroup = broadcastSenderGroup(config.kafka.topicPrefix, topics);
       const templates = createTemplateReads(db);
       const broadcastSender = await startBroadcastSender({
         events,

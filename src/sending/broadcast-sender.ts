@@ -22,6 +22,11 @@ import { graphMessage } from './reply.ts';
 import { isMarketing } from './rules.ts';
 import { createThrottle } from './throttle.ts';
 
+/** The sender's consumer group. Deliberately no autoscaling trigger (deploy/k8s/delivery.yaml): its backlog is paced
+ *  by Meta's throughput tier, not by the number of replicas, and a broadcast's records sit on one partition. */
+export const broadcastSenderGroup = (groupPrefix: string, topics: Topics) =>
+  ({ groupId: `${groupPrefix}echocue.broadcast.sender`, topics: [topics.broadcastSends] }) as const;
+
 export type BroadcastSenderDeps = Readonly<{
   events: Events;
   groupId: string;

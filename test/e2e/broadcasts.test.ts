@@ -11,11 +11,11 @@ import { deterministicId } from '../../src/core/ids.ts';
 import { recipientIdOf } from '../../src/store/doc-ids.ts';
 import { signBody } from '../../src/ingest/verify-signature.ts';
 import { createTenant } from '../../harness/load/tenant.ts';
-import { messagesValue, webhookBody } from '../../harness/load/bodies.ts';
 import { waitForActors } from '../../harness/topics.ts';
 import { PAIR_RATE_LIMIT, RATE_LIMIT, startFakeGraph, type FakeGraph } from '../../harness/fake-graph.ts';
 import { FIXTURE_SECRET, testEnv, waitFor, type TestEnv } from '../helpers/env.ts';
 import { postWebhook } from '../helpers/http.ts';
+import { marketingStopBody, nowSeconds, templateStatusBody, textBody } from '../helpers/meta-bodies.ts';
 import { exited, explainedBy, serveProcess } from '../helpers/process.ts';
 import { openApiChecker, type OpenApiChecker } from '../helpers/openapi.ts';
 
@@ -25,7 +25,7 @@ const WABA = '100000000001601';
 const PHONE = '199999999991601';
 const WABA2 = '100000000001602';
 const PHONE2 = '199999999991602';
-const now = () => Math.floor(Date.now() / 1000);
+const now = nowSeconds;
 const wa = (n: number) => `1555960${String(n).padStart(4, '0')}`;
 const EVERYONE = Array.from({ length: 1000 }, (_, i) => wa(i));
 // 25 STOPs on this WABA, 5 on the account's other WABA, 20 marketing opt-outs (Meta's user_preferences).
@@ -36,57 +36,10 @@ const OPTED_OUT = new Set([...STOPPED, ...MARKETING_STOPPED]);
 const finalStatus = (to: string) => (Number(to) % 13 === 0 ? 'failed' : Number(to) % 3 === 0 ? 'read' : 'delivered');
 
 const text = (waba: string, phone: string, from: string, body: string, seconds: number) =>
-  webhookBody(waba, [
-    messagesValue(phone, {
-      contacts: [{ wa_id: from, profile: { name: `User ${from.slice(-4)}` } }],
-      messages: [{ from, id: `wamid.bc.${from}.${seconds}.${body}`, timestamp: String(seconds), type: 'text', text: { body } }],
-    }),
-  ]);
+  textBody({ waba, phone, from, wamid: `wamid.bc.${from}.${seconds}.${body}`, seconds, text: body });
 const templateStatus = (event: string, id: number, name: string, category: string) =>
-  JSON.stringify({
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: WABA,
-        time: now(),
-        changes: [
-          {
-            field: 'message_template_status_update',
-            value: {
-              event,
-              message_template_id: id,
-              message_template_name: name,
-              message_template_language: 'en_US',
-              reason: 'NONE',
-              message_template_category: category,
-            },
-          },
-        ],
-      },
-    ],
-  });
-const marketingStop = (who: string) =>
-  JSON.stringify({
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: WABA,
-        changes: [
-          {
-            field: 'user_preferences',
-            value: {
-              messaging_product: 'whatsapp',
-              metadata: { display_phone_number: '15550001601', phone_number_id: PHONE },
-              contacts: [{ profile: { name: 'Someone' }, wa_id: who }],
-              user_preferences: [
-                { wa_id: who, detail: 'stop marketing', category: 'marketing_messages', value: 'stop', timestamp: now() - 100 },
-              ],
-            },
-          },
-        ],
-      },
-    ],
-  });
+  templateStatusBody(WABA, { event, id, name, category });
+const marketingStop = (who: string) => marketingStopBody(WABA, PHONE, who);
 
 describe('broadcasts', () => {
   let env: TestEnv;

@@ -8,11 +8,11 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startSystem, type RunningSystem } from '../../src/cli/system.ts';
 import { signBody } from '../../src/ingest/verify-signature.ts';
 import { createTenant } from '../../harness/load/tenant.ts';
-import { messagesValue, webhookBody } from '../../harness/load/bodies.ts';
 import { waitForActors } from '../../harness/topics.ts';
 import { SERVER_ERROR, startFakeGraph, type FakeGraph, type Business } from '../../harness/fake-graph.ts';
 import { FIXTURE_SECRET, testEnv, type TestEnv } from '../helpers/env.ts';
 import { postWebhook } from '../helpers/http.ts';
+import { marketingStopBody, nowSeconds, templateStatusBody, textBody } from '../helpers/meta-bodies.ts';
 import { openApiChecker, type OpenApiChecker } from '../helpers/openapi.ts';
 
 const ADMIN = 'admin-token-for-sending-tests';
@@ -23,68 +23,13 @@ const WABA2 = '100000000001502'; // a second WABA of the same account (linked by
 const PHONE2 = '199999999991502';
 const IVY = '15558001501';
 const BOB = '15558001502';
-const now = () => Math.floor(Date.now() / 1000);
+const now = nowSeconds;
 
-const inbound = (waba: string, phone: string, from: string, wamid: string, seconds: number, body: string) =>
-  webhookBody(waba, [
-    messagesValue(phone, {
-      contacts: [{ wa_id: from, profile: { name: from === IVY ? 'Ivy' : 'Bob' } }],
-      messages: [{ from, id: wamid, timestamp: String(seconds), type: 'text', text: { body } }],
-    }),
-  ]);
-
+const inbound = (waba: string, phone: string, from: string, wamid: string, seconds: number, text: string) =>
+  textBody({ waba, phone, from, wamid, seconds, text, name: from === IVY ? 'Ivy' : 'Bob' });
 const templateStatus = (event: string, id: number, name: string, category: string) =>
-  JSON.stringify({
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: WABA,
-        time: now(),
-        changes: [
-          {
-            field: 'message_template_status_update',
-            value: {
-              event,
-              message_template_id: id,
-              message_template_name: name,
-              message_template_language: 'en_US',
-              reason: 'NONE',
-              message_template_category: category,
-            },
-          },
-        ],
-      },
-    ],
-  });
-
-const marketingStop = (wa: string) =>
-  JSON.stringify({
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: WABA,
-        changes: [
-          {
-            field: 'user_preferences',
-            value: {
-              messaging_product: 'whatsapp',
-              metadata: { display_phone_number: '15550001501', phone_number_id: PHONE },
-              contacts: [{ profile: { name: 'Bob' }, wa_id: wa }],
-              user_preferences: [
-                {
-                  wa_id: wa,
-                  detail: 'User requested to stop marketing messages',
-                  category: 'marketing_messages',
-                  value: 'stop',
-                  timestamp: now(),
-                },
-              ],
-            },
-          },
-        ],
-      },
-    ],
-  });
+  templateStatusBody(WABA, { event, id, name, category });
+const marketingStop = (wa: string) => marketingStopBody(WABA, PHONE, wa);
 
 describe('sending side', () => {
   let env: TestEnv;

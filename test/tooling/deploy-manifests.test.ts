@@ -21,6 +21,7 @@ import { describe, expect, test } from 'vitest';
 import { actorsGroup } from '../../src/actors/consumer.ts';
 import { ROLES, type Role } from '../../src/cli/system.ts';
 import { deliveryGroups } from '../../src/delivery/role.ts';
+import { broadcastSenderGroup } from '../../src/sending/broadcast-sender.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { topicNames } from '../../src/events/topics.ts';
 import { ROOT } from '../helpers/services.ts';
@@ -87,6 +88,7 @@ function consumerGroups(prefix: string): Record<string, { role: Role; topics: re
   return {
     [actorsGroup(prefix, topics).groupId]: { role: 'actors', topics: actorsGroup(prefix, topics).topics },
     ...Object.fromEntries(deliveryGroups(prefix, topics).map((g) => [g.groupId, { role: 'delivery' as const, topics: g.topics }])),
+    [broadcastSenderGroup(prefix, topics).groupId]: { role: 'delivery', topics: broadcastSenderGroup(prefix, topics).topics },
   };
 }
 
@@ -214,9 +216,15 @@ describe('deploy > kubernetes manifests', () => {
         watched.set(m.consumerGroup, (watched.get(m.consumerGroup) ?? new Set()).add(m.topic));
       }
     }
-    // Every group is watched; the actors' group on every topic it reads; the delivery worker on its first attempts
+    // Every group is watched but the broadcast sender (its backlog is paced by Meta's throughput tier: more replicas
+    // would not send it sooner); the actors' group on every topic it reads; the delivery worker on its first attempts
     // only (the retry tiers hold records waiting for their due time, which is no backlog to scale for).
-    expect([...watched.keys()].sort()).toEqual(Object.keys(groups).sort());
+    const unscaled = broadcastSenderGroup(prefix, topicNames(prefix)).groupId;
+    expect([...watched.keys()].sort()).toEqual(
+      Object.keys(groups)
+        .filter((g) => g !== unscaled)
+        .sort(),
+    );
     expect([...watched.get(`${prefix}echocue.actors`)!].sort()).toEqual([...groups[`${prefix}echocue.actors`]!.topics].sort());
     expect([...watched.get(`${prefix}echocue.delivery.worker`)!]).toEqual([topicNames(prefix).deliveryTiers[0]]);
     expect(scaled.map((m) => roleOf(deployments.find((d) => d.doc.metadata.name === m.doc.spec.scaleTargetRef.name)!.doc)).sort()).toEqual([

@@ -9,6 +9,7 @@ import { type BroadcastRecipientDoc, type MessageDoc } from '../../store/docs.ts
 import { type BroadcastRequest } from '../../sending/broadcast.ts';
 import { listPage, pageQuery } from '../list.ts';
 import { defineRoute, type Route } from '../route.ts';
+import { idempotencyKeyHeader, TemplateRef } from './sending.ts';
 import { Counts, Recipient, recipientView } from '../../views/broadcast.ts';
 import { isoOrNull, timestamp } from '../../views/common.ts';
 
@@ -30,14 +31,6 @@ const waIds = z
   .min(1)
   .max(MAX_RECIPIENTS)
   .transform((ids) => [...new Set(ids)]);
-
-const idempotencyHeader = z.object({
-  'idempotency-key': z
-    .string({ error: 'is required: a unique key per broadcast (a UUID, say); a retry sends the same key' })
-    .min(1)
-    .max(255)
-    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces'),
-});
 
 const BroadcastFields = {
   id: z.string(),
@@ -85,14 +78,10 @@ export function broadcastRoutes(deps: BroadcastRouteDeps): Route[] {
       description:
         "Recipients who opted out of everything on any of the account's numbers, or of marketing for a marketing template, are recorded as skipped with the reason and never sent. The others are sent by a Kafka-driven job, throttled per phone number (BROADCAST_MESSAGES_PER_SECOND), backing off on Meta's rate limits, each at most once, checking consent and the template again before each send: a template paused or disabled mid-broadcast stops it (the rest are skipped as such), a STOP mid-broadcast skips that contact. Accepted (202) once every recipient is recorded and queued; a retry with the same Idempotency-Key answers the same broadcast. Follow it with GET /api/broadcast/{id}.",
       access: 'api_key',
-      headers: idempotencyHeader,
+      headers: idempotencyKeyHeader('broadcast'),
       body: z.strictObject({
         phone_number_id: z.string().regex(/^\d{5,20}$/, 'must be a phone number id (5 to 20 digits)'),
-        template: z.strictObject({
-          name: z.string().regex(/^[a-z0-9_]{1,512}$/, 'must be a template name (lower case letters, digits, _)'),
-          language: z.string().regex(/^[a-z]{2,3}(_[A-Z]{2})?$/, 'must be a language code like en or en_US'),
-          components: z.array(z.record(z.string(), z.unknown())).max(20).optional(),
-        }),
+        template: TemplateRef,
         recipients: waIds.optional().meta({ description: `wa_ids (at most ${MAX_RECIPIENTS}); or audience_id.` }),
         audience_id: z.string().min(1).max(64).optional(),
       }),

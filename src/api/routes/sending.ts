@@ -40,6 +40,27 @@ const Sent = z
   })
   .meta({ id: 'SentMessage' });
 
+/** A template by name and language, with Meta's components (parameters) passed as they are. */
+export const TemplateRef = z.strictObject({
+  name: z.string().regex(/^[a-z0-9_]{1,512}$/, 'must be a template name (lower case letters, digits, _)'),
+  language: z.string().regex(/^[a-z]{2,3}(_[A-Z]{2})?$/, 'must be a language code like en or en_US'),
+  components: z
+    .array(z.record(z.string(), z.unknown()))
+    .max(20)
+    .optional()
+    .meta({ description: "Meta's components (parameters), passed as they are." }),
+});
+
+/** The Idempotency-Key header of a send: a retried call with the same key is the same send. */
+export const idempotencyKeyHeader = (what: string) =>
+  z.object({
+    'idempotency-key': z
+      .string({ error: `is required: a unique key per ${what} (a UUID, say); a retry sends the same key` })
+      .min(1)
+      .max(255)
+      .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces'),
+  });
+
 const ReplyBody = z.strictObject({
   type: z.enum(['text', ...MEDIA_TYPES, 'template']),
   text: z
@@ -54,21 +75,10 @@ const ReplyBody = z.strictObject({
     })
     .optional()
     .meta({ description: 'type image, video, audio or document: a public https link (caption: not for audio; filename: documents only).' }),
-  template: z
-    .strictObject({
-      name: z.string().regex(/^[a-z0-9_]{1,512}$/, 'must be a template name (lower case letters, digits, _)'),
-      language: z.string().regex(/^[a-z]{2,3}(_[A-Z]{2})?$/, 'must be a language code like en or en_US'),
-      components: z
-        .array(z.record(z.string(), z.unknown()))
-        .max(20)
-        .optional()
-        .meta({ description: "Meta's components (parameters), passed as they are." }),
-    })
-    .optional()
-    .meta({
-      description:
-        "type template: an approved template of the thread's WABA, by name and language. The only kind that may be sent outside the 24-hour window.",
-    }),
+  template: TemplateRef.optional().meta({
+    description:
+      "type template: an approved template of the thread's WABA, by name and language. The only kind that may be sent outside the 24-hour window.",
+  }),
 });
 
 const bad = (parameter: string, message: string) =>
@@ -160,13 +170,7 @@ export function sendingRoutes(deps: SendingRouteDeps): Route[] {
         "Sent from the thread's business number through the Graph API, at most once per `Idempotency-Key` (a retried call answers the first call's result with `replayed: true`). Refused (422, `details.reason`) when the number is not connected, the contact opted out of everything on any of the account's numbers (`opted_out`), a marketing template goes to a contact who opted out of marketing (`marketing_opted_out`), the template is unknown or not approved, or a text or media message is sent while the 24-hour window is closed (`window_closed`: templates only then). Accepted (202) once Meta took it; the message then shows in the thread as outbound with status `accepted`, and its status webhooks move it on.",
       access: 'api_key',
       params: z.object({ id: z.string().min(1).max(256).meta({ description: 'Thread id (thr_...), current or former.' }) }),
-      headers: z.object({
-        'idempotency-key': z
-          .string({ error: 'is required: a unique key per message (a UUID, say); a retry sends the same key' })
-          .min(1)
-          .max(255)
-          .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces'),
-      }),
+      headers: idempotencyKeyHeader('message'),
       body: ReplyBody,
       status: 202,
       response: Sent,
