@@ -44,7 +44,8 @@ describe('store > message kind', () => {
   test('an outbound placeholder (known from statuses or reactions) is a placeholder; once filled in, its type decides', () => {
     expect(messageKind({ direction: 'outbound', type: 'unknown', placeholder: true })).toBe('placeholder');
     expect(messageKind({ direction: 'outbound', type: 'image', placeholder: false })).toBe('image');
-    expect(messageKind({ direction: 'outbound', type: 'template', placeholder: false })).toBe('unknown');
+    expect(messageKind({ direction: 'outbound', type: 'template', placeholder: false })).toBe('template');
+    expect(messageKind({ direction: 'outbound', type: 'hologram', placeholder: false })).toBe('unknown');
   });
 
   test("EchoCue's own entries: opt-out and opt-in are consent, anything else of its own is system", () => {

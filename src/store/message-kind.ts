@@ -46,7 +46,8 @@ export const MESSAGE_KIND_DOCS: Readonly<Record<MessageKind, string>> = {
   unsupported: 'a message Meta could not show (`unsupported.type`, `errors[]` with 131051 or 131060)',
   template: 'a template message the business sent through EchoCue (`template.name`, `template.language`)',
   consent: "EchoCue's own entry for an opt-out or an opt-in (`type` consent.stop / consent.resume)",
-  placeholder: 'an outbound message EchoCue knows only from its delivery statuses or reactions; its content comes from the sending side',
+  placeholder:
+    'an outbound message EchoCue knows only from its delivery statuses or reactions: not sent through EchoCue (yet); a send through EchoCue fills it in',
   unknown: 'a type Meta added after this release: read `type` and `content`',
 };
 

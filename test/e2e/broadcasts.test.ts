@@ -249,4 +249,10 @@ describe('broadcasts', () => {
     const paused = await create('vip', { phone_number_id: PHONE, template: ok.template, audience_id: audience.json.id });
     expect([paused.status, paused.json.counts.total]).toEqual([202, 2]);
   });
+
+  test('every broadcast operation was exercised and answered as documented', () => {
+    const ops = ['createBroadcast', 'createAudience', 'getBroadcast'];
+    expect(ops.filter((id) => !api.operations().some((o) => o.operationId === id))).toEqual([]);
+    expect(ops.filter((id) => !api.seen.get(id)?.size)).toEqual([]);
+  });
 });

@@ -267,4 +267,10 @@ describe('sending side', () => {
     }
     expect(graph.sent.length).toBe(before);
   });
+
+  test('every sending operation was exercised and answered as documented', () => {
+    const sending = api.operations().filter((o) => o.tag === 'sending');
+    expect(sending.length).toBeGreaterThan(0);
+    expect(sending.filter((o) => !api.seen.get(o.operationId)?.size).map((o) => o.operationId)).toEqual([]);
+  });
 });
