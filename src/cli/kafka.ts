@@ -14,6 +14,7 @@ export function kafkaEventsOf(config: Config, log: Logger): Events {
     brokers: config.kafka.brokers,
     clientId: config.kafka.clientId,
     requestTimeoutMs: config.kafka.requestTimeoutMs,
+    sessionTimeoutMs: config.kafka.sessionTimeoutMs,
     log,
   });
 }

@@ -61,6 +61,7 @@ describe('config > loadConfig', () => {
     [{ ACTORS_PARTITION_CONCURRENCY: '0' }, /^ACTORS_PARTITION_CONCURRENCY must be at least 1/],
     [{ DELIVERY_PARTITION_CONCURRENCY: '65' }, /^DELIVERY_PARTITION_CONCURRENCY must be at most 64/],
     [{ KAFKA_PRODUCE_TIMEOUT_MS: '10s' }, /^KAFKA_PRODUCE_TIMEOUT_MS must be a whole number/],
+    [{ KAFKA_SESSION_TIMEOUT_MS: '1000' }, /^KAFKA_SESSION_TIMEOUT_MS must be /],
     [{ TENANCY_REFRESH_MS: '50' }, /^TENANCY_REFRESH_MS must be at least 100/],
     [{ PORT: '9000', METRICS_PORT: '9000' }, /^METRICS_PORT must differ from PORT \(9000\): metrics stay off the public port$/],
   ])('rejects %o with a message naming the variable, as EC_CONFIG_INVALID', (env, message) => {

@@ -99,6 +99,9 @@ const EnvSchema = z.object({
   /** How long a write of the actors and the delivery side (notifications, dead letters, next attempts) waits for
    *  Kafka's acknowledgement before the batch fails and is retried (ingest has INGEST_ACK_TIMEOUT_MS). */
   KAFKA_PRODUCE_TIMEOUT_MS: intIn(500, 120_000).default(10_000),
+  /** How long a consumer group member may stay silent before the broker gives its partitions to another member: a
+   *  crashed process's partitions wait this long. Within the broker's group.min/max.session.timeout.ms defaults. */
+  KAFKA_SESSION_TIMEOUT_MS: intIn(6000, 300_000).default(30_000),
   KAFKA_REPLICATION_FACTOR: intIn(1, 10).default(1),
   KAFKA_MIN_INSYNC_REPLICAS: intIn(1, 10).optional(),
   KAFKA_ALLOW_UNSAFE_DURABILITY: z
@@ -202,6 +205,8 @@ export type Config = Readonly<{
     durabilityFloor: DurabilityFloor | null;
     /** How long the actors' and the delivery side's writes wait for acknowledgement. */
     produceTimeoutMs: number;
+    /** The consumer groups' session timeout: how long a crashed member's partitions wait for another member. */
+    sessionTimeoutMs: number;
   }>;
   mongo: Readonly<{
     uri: string;
@@ -346,6 +351,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       minInsyncReplicas,
       durabilityFloor: enforceFloor ? PRODUCTION_DURABILITY_FLOOR : null,
       produceTimeoutMs: e.KAFKA_PRODUCE_TIMEOUT_MS,
+      sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS,
     },
     mongo: {
       uri: orDefault('MONGODB_URI', e.MONGODB_URI, LOCAL_DEFAULTS.MONGODB_URI),

@@ -74,7 +74,7 @@ export type DueConsumerOptions = GroupOptions &
     handleBatch(records: readonly ConsumedRecord[]): Promise<void>;
     /** Tells when a record is due; default the system clock. */
     clock?: Clock;
-    /** How often the member heartbeats, also while a batch is handled. Default 3000 ms; below sessionTimeoutMs. */
+    /** How often the member heartbeats, also while a batch is handled. Default a fifth of sessionTimeoutMs, at most 3000 ms; below sessionTimeoutMs. */
     heartbeatIntervalMs?: number;
   }>;
 

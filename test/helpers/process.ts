@@ -26,6 +26,9 @@ export function serveProcess(
       PORT: '0',
       METRICS_PORT: '0',
       LOG_LEVEL: 'warn',
+      // These children are the ones tests kill: a short session hands a killed member's partitions on within ~6 s
+      // instead of the default 30 s (the wait that dominated the crash tests).
+      KAFKA_SESSION_TIMEOUT_MS: '6000',
       ...extraEnv,
     },
     stdio: ['ignore', 'pipe', opts.captureStderr ? 'pipe' : 'inherit'],

@@ -137,7 +137,8 @@ export async function runDueConsumer(kafka: Kafka, opts: DueConsumerOptions): Pr
   const log = opts.log;
   // A short fetch wait: a resumed partition is fetched within ~100 ms (a long poll would hold it up to 5 s).
   const sessionTimeout = opts.sessionTimeoutMs ?? 30000;
-  const heartbeatInterval = opts.heartbeatIntervalMs ?? 3000;
+  // By default a fifth of the session, at most 3 s (as the batch consumer): a short session still survives a few late beats.
+  const heartbeatInterval = opts.heartbeatIntervalMs ?? Math.min(3000, Math.floor(sessionTimeout / 5));
   if (!(heartbeatInterval > 0 && heartbeatInterval < sessionTimeout)) {
     throw new AppError(
       'EC_CONFIG_INVALID',

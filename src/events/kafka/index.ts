@@ -12,7 +12,12 @@ import { createEventProducer } from './producer.ts';
 export { silenceKafkajsTimeoutWarning } from './kafkajs.ts';
 
 export type KafkaEventsOptions = Omit<ClientOptions, 'requestTimeoutMs' | 'connectTimeoutMs'> &
-  Readonly<{ requestTimeoutMs?: number; connectTimeoutMs?: number }>;
+  Readonly<{
+    requestTimeoutMs?: number;
+    connectTimeoutMs?: number;
+    /** The session timeout of every consumer group member that does not set its own (KAFKA_SESSION_TIMEOUT_MS). */
+    sessionTimeoutMs?: number;
+  }>;
 
 export function createKafkaEvents(opts: KafkaEventsOptions): Events {
   const options: ClientOptions = {
@@ -26,8 +31,8 @@ export function createKafkaEvents(opts: KafkaEventsOptions): Events {
   return {
     admin,
     createProducer: () => createEventProducer(options),
-    runBatchConsumer: (o) => runBatchConsumer(consumerClient(), o),
-    runDueConsumer: (o) => runDueConsumer(consumerClient(), o),
+    runBatchConsumer: (o) => runBatchConsumer(consumerClient(), { ...o, sessionTimeoutMs: o.sessionTimeoutMs ?? opts.sessionTimeoutMs }),
+    runDueConsumer: (o) => runDueConsumer(consumerClient(), { ...o, sessionTimeoutMs: o.sessionTimeoutMs ?? opts.sessionTimeoutMs }),
     close: () => admin.close(),
   };
 }
