@@ -47,7 +47,7 @@ export function createBroadcastStore(db: Db) {
     waba_id: { $in: [...wabaIds] },
   });
 
-  async function messagesOf(rows: readonly BroadcastRecipientDoc[]): Promise<Map<string, MessageDoc>> {
+  async function messagesOf(rows: readonly Pick<BroadcastRecipientDoc, 'waba_id' | 'wamid'>[]): Promise<Map<string, MessageDoc>> {
     const ids = rows.flatMap((r) => (r.wamid ? [messageIdOf(r.waba_id, r.wamid)] : []));
     const found = new Map<string, MessageDoc>();
     for (let i = 0; i < ids.length; i += CHUNK) {
@@ -169,11 +169,24 @@ export function createBroadcastStore(db: Db) {
         count({ ...live, delivery_status: 'failed' }),
       ]);
       const out: RecipientCounts = { total, pending: 0, sent, delivered, read, failed: refused + deliveryFailed, skipped };
-      const unlinked = await recipients.find({ ...live, delivery_status: null, wamid: { $ne: null } }).toArray();
-      for (const { message } of await withMessages(unlinked)) {
-        const d = message?.delivery_status === 'played' ? 'read' : message?.delivery_status;
-        if (d === 'sent' || d === 'delivered' || d === 'read' || d === 'failed') out[d] += 1;
+      // Only what finds their messages is read, a chunk at a time (a broadcast mid-send has many of them).
+      const unlinked = recipients
+        .find({ ...live, delivery_status: null, wamid: { $ne: null } })
+        .project<Pick<BroadcastRecipientDoc, '_id' | 'waba_id' | 'wamid'>>({ _id: 1, waba_id: 1, wamid: 1 })
+        .batchSize(CHUNK);
+      let chunk: Pick<BroadcastRecipientDoc, '_id' | 'waba_id' | 'wamid'>[] = [];
+      const tally = async () => {
+        for (const message of (await messagesOf(chunk)).values()) {
+          const d = message.delivery_status === 'played' ? 'read' : message.delivery_status;
+          if (d === 'sent' || d === 'delivered' || d === 'read' || d === 'failed') out[d] += 1;
+        }
+        chunk = [];
+      };
+      for await (const r of unlinked) {
+        chunk.push(r);
+        if (chunk.length === CHUNK) await tally();
       }
+      await tally();
       out.pending = total - out.sent - out.delivered - out.read - out.failed - out.skipped;
       return out;
     },

@@ -35,20 +35,42 @@ export type ConnectionDoc = {
 const tokenBinding = (id: string) => `${id}|graph-token`;
 const pinBinding = (id: string) => `${id}|register-pin`;
 
+/** Why a signup of `input` may not touch the number's document, if it may not: another account's or WABA's. */
+function conflictOver(existing: ConnectionDoc, input: { accountId: string; wabaId: string; phoneNumberId: string }): AppError | null {
+  const id = input.phoneNumberId;
+  if (existing.account_id === input.accountId && existing.waba_id === input.wabaId) return null;
+  if (existing.steps.verify_waba === undefined)
+    return new AppError('EC_CONFLICT', `a signup of phone number ${id} is running; try again when it ends`, {
+      details: { reason: 'in_progress' },
+    });
+  if (existing.account_id !== input.accountId)
+    return new AppError('EC_CONFLICT', `phone number ${id} is connected to another account`, { details: { reason: 'number_taken' } });
+  return new AppError('EC_CONFLICT', `phone number ${id} was signed up under WABA ${existing.waba_id}, not ${input.wabaId}`, {
+    details: { reason: 'waba_mismatch', parameter: 'waba_id' },
+  });
+}
+
 export function createConnectionStore(db: Db, secrets: SecretBox) {
   const docs = db.collection<ConnectionDoc>(COLLECTIONS.phoneNumber);
   return {
-    /** Starts (or resumes) the signup of a number for an account and holds it for `leaseMs`. A number of another
-     *  account, or held by a call still running, is refused with EC_CONFLICT. */
+    /** Starts (or resumes) the signup of a number for an account and holds it for `leaseMs`. A number another account
+     *  (or another WABA) verified, or held by a call still running, is refused with EC_CONFLICT. */
     async claim(input: { accountId: string; wabaId: string; phoneNumberId: string }, now: Date, leaseMs: number): Promise<ConnectionDoc> {
       const id = input.phoneNumberId;
-      const existing = await docs.findOne({ _id: id });
-      if (existing && existing.account_id !== input.accountId)
-        throw new AppError('EC_CONFLICT', `phone number ${id} is connected to another account`, { details: { reason: 'number_taken' } });
-      if (existing && existing.waba_id !== input.wabaId)
-        throw new AppError('EC_CONFLICT', `phone number ${id} was signed up under WABA ${existing.waba_id}, not ${input.wabaId}`, {
-          details: { reason: 'waba_mismatch', parameter: 'waba_id' },
+      let existing = await docs.findOne({ _id: id });
+      if (existing && conflictOver(existing, input)) {
+        // Meta has vouched for a signup once its token was shown to be granted the WABA that holds the number
+        // (verify_waba): until then an attempt holds nothing, so a mistyped or someone else's number id, tried with
+        // a code that fails, never locks its real owner out. Such an attempt, no longer running, gives way.
+        const gaveWay = await docs.deleteOne({
+          _id: id,
+          'steps.verify_waba': { $exists: false },
+          $or: [{ lease_until: null }, { lease_until: { $lt: now } }],
         });
+        existing = gaveWay.deletedCount === 1 ? null : await docs.findOne({ _id: id });
+        const conflict = existing && conflictOver(existing, input);
+        if (conflict) throw conflict;
+      }
       if (!existing) {
         const pin = String(randomInt(0, 1_000_000)).padStart(6, '0');
         try {

@@ -160,6 +160,29 @@ describe('sending side', () => {
     for (const r of [first, second, third, again]) expect(JSON.stringify(r.json)).not.toContain(business.token);
   });
 
+  test("a signup that never proved the number holds nothing: its owner's signup takes it; a proven one is not taken", async () => {
+    const [WABA3, PHONE3, WABA4] = ['100000000001503', '199999999991503', '100000000001504'];
+    const owner = await createTenant(system.url, ADMIN, []);
+    const theirs = graph.addBusiness(WABA3, [{ id: PHONE3, display: '15550001503' }]);
+    const mine = graph.addBusiness(WABA4, [{ id: '199999999991504', display: '15550001504' }]);
+    // Another account tries the number with a code that is not Meta's (a typo, or someone else's number id).
+    const squat = await signup({ code: 'not-a-code-meta-issued', waba_id: WABA3, phone_number_id: PHONE3 }, other.key);
+    expect([squat.status, squat.json.error.code, squat.json.error.details.step]).toEqual([502, 'EC_GRAPH_REFUSED', 'code_exchange']);
+    expect((await number(PHONE3, other.key)).json).toMatchObject({ state: 'failed', failure: { step: 'code_exchange' } });
+
+    // The number's owner signs it up: the failed attempt gives way.
+    const taken = await signup({ code: theirs.code, waba_id: WABA3, phone_number_id: PHONE3 }, owner.key);
+    expect([taken.status, taken.json.state]).toEqual([200, 'connected']);
+    expect((await number(PHONE3, other.key)).status).toBe(404);
+    expect((await number(PHONE3, owner.key)).json).toMatchObject({ id: PHONE3, waba_id: WABA3, state: 'connected' });
+
+    // Now Meta has vouched for it: another account's signup is refused, even with a code Meta issued (for its own
+    // business), and nothing of the owner's changes.
+    const again = await signup({ code: mine.code, waba_id: WABA4, phone_number_id: PHONE3 }, other.key);
+    expect([again.status, again.json.error.code, again.json.error.details.reason]).toEqual([409, 'EC_CONFLICT', 'number_taken']);
+    expect((await number(PHONE3, owner.key)).json).toMatchObject({ waba_id: WABA3, state: 'connected', failure: null });
+  });
+
   test('replies: inside the window once per Idempotency-Key, stored on the thread with its statuses; outside it templates only', async () => {
     await post(inbound(WABA, PHONE, IVY, 'wamid.send.ivy.2', now() - 30, 'can you confirm my order?'));
     const ivy = await threadOf(IVY);
