@@ -172,9 +172,9 @@ export function createBroadcastStore(db: Db) {
       // Only what finds their messages is read, a chunk at a time (a broadcast mid-send has many of them).
       const unlinked = recipients
         .find({ ...live, delivery_status: null, wamid: { $ne: null } })
-        .project<Pick<BroadcastRecipientDoc, '_id' | 'waba_id' | 'wamid'>>({ _id: 1, waba_id: 1, wamid: 1 })
+        .project<Pick<BroadcastRecipientDoc, 'waba_id' | 'wamid'>>({ _id: 0, waba_id: 1, wamid: 1 })
         .batchSize(CHUNK);
-      let chunk: Pick<BroadcastRecipientDoc, '_id' | 'waba_id' | 'wamid'>[] = [];
+      let chunk: Pick<BroadcastRecipientDoc, 'waba_id' | 'wamid'>[] = [];
       const tally = async () => {
         for (const message of (await messagesOf(chunk)).values()) {
           const d = message.delivery_status === 'played' ? 'read' : message.delivery_status;

@@ -5,12 +5,12 @@
 import { AssignerProtocol, type Consumer, type EachBatchPayload, type Kafka, type PartitionAssigner } from 'kafkajs';
 import { type BatchConsumerOptions, type ConsumedRecord, type RunningConsumer } from '../port.ts';
 import { trackHealth } from './health.ts';
-import { whileBeating } from './keep-alive.ts';
+import { DEFAULT_SESSION_TIMEOUT_MS, heartbeatIntervalFor, whileBeating } from './keep-alive.ts';
 
 /** Runs a consumer group whose handler applies each partition batch before its offsets are committed. */
 export async function runBatchConsumer(kafka: Kafka, opts: BatchConsumerOptions): Promise<RunningConsumer> {
-  const sessionTimeout = opts.sessionTimeoutMs ?? 30000;
-  const heartbeatInterval = Math.min(3000, Math.floor(sessionTimeout / 5));
+  const sessionTimeout = opts.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
+  const heartbeatInterval = heartbeatIntervalFor(sessionTimeout);
   const consumer: Consumer = kafka.consumer({
     groupId: opts.groupId,
     allowAutoTopicCreation: false,

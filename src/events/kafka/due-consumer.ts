@@ -15,7 +15,7 @@ import { type Logger } from '../../core/log.ts';
 import { type ConsumedRecord, type DueConsumerOptions, type RunningConsumer } from '../port.ts';
 import { commitThrough } from './batch-consumer.ts';
 import { trackHealth } from './health.ts';
-import { whileBeating } from './keep-alive.ts';
+import { DEFAULT_SESSION_TIMEOUT_MS, heartbeatIntervalFor, whileBeating } from './keep-alive.ts';
 
 /** The due records at the front of a partition batch, handed over together, and the rest, held back from the first
  *  record that is not due yet (a partition is handled in order, so a due record behind it waits too). Pure. */
@@ -136,9 +136,8 @@ export async function runDueConsumer(kafka: Kafka, opts: DueConsumerOptions): Pr
   const clock = opts.clock ?? systemClock;
   const log = opts.log;
   // A short fetch wait: a resumed partition is fetched within ~100 ms (a long poll would hold it up to 5 s).
-  const sessionTimeout = opts.sessionTimeoutMs ?? 30000;
-  // By default a fifth of the session, at most 3 s (as the batch consumer): a short session still survives a few late beats.
-  const heartbeatInterval = opts.heartbeatIntervalMs ?? Math.min(3000, Math.floor(sessionTimeout / 5));
+  const sessionTimeout = opts.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
+  const heartbeatInterval = opts.heartbeatIntervalMs ?? heartbeatIntervalFor(sessionTimeout);
   if (!(heartbeatInterval > 0 && heartbeatInterval < sessionTimeout)) {
     throw new AppError(
       'EC_CONFIG_INVALID',

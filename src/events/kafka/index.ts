@@ -28,11 +28,16 @@ export function createKafkaEvents(opts: KafkaEventsOptions): Events {
   const admin = createEventsAdmin(options);
   let kafkajs: ReturnType<typeof createKafkajs> | undefined;
   const consumerClient = () => (kafkajs ??= createKafkajs(options));
+  /** A group's own session timeout, else KAFKA_SESSION_TIMEOUT_MS. */
+  const withSession = <T extends { sessionTimeoutMs?: number | undefined }>(o: T): T => ({
+    ...o,
+    sessionTimeoutMs: o.sessionTimeoutMs ?? opts.sessionTimeoutMs,
+  });
   return {
     admin,
     createProducer: () => createEventProducer(options),
-    runBatchConsumer: (o) => runBatchConsumer(consumerClient(), { ...o, sessionTimeoutMs: o.sessionTimeoutMs ?? opts.sessionTimeoutMs }),
-    runDueConsumer: (o) => runDueConsumer(consumerClient(), { ...o, sessionTimeoutMs: o.sessionTimeoutMs ?? opts.sessionTimeoutMs }),
+    runBatchConsumer: (o) => runBatchConsumer(consumerClient(), withSession(o)),
+    runDueConsumer: (o) => runDueConsumer(consumerClient(), withSession(o)),
     close: () => admin.close(),
   };
 }

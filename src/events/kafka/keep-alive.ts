@@ -7,6 +7,13 @@
 // A failed heartbeat is only reported: a rebalance or a lost membership surfaces again at the batch's commit and at
 // kafkajs's own heartbeat after the batch, which rejoin the group; throwing here would stop nothing that is running.
 
+/** The session timeout of a member that sets none (Kafka's consumer default). */
+export const DEFAULT_SESSION_TIMEOUT_MS = 30_000;
+
+/** A member's heartbeat interval for its session timeout: a fifth of it, at most 3 s, so a short session still
+ *  survives a few late beats. */
+export const heartbeatIntervalFor = (sessionTimeoutMs: number): number => Math.min(3000, Math.floor(sessionTimeoutMs / 5));
+
 export type KeepAliveOptions = Readonly<{
   heartbeat: () => Promise<void>;
   everyMs: number;
